@@ -1,0 +1,1 @@
+"""Torchlab's core: plain Python and torch, no Streamlit, so it runs and tests headless."""

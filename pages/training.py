@@ -1,0 +1,6 @@
+"""Train a ConvNet (being built)."""
+
+import streamlit as st
+
+st.title("Train a ConvNet")
+st.info("This page is being built.")

@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the pages: small `*_ui()` functions that return plain values."""

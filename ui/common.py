@@ -1,0 +1,62 @@
+"""The shared sidebar (device picker, "show the code"), code blocks and error display."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from core.devices import available_devices, default_device
+from core.errors import TorchlabError
+
+DEVICE_KEY = "device"
+SHOW_CODE_KEY = "show_code"
+
+
+def sidebar_ui() -> str:
+    """Device picker and the "show the code" toggle; returns the chosen device name."""
+    devices = available_devices()
+    labels = {d.name: d.label for d in devices}
+    if st.session_state.get(DEVICE_KEY) not in labels:
+        st.session_state[DEVICE_KEY] = default_device()
+    st.sidebar.selectbox(
+        "Device",
+        list(labels),
+        key=DEVICE_KEY,
+        format_func=labels.__getitem__,
+        help="Where tensors live and models run. cpu is always there; cuda:N is an NVIDIA "
+        "GPU, mps an Apple GPU. Every page uses this choice.",
+    )
+    st.sidebar.toggle(
+        "Show the code",
+        key=SHOW_CODE_KEY,
+        help="Open the code behind each plot and result by default.",
+    )
+    return st.session_state[DEVICE_KEY]
+
+
+def device_name() -> str:
+    """The device chosen in the sidebar (the best available one if the page runs alone)."""
+    name = st.session_state.get(DEVICE_KEY)
+    if name not in {d.name for d in available_devices()}:
+        name = default_device()
+    return name
+
+
+def code_ui(*objects: object, label: str = "Show the code", source: str | None = None) -> None:
+    """The source of the core functions behind what is on screen, one click away."""
+    parts = [source] if source else []
+    parts += [inspect.getsource(obj) for obj in objects]
+    with st.expander(label, expanded=bool(st.session_state.get(SHOW_CODE_KEY))):
+        st.code("\n\n".join(parts), language="python")
+
+
+@contextmanager
+def errors_ui() -> Iterator[None]:
+    """Show any error the user caused as a message on the page, never as a traceback."""
+    try:
+        yield
+    except TorchlabError as exc:
+        st.error(str(exc))
