@@ -90,3 +90,7 @@ def load_model(
     except RuntimeError as exc:
         raise CheckpointError(f"The weights in {folder} do not fit its model spec: {exc}") from exc
     return model.to(device).eval(), spec, info.get("meta", {})
+
+
+# The pretrained digit model shipped with the app (see README for the command that makes it).
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "assets" / "digit_model"
