@@ -11,6 +11,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.models import ModelSpec, classic_spec
+from core.optimizers import optimizer_settings, schedule_settings
 
 MAX_EPOCHS = 50
 MAX_BATCH_SIZE = 60_000
@@ -88,3 +89,10 @@ def validate_config(config: RunConfig) -> None:
         raise ConfigError("Normalization must be 'classic', 'dataset' or 'computed'.")
     if config.log_interval < 1:
         raise ConfigError("The log interval must be at least 1 batch.")
+    if config.init_seed is not None and not 0 <= config.init_seed < 2**63:
+        raise ConfigError("The initial-weights seed must be a whole number from 0.")
+    if not 0 <= config.seed < 2**63:
+        raise ConfigError("The seed must be a whole number from 0.")
+    # Each optimizer and schedule has its own settings, checked against core.optimizers.
+    optimizer_settings(config.optimizer, config.optimizer_params)
+    schedule_settings(config.schedule, config.schedule_params)

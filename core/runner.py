@@ -1,0 +1,513 @@
+"""Background training jobs: each run trains in its own daemon thread, never in a page script.
+
+A `Runner` is a server-wide registry (the UI holds one with st.cache_resource). Each job has a
+stop Event, a lock around its history, and a status: queued -> running -> done / stopped /
+failed. At most `max_concurrent` jobs train at once; the rest wait in a queue. Pages never touch
+a job directly: they ask for a `JobSnapshot`, a copy taken under the lock, so a page can draw
+it while the thread keeps training. The thread never calls Streamlit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import torch
+
+from core import runs
+from core.checkpoint import save_model
+from core.config import RunConfig, validate_config
+from core.data import dataset_info, load_raw, missing_files
+from core.devices import resolve_device
+from core.errors import ConfigError, LimitError, TorchlabError
+from core.models import layer_table
+from core.training import (
+    NonFiniteLossError,
+    evaluate,
+    init_model,
+    load_run_data,
+    make_optimizer,
+    make_scheduler,
+    normalization_of,
+    state_hash,
+    steps_per_epoch,
+    train_one_epoch,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED = 20  # jobs waiting for a free slot, server-wide
+MAX_KEPT_JOBS = 200  # finished jobs kept in memory; older ones stay on disk only
+MAX_LOG_LINES = 500  # the newest log lines a job keeps
+MAX_JOBS_ENV = "TORCHLAB_MAX_JOBS"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+FINISHED = (JobStatus.DONE, JobStatus.STOPPED, JobStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job taken under its lock; safe to read anywhere."""
+
+    id: str
+    owner: str  # the browser session that started it ("" for headless)
+    group: str  # e.g. an experiment id; "" for a plain run
+    config: RunConfig
+    status: JobStatus
+    epoch: int  # the epoch in progress (or the last one), from 1
+    step: int  # batches done over all epochs
+    total_steps: int
+    samples_seen: int
+    samples_per_s: float  # training images per second, evaluation excluded
+    eta_s: float | None  # seconds left, None until there is a rate to go by
+    elapsed_s: float  # wall time since the job started running
+    train: list[dict]  # per logged step: step, epoch, samples, seconds, loss, lr
+    test: list[dict]  # per epoch: epoch, step, samples, seconds, loss, accuracy
+    log: list[str]  # "epoch: 1 [320 / 60000] (1%)  training loss: 0.412"
+    error: str | None  # for FAILED: the message for the page
+    run_dir: str | None  # where the run is saved
+    init_hash: str = ""  # short hash of the initial weights
+    submitted: float = 0.0  # unix time of submit
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def name(self) -> str:
+        return self.config.name or self.id
+
+    @property
+    def progress(self) -> float:
+        return self.step / self.total_steps if self.total_steps else 0.0
+
+
+def default_max_concurrent() -> int:
+    """`TORCHLAB_MAX_JOBS`, else 1 on a CPU-only machine (two runs would only share the
+    cores and both crawl) and 2 with a GPU."""
+    text = os.environ.get(MAX_JOBS_ENV, "")
+    if text.strip().isdigit() and int(text) > 0:
+        return int(text)
+    return 2 if torch.cuda.is_available() else 1
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24]
+
+
+class _Job:
+    """The mutable state of one job; its fields change only under `lock`."""
+
+    def __init__(self, job_id, config, owner, group, initial_state, run_dir):
+        self.id = job_id
+        self.config = config
+        self.owner = owner
+        self.group = group
+        self.initial_state = initial_state
+        self.run_dir: Path = run_dir
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self.done_event = threading.Event()
+        self.status = JobStatus.QUEUED
+        self.epoch = 0
+        self.step = 0
+        self.total_steps = 0
+        self.samples_seen = 0
+        self.total_samples = 0
+        self.train_seconds = 0.0
+        self.started: float | None = None
+        self.finished: float | None = None
+        self.submitted = time.time()
+        self.train: list[dict] = []
+        self.test: list[dict] = []
+        self.log: deque[str] = deque(maxlen=MAX_LOG_LINES)
+        self.error: str | None = None
+        self.init_hash = ""
+        self.thread: threading.Thread | None = None
+
+    def snapshot(self) -> JobSnapshot:
+        with self.lock:
+            now = time.time()
+            elapsed = (self.finished or now) - self.started if self.started else 0.0
+            rate = self.samples_seen / self.train_seconds if self.train_seconds > 0 else 0.0
+            eta = None
+            if rate > 0 and self.status == JobStatus.RUNNING:
+                eta = (self.total_samples - self.samples_seen) / rate
+            return JobSnapshot(
+                id=self.id,
+                owner=self.owner,
+                group=self.group,
+                config=self.config,
+                status=self.status,
+                epoch=self.epoch,
+                step=self.step,
+                total_steps=self.total_steps,
+                samples_seen=self.samples_seen,
+                samples_per_s=rate,
+                eta_s=eta,
+                elapsed_s=elapsed,
+                train=list(self.train),
+                test=list(self.test),
+                log=list(self.log),
+                error=self.error,
+                run_dir=str(self.run_dir) if self.started else None,
+                init_hash=self.init_hash,
+                submitted=self.submitted,
+            )
+
+    def status_record(self) -> dict:
+        return {
+            "status": self.status.value,
+            "owner": self.owner,
+            "group": self.group,
+            "started": self.started,
+            "finished": self.finished,
+            "error": self.error,
+            "init_hash": self.init_hash,
+            "process": runs.process_token(),
+        }
+
+
+def check_config(config: RunConfig) -> None:
+    """Everything that can be refused before a job exists: numbers, shapes, device, data."""
+    validate_config(config)
+    layer_table(config.model)  # names the layer where the shape breaks
+    resolve_device(config.device)
+    info = dataset_info(config.dataset)
+    if missing_files(info.key):
+        load_raw(info.key)  # raises the DataError that says where the files go
+    if config.model.in_channels != 1 or config.model.image_size != 28:
+        raise ConfigError("The datasets here are 1×28×28 images: keep 1 channel and size 28.")
+    if config.model.num_classes != len(info.classes):
+        raise ConfigError(f"{info.key} has {len(info.classes)} classes; the model must too.")
+
+
+class Runner:
+    """The server-wide registry of training jobs, with a cap on how many train at once."""
+
+    def __init__(self, runs_root: Path | None = None, max_concurrent: int | None = None):
+        self.runs_root = Path(runs_root) if runs_root else runs.runs_root()
+        self.max_concurrent = max_concurrent or default_max_concurrent()
+        self._lock = threading.Lock()  # guards _jobs, _queue and _running
+        self._jobs: dict[str, _Job] = {}
+        self._queue: deque[str] = deque()
+        self._running: set[str] = set()
+        self._closed = False
+
+    # ---- the public interface -------------------------------------------------------------
+
+    def submit(
+        self,
+        config: RunConfig,
+        *,
+        owner: str = "",
+        group: str = "",
+        name: str = "",
+        initial_state: dict | None = None,
+    ) -> str:
+        """Validate the config, then start the job now or queue it; returns the job id."""
+        if name:
+            config = config.with_changes(name=name)
+        check_config(config)
+        job_id = self._new_id(config)
+        job = _Job(job_id, config, owner, group, initial_state, self.runs_root / job_id)
+        with self._lock:
+            if self._closed:
+                raise TorchlabError("The runner is shutting down; start the run again later.")
+            if len(self._queue) >= MAX_QUEUED:
+                raise LimitError(
+                    f"{MAX_QUEUED} runs are already waiting; stop one or wait for the queue."
+                )
+            self._jobs[job_id] = job
+            self._queue.append(job_id)
+            self._prune()
+        self._start_queued()
+        return job_id
+
+    def snapshot(self, job_id: str) -> JobSnapshot:
+        return self._job(job_id).snapshot()
+
+    def jobs(self, owner: str | None = None, group: str | None = None) -> list[JobSnapshot]:
+        """Snapshots of the jobs in memory, oldest first, optionally of one owner / group."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return [
+            j.snapshot()
+            for j in jobs
+            if (owner is None or j.owner == owner) and (group is None or j.group == group)
+        ]
+
+    def stop(self, job_id: str) -> None:
+        """A running job stops before its next batch; a queued one leaves the queue."""
+        job = self._job(job_id)
+        job.stop_event.set()
+        with self._lock:
+            dequeued = job_id in self._queue
+            if dequeued:
+                self._queue.remove(job_id)
+        if dequeued:
+            with job.lock:
+                job.status = JobStatus.STOPPED
+                job.log.append("stopped before it started")
+            job.done_event.set()
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobSnapshot:
+        """Block until the job finishes (or `timeout` seconds pass); for tests and the CLI."""
+        self._job(job_id).done_event.wait(timeout)
+        return self.snapshot(job_id)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop everything: queued jobs leave the queue, running ones stop within a batch."""
+        with self._lock:
+            self._closed = True
+            ids = list(self._jobs)
+        for job_id in ids:
+            self.stop(job_id)
+        for job in list(self._jobs.values()):
+            if job.thread is not None:
+                job.thread.join(timeout)
+
+    # ---- extras for the pages --------------------------------------------------------------
+
+    def forget(self, job_id: str) -> None:
+        """Drop a finished job from memory (after its folder was deleted, say)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and job.done_event.is_set():
+                del self._jobs[job_id]
+
+    def has(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._jobs
+
+    def queue_position(self, job_id: str) -> int | None:
+        """1 for the next job to start; None if the job is not queued."""
+        with self._lock:
+            return self._queue.index(job_id) + 1 if job_id in self._queue else None
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _job(self, job_id: str) -> _Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise TorchlabError(
+                f"There is no run {job_id!r} on this server (it may have ended "
+                "before a restart; look in the saved runs)."
+            )
+        return job
+
+    def _new_id(self, config: RunConfig) -> str:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        label = _slug(config.name) or _slug(f"{config.optimizer}-{config.dataset}")
+        return f"{stamp}-{label}-{uuid.uuid4().hex[:6]}"
+
+    def _prune(self) -> None:
+        finished = [k for k, j in self._jobs.items() if j.done_event.is_set()]
+        for key in finished[: max(0, len(self._jobs) - MAX_KEPT_JOBS)]:
+            del self._jobs[key]
+
+    def _start_queued(self) -> None:
+        with self._lock:
+            while self._queue and len(self._running) < self.max_concurrent and not self._closed:
+                job = self._jobs[self._queue.popleft()]
+                self._running.add(job.id)
+                job.thread = threading.Thread(
+                    target=self._run, args=(job,), name=f"torchlab-job-{job.id}", daemon=True
+                )
+                job.thread.start()
+
+    def _run(self, job: _Job) -> None:
+        try:
+            _train_job(job)
+        except BaseException:  # never let a job take the server down
+            log.exception("training job %s crashed", job.id)
+        finally:
+            job.done_event.set()
+            with self._lock:
+                self._running.discard(job.id)
+            self._start_queued()
+
+
+def _train_job(job: _Job) -> None:
+    """The body of a job's thread: train, log, save; failures become a FAILED status."""
+    config = job.config
+    with job.lock:
+        job.status = JobStatus.RUNNING
+        job.started = time.time()
+    run_dir = job.run_dir
+    completed = False
+    try:
+        runs.write_config(run_dir, config)
+        runs.write_status(run_dir, job.status_record())
+        completed = _train(job)
+    except NonFiniteLossError as exc:
+        _fail(job, str(exc))
+    except torch.OutOfMemoryError:
+        _fail(job, f"{config.device} ran out of memory; try a smaller batch size or model.")
+    except TorchlabError as exc:
+        _fail(job, str(exc))
+    except Exception as exc:  # an unexpected bug still ends as a message, not a dead server
+        log.exception("training job %s failed", job.id)
+        _fail(job, f"The run failed: {type(exc).__name__}: {exc}")
+    finally:
+        with job.lock:
+            job.finished = time.time()
+            if job.status == JobStatus.RUNNING:
+                job.status = JobStatus.DONE if completed else JobStatus.STOPPED
+            status, train, test = job.status_record(), list(job.train), list(job.test)
+        try:
+            runs.write_metrics(run_dir, train, test)
+            runs.write_status(run_dir, status)
+        except OSError:
+            log.exception("could not save the end of run %s", job.id)
+
+
+def _fail(job: _Job, message: str) -> None:
+    with job.lock:
+        job.status = JobStatus.FAILED
+        job.error = message
+        job.log.append(f"failed: {message}")
+
+
+def _train(job: _Job) -> bool:
+    """Train every epoch; False when a stop request ended it early."""
+    config = job.config
+    device = resolve_device(config.device)
+    X, y, X_test, y_test = load_run_data(config, device)
+    n = X.shape[0]
+    per_epoch = steps_per_epoch(n, config.batch_size)
+    model = init_model(config, job.initial_state).to(device)
+    job.initial_state = None  # the weights now live in the model; free the copy
+    init_hash = state_hash(model.state_dict())
+    torch.manual_seed(config.seed)  # dropout masks
+    generator = torch.Generator().manual_seed(config.seed)  # batch order
+    optimizer = make_optimizer(config, model.parameters())
+    scheduler = make_scheduler(config, optimizer, per_epoch)
+    with job.lock:
+        job.init_hash = init_hash
+        job.total_steps = per_epoch * config.epochs
+        job.total_samples = n * config.epochs
+        job.log.append(
+            f"training on {n:,} images, testing on {X_test.shape[0]:,}; "
+            f"seed {config.seed}, initial weights {init_hash}"
+        )
+    t0 = time.perf_counter()
+    width = len(str(n))
+
+    for epoch in range(1, config.epochs + 1):
+        with job.lock:
+            job.epoch = epoch
+        step0 = (epoch - 1) * per_epoch
+        seen0 = (epoch - 1) * n
+        batch_t0 = [time.perf_counter()]
+        epoch_samples = [0]
+
+        def on_batch_end(
+            batch: int,
+            size: int,
+            loss: float,
+            epoch=epoch,
+            step0=step0,
+            seen0=seen0,
+            batch_t0=batch_t0,
+            epoch_samples=epoch_samples,
+        ) -> None:
+            now = time.perf_counter()
+            epoch_samples[0] += size
+            logged = batch % config.log_interval == 0 or batch == per_epoch
+            row = line = None
+            if logged:
+                done = epoch_samples[0]
+                row = {
+                    "step": step0 + batch,
+                    "epoch": epoch,
+                    "samples": seen0 + done,
+                    "seconds": round(now - t0, 4),
+                    "loss": loss,
+                    "lr": optimizer.param_groups[0]["lr"],
+                }
+                line = (
+                    f"epoch: {epoch} [{done:>{width}} / {n}] ({100 * done // n}%)  "
+                    f"training loss: {loss:.3f}"
+                )
+            with job.lock:
+                job.step = step0 + batch
+                job.samples_seen = seen0 + epoch_samples[0]
+                job.train_seconds += now - batch_t0[0]
+                if row is not None:
+                    job.train.append(row)
+                    job.log.append(line)
+            batch_t0[0] = time.perf_counter()
+
+        result = train_one_epoch(
+            model,
+            X,
+            y,
+            optimizer,
+            batch_size=config.batch_size,
+            generator=generator,
+            device=device,
+            scheduler=scheduler,
+            on_batch_end=on_batch_end,
+            should_stop=job.stop_event.is_set,
+            step_offset=step0,
+        )
+        if result.stopped:
+            with job.lock:
+                job.log.append(f"stopped by request at step {job.step}")
+            _save(job, model)
+            return False
+        test_loss, accuracy = evaluate(model, X_test, y_test)
+        with job.lock:
+            job.test.append(
+                {
+                    "epoch": epoch,
+                    "step": step0 + result.steps,
+                    "samples": seen0 + result.samples,
+                    "seconds": round(time.perf_counter() - t0, 4),
+                    "loss": test_loss,
+                    "accuracy": accuracy,
+                }
+            )
+            job.log.append(
+                f"test set: average loss {test_loss:.4f}, "
+                f"accuracy {accuracy:.2%} after epoch {epoch}"
+            )
+        _save(job, model)
+    return True
+
+
+def _save(job: _Job, model: torch.nn.Module) -> None:
+    """Weights, spec and metrics to the run folder (atomic writes), after every epoch."""
+    with job.lock:
+        train, test, status = list(job.train), list(job.test), job.status_record()
+    mean, std = normalization_of(job.config)
+    meta = {
+        "dataset": job.config.dataset,
+        "classes": list(dataset_info(job.config.dataset).classes),
+        "mean": mean,  # the normalization the model expects its inputs in
+        "std": std,
+        "run": job.id,
+        "epochs_done": len(test),
+        "accuracy": test[-1]["accuracy"] if test else None,
+    }
+    save_model(job.run_dir, model, job.config.model, meta)
+    runs.write_metrics(job.run_dir, train, test)
+    runs.write_status(job.run_dir, status)
