@@ -12,6 +12,7 @@ it against what `loss.backward()` leaves in `.grad` compares two independent cal
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,10 @@ from core.errors import ConfigError, LimitError, ParseError
 
 MAX_TEXT_CHARS = 200  # longest text a number box accepts
 MAX_ABS_VALUE = 100.0  # largest |number| for inputs, target and parameters
+RANDOM_SCALE = 1.0  # random parameters are drawn uniformly from ±RANDOM_SCALE
+DEFAULT_X = "1.0, 2.0"  # the page's starting inputs x1, x2
+DEFAULT_Y = "1.0"  # the page's starting target
+DEFAULT_PARAMS = "0.5, -0.4, 0.8, 0.2, 0.1, -0.1, 1.0, -0.7, 0.2"  # w11 w12 w21 w22 b1 b2 v1 v2 c
 
 # The graph's nodes; ASCII ids in code, pretty names on the page.
 INPUTS = ("x1", "x2")
@@ -180,6 +185,12 @@ def make_net(x_text: str, y_text: str, params_text: str, activation: str, loss: 
     return TinyNet((x[0], x[1]), y, dict(zip(PARAMS, values, strict=True)), activation, loss)
 
 
+def random_params(seed: int) -> str:
+    """Nine random parameters as text for the page's box, the same for the same seed."""
+    rng = random.Random(seed)
+    return ", ".join(f"{rng.uniform(-RANDOM_SCALE, RANDOM_SCALE):.2f}" for _ in PARAMS)
+
+
 def forward(net: TinyNet) -> dict[str, float]:
     """Every node's value, inputs to loss, with Python floats."""
     p, act = net.params, ACTIVATIONS[net.activation]
@@ -328,3 +339,23 @@ def autograd_gradients(net: TinyNet) -> dict[str, float]:
     t, loss = torch_forward(net)
     loss.backward()
     return {"L": 1.0, **_flatten(t, "grad")}
+
+
+def agree(a: float, b: float) -> bool:
+    """Equal up to float64 rounding: the two calculations add the same terms in other orders."""
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def gradient_rows(steps: list[BackwardStep], autograd: dict[str, float]) -> list[dict[str, object]]:
+    """One row per backward step: the chain rule, its numbers, and autograd's .grad beside it."""
+    return [
+        {
+            "node": LABELS[s.node],
+            "chain rule": s.chain(),
+            "numbers": s.numbers(),
+            "∂L/∂node by hand": s.grad,
+            ".grad from loss.backward()": autograd[s.node],
+            "agree": agree(s.grad, autograd[s.node]),
+        }
+        for s in steps
+    ]

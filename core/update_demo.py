@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 import torch
 
-from core.autograd_demo import PARAMS, TinyNet, forward, hand_gradients, torch_forward
+from core.autograd_demo import (
+    LABELS,
+    PARAMS,
+    TinyNet,
+    agree,
+    forward,
+    hand_gradients,
+    torch_forward,
+)
 from core.errors import LimitError
 
 MAX_LR = 10.0  # largest learning rate the demo takes
@@ -33,6 +41,21 @@ class Update:
     by_sgd: dict[str, float]  # what torch.optim.SGD(...).step() left in the tensors
     loss_before: float  # L at β
     loss_after: float  # L at the new β (inf if the step overflowed)
+
+    def rows(self) -> list[dict[str, object]]:
+        """One row per parameter: the update by hand next to SGD's, and whether they agree."""
+        return [
+            {
+                "β": LABELS[k],
+                "β before": self.before[k],
+                "∂L/∂β": self.grads[k],
+                "α·∂L/∂β": self.lr * self.grads[k],
+                "β − α·∂L/∂β (by hand)": self.by_hand[k],
+                "after SGD.step()": self.by_sgd[k],
+                "agree": agree(self.by_hand[k], self.by_sgd[k]),
+            }
+            for k in PARAMS
+        ]
 
 
 def check_lr(lr: float) -> float:
@@ -85,6 +108,7 @@ class LrLine:
     loss_start: float  # L before any step
     best_lr: float  # the α that lowers L most along this line (searched on a grid)
     references: dict[str, float]  # "too small", "good", "too large": α values to compare
+    reference_losses: dict[str, float]  # where each of those steps lands
     verdict: str  # "too small", "good", "too large" or "no gradient"
 
 
@@ -103,7 +127,11 @@ def lr_line(net: TinyNet, lr: float, num_points: int = 161) -> LrLine:
     # "Too large": a quarter beyond the first α whose step lands higher than it started.
     uphill = next((a for l_a, a in searched if a > best and l_a >= start), 3 * best)
     too_large = min(1.25 * uphill, MAX_LR)
-    references = {"too small": SMALL_FRACTION * best, "good": best, "too large": too_large}
+    references = {
+        "too small": min(SMALL_FRACTION * best, MAX_LR),
+        "good": min(best, MAX_LR),
+        "too large": too_large,
+    }
     landed = loss_at(lr)
     if flat:
         verdict = "no gradient"
@@ -115,7 +143,10 @@ def lr_line(net: TinyNet, lr: float, num_points: int = 161) -> LrLine:
         verdict = "too small" if lr < best else "too large"
     span = 1.15 * max(lr, too_large)
     lrs = [span * i / (num_points - 1) for i in range(num_points)]
-    return LrLine(lrs, [loss_at(a) for a in lrs], lr, landed, start, best, references, verdict)
+    return LrLine(
+        lrs, [loss_at(a) for a in lrs], lr, landed, start, best, references,
+        {k: loss_at(a) for k, a in references.items()}, verdict,
+    )  # fmt: skip
 
 
 def descent(net: TinyNet, lr: float, num_steps: int = NUM_STEPS) -> list[float]:

@@ -1,6 +1,304 @@
-"""Loss and backpropagation (being built)."""
+"""Loss and backpropagation, step by step: a real batch's cost, the chain rule on a tiny
+network, one update by hand, and what autograd keeps track of."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
+from core.autograd_bookkeeping import bookkeeping, grad_fn_chain, tiny_net_chain
+from core.autograd_demo import (
+    ACTIVATIONS,
+    DEFAULT_PARAMS,
+    DEFAULT_X,
+    DEFAULT_Y,
+    LOSSES,
+    autograd_gradients,
+    backward,
+    forward,
+    forward_lines,
+    gradient_rows,
+    make_net,
+    random_params,
+    torch_forward,
+)
+from core.figures.backprop import descent_figure, graph_figure, loss_figure, lr_figure
+from core.loss_demo import (
+    DEFAULT_BATCH_SIZE,
+    FOLDER,
+    MAX_BATCH_SIZE,
+    MAX_SEED,
+    demo_model,
+    logits,
+    loss_report,
+    mini_batch,
+    pretrained_available,
+)
+from core.update_demo import LR_CHOICES, descent, lr_line, sgd_update
+from ui.common import code_ui, device_name, errors_ui
+
+TEST_IMAGES = 10_000  # images in the MNIST test set
+SOURCE_LABELS = {"pretrained": "Pretrained digit model", "fresh": "Freshly initialised"}
+VERDICTS = {
+    "too small": (st.warning, "**Too small.** The step goes downhill but only a little of the "
+                  "way: training would crawl. Move the slider right."),
+    "good": (st.success, "**Good.** One step takes most of the drop available along this line."),
+    "too large": (st.error, "**Too large.** The step jumps past the valley and lands on the far "
+                  "side, higher than it should (or even higher than it started): training "
+                  "would bounce or blow up. Move the slider left."),
+    "no gradient": (st.info, "**No gradient.** ∂L/∂β is zero for every parameter (a perfect fit, "
+                    "or every hidden unit dead), so no learning rate moves anything."),
+}  # fmt: skip
+
+st.session_state.setdefault("backprop_source", "pretrained")
+st.session_state.setdefault("backprop_seed", 0)
+st.session_state.setdefault("backprop_start", 0)
+st.session_state.setdefault("backprop_batch", DEFAULT_BATCH_SIZE)
+st.session_state.setdefault("backprop_activation", "Sigmoid")
+st.session_state.setdefault("backprop_loss", "squared error")
+st.session_state.setdefault("backprop_x", DEFAULT_X)
+st.session_state.setdefault("backprop_y", DEFAULT_Y)
+st.session_state.setdefault("backprop_params", DEFAULT_PARAMS)
+st.session_state.setdefault("backprop_param_seed", 0)
+st.session_state.setdefault("backprop_step", 0)
+st.session_state.setdefault("backprop_lr", 0.1)
+st.session_state.setdefault("backprop_expr", "0.5, 0.1, 2, 1")
+
+
+def _random_params() -> None:
+    st.session_state["backprop_param_seed"] += 1
+    st.session_state["backprop_params"] = random_params(st.session_state["backprop_param_seed"])
+    st.session_state["backprop_step"] = 0
+
+
+def _reset_net() -> None:
+    st.session_state["backprop_x"] = DEFAULT_X
+    st.session_state["backprop_y"] = DEFAULT_Y
+    st.session_state["backprop_params"] = DEFAULT_PARAMS
+    st.session_state["backprop_step"] = 0
+
+
+def _next_step(last: int) -> None:
+    st.session_state["backprop_step"] = min(st.session_state["backprop_step"] + 1, last)
+
+
 st.title("Loss and backpropagation")
-st.info("This page is being built.")
+st.markdown(
+    "Training needs one number that says how wrong the model is. Each input gets a **loss**; "
+    "the losses of a mini-batch are gathered into the **cost**; `backward()` sends the cost's "
+    "gradient back through every operation with the **chain rule**; and the optimizer moves "
+    "each parameter a step against its gradient, scaled by the **learning rate**. The four "
+    "tabs follow that path."
+)
+loss_tab, graph_tab, update_tab, autograd_tab = st.tabs(
+    [
+        "1 · Loss and cost",
+        "2 · Backward, node by node",
+        "3 · One update by hand",
+        "4 · Autograd's bookkeeping",
+    ]
+)
+
+with loss_tab:
+    left, right = st.columns([1, 2])
+    with left:
+        sources = ["pretrained", "fresh"]
+        st.radio(
+            "Model",
+            sources,
+            key="backprop_source",
+            format_func=SOURCE_LABELS.__getitem__,
+            horizontal=True,
+        )
+        if not pretrained_available():
+            st.caption(f"The pretrained model is not in {FOLDER} yet; the page uses a fresh one.")
+        st.number_input("Seed of the fresh model", 0, MAX_SEED, key="backprop_seed")
+        batch_size = st.slider("Batch size B", 1, MAX_BATCH_SIZE, key="backprop_batch")
+        start = st.number_input(
+            "First test image", 0, TEST_IMAGES - 1, key="backprop_start",
+            help="The mini-batch is test images start, start+1, …, start+B−1.",
+        )  # fmt: skip
+    with right:
+        st.markdown(
+            "The model turns each image into ten scores **z**; softmax makes them probabilities. "
+            "The **loss** of one image is the negative log-likelihood of its true digit, "
+            "**−log p(y)**: near 0 when the model is sure and right, large when it is sure and "
+            "wrong. The **cost** gathers the batch: `reduction='sum'` adds the losses, "
+            "`reduction='mean'` (PyTorch's default) divides by B so the gradient does not grow "
+            "with the batch. Try the fresh model (every loss ≈ log 10 ≈ 2.3: it guesses) against "
+            "the pretrained one, and look for the red bars: the images it gets wrong."
+        )
+    with errors_ui():
+        demo = demo_model(
+            st.session_state["backprop_source"],
+            int(st.session_state["backprop_seed"]),
+            device_name(),
+        )
+        (st.info if demo.source != st.session_state["backprop_source"] else st.caption)(demo.note)
+        X, y = mini_batch(int(start), batch_size, demo.normalization, device_name())
+        report = loss_report(demo.model, X, y, demo.normalization)
+        st.plotly_chart(loss_figure(report), key="backprop_loss_chart")
+        a, b, c, d = st.columns(4)
+        a.metric("cost, reduction='sum'", f"{report.cost_sum:.4f}")
+        b.metric("cost, reduction='mean'", f"{report.cost_mean:.4f}")
+        c.metric(
+            f"mean × B (B = {len(report.losses)})", f"{report.cost_mean * len(report.losses):.4f}"
+        )
+        d.metric("max |nll − cross_entropy|", f"{report.max_difference:.1e}")
+        st.markdown(
+            "`F.cross_entropy(z, y)` is `F.nll_loss(F.log_softmax(z, dim=1), y)` in one call: the two "
+            "columns below are the same numbers. The sum is the mean times B."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "true digit y": report.y,
+                    "predicted": report.predicted,
+                    "p(true digit)": report.p_true,
+                    "nll_loss(log_softmax(z), y)": report.losses,
+                    "cross_entropy(z, y)": report.cross_entropy,
+                }
+            ),
+            key="backprop_loss_table",
+        )
+    code_ui(loss_report, logits, mini_batch)
+
+with graph_tab:
+    left, right = st.columns([1, 2])
+    with left:
+        st.selectbox("Hidden activation", list(ACTIVATIONS), key="backprop_activation")
+        st.radio("Loss", list(LOSSES), key="backprop_loss", horizontal=True)
+        st.text_input("Inputs x₁, x₂", key="backprop_x")
+        st.text_input("Target y", key="backprop_y")
+        st.text_input("Parameters w₁₁, w₁₂, w₂₁, w₂₂, b₁, b₂, v₁, v₂, c", key="backprop_params")
+        b1, b2 = st.columns(2)
+        b1.button("Random parameters", on_click=_random_params, key="backprop_random")
+        b2.button("Reset", on_click=_reset_net, key="backprop_reset")
+    with right:
+        act, loss_fn = (
+            ACTIVATIONS[st.session_state["backprop_activation"]],
+            LOSSES[st.session_state["backprop_loss"]],
+        )
+        st.markdown(
+            "A network small enough to do by hand: two inputs, two hidden units, one output.\n\n"
+            f"- hidden: z_j = w_j1·x₁ + w_j2·x₂ + b_j, then h_j = {act.formula}\n"
+            "- output: ŷ = v₁·h₁ + v₂·h₂ + c\n"
+            f"- loss: L = {loss_fn.formula}\n\n"
+            "**Forward** computes every node left to right. **Backward** starts from ∂L/∂L = 1 "
+            "and walks right to left: each node's gradient is the gradient already known at the "
+            "node it feeds, times the *local* derivative of that one operation (the chain rule). "
+            "A node that feeds two others (x₁ feeds z₁ and z₂) adds the two products. Press "
+            "**Next backward step** and watch the red numbers appear; each is checked against "
+            "what `loss.backward()` puts in `.grad`."
+        )
+    net = None
+    with errors_ui():
+        net = make_net(
+            st.session_state["backprop_x"], st.session_state["backprop_y"], st.session_state["backprop_params"],
+            st.session_state["backprop_activation"], st.session_state["backprop_loss"],
+        )  # fmt: skip
+    if net is not None:
+        values = forward(net)
+        steps = backward(net, values)
+        auto = autograd_gradients(net)
+        st.markdown("**Forward pass**")
+        st.dataframe(
+            pd.DataFrame(forward_lines(net, values), columns=["node", "formula", "with the numbers"]),
+            hide_index=True, key="backprop_forward_table",
+        )  # fmt: skip
+        s1, s2 = st.columns([4, 1])
+        shown = s1.slider("Backward steps shown", 0, len(steps), key="backprop_step")
+        s2.button(
+            "Next backward step", on_click=_next_step, args=(len(steps),), key="backprop_next"
+        )
+        st.plotly_chart(graph_figure(values, steps, shown, auto), key="backprop_graph")
+        if shown:
+            step = steps[shown - 1]
+            st.markdown(
+                f"**Step {shown} of {len(steps)}:** {step.chain()}  \n"
+                f"= {step.numbers()}  \n`loss.backward()` put **{auto[step.node]:.6g}** there."
+            )
+            if step.node.startswith("z"):
+                st.caption(f"{st.session_state['backprop_activation']}′(z) = {act.derivative}")
+        else:
+            st.caption("Forward values only. Move the slider or press Next backward step.")
+        rows = gradient_rows(steps, auto)
+        if all(r["agree"] for r in rows):
+            st.success(f"All {len(rows)} gradients by hand agree with `loss.backward()` (float64).")
+        else:
+            st.error("Some gradients by hand disagree with autograd: see the table.")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="backprop_grad_table")
+    code_ui(forward, backward, torch_forward, autograd_gradients)
+
+with update_tab:
+    left, right = st.columns([1, 2])
+    with left:
+        lr = st.select_slider("Learning rate α", LR_CHOICES, key="backprop_lr")
+    with right:
+        st.markdown(
+            "Gradient descent moves every parameter a little against its gradient: "
+            "**β ← β − α·∂L/∂β**. The table does it by hand and next to it "
+            "`torch.optim.SGD(params, lr=α).step()`: the same numbers. The plot below follows "
+            "the loss along that step's direction: the star is where your α lands. Too small "
+            "barely moves; too large jumps over the valley."
+        )
+    if net is None:
+        st.warning("Fix the network's numbers in tab 2 first.")
+    else:
+        with errors_ui():
+            update = sgd_update(net, lr)
+            st.dataframe(pd.DataFrame(update.rows()), hide_index=True, key="backprop_update_table")
+            m1, m2 = st.columns(2)
+            m1.metric("loss before the step", f"{update.loss_before:.6g}")
+            m2.metric(
+                "loss after the step",
+                f"{update.loss_after:.6g}",
+                f"{update.loss_after - update.loss_before:.3g}",
+                delta_color="inverse",
+            )
+            line = lr_line(net, lr)
+            show, text = VERDICTS[line.verdict]
+            show(text)
+            st.plotly_chart(lr_figure(line), key="backprop_lr_chart")
+            st.markdown(
+                "Several steps with the same α: the good one settles, the too-large one bounces or explodes."
+            )
+            curves = {f"{k}: α = {a:.3g}": descent(net, a) for k, a in line.references.items()}
+            curves[f"your α = {lr:g}"] = descent(net, lr)
+            st.plotly_chart(descent_figure(curves), key="backprop_descent_chart")
+        code_ui(sgd_update, lr_line)
+
+with autograd_tab:
+    left, right = st.columns([1, 2])
+    with left:
+        st.text_input("w, b, x, y", key="backprop_expr", help="Four numbers, separated by commas.")
+    with right:
+        st.markdown(
+            "Autograd records every operation on a tensor with `requires_grad=True` and keeps a "
+            "`grad_fn` on each result: the chain `backward()` walks. Leaves you made yourself "
+            "(`w`, `b`) get a `.grad`; data (`x`, `y`) does not need one. Under "
+            "`torch.no_grad()` nothing is recorded. **`.grad` adds up**: a second `backward()` "
+            "doubles it. That is why every training loop calls `optimizer.zero_grad()` before "
+            "`loss.backward()`; otherwise each batch's gradient piles onto the last ones."
+        )
+    with errors_ui():
+        bk = bookkeeping(st.session_state["backprop_expr"])
+        st.dataframe(pd.DataFrame(bk.rows), hide_index=True, key="backprop_tensors")
+        st.markdown(
+            "**`L.grad_fn` and what it points to** (`next_functions`), the path `backward()` takes:"
+        )
+        st.code("\n".join(bk.chain), language=None)
+        st.markdown(
+            f"By hand: ∂L/∂w = 2·(ŷ − y)·x = **{bk.dL_dw:.6g}**, ∂L/∂b = 2·(ŷ − y) = **{bk.dL_db:.6g}**."
+        )
+        st.dataframe(
+            pd.DataFrame(bk.events).rename(columns={"code": "after running", "w_grad": "w.grad", "b_grad": "b.grad", "x_grad": "x.grad"}),
+            hide_index=True, key="backprop_events",
+        )  # fmt: skip
+        st.caption(
+            "None means no .grad at all: zero_grad() sets it to None (set_to_none=True) rather than to 0."
+        )
+    if net is not None:
+        st.markdown("**The tiny network's loss, as autograd recorded it** (tab 2's network):")
+        st.code("\n".join(tiny_net_chain(net)), language=None)
+    code_ui(bookkeeping, grad_fn_chain)

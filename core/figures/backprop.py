@@ -1,0 +1,233 @@
+"""Figures for the loss and backprop page: the batch's losses, the computation graph, the step.
+
+Pure functions of data: each takes numbers from core.loss_demo / core.autograd_demo /
+core.update_demo and returns a plotly Figure.
+"""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.autograd_demo import EDGES, LABELS, PARAMS, BackwardStep
+from core.loss_demo import LossReport
+from core.update_demo import LrLine
+
+GOOD, BAD, GREY, GRAD = "#2ca02c", "#d62728", "#8c8c8c", "#d62728"
+REFERENCE_COLORS = {"too small": "#1f77b4", "good": "#2ca02c", "too large": "#d62728"}
+
+
+def loss_figure(report: LossReport) -> go.Figure:
+    """The mini-batch's images with each one's loss as a bar beneath it, and the mean cost."""
+    n = len(report.losses)
+    centers = [28 * i + 13.5 for i in range(n)]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7])
+    fig.add_trace(
+        go.Heatmap(z=report.images.tolist(), colorscale="gray", showscale=False, hoverinfo="skip"),
+        row=1,
+        col=1,
+    )
+    correct = [p == t for p, t in zip(report.predicted, report.y, strict=True)]
+    fig.add_trace(
+        go.Bar(
+            x=centers,
+            y=report.losses,
+            width=24,
+            marker_color=[GOOD if ok else BAD for ok in correct],
+            text=[f"{v:.2f}" for v in report.losses],
+            textposition="outside",
+            customdata=list(zip(report.y, report.predicted, report.p_true, strict=True)),
+            hovertemplate="true digit %{customdata[0]}, predicted %{customdata[1]}<br>"
+            "p(true digit) = %{customdata[2]:.3f}<br>loss = −log p = %{y:.4f}<extra></extra>",
+            showlegend=False,
+        ),
+        row=2,
+        col=1,
+    )
+    fig.add_hline(
+        y=report.cost_mean,
+        line_dash="dash",
+        annotation_text=f"mean = cost {report.cost_mean:.3f}",
+        annotation_position="top left",
+        row=2,
+        col=1,
+    )
+    fig.update_yaxes(autorange="reversed", visible=False, row=1, col=1)
+    fig.update_yaxes(title_text="loss −log p(true digit)", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(
+        tickvals=centers,
+        ticktext=[f"y={t}<br>ŷ={p}" for t, p in zip(report.y, report.predicted, strict=True)],
+        range=[-0.5, 28 * n - 0.5],
+        row=2,
+        col=1,
+    )
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=20, b=10), bargap=0)
+    return fig
+
+
+# Where each node of the tiny network sits: inputs left, loss right, forward flows rightwards.
+POSITIONS = {
+    "x1": (0.0, 3.0), "x2": (0.0, 1.0),
+    "w11": (1.0, 4.4), "w12": (1.0, 3.6), "b1": (1.0, 2.8),
+    "w21": (1.0, 1.2), "w22": (1.0, 0.4), "b2": (1.0, -0.4),
+    "z1": (2.2, 3.6), "z2": (2.2, 0.4), "h1": (3.4, 3.6), "h2": (3.4, 0.4),
+    "v1": (4.4, 4.4), "c": (4.4, 2.0), "v2": (4.4, -0.4),
+    "y_hat": (5.4, 2.0), "y": (5.4, 0.4), "L": (6.6, 2.0),
+}  # fmt: skip
+
+
+def _kind_color(node: str) -> str:
+    if node in PARAMS:
+        return "#1f77b4"
+    if node == "L":
+        return BAD
+    return GREY if node in ("x1", "x2", "y") else "#ff7f0e"
+
+
+def graph_figure(
+    values: dict[str, float],
+    steps: list[BackwardStep],
+    shown: int,
+    autograd: dict[str, float] | None = None,
+) -> go.Figure:
+    """The computation graph: forward value at each node, the first `shown` backward steps'
+    gradients in red, and the current step's chain-rule edges labelled with local derivatives."""
+    shown = max(0, min(shown, len(steps)))
+    grads = {s.node: s.grad for s in steps[:shown]}
+    current = steps[shown - 1] if shown else None
+    fig = go.Figure()
+    highlighted = {(t.upstream, current.node) for t in current.terms} if current else set()
+    for src, dst in EDGES:
+        hot = (dst, src) in highlighted
+        (x0, y0), (x1, y1) = POSITIONS[src], POSITIONS[dst]
+        fig.add_annotation(
+            x=x1,
+            y=y1,
+            ax=x0,
+            ay=y0,
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            showarrow=True,
+            arrowhead=2,
+            arrowsize=1.2,
+            standoff=16,
+            startstandoff=16,
+            arrowwidth=3 if hot else 1,
+            arrowcolor=GRAD if hot else "#c7c7c7",
+            text="",
+        )
+    for term in current.terms if current else ():
+        (x0, y0), (x1, y1) = POSITIONS[current.node], POSITIONS[term.upstream]
+        fig.add_annotation(
+            x=(x0 + x1) / 2,
+            y=(y0 + y1) / 2,
+            showarrow=False,
+            bgcolor="rgba(255,255,255,0.85)",
+            text=f"∂{LABELS[term.upstream]}/∂{LABELS[current.node]} = {term.local} "
+            f"= {term.local_value:.4g}",
+            font=dict(color=GRAD, size=12),
+        )
+    nodes = list(POSITIONS)
+    text, hover = [], []
+    for node in nodes:
+        label = f"<b>{LABELS[node]}</b> = {values[node]:.4g}"
+        tip = f"{LABELS[node]} = {values[node]:.6g}"
+        if node in grads:
+            label += f"<br><span style='color:{GRAD}'>∂L/∂{LABELS[node]} = {grads[node]:.4g}</span>"
+            tip += f"<br>∂L/∂{LABELS[node]} by hand = {grads[node]:.10g}"
+            if autograd is not None and node in autograd:
+                tip += f"<br>.grad from loss.backward() = {autograd[node]:.10g}"
+        text.append(label)
+        hover.append(tip)
+    fig.add_trace(
+        go.Scatter(
+            x=[POSITIONS[n][0] for n in nodes],
+            y=[POSITIONS[n][1] for n in nodes],
+            mode="markers+text",
+            text=text,
+            textposition=["top center" if POSITIONS[n][1] >= 4 else "bottom center" for n in nodes],
+            hovertext=hover,
+            hoverinfo="text",
+            marker=dict(
+                size=[30 if current and n == current.node else 20 for n in nodes],
+                color=[_kind_color(n) for n in nodes],
+                line=dict(
+                    width=[4 if n in grads else 1 for n in nodes],
+                    color=["#ffbf00" if current and n == current.node else GRAD for n in nodes],
+                ),
+            ),
+            showlegend=False,
+        )
+    )
+    fig.update_xaxes(visible=False, range=[-0.6, 7.2])
+    fig.update_yaxes(visible=False, range=[-1.3, 5.2])
+    fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white")
+    return fig
+
+
+def _finite(values: list[float]) -> list[float | None]:
+    # Plotly leaves a gap at None: an overflowed loss is drawn as "off the chart".
+    return [v if math.isfinite(v) else None for v in values]
+
+
+def lr_figure(line: LrLine) -> go.Figure:
+    """The loss along one gradient step's direction, where the chosen α lands, and references."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=line.lrs, y=_finite(line.losses), mode="lines", name="L(β − α·∂L/∂β)")
+    )
+    fig.add_hline(y=line.loss_start, line_dash="dot", annotation_text="L before the step")
+    for name, a in line.references.items():
+        landed = line.reference_losses[name]
+        if math.isfinite(landed):
+            fig.add_trace(
+                go.Scatter(
+                    x=[a],
+                    y=[landed],
+                    mode="markers",
+                    name=f"{name}: α = {a:.3g}",
+                    marker=dict(size=10, color=REFERENCE_COLORS[name], symbol="circle-open"),
+                )
+            )
+    if math.isfinite(line.loss_at_lr):
+        fig.add_trace(
+            go.Scatter(
+                x=[line.lr],
+                y=[line.loss_at_lr],
+                mode="markers",
+                name=f"your α = {line.lr:g}",
+                marker=dict(size=16, color="#ffbf00", symbol="star", line=dict(width=1)),
+            )
+        )
+    finite = [v for v in line.losses if math.isfinite(v)]
+    top = min(max(finite), max(2.5 * line.loss_start, 1.1 * line.loss_at_lr))
+    if not math.isfinite(top):
+        top = 2.5 * line.loss_start
+    fig.update_yaxes(title_text="loss after the step", range=[0, max(top, 1e-12) * 1.05])
+    fig.update_xaxes(title_text="learning rate α", rangemode="tozero")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), legend=dict(x=1.01, y=1))
+    return fig
+
+
+def descent_figure(curves: dict[str, list[float]]) -> go.Figure:
+    """The loss over several gradient-descent steps, one line per learning rate (log scale)."""
+    fig = go.Figure()
+    for name, losses in curves.items():
+        color = REFERENCE_COLORS.get(name.split(":")[0], "#ffbf00")
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(len(losses))),
+                y=[v if math.isfinite(v) and v > 0 else None for v in losses],
+                mode="lines+markers",
+                name=name,
+                line=dict(color=color, width=4 if color == "#ffbf00" else 2),
+            )
+        )
+    fig.update_yaxes(title_text="loss (log scale)", type="log")
+    fig.update_xaxes(title_text="step")
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10))
+    return fig
