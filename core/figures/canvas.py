@@ -1,0 +1,141 @@
+"""Figures for the digit canvas: probabilities, the model's input, the saliency map.
+
+Pure functions of numbers: they never run a model, so the page decides what to compute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+TOP_COLOR = "#ff4b4b"  # the answer
+RUNNER_UP_COLOR = "#ffa421"  # the other candidate when the model is not sure
+OTHER_COLOR = "#8c9bb0"
+THUMBNAIL_SIDE = 140  # px: the size step images are shown at
+
+
+def probability_figure(
+    probs: Sequence[float], classes: Sequence[str], top: int, runner_up: int | None = None
+) -> go.Figure:
+    """One bar per class; the answer in red and, when there is doubt, the runner-up in orange."""
+    colors = [OTHER_COLOR] * len(classes)
+    if runner_up is not None:
+        colors[runner_up] = RUNNER_UP_COLOR
+    colors[top] = TOP_COLOR
+    fig = go.Figure(
+        go.Bar(
+            x=list(classes),
+            y=[float(p) for p in probs],
+            marker_color=colors,
+            text=[f"{float(p):.0%}" for p in probs],
+            textposition="outside",
+            hovertemplate="class %{x}: %{y:.2%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=300,
+        margin=dict(l=10, r=10, t=30, b=10),
+        title="Probability of each class (softmax of the model's output)",
+        xaxis=dict(type="category", title=None),
+        yaxis=dict(range=[0, 1.15], tickformat=".0%", title=None),
+    )
+    return fig
+
+
+def _square_axes(fig: go.Figure, size: int) -> None:
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(
+        showticklabels=False,
+        showgrid=False,
+        zeroline=False,
+        autorange="reversed",  # row 0 at the top, as in an image
+        scaleanchor="x",
+        constrain="domain",
+    )
+    fig.update_layout(height=size, margin=dict(l=10, r=10, t=40, b=10))
+
+
+def input_figure(X: np.ndarray, title: str = "What the model sees") -> go.Figure:
+    """The 28×28 input as numbers: hover any pixel to read the value the model receives."""
+    X = np.asarray(X, dtype=np.float32)
+    fig = go.Figure(
+        go.Heatmap(
+            z=X,
+            colorscale="gray",
+            colorbar=dict(thickness=10),
+            hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title)
+    _square_axes(fig, 340)
+    return fig
+
+
+def saliency_figure(digit: np.ndarray, saliency: np.ndarray, label: str) -> go.Figure:
+    """Where a small change to the input would move the answer most, with the digit's outline."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.asarray(saliency, dtype=np.float32),
+            colorscale="Inferno",
+            zmin=0.0,
+            zmax=1.0,
+            colorbar=dict(thickness=10),
+            hovertemplate="row %{y}, col %{x}: saliency %{z:.2f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Contour(
+            z=np.asarray(digit, dtype=np.float32),
+            contours=dict(start=0.5, end=0.5, coloring="lines"),
+            line=dict(color="#00d4ff", width=2),
+            showscale=False,
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(title=f"Why {label}: |∂ score / ∂ pixel|, digit outlined")
+    _square_axes(fig, 340)
+    return fig
+
+
+def per_class_figure(per_class: Mapping[str, tuple[int, int]]) -> go.Figure:
+    """Accuracy per true label on your handwriting, with how many sketches each bar rests on."""
+    labels = list(per_class)
+    acc = [c / n if n else 0.0 for c, n in per_class.values()]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=acc,
+            marker_color=OTHER_COLOR,
+            text=[f"{c}/{n}" for c, n in per_class.values()],
+            textposition="outside",
+            hovertemplate="digit %{x}: %{y:.0%} right (%{text})<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=280,
+        margin=dict(l=10, r=10, t=30, b=10),
+        title="Right answers per digit on your handwriting",
+        xaxis=dict(type="category", title=None),
+        yaxis=dict(range=[0, 1.15], tickformat=".0%", title=None),
+    )
+    return fig
+
+
+def display_pixels(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
+    """uint8 copy scaled so its longer side is about `side`, by nearest pixel.
+
+    Nearest keeps each model pixel a crisp square; a browser's smooth scaling would blur
+    a 28×28 image into something the model never sees.
+    """
+    img = np.asarray(image, dtype=np.float32)
+    low, high = float(img.min()), float(img.max())
+    if low < 0.0 or high > 1.0:  # normalized values: stretch their range over black..white
+        img = (img - low) / (high - low) if high > low else np.zeros_like(img)
+    h, w = img.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    pil = Image.fromarray((img * 255).round().astype(np.uint8))
+    return np.asarray(pil.resize(size, Image.Resampling.NEAREST))
