@@ -84,6 +84,11 @@ def shrink(X: torch.Tensor, size: int) -> torch.Tensor:
     return F.adaptive_avg_pool2d(as_batch(X), size)  # (1, 1, size, size)
 
 
+def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    """How far apart two outputs are: 0.0 means the two ways computed the same numbers."""
+    return float((a.detach().cpu() - b.detach().cpu()).abs().max())
+
+
 @dataclass
 class LinearResult:
     X: torch.Tensor  # (1, 256) the digit averaged to 16×16, then flattened

@@ -86,10 +86,11 @@ def conv_formula(
     out = conv_output_size(size, kernel_size, stride, padding, dilation)
     top = size + 2 * padding - dilation * (kernel_size - 1) - 1
     return (
-        r"H_{out} = \left\lfloor \frac{H_{in} + 2p - d(k-1) - 1}{s} \right\rfloor + 1"
-        rf" = \left\lfloor \frac{{{size} + 2\cdot{padding} - {dilation}\cdot({kernel_size}-1)"
+        r"\begin{aligned} H_{out} &= \left\lfloor \frac{H_{in} + 2p - d(k-1) - 1}{s}"
+        r" \right\rfloor + 1 \\"
+        rf" &= \left\lfloor \frac{{{size} + 2\cdot{padding} - {dilation}\cdot({kernel_size}-1)"
         rf" - 1}}{{{stride}}} \right\rfloor + 1 = \left\lfloor \frac{{{top}}}{{{stride}}}"
-        rf" \right\rfloor + 1 = {out}"
+        rf" \right\rfloor + 1 = {out} \end{{aligned}}"
     )
 
 
@@ -203,9 +204,9 @@ def transposed_formula(
     """The transposed output-size formula with this layer's numbers filled in (LaTeX)."""
     out = transposed_output_size(size, kernel_size, stride, padding, output_padding)
     return (
-        r"H_{out} = (H_{in} - 1)\,s - 2p + (k - 1) + p_{out} + 1"
-        rf" = ({size} - 1)\cdot{stride} - 2\cdot{padding} + ({kernel_size} - 1)"
-        rf" + {output_padding} + 1 = {out}"
+        r"\begin{aligned} H_{out} &= (H_{in} - 1)\,s - 2p + (k - 1) + p_{out} + 1 \\"
+        rf" &= ({size} - 1)\cdot{stride} - 2\cdot{padding} + ({kernel_size} - 1)"
+        rf" + {output_padding} + 1 = {out} \end{{aligned}}"
     )
 
 

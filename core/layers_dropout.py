@@ -29,6 +29,8 @@ class DropoutResult:
     Y_eval: torch.Tensor  # (28, 28) the same layer after .eval()
     Y_mean: torch.Tensor  # (28, 28) the average of DROPOUT_DRAWS training-mode outputs
     scale: float  # 1 / (1 − p): what the surviving values are multiplied by
+    kept_fraction: float  # share of cells this mask kept (about 1 − p)
+    eval_is_identity: bool  # eval mode returned exactly the input
     maps: torch.Tensor  # (C, 28, 28) feature maps of the digit (classic filters)
     maps_dropout: torch.Tensor  # (C, 28, 28) nn.Dropout: cells dropped anywhere
     maps_dropout2d: torch.Tensor  # (C, 28, 28) nn.Dropout2d: whole channels dropped
@@ -73,6 +75,8 @@ def dropout_demo(X: torch.Tensor, p: float, seed: int) -> DropoutResult:
         Y_eval=Y_eval[0, 0],
         Y_mean=Y_mean[0],
         scale=1.0 / (1.0 - p),
+        kept_fraction=float(kept.float().mean()),
+        eval_is_identity=torch.equal(Y_eval, X_batch),
         maps=maps[0],
         maps_dropout=maps_dropout[0],
         maps_dropout2d=maps_dropout2d[0],

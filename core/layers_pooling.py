@@ -48,6 +48,8 @@ class PoolResult:
     Y: torch.Tensor  # (1, 1, H_out, W_out) pooled
     sources: torch.Tensor | None  # (H_out, W_out, 2) (row, col) of the input cell each output
     # took, for max and min pooling; None for average pooling, which mixes the whole window
+    decided: torch.Tensor | None  # (H_out, W_out) bool: the window held different values, so
+    # the choice meant something (in a flat window PyTorch just takes the first cell)
     formula: str  # the output-size formula with numbers (LaTeX)
 
 
@@ -60,7 +62,7 @@ def pool_demo(
     formula = pool_formula(X.shape[-1], kernel_size, stride)
     X_in = as_batch(X)  # (1, 1, H, W)
     X_dev = X_in.to(device)
-    sources = None
+    sources = decided = None
     if kind == "average":
         Y = F.avg_pool2d(X_dev, kernel_size, stride)  # (1, 1, H_out, W_out)
     else:
@@ -70,4 +72,8 @@ def pool_demo(
         # the indices count cells row by row over the whole input: split into (row, col)
         flat = flat[0, 0].cpu()  # (H_out, W_out)
         sources = torch.stack((flat // X.shape[-1], flat % X.shape[-1]), dim=-1)
-    return PoolResult(X=X_in, Y=Y.cpu(), sources=sources, formula=formula)
+        spread = F.max_pool2d(X_dev, kernel_size, stride) + F.max_pool2d(
+            -X_dev, kernel_size, stride
+        )
+        decided = (spread > 0)[0, 0].cpu()  # max − min > 0: not a flat window
+    return PoolResult(X=X_in, Y=Y.cpu(), sources=sources, decided=decided, formula=formula)
