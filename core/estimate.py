@@ -1,0 +1,143 @@
+"""How long a run set will take, before it starts: a measured step cost times the work.
+
+A training step costs a fixed overhead (Python, kernel launches) plus a cost per sample, so
+batch size 1 is slow per sample and big batches are fast per sample. Timing two batch sizes
+on the chosen device gives both numbers; the runs' step and sample counts do the rest.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
+
+from core.config import RunConfig
+from core.devices import resolve_device, synchronize
+from core.models import ModelSpec, build_model
+
+TRAIN_SIZE = 60_000  # training images in MNIST and FashionMNIST
+TEST_SIZE = 10_000  # test images in both
+SMALL_BATCH, LARGE_BATCH = 1, 64  # the two batch sizes timed to separate overhead from work
+MIN_TIMED_STEPS, MAX_TIMED_STEPS = 3, 20  # steps timed per batch size (warm-up included)
+TIME_BUDGET_S = 0.15  # time more steps while under this budget, per batch size
+EVAL_COST = 1 / 3  # a forward pass costs about a third of forward + backward + step
+LONG_RUN_S = 90.0  # a set expected to take longer asks the learner to confirm first
+
+
+@dataclass(frozen=True)
+class StepCost:
+    overhead_s: float  # seconds every optimizer step costs, whatever its batch size
+    per_sample_s: float  # seconds each sample adds to a training step
+
+    def step_s(self, batch_size: int) -> float:
+        return self.overhead_s + self.per_sample_s * batch_size
+
+    def samples_per_s(self, batch_size: int) -> float:
+        return batch_size / self.step_s(batch_size)
+
+
+def _time_steps(model: torch.nn.Module, batch_size: int, device: torch.device) -> float:
+    X = torch.zeros(batch_size, 1, 28, 28, device=device)  # (B, C, H, W); values do not matter
+    y = torch.zeros(batch_size, dtype=torch.int64, device=device)  # (B,)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the weights stay put
+    times: list[float] = []
+    budget_end = time.perf_counter() + TIME_BUDGET_S
+    while len(times) < MAX_TIMED_STEPS and (
+        len(times) < MIN_TIMED_STEPS or time.perf_counter() < budget_end
+    ):
+        synchronize(device)
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        F.nll_loss(model(X), y).backward()
+        optimizer.step()
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return min(times[1:])  # the first step warms up allocators and kernels
+
+
+class _PrivateRandom(TorchFunctionMode):
+    """Inside it, this thread's random draws use a private generator and dropout is skipped.
+
+    Torch function modes are per thread, so a run training in another thread keeps drawing
+    from torch's global generator untouched: measuring never changes a seeded run's numbers.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generator = torch.Generator().manual_seed(0)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = dict(kwargs or {})
+        name = getattr(func, "__name__", "")
+        if "dropout" in name:
+            return args[0] if args else kwargs["input"]  # same shape, no random mask
+        if name in _RANDOM_FUNCS and kwargs.get("generator") is None:
+            kwargs["generator"] = self.generator
+        return func(*args, **kwargs)
+
+
+# The in-place initialisers nn.Module.__init__ calls; each accepts a generator.
+_RANDOM_FUNCS = {
+    "uniform_",
+    "normal_",
+    "bernoulli_",
+    "random_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "trunc_normal_",
+    "orthogonal_",
+}
+
+
+def measure_step_cost(spec: ModelSpec, device: str = "cpu") -> StepCost:
+    """Time training steps of `spec` at two batch sizes on `device` (a fraction of a second).
+
+    The fastest of a few steps counts: other work on a shared machine only ever adds time.
+    Nothing here touches torch's global random generator (see `_PrivateRandom`).
+    """
+    dev = resolve_device(device)
+    with _PrivateRandom():
+        model = build_model(spec).to(dev)
+        small = _time_steps(model, SMALL_BATCH, dev)
+        large = _time_steps(model, LARGE_BATCH, dev)
+    per_sample = max((large - small) / (LARGE_BATCH - SMALL_BATCH), 0.0)
+    overhead = max(small - per_sample * SMALL_BATCH, 1e-6)
+    return StepCost(overhead_s=overhead, per_sample_s=per_sample)
+
+
+def run_work(config: RunConfig) -> tuple[int, int, int]:
+    """(optimizer steps, training samples, evaluated samples) a run will go through."""
+    n_train = config.train_subset or TRAIN_SIZE
+    n_test = config.test_subset or TEST_SIZE
+    steps = math.ceil(n_train / config.batch_size) * config.epochs
+    return steps, n_train * config.epochs, n_test * config.epochs
+
+
+def run_seconds(config: RunConfig, cost: StepCost) -> float:
+    steps, samples, evaluated = run_work(config)
+    return steps * cost.overhead_s + (samples + evaluated * EVAL_COST) * cost.per_sample_s
+
+
+def estimate_seconds(
+    configs: Sequence[RunConfig], cost_of: Callable[[ModelSpec], StepCost]
+) -> float:
+    """The whole set, run one after another (the runner trains one run at a time on CPU)."""
+    return sum(run_seconds(c, cost_of(c.model)) for c in configs)
+
+
+def describe_seconds(seconds: float) -> str:
+    """'about 40 s' / 'about 3 min' / 'about 1.5 h': rounded, because it is an estimate."""
+    if seconds < 10:
+        return f"about {max(1, round(seconds))} s"
+    if seconds < 90:
+        return f"about {round(seconds / 5) * 5} s"
+    if seconds < 90 * 60:
+        return f"about {round(seconds / 60)} min"
+    return f"about {seconds / 3600:.1f} h"

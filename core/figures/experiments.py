@@ -1,0 +1,192 @@
+"""Plotly figures for the experiments page: pure functions of run snapshots and results."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from core.estimate import TRAIN_SIZE
+from core.experiment_results import final_test, final_train_loss, train_losses, verdict
+from core.experiments import is_baseline
+
+PALETTE = (
+    "#EE4C2C",
+    "#1f77b4",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#393b79",
+    "#637939",
+)
+X_AXES = {
+    "seconds": "wall time (s)",
+    "samples": "samples seen",
+    "step": "updates (optimizer steps)",
+}
+HEIGHT = 380
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        height=HEIGHT,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        legend={"orientation": "h", "y": -0.25},
+        template="plotly_white",
+    )
+    return fig
+
+
+def _status(s: Any) -> str:
+    return str(getattr(s.status, "value", s.status))
+
+
+def _label(s: Any) -> str:
+    status = _status(s)
+    return s.config.name if status == "done" else f"{s.config.name} ({status})"
+
+
+def accuracy_vs_size_figure(snaps: Sequence[Any]) -> go.Figure:
+    """Test accuracy against training-set size on a log axis, one line per model family."""
+    families: dict[str, list[tuple[int, float, str]]] = {}
+    for s in snaps:
+        acc = final_test(s, "accuracy")
+        if acc is not None:
+            family = s.config.name.split(" · ")[0]
+            n = s.config.train_subset or TRAIN_SIZE
+            families.setdefault(family, []).append((n, 100 * acc, _status(s)))
+    fig = go.Figure()
+    for i, (family, pts) in enumerate(sorted(families.items())):
+        pts.sort()
+        baseline = any(is_baseline(s.config) and s.config.name.startswith(family) for s in snaps)
+        fig.add_scatter(
+            x=[p[0] for p in pts],
+            y=[p[1] for p in pts],
+            mode="lines+markers",
+            name=family,
+            line={"color": PALETTE[i % len(PALETTE)], "dash": "dash" if baseline else "solid"},
+            text=[p[2] for p in pts],
+            hovertemplate="%{x:,} images: %{y:.1f}% (%{text})<extra>" + family + "</extra>",
+        )
+    fig.update_xaxes(type="log")
+    return _layout(
+        fig, "Test accuracy against training-set size", "training images (log)", "test accuracy (%)"
+    )
+
+
+def loss_curves_figure(snaps: Sequence[Any], x: str = "samples", log_y: bool = False) -> go.Figure:
+    """The logged training loss of every run against wall time, samples seen or updates."""
+    if x not in X_AXES:
+        raise ValueError(f"x must be one of {', '.join(X_AXES)}")
+    fig = go.Figure()
+    for i, s in enumerate(snaps):
+        rows = [r for r in s.train if math.isfinite(float(r["loss"]))]
+        fig.add_scatter(
+            x=[r[x] for r in rows],
+            y=[r["loss"] for r in rows],
+            mode="lines",
+            name=_label(s),
+            line={"color": PALETTE[i % len(PALETTE)], "width": 1.5},
+        )
+    if log_y:
+        fig.update_yaxes(type="log")
+    return _layout(fig, f"Training loss against {X_AXES[x]}", X_AXES[x], "training loss")
+
+
+def bar_figure(
+    labels: Sequence[str], values: Sequence[float | None], title: str, y_title: str
+) -> go.Figure:
+    """One bar per run (or pipeline), labelled with its value."""
+    vals = [0.0 if v is None else float(v) for v in values]
+    fig = go.Figure(
+        go.Bar(
+            x=list(labels),
+            y=vals,
+            text=[f"{v:,.3g}" for v in vals],
+            textposition="outside",
+            marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(vals))],
+        )
+    )
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, title, "", y_title)
+
+
+def lr_figure(snaps: Sequence[Any]) -> go.Figure:
+    """Final loss against learning rate (log), diverged runs drawn as red crosses at the top."""
+    ordered = sorted(snaps, key=lambda s: s.config.lr)
+    fig = go.Figure()
+    finite = [
+        v
+        for s in ordered
+        for v in (final_test(s, "loss"), final_train_loss(s))
+        if v is not None and math.isfinite(v)
+    ]
+    first = [train_losses(s)[0] for s in ordered if s.train]
+    first = [f for f in first if math.isfinite(f)]
+    ceiling = max(finite + [1.5 * f for f in first] + [1.0]) * 1.1
+    for name, value, color in (
+        ("test loss", "test", PALETTE[0]),
+        ("training loss", "train", PALETTE[1]),
+    ):
+        pts = []
+        for s in ordered:
+            v = final_test(s, "loss") if value == "test" else final_train_loss(s)
+            if v is not None and math.isfinite(v) and verdict(s) != "diverged":
+                pts.append((s.config.lr, v))
+        fig.add_scatter(
+            x=[p[0] for p in pts],
+            y=[p[1] for p in pts],
+            mode="lines+markers",
+            name=f"final {name}",
+            line={"color": color},
+        )
+    diverged = [s.config.lr for s in ordered if verdict(s) == "diverged"]
+    if diverged:
+        fig.add_scatter(
+            x=diverged,
+            y=[ceiling] * len(diverged),
+            mode="markers+text",
+            name="diverged",
+            marker={"symbol": "x", "size": 14, "color": "#d62728"},
+            text=["diverged"] * len(diverged),
+            textposition="bottom center",
+        )
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(range=[0, ceiling * 1.05])
+    return _layout(fig, "Final loss against learning rate", "learning rate (log)", "loss")
+
+
+def probabilities_figure(
+    probs: Sequence[float], classes: Sequence[str], label: int, predicted: int
+) -> go.Figure:
+    """The model's probability for each class: the true class green, a wrong guess red."""
+    colors = ["#9aa5b1"] * len(classes)
+    colors[predicted] = "#d62728"
+    colors[label] = "#2ca02c"
+    fig = go.Figure(
+        go.Bar(
+            x=list(classes),
+            y=[100 * float(p) for p in probs],
+            marker_color=colors,
+            text=[f"{100 * float(p):.1f}%" for p in probs],
+            textposition="outside",
+        )
+    )
+    fig.update_yaxes(range=[0, 110])
+    fig.update_xaxes(type="category")
+    return _layout(
+        fig,
+        f"Probabilities (true: {classes[label]}, predicted: {classes[predicted]})",
+        "class",
+        "probability (%)",
+    )

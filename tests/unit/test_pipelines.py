@@ -1,0 +1,83 @@
+"""The three data pipelines deliver the same normalized images; each is measured; limits hold."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from core import pipelines as P
+from core.data import dataset_info, load_raw, load_tensors
+from core.errors import LimitError
+
+N = 96
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return P.transformed_dataset("MNIST")
+
+
+def test_manual_loop_matches_the_tensor_resident_batches(dataset):
+    X, y = load_tensors("MNIST", True)
+    manual = list(P.manual_batches(dataset, N, 32, torch.Generator().manual_seed(4)))
+    tensors = list(P.tensor_batches(X[:N], y[:N], 32, torch.Generator().manual_seed(4)))
+    assert [b[0].shape for b in manual] == [(32, 1, 28, 28)] * 3
+    for (Xm, ym), (Xt, yt) in zip(manual, tensors, strict=True):
+        torch.testing.assert_close(Xm, Xt, rtol=0, atol=1e-5)  # ToTensor+Normalize == once
+        assert torch.equal(ym, yt)
+
+
+def test_normalization_matches_the_raw_pixels(dataset):
+    images, labels = load_raw("MNIST")
+    info = dataset_info("MNIST")
+    X_0, y_0 = dataset[0]
+    expected = (images[0].to(torch.float64) / 255 - info.mean) / info.std
+    torch.testing.assert_close(X_0[0].to(torch.float64), expected, rtol=0, atol=1e-5)
+    assert y_0 == int(labels[0])
+
+
+def test_dataloader_delivers_every_sample_once_per_epoch(dataset):
+    batches = list(P.dataloader_batches(dataset, N, 40, torch.Generator().manual_seed(0)))
+    assert [len(b[1]) for b in batches] == [40, 40, 16]  # the last batch is smaller
+    labels = torch.cat([b[1] for b in batches])
+    _, y = load_tensors("MNIST", True)
+    assert torch.equal(labels.sort().values, y[:N].sort().values)
+
+
+@pytest.mark.parametrize("key", list(P.PIPELINES))
+def test_each_pipeline_is_measured(key):
+    result = P.measure(key, samples=N, batch_size=32, device="cpu")
+    assert result.samples == N and result.batches == 3
+    assert result.samples_per_s == pytest.approx(N / result.seconds)
+    assert result.title == P.PIPELINES[key].title
+
+
+def test_compare_measures_all_three():
+    results = P.compare(samples=64, batch_size=64)
+    assert [r.key for r in results] == list(P.PIPELINES)
+    assert all(r.samples == 64 and r.batches == 1 for r in results)
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"samples": 0}, "1 to"),
+        ({"samples": P.MAX_SAMPLES + 1}, "20,000"),
+        ({"batch_size": 0}, "batch size"),
+        ({"batch_size": P.MAX_BATCH + 1}, "batch size"),
+    ],
+)
+def test_limits_get_messages(settings, words):
+    with pytest.raises(LimitError, match=words):
+        P.measure("manual", **settings)
+
+
+def test_unknown_pipeline_and_device():
+    with pytest.raises(LimitError, match="Unknown pipeline"):
+        P.measure("magic", samples=10)
+    with pytest.raises(Exception, match="not available"):
+        P.measure("tensors", samples=10, device="cuda:7")
+
+
+def test_estimate_grows_with_the_samples():
+    assert P.estimate_seconds(4_000) == pytest.approx(2 * P.estimate_seconds(2_000))
