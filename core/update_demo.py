@@ -28,6 +28,7 @@ LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 NUM_STEPS = 20  # gradient-descent steps in the "several steps" curve
 MAX_STEPS = 200  # most steps that curve may take
 SMALL_FRACTION = 0.05  # the "too small" reference step is this fraction of the best one
+OVERSHOOT = 1.5  # the "too large" reference is this many times the first uphill step
 GOOD_FRACTION = 0.5  # a step is "good" if it gets at least half the best drop along its line
 _SEARCH = [10 ** (e / 40) for e in range(-200, 121)]  # α from 1e-5 to 1e3, 40 per decade
 
@@ -124,9 +125,9 @@ def lr_line(net: TinyNet, lr: float, num_points: int = 161) -> LrLine:
     searched = [(loss_at(a), a) for a in _SEARCH]
     best_loss, best = min(searched)
     flat = all(grads[k] == 0.0 for k in PARAMS) or best_loss >= start
-    # "Too large": a quarter beyond the first α whose step lands higher than it started.
+    # "Too large": well beyond the first α whose step lands higher than it started.
     uphill = next((a for l_a, a in searched if a > best and l_a >= start), 3 * best)
-    too_large = min(1.25 * uphill, MAX_LR)
+    too_large = min(OVERSHOOT * uphill, MAX_LR)
     references = {
         "too small": min(SMALL_FRACTION * best, MAX_LR),
         "good": min(best, MAX_LR),

@@ -25,14 +25,12 @@ from core.autograd_demo import (
 from core.figures.backprop import descent_figure, graph_figure, loss_figure, lr_figure
 from core.loss_demo import (
     DEFAULT_BATCH_SIZE,
-    FOLDER,
     MAX_BATCH_SIZE,
     MAX_SEED,
     demo_model,
     logits,
     loss_report,
     mini_batch,
-    pretrained_available,
 )
 from core.update_demo import LR_CHOICES, descent, lr_line, sgd_update
 from ui.common import code_ui, device_name, errors_ui
@@ -110,8 +108,6 @@ with loss_tab:
             format_func=SOURCE_LABELS.__getitem__,
             horizontal=True,
         )
-        if not pretrained_available():
-            st.caption(f"The pretrained model is not in {FOLDER} yet; the page uses a fresh one.")
         st.number_input("Seed of the fresh model", 0, MAX_SEED, key="backprop_seed")
         batch_size = st.slider("Batch size B", 1, MAX_BATCH_SIZE, key="backprop_batch")
         start = st.number_input(
@@ -261,7 +257,7 @@ with update_tab:
             show(text)
             st.plotly_chart(lr_figure(line), key="backprop_lr_chart")
             st.markdown(
-                "Several steps with the same α: the good one settles, the too-large one bounces or explodes."
+                "Several steps with the same α: the too-small one crawls, the good one settles fast, the too-large one overshoots: it bounces, or climbs and explodes."
             )
             curves = {f"{k}: α = {a:.3g}": descent(net, a) for k, a in line.references.items()}
             curves[f"your α = {lr:g}"] = descent(net, lr)

@@ -23,7 +23,9 @@ def loss_figure(report: LossReport) -> go.Figure:
     """The mini-batch's images with each one's loss as a bar beneath it, and the mean cost."""
     n = len(report.losses)
     centers = [28 * i + 13.5 for i in range(n)]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7])
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.03
+    )
     fig.add_trace(
         go.Heatmap(z=report.images.tolist(), colorscale="gray", showscale=False, hoverinfo="skip"),
         row=1,
@@ -37,7 +39,7 @@ def loss_figure(report: LossReport) -> go.Figure:
             width=24,
             marker_color=[GOOD if ok else BAD for ok in correct],
             text=[f"{v:.2f}" for v in report.losses],
-            textposition="outside",
+            textposition="inside",
             customdata=list(zip(report.y, report.predicted, report.p_true, strict=True)),
             hovertemplate="true digit %{customdata[0]}, predicted %{customdata[1]}<br>"
             "p(true digit) = %{customdata[2]:.3f}<br>loss = −log p = %{y:.4f}<extra></extra>",
@@ -46,15 +48,20 @@ def loss_figure(report: LossReport) -> go.Figure:
         row=2,
         col=1,
     )
-    fig.add_hline(
-        y=report.cost_mean,
-        line_dash="dash",
-        annotation_text=f"mean = cost {report.cost_mean:.3f}",
-        annotation_position="top left",
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 28 * n],
+            y=[report.cost_mean] * 2,
+            mode="lines",
+            line=dict(dash="dash", color="#262730"),
+            name=f"mean of the losses = cost {report.cost_mean:.3f}",
+            hoverinfo="skip",
+        ),
         row=2,
         col=1,
     )
     fig.update_yaxes(autorange="reversed", visible=False, row=1, col=1)
+    fig.update_xaxes(showticklabels=False, ticks="", row=1, col=1)
     fig.update_yaxes(title_text="loss −log p(true digit)", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(
         tickvals=centers,
@@ -63,7 +70,11 @@ def loss_figure(report: LossReport) -> go.Figure:
         row=2,
         col=1,
     )
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=20, b=10), bargap=0)
+    fig.update_layout(
+        height=440,
+        margin=dict(l=10, r=10, t=30, b=40),
+        legend=dict(orientation="h", x=0, y=1.08),
+    )
     return fig
 
 
@@ -122,14 +133,17 @@ def graph_figure(
         )
     for term in current.terms if current else ():
         (x0, y0), (x1, y1) = POSITIONS[current.node], POSITIONS[term.upstream]
+        local = f"∂{LABELS[term.upstream]}/∂{LABELS[current.node]} = {term.local}"
+        if term.local != "1":  # "= 1 = 1" says nothing
+            local += f" = {term.local_value:.4g}"
         fig.add_annotation(
             x=(x0 + x1) / 2,
             y=(y0 + y1) / 2,
+            yshift=14,
             showarrow=False,
-            bgcolor="rgba(255,255,255,0.85)",
-            text=f"∂{LABELS[term.upstream]}/∂{LABELS[current.node]} = {term.local} "
-            f"= {term.local_value:.4g}",
-            font=dict(color=GRAD, size=12),
+            bgcolor="rgba(255,255,255,0.9)",
+            text=local,
+            font=dict(color=GRAD, size=13),
         )
     nodes = list(POSITIONS)
     text, hover = [], []
@@ -152,6 +166,7 @@ def graph_figure(
             textposition=["top center" if POSITIONS[n][1] >= 4 else "bottom center" for n in nodes],
             hovertext=hover,
             hoverinfo="text",
+            textfont=dict(size=13, color="#262730"),
             marker=dict(
                 size=[30 if current and n == current.node else 20 for n in nodes],
                 color=[_kind_color(n) for n in nodes],
@@ -163,7 +178,7 @@ def graph_figure(
             showlegend=False,
         )
     )
-    fig.update_xaxes(visible=False, range=[-0.6, 7.2])
+    fig.update_xaxes(visible=False, range=[-0.5, 7.1])
     fig.update_yaxes(visible=False, range=[-1.3, 5.2])
     fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white")
     return fig
@@ -204,7 +219,8 @@ def lr_figure(line: LrLine) -> go.Figure:
             )
         )
     finite = [v for v in line.losses if math.isfinite(v)]
-    top = min(max(finite), max(2.5 * line.loss_start, 1.1 * line.loss_at_lr))
+    marked = [line.loss_at_lr, *line.reference_losses.values()]
+    top = min(max(finite), max(2.5 * line.loss_start, *(1.1 * v for v in marked)))
     if not math.isfinite(top):
         top = 2.5 * line.loss_start
     fig.update_yaxes(title_text="loss after the step", range=[0, max(top, 1e-12) * 1.05])
@@ -227,7 +243,7 @@ def descent_figure(curves: dict[str, list[float]]) -> go.Figure:
                 line=dict(color=color, width=4 if color == "#ffbf00" else 2),
             )
         )
-    fig.update_yaxes(title_text="loss (log scale)", type="log")
+    fig.update_yaxes(title_text="loss (log scale)", type="log", exponentformat="power")
     fig.update_xaxes(title_text="step")
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10))
     return fig
