@@ -118,6 +118,29 @@ def dtype_table(shape: tuple[int, ...]) -> list[DtypeRow]:
     return rows
 
 
+def dtype_rows(shape: tuple[int, ...], current: str) -> list[dict[str, str | int]]:
+    """dtype_table formatted for display, the current dtype marked with ▶."""
+
+    def number(value: float | int | bool | None) -> str:
+        if value is None:
+            return ""
+        return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+    return [
+        {
+            "dtype": ("▶ " if row.name == current else "") + row.name,
+            "bytes/element": row.bytes_per_element,
+            "min": number(row.min),
+            "max": number(row.max),
+            "eps": number(row.eps),
+            "smallest normal": number(row.smallest_normal),
+            "exact integers up to": f"{row.exact_integers_up_to:,}",
+            "memory of x": format_bytes(row.memory_bytes),
+        }
+        for row in dtype_table(shape)
+    ]
+
+
 def format_bytes(n: int) -> str:
     """'48 B', '3.8 KiB', '38.1 MiB': memory in the unit a person reads at a glance."""
     if n < 1024:

@@ -69,13 +69,18 @@ def write_through(
     if not 0 <= target < len(tensors):
         raise ParseError(f"Pick one of {', '.join(names)} to write into.")
     t = tensors[target]
+    if not t.dtype.is_floating_point and isinstance(value, float) and value.is_integer():
+        value = int(value)  # a number input gives 100.0; an int tensor takes 100
     check_value_fits(value, t.dtype)
     before = [_snapshot(u) for u in tensors]
     error = None
     if mode == "element":
         address(t, index)  # checks the index against the view's size
         code = f"{names[target]}[{', '.join(map(str, index))}] = {value!r}"
-        t[index] = value
+        try:
+            t[index] = value
+        except RuntimeError as exc:
+            error = _refusal(str(exc))
     else:
         code = f"{names[target]} += {value!r}"
         try:

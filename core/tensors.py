@@ -273,3 +273,9 @@ def format_value(value: float | int | bool, dtype: torch.dtype) -> str:
     if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e6:
         return f"{value:.1f}"
     return f"{value:.4g}"
+
+
+def formatted_values(t: torch.Tensor, limit: int = MAX_ELEMENTS) -> list[str]:
+    """t's values in row-major (view) order, formatted for cell labels."""
+    flat = t.detach().reshape(-1)[:limit].cpu()
+    return [format_value(v, t.dtype) for v in flat.tolist()]
