@@ -1,0 +1,128 @@
+"""Test-set browser: predictions of a saved run, filters, paging, and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from core import testset as T
+from core.checkpoint import save_model
+from core.config import RunConfig
+from core.data import load_raw, load_tensors
+from core.errors import CheckpointError, ConfigError, LimitError
+from core.models import ModelSpec, build_model, linear_spec
+from core.runner import Runner
+from core.training import normalization_of
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A real saved run: the linear model trained briefly, scored on the whole test set."""
+    root = tmp_path_factory.mktemp("runs")
+    runner = Runner(runs_root=root, max_concurrent=1)
+    config = RunConfig(
+        model=linear_spec(), optimizer="SGD", lr=0.1, train_subset=300, normalization="dataset"
+    )
+    snap = runner.wait(runner.submit(config, name="tiny linear"), timeout=60)
+    runner.shutdown()
+    assert snap.status == "done"
+    return snap
+
+
+@pytest.fixture(scope="module")
+def preds(run_dir):
+    return T.predict_test_set(run_dir.run_dir)
+
+
+def test_predictions_match_the_model_and_the_runs_own_score(run_dir, preds):
+    from core.checkpoint import load_model
+
+    model, _, _ = load_model(run_dir.run_dir)
+    X, y = load_tensors("MNIST", False, normalization=normalization_of(run_dir.config))
+    with torch.no_grad():
+        expected = model.double()(X.double()).exp()  # (N, 10)
+    torch.testing.assert_close(preds.probs.double(), expected, rtol=1e-4, atol=1e-5)
+    assert torch.equal(preds.labels, y)
+    assert preds.accuracy == pytest.approx(run_dir.test[-1]["accuracy"])  # the whole test set
+
+
+def test_model_choices_list_saved_runs(run_dir):
+    root = T.Path(run_dir.run_dir).parent
+    choices = T.model_choices(root)
+    labels = [c.label for c in choices]
+    assert any(label.startswith("tiny linear (MNIST") for label in labels)
+    assert (labels[0] == "Pretrained digit model") == T.pretrained_available()
+
+
+def test_filters_agree_with_a_plain_loop(preds):
+    predicted, conf = preds.predicted.tolist(), preds.confidence.tolist()
+    labels = preds.labels.tolist()
+    got = T.select(preds, true_class=7, wrong_only=True, max_confidence=0.8).tolist()
+    want = [i for i in range(len(labels)) if labels[i] == 7 and predicted[i] != 7 and conf[i] < 0.8]
+    assert got == want and got
+    as_3 = T.select(preds, predicted_class=3).tolist()
+    assert as_3 == [i for i, p in enumerate(predicted) if p == 3]
+
+
+def test_orders_by_confidence(preds):
+    least = T.select(preds, true_class=1, order="least confident first")
+    conf = preds.confidence[least]
+    assert torch.all(conf[1:] >= conf[:-1])
+    most = T.select(preds, true_class=1, order="most confident first")
+    assert sorted(most.tolist()) == sorted(least.tolist())
+    assert preds.confidence[most[0]] == conf.max()
+
+
+def test_paging_and_items(preds):
+    idx = T.select(preds, wrong_only=True)
+    pages = T.page_count(len(idx), 24)
+    last = T.page_of(idx, pages, 24)
+    assert 1 <= len(last) <= 24
+    assert torch.equal(torch.cat([T.page_of(idx, p, 24) for p in range(1, pages + 1)]), idx)
+    images, _ = load_raw("MNIST", train=False)
+    item = T.items(preds, idx[:1])[0]
+    assert not item.correct and item.image.shape == (28, 28) and item.image.dtype.name == "uint8"
+    assert (item.image == images[item.index].numpy()).all()
+    assert sum(item.probs) == pytest.approx(1.0, abs=1e-4)
+    assert item.confidence == pytest.approx(max(item.probs))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"true_class": 10}, ConfigError, "0 to 9"),
+        ({"predicted_class": -1}, ConfigError, "0 to 9"),
+        ({"max_confidence": 0.0}, ConfigError, "confidence"),
+        ({"order": "random"}, ConfigError, "Order"),
+    ],
+)
+def test_bad_filters_get_messages(preds, kwargs, error, words):
+    with pytest.raises(error, match=words):
+        T.select(preds, **kwargs)
+
+
+def test_bad_pages_get_messages(preds):
+    idx = T.select(preds)
+    with pytest.raises(LimitError, match="pages"):
+        T.page_of(idx, 10_000, 24)
+    with pytest.raises(LimitError, match="per page"):
+        T.page_of(idx, 1, T.MAX_PAGE_SIZE + 1)
+    assert T.page_count(0, 24) == 1 and len(T.page_of(idx[:0], 1, 24)) == 0
+
+
+def test_a_folder_without_config_uses_the_dataset_statistics(tmp_path):
+    torch.manual_seed(0)
+    model = build_model(linear_spec())
+    save_model(tmp_path / "m", model, linear_spec(), {"dataset": "FashionMNIST"})
+    preds = T.predict_test_set(tmp_path / "m")
+    assert preds.dataset == "FashionMNIST" and preds.classes[0] == "T-shirt/top"
+    assert preds.probs.shape == (10_000, 10)
+
+
+def test_unusable_folders_get_messages(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        T.predict_test_set(tmp_path / "nothing")
+    spec = ModelSpec(num_classes=3)
+    save_model(tmp_path / "three", build_model(spec), spec, {"dataset": "MNIST"})
+    with pytest.raises(CheckpointError, match="3 classes"):
+        T.predict_test_set(tmp_path / "three")
