@@ -1,0 +1,250 @@
+"""The tiny network by hand against PyTorch: forward, gradients, the SGD step, autograd flags."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.testing import assert_close
+
+from core.autograd_bookkeeping import bookkeeping, grad_fn_chain, tiny_net_chain
+from core.autograd_demo import (
+    ACTIVATIONS,
+    DEFAULT_PARAMS,
+    LOSSES,
+    MAX_ABS_VALUE,
+    MAX_TEXT_CHARS,
+    PARAMS,
+    TinyNet,
+    autograd_gradients,
+    backward,
+    forward,
+    gradient_rows,
+    hand_gradients,
+    make_net,
+    parse_numbers,
+    random_params,
+    torch_forward,
+)
+from core.errors import ConfigError, LimitError, ParseError
+from core.update_demo import MAX_LR, check_lr, descent, lr_line, sgd_update
+
+
+def random_net(seed: int, activation: str, loss: str, scale: float = 2.0) -> TinyNet:
+    rng = random.Random(seed)
+    y = rng.random() if loss == "cross-entropy" else rng.uniform(-scale, scale)
+    params = {k: rng.uniform(-scale, scale) for k in PARAMS}
+    return TinyNet(
+        (rng.uniform(-scale, scale), rng.uniform(-scale, scale)), y, params, activation, loss
+    )
+
+
+def as_tensor(d: dict[str, float], keys) -> torch.Tensor:
+    return torch.tensor([d[k] for k in keys], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_hand_gradients_equal_autograd_on_random_networks(activation, loss):
+    for seed in range(6):
+        net = random_net(seed, activation, loss)
+        hand, auto = hand_gradients(net), autograd_gradients(net)
+        assert set(hand) == set(auto)
+        keys = sorted(hand)
+        assert_close(as_tensor(hand, keys), as_tensor(auto, keys), rtol=1e-10, atol=1e-12)
+        _, torch_loss = torch_forward(net)
+        assert_close(forward(net)["L"], torch_loss.item(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["ReLU", "LeakyReLU", "ELU"])
+def test_kinks_follow_torch_convention(activation):
+    # z1 = 1·1 + 0·0 − 1 = 0 exactly: the derivative at the kink must be the one torch uses.
+    params = dict(zip(PARAMS, [1.0, 0.0, 0.5, 0.5, -1.0, 0.0, 1.5, -0.5, 0.3], strict=True))
+    net = TinyNet((1.0, 0.0), 1.0, params, activation, "squared error")
+    assert forward(net)["z1"] == 0.0
+    hand, auto = hand_gradients(net), autograd_gradients(net)
+    keys = sorted(hand)
+    assert_close(as_tensor(hand, keys), as_tensor(auto, keys), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activation_formulas_match_torch(name):
+    act = ACTIVATIONS[name]
+    z = torch.tensor([-90.0, -20.0, -3.0, -0.7, 0.0, 0.4, 2.5, 20.0, 90.0], dtype=torch.float64)
+    z.requires_grad_(True)
+    out = act.module()(z)
+    (grad,) = torch.autograd.grad(out.sum(), z)
+    assert_close(torch.tensor([act.f(v) for v in z.tolist()], dtype=torch.float64), out.detach())
+    assert_close(torch.tensor([act.df(v) for v in z.tolist()], dtype=torch.float64), grad)
+
+
+def test_extreme_allowed_values_still_agree_with_autograd():
+    big = MAX_ABS_VALUE
+    for activation in ACTIVATIONS:
+        params = {k: (big if i % 2 else -big) for i, k in enumerate(PARAMS)}
+        net = TinyNet((big, -big), big, params, activation, "squared error")
+        hand, auto = hand_gradients(net), autograd_gradients(net)
+        assert all(math.isfinite(v) for v in hand.values())
+        keys = sorted(hand)
+        assert_close(as_tensor(hand, keys), as_tensor(auto, keys), rtol=1e-9, atol=1e-9)
+
+
+def test_every_step_is_the_sum_of_its_chain_rule_products():
+    steps = backward(random_net(3, "Tanh", "squared error"))
+    assert steps[0].node == "L" and steps[0].grad == 1.0
+    assert {s.node for s in steps} >= set(PARAMS) | {"x1", "x2", "z1", "h1", "y_hat"}
+    known = {"L"}
+    for step in steps[1:]:
+        assert all(t.upstream in known for t in step.terms)  # only gradients already found
+        assert step.grad == pytest.approx(sum(t.upstream_grad * t.local_value for t in step.terms))
+        known.add(step.node)
+    x1 = next(s for s in steps if s.node == "x1")
+    assert [t.upstream for t in x1.terms] == ["z1", "z2"]  # x1 feeds two nodes: two products
+    assert "∂L/∂z₁ · w₁₁ + ∂L/∂z₂ · w₂₁" in x1.chain()
+
+
+def test_gradient_rows_flag_a_disagreement():
+    net = random_net(1, "Sigmoid", "cross-entropy")
+    steps, auto = backward(net), autograd_gradients(net)
+    assert all(r["agree"] for r in gradient_rows(steps, auto))
+    wrong = dict(auto, w12=auto["w12"] + 1e-3)
+    rows = gradient_rows(steps, wrong)
+    assert [r["node"] for r in rows if not r["agree"]] == ["w₁₂"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1, 2", [1.0, 2.0]),
+        (" -0.5 3e-2 ", [-0.5, 0.03]),
+        ("1;2", [1.0, 2.0]),
+        ("+7,  -1.", [7.0, -1.0]),
+    ],
+)
+def test_parse_numbers_reads_plain_numbers(text, expected):
+    assert parse_numbers(text, 2, "x") == expected
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("1", ParseError),
+        ("1, 2, 3", ParseError),
+        ("", ParseError),
+        ("one, two", ParseError),
+        ("2*3, 1", ParseError),
+        ("__import__('os'), 1", ParseError),
+        ("nan, 1", ParseError),
+        ("inf, 1", ParseError),
+        ("1e5, 1", LimitError),
+        ("1, " + "1" * MAX_TEXT_CHARS, LimitError),
+    ],
+)
+def test_parse_numbers_refuses_with_a_message(text, error):
+    with pytest.raises(error, match="x"):
+        parse_numbers(text, 2, "x")
+
+
+def test_make_net_reads_the_page_boxes_and_refuses_nonsense():
+    net = make_net("1, 2", "0.5", DEFAULT_PARAMS, "GELU", "cross-entropy")
+    assert net.x == (1.0, 2.0) and net.params["c"] == 0.2
+    with pytest.raises(ConfigError, match="probability"):
+        make_net("1, 2", "3", DEFAULT_PARAMS, "GELU", "cross-entropy")
+    with pytest.raises(ConfigError, match="activation"):
+        make_net("1, 2", "1", DEFAULT_PARAMS, "Swish9", "squared error")
+    with pytest.raises(ParseError, match="Parameters"):
+        make_net("1, 2", "1", "1, 2, 3", "ReLU", "squared error")
+
+
+def test_random_params_are_repeatable_and_parse():
+    assert random_params(4) == random_params(4) != random_params(5)
+    assert len(parse_numbers(random_params(4), len(PARAMS), "p")) == len(PARAMS)
+
+
+@pytest.mark.parametrize("activation", ["Sigmoid", "ReLU", "GELU"])
+@pytest.mark.parametrize("lr", [0.001, 0.1, 3.0])
+def test_update_by_hand_equals_sgd_step(activation, lr):
+    net = random_net(7, activation, "squared error")
+    update = sgd_update(net, lr)
+    assert_close(as_tensor(update.by_hand, PARAMS), as_tensor(update.by_sgd, PARAMS))
+    before, grads = as_tensor(update.before, PARAMS), as_tensor(update.grads, PARAMS)
+    assert_close(as_tensor(update.by_hand, PARAMS), before - lr * grads)
+    assert all(row["agree"] for row in update.rows())
+    assert update.loss_before == pytest.approx(forward(net)["L"])
+
+
+@pytest.mark.parametrize("lr", [0.0, -0.1, MAX_LR * 2, math.nan, math.inf])
+def test_learning_rate_limits(lr):
+    with pytest.raises(LimitError, match="learning rate"):
+        check_lr(lr)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lr_line_calls_its_references_by_their_names(seed):
+    net = random_net(seed, "Tanh", "squared error", scale=1.0)
+    line = lr_line(net, 0.1)
+    refs = line.references
+    assert refs["too small"] < refs["good"] < refs["too large"] <= MAX_LR
+    for name, a in refs.items():
+        assert lr_line(net, a).verdict == name
+    assert line.losses[0] == pytest.approx(line.loss_start)
+    assert line.reference_losses["good"] < line.loss_start <= line.reference_losses["too large"]
+
+
+def test_lr_line_sees_no_gradient_when_every_unit_is_dead():
+    # Both ReLU units get z < 0 and the output bias already equals the target: ∂L/∂β = 0.
+    params = dict(zip(PARAMS, [-1.0, -1.0, -1.0, -1.0, -1.0, -1.0, 1.0, 1.0, 0.5], strict=True))
+    net = TinyNet((1.0, 1.0), 0.5, params, "ReLU", "squared error")
+    assert lr_line(net, 0.1).verdict == "no gradient"
+
+
+def test_descent_settles_with_a_good_step_and_blows_up_with_a_huge_one():
+    net = random_net(2, "Identity", "squared error", scale=1.0)
+    good = descent(net, lr_line(net, 0.1).references["good"], 20)
+    assert len(good) == 21 and good[-1] < 1e-3 * good[0]
+    huge = descent(net, MAX_LR, 50)
+    assert huge[-1] > 1e6 * huge[0] or not math.isfinite(huge[-1])
+    with pytest.raises(LimitError, match="steps"):
+        descent(net, 0.1, 10_000)
+
+
+def test_bookkeeping_records_accumulation_and_zero_grad():
+    bk = bookkeeping("0.5, 0.1, 2, 1")
+    w = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(0.1, dtype=torch.float64, requires_grad=True)
+    dw, db = torch.autograd.grad((w * 2.0 + b - 1.0) ** 2, (w, b))
+    assert_close(bk.dL_dw, dw.item())
+    assert_close(bk.dL_db, db.item())
+    grads = [(e.w_grad, e.b_grad) for e in bk.events]
+    assert grads[0] == (None, None)
+    assert_close(grads[1], (dw.item(), db.item()))
+    assert_close(grads[2], (2 * dw.item(), 2 * db.item()))  # the second backward adds
+    assert grads[3] == (None, None)  # zero_grad sets .grad to None
+    assert_close(grads[4], (dw.item(), db.item()))
+    assert all(e.x_grad is None for e in bk.events)
+    flags = {r.name: (r.requires_grad, r.is_leaf, r.grad_fn) for r in bk.rows}
+    assert flags["w"] == (True, True, "None") and flags["x"] == (False, True, "None")
+    assert flags["y_hat"] == (True, False, "AddBackward0")
+    assert flags["y_hat_eval"][0] is False  # computed under no_grad
+    assert bk.chain[0] == "PowBackward0"
+    assert any("adds into w.grad" in line for line in bk.chain)
+    with pytest.raises(ParseError):
+        bookkeeping("1, 2, three, 4")
+
+
+def test_grad_fn_chains_name_the_leaves_and_stop_at_the_limit():
+    net = random_net(0, "SiLU", "cross-entropy")
+    chain = tiny_net_chain(net)
+    _, loss = torch_forward(net)
+    assert chain[0] == type(loss.grad_fn).__name__
+    for leaf in ("X", "W1", "b1", "w2", "b2"):
+        assert any(f"adds into {leaf}.grad" in line for line in chain)
+    x = torch.tensor(1.0, requires_grad=True)
+    deep = x
+    for _ in range(30):
+        deep = deep * 1.5
+    cut = grad_fn_chain(F.relu(deep), {"x": x}, max_lines=10)
+    assert len(cut) == 11 and cut[-1].startswith("…")
