@@ -35,6 +35,7 @@ class Curve:
     y: Tensor  # (P,) f(x)
     dy: Tensor  # (P,) f'(x) from autograd; NaN where f has no derivative at all (a jump)
     saturated: list[tuple[float, float]]  # x-intervals where |f'(x)| < SATURATION
+    kinks: list[tuple[float, float]]  # (x, the derivative torch uses there), inside the range
 
 
 def check_range(x_min: Any, x_max: Any) -> tuple[float, float]:
@@ -127,7 +128,9 @@ def curve(
     x = make_grid(x_min, x_max, num_points, kinks + jumps, dtype, device)
     y, dy = evaluate(spec, x, values)
     x, y, dy = x.cpu(), y.cpu(), dy.cpu()
-    return Curve(key, spec.name, values, x, y, dy, saturated_intervals(x, dy))
+    lo, hi = x[0].item(), x[-1].item()
+    marks = [(k.x, k.torch_derivative) for k in spec.kink_points(**values) if lo <= k.x <= hi]
+    return Curve(key, spec.name, values, x, y, dy, saturated_intervals(x, dy), marks)
 
 
 def curves(

@@ -1,6 +1,335 @@
-"""Activation functions (being built)."""
+"""Activation functions lab: the functions and their slopes, why a network needs them,
+vanishing gradients, and softmax."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
+from core.activation_curves import MAX_CURVES, curves, evaluate, mean_on_standard_normal
+from core.activations import ACTIVATIONS, ELEMENTWISE, get_activation
+from core.figures.activations import chain_figure, curves_figure, softmax_figure
+from core.figures.nonlinearity import collapse_figure, fit_figure, loss_figure
+from core.nonlinearity import (
+    GRID_POINTS,
+    MAX_FIT_STEPS,
+    MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_UNITS,
+    MAX_LINEAR_LAYERS,
+    TARGETS,
+    FitConfig,
+    FitResult,
+    collapse,
+    fit,
+)
+from core.softmax import (
+    DEFAULT_LOGITS,
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    overflow_demo,
+    parse_logits,
+    shift_check,
+    softmax,
+)
+from core.vanishing import DEFAULT_KEYS, MAX_DEPTH, chain_gradients
+from ui.common import code_ui, device_name, errors_ui
+
+TABS = ["Functions", "Why non-linearity", "Vanishing gradients", "Softmax"]
+NAMES = {k: spec.name for k, spec in ACTIVATIONS.items()}
+TRAINABLE = [k for k in ELEMENTWISE if ACTIVATIONS[k].has_gradient]
+NO_ACTIVATION = "none"
+LRS = [0.001, 0.003, 0.01, 0.03, 0.1]
+LARGE_LOGITS = "1000, 999, 990, -5"
+
+st.session_state.setdefault("activations_fn", "relu")
+st.session_state.setdefault("activations_compare", ["sigmoid", "tanh"])
+st.session_state.setdefault("activations_x_min", -6.0)
+st.session_state.setdefault("activations_x_max", 6.0)
+st.session_state.setdefault("activations_shade", True)
+st.session_state.setdefault("activations_layers", 3)
+st.session_state.setdefault("activations_between", NO_ACTIVATION)
+st.session_state.setdefault("activations_collapse_seed", 0)
+st.session_state.setdefault("activations_target", "wave")
+st.session_state.setdefault("activations_fit_act", "tanh")
+st.session_state.setdefault("activations_units", 32)
+st.session_state.setdefault("activations_hidden", 2)
+st.session_state.setdefault("activations_steps", 300)
+st.session_state.setdefault("activations_lr", 0.01)
+st.session_state.setdefault("activations_fit_seed", 0)
+st.session_state.setdefault("activations_chain", list(DEFAULT_KEYS))
+st.session_state.setdefault("activations_depth", 20)
+st.session_state.setdefault("activations_weight", 1.0)
+st.session_state.setdefault("activations_x0", 0.5)
+st.session_state.setdefault("activations_logits", DEFAULT_LOGITS)
+st.session_state.setdefault("activations_temperature", 1.0)
+st.session_state.setdefault("activations_shift", 0.0)
+st.session_state.setdefault("activations_target_class", 0)
+
+
+@st.cache_data(max_entries=64, show_spinner="Training two small networks…")
+def _fit(config: FitConfig, device: str) -> FitResult:
+    """Each setting is trained once; moving a slider back shows the cached result at once."""
+    return fit(config, device)
+
+
+def params_ui(key: str) -> dict[str, float]:
+    """One slider per parameter of `key`, remembered per function."""
+    values = {}
+    for p in ACTIVATIONS[key].params:
+        widget = f"activations_p_{key}_{p.name}"
+        st.session_state.setdefault(widget, p.default)
+        values[p.name] = st.slider(
+            f"{NAMES[key]}: {p.name} (${p.symbol}$)", p.low, p.high, step=p.step, key=widget
+        )
+    return values
+
+
+def set_logits(text: str) -> None:
+    st.session_state["activations_logits"] = text
+    st.session_state["activations_shift"] = 0.0
+
+
 st.title("Activation functions")
-st.info("This page is being built.")
+st.markdown(
+    "A neuron computes a weighted sum and then passes it through an **activation function**. "
+    "That small bend is what lets a network be more than one big matrix. Explore the usual "
+    "functions and their slopes, see why the bend matters, why slopes below 1 starve deep "
+    "networks of gradient, and how softmax turns scores into probabilities."
+)
+tab_functions, tab_why, tab_depth, tab_softmax = st.tabs(
+    TABS, key="activations_tab", bind="query-params"
+)
+
+if tab_functions.open:
+    with tab_functions:
+        left, right = st.columns([1, 2.4], gap="large")
+        with left:
+            st.markdown(
+                "Pick a function and drag its parameters: both plots redraw at once. The right "
+                "plot is the slope f′(x) that backpropagation multiplies by; shaded regions are "
+                "where it is almost 0, so almost nothing is learned there."
+            )
+            key = st.selectbox("Function", ELEMENTWISE, format_func=NAMES.get, key="activations_fn")
+            compare = st.multiselect(
+                "Compare with",
+                [k for k in ELEMENTWISE if k != key],
+                format_func=NAMES.get,
+                key="activations_compare",
+                max_selections=MAX_CURVES - 1,
+            )
+            params = {key: params_ui(key)}
+            with st.expander("Parameters of the compared functions"):
+                for other in compare:
+                    params[other] = params_ui(other)
+                if not any(ACTIVATIONS[k].params for k in compare):
+                    st.caption("None of the compared functions has a parameter.")
+            c1, c2 = st.columns(2)
+            x_min = c1.number_input("x from", step=1.0, key="activations_x_min")
+            x_max = c2.number_input("x to", step=1.0, key="activations_x_max")
+            shade = st.toggle("Shade where |f′(x)| < 0.01", key="activations_shade")
+        spec = get_activation(key)
+        with right, errors_ui():
+            drawn = curves([key, *compare], params, x_min, x_max, device=device_name())
+            st.plotly_chart(curves_figure(drawn, shade), key="activations_curves")
+
+        card, facts = st.columns([1.3, 1], gap="large")
+        with card:
+            st.subheader(spec.name)
+            st.latex(spec.formula)
+            st.markdown(spec.about)
+            st.markdown(f"**Where it has no derivative.** {spec.differentiability}")
+            st.markdown("**In a model:**")
+            st.code(f"nn.{spec.module(**params[key])!r}", language="python")
+        with facts:
+            mean = mean_on_standard_normal(key, params[key])
+            rows = {
+                "output range": f"${spec.output_range}$",
+                "monotonic": "yes" if spec.monotonic else "no: it dips before rising",
+                "zero-centred": f"{'yes' if abs(mean) < 0.05 else 'no'} "
+                f"(mean output for x ~ N(0, 1): {mean:.3f})",
+                "kinks": ", ".join(f"x = {k.x:g}" for k in spec.kink_points(**params[key]))
+                or "none",
+                "trainable by gradient descent": "yes" if spec.has_gradient else "no",
+            }
+            st.table(pd.DataFrame({"": list(rows.values())}, index=list(rows)))
+        code_ui(spec.fn, evaluate, label=f"Show the code: {spec.name} and its derivative")
+
+if tab_why.open:
+    with tab_why:
+        st.subheader("Linear layers collapse into one")
+        st.markdown(
+            "Each `nn.Linear(2, 2)` layer maps a point x to Wx + b. Stack N of them and the result "
+            "is still one matrix times x plus one vector: W = W_N ··· W_1, and b is just what the "
+            "stack outputs at x = 0. Below, a grid goes through the stack (blue) and through that "
+            "one layer (orange dots): they are the same picture. Put an activation between the "
+            "layers and the grid bends, and no single matrix can do that."
+        )
+        c1, c2, c3 = st.columns(3)
+        num_layers = c1.slider("Linear layers N", 1, MAX_LINEAR_LAYERS, key="activations_layers")
+        between = c2.selectbox(
+            "Between the layers",
+            [NO_ACTIVATION, *ELEMENTWISE],
+            format_func=lambda k: "nothing (purely linear)" if k == NO_ACTIVATION else NAMES[k],
+            key="activations_between",
+        )
+        seed = c3.number_input("Seed", 0, 10_000, key="activations_collapse_seed")
+        with errors_ui():
+            c = collapse(num_layers, seed, None if between == NO_ACTIVATION else between)
+            st.plotly_chart(collapse_figure(c, GRID_POINTS), key="activations_collapse")
+            m1, m2 = st.columns([1, 2])
+            with m1:
+                st.markdown("The single layer:")
+                st.latex(
+                    r"W = \begin{bmatrix}" + rf"{c.W[0, 0]:.3f} & {c.W[0, 1]:.3f} \\ "
+                    rf"{c.W[1, 0]:.3f} & {c.W[1, 1]:.3f}"
+                    + r"\end{bmatrix},\ b = \begin{bmatrix}"
+                    + rf"{c.b[0]:.3f} \\ {c.b[1]:.3f}"
+                    + r"\end{bmatrix}"
+                )
+            with m2:
+                st.metric("max |stack(x) − (Wx + b)| over the grid", f"{c.max_error:.2e}")
+                if c.activation is None:
+                    st.success(
+                        f"The {num_layers} layers and the one layer agree to float32 rounding: "
+                        "depth without an activation adds nothing."
+                    )
+                else:
+                    st.warning(
+                        f"With {NAMES[c.activation]} between the layers, W and b no longer "
+                        "describe the stack: it is now a genuinely non-linear map."
+                    )
+            with st.expander("Each layer's weight matrix"):
+                for i, W_k in enumerate(c.weights, 1):
+                    st.text(f"W_{i} =\n{W_k.numpy().round(3)}")
+        code_ui(collapse, label="Show the code: the collapse")
+
+        st.subheader("Fit a curve with and without an activation")
+        st.markdown(
+            "The same small network is trained twice with Adam: once with your activation after "
+            "each hidden layer, once without any. Without it, however many layers it has, it can "
+            "only draw a straight line (or a straight boundary). Results are kept, so going back "
+            "to a setting is instant."
+        )
+        c1, c2, c3 = st.columns(3)
+        target = c1.radio(
+            "Target", list(TARGETS), format_func=TARGETS.get, key="activations_target"
+        )
+        activation = c1.selectbox(
+            "Activation", TRAINABLE, format_func=NAMES.get, key="activations_fit_act"
+        )
+        units = c2.slider("Hidden units", 1, MAX_HIDDEN_UNITS, key="activations_units")
+        hidden = c2.slider("Hidden layers", 1, MAX_HIDDEN_LAYERS, key="activations_hidden")
+        steps = c3.slider("Adam steps", 50, MAX_FIT_STEPS, step=50, key="activations_steps")
+        lr = c3.select_slider("Learning rate", LRS, key="activations_lr")
+        fit_seed = c3.number_input("Seed", 0, 10_000, key="activations_fit_seed")
+        config = FitConfig(target, activation, units, hidden, steps, lr, fit_seed)
+        with errors_ui():
+            result = _fit(config, device_name())
+            st.plotly_chart(fit_figure(result), key="activations_fit")
+            cols = st.columns(2)
+            for col, f in zip(cols, result.fits, strict=True):
+                score = f"{f.losses[-1]:.4f}" if f.accuracy is None else f"{f.accuracy:.0%}"
+                label = "final loss" if f.accuracy is None else "training accuracy"
+                col.metric(f"Model {f.label}: {label}", score)
+            st.plotly_chart(loss_figure(result), key="activations_fit_loss")
+        code_ui(fit, label="Show the code: the two fits")
+
+if tab_depth.open:
+    with tab_depth:
+        st.markdown(
+            "Backpropagation multiplies one slope per layer. Here a signal x passes through N "
+            "layers h_n = f(w·h_(n−1)); autograd computes dh_N/dx = ∏ w·f′(…). Sigmoid's slope is "
+            "at most 0.25, so its product falls at least as fast as 0.25ⁿ: after 20 layers the "
+            "first layer gets about a trillionth of the signal. ReLU's slope is exactly 1 for "
+            "positive inputs, so its product does not shrink (with w = 1). Try w = 4 with sigmoid, "
+            "or a negative input with ReLU."
+        )
+        c1, c2 = st.columns([1, 2.4], gap="large")
+        with c1:
+            keys = st.multiselect(
+                "Functions", TRAINABLE, format_func=NAMES.get, key="activations_chain"
+            )
+            depth = st.slider("Depth N", 1, MAX_DEPTH, key="activations_depth")
+            weight = st.slider(
+                "Weight w in every layer", -3.0, 3.0, step=0.1, key="activations_weight"
+            )
+            x0 = st.slider("Input x", -5.0, 5.0, step=0.1, key="activations_x0")
+        with c2, errors_ui():
+            chain = chain_gradients(keys, depth, weight, x0)
+            st.plotly_chart(chain_figure(chain, NAMES), key="activations_chain_plot")
+            table = pd.DataFrame(
+                {NAMES[k]: v for k, v in chain.gradients.items()}, index=chain.depths
+            )
+            table.index.name = "depth"
+            with st.expander("The numbers: dh_N/dx at each depth"):
+                st.dataframe(table.style.format("{:.3e}"))
+        code_ui(chain_gradients, label="Show the code: gradients through depth")
+
+if tab_softmax.open:
+    with tab_softmax:
+        st.markdown(
+            "A classifier's last layer gives one score (logit) per class. Softmax exponentiates "
+            "them and divides by their sum, so they become probabilities. Edit the logits; lower "
+            "the temperature T to sharpen the choice, raise it to flatten it."
+        )
+        c1, c2 = st.columns([1, 2.4], gap="large")
+        with c1:
+            text = st.text_input("Logits, separated by commas", key="activations_logits")
+            temperature = st.slider(
+                "Temperature T", MIN_TEMPERATURE, MAX_TEMPERATURE, step=0.05,
+                key="activations_temperature",
+            )  # fmt: skip
+            shift = st.number_input(
+                "Add a constant c to every logit", step=10.0, key="activations_shift"
+            )
+            b1, b2 = st.columns(2)
+            b1.button("Try huge logits", on_click=set_logits, args=(LARGE_LOGITS,),
+                      key="activations_huge")  # fmt: skip
+            b2.button("Reset", on_click=set_logits, args=(DEFAULT_LOGITS,), key="activations_reset")
+        with errors_ui():
+            logits = parse_logits(text)
+            check = shift_check(logits, shift, temperature)
+            with c2:
+                figure = softmax_figure(logits, check.p, softmax(logits), temperature)
+                st.plotly_chart(figure, key="activations_softmax")
+            st.markdown(
+                f"**Shift invariance.** Adding c = {shift:g} to every logit multiplies every e^z "
+                "by the same e^c, which cancels in the division: the largest change in any "
+                f"probability is **{check.max_difference:.1e}** (rounding)."
+            )
+            st.subheader("Why PyTorch uses log_softmax + nll_loss")
+            z = [v + shift for v in logits]
+            if st.session_state["activations_target_class"] >= len(z):
+                st.session_state["activations_target_class"] = 0  # fewer logits than before
+            target = st.selectbox("True class", range(len(z)), key="activations_target_class")
+            demo = overflow_demo(z, target)
+            st.markdown(
+                "In float32, e^z is infinite as soon as z > 88.7. The textbook formula then "
+                "computes inf / inf = nan. `F.log_softmax` first subtracts m = max(z): "
+                "log softmax(z) = z − m − log Σ e^(z − m) (log-sum-exp), which never overflows; "
+                "`F.nll_loss` then picks −log p of the true class. `F.cross_entropy` does both. "
+                "Press *Try huge logits* or add c = 100."
+            )
+            st.dataframe(
+                pd.DataFrame({
+                    "z (float32)": demo.logits,
+                    "naive e^z": demo.naive_exp,
+                    "naive e^z / Σ e^z": demo.naive_p,
+                    "log_softmax(z)": demo.log_p,
+                    "softmax(z)": demo.p,
+                }).style.format("{:.6g}"),
+            )  # fmt: skip
+            m1, m2, m3 = st.columns(3)
+            m1.metric("naive −log p[true]", f"{demo.naive_loss:.6g}")
+            m2.metric("nll_loss(log_softmax(z))", f"{demo.loss:.6g}")
+            m3.metric("cross_entropy(z)", f"{demo.cross_entropy:.6g}")
+            st.caption(
+                f"max(z) = {demo.max_logit:.6g}; logsumexp(z) = {demo.logsumexp:.6g}; "
+                f"naive Σ e^z = {demo.naive_sum:.6g}."
+            )
+            if demo.overflowed:
+                st.warning(
+                    "The naive formula broke (inf or nan) on these logits; log_softmax and "
+                    "nll_loss are still exact. This is why models end in log_softmax."
+                )
+        code_ui(overflow_demo, shift_check, label="Show the code: softmax and log-sum-exp")
