@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.data import load_raw
-from core.errors import TorchlabError
+from core.errors import LimitError, TorchlabError
 from core.models import count_parameters
 
 DIGIT_SIZE = 28  # height and width of every input image
@@ -61,7 +61,12 @@ def mnist_test_count() -> int:
 
 def drawn_digit(array: object) -> torch.Tensor:
     """The canvas page's last drawing as a (28, 28) float32 tensor on [0, 1]."""
-    X = np.asarray(array, dtype=np.float32)
+    try:
+        X = np.asarray(array, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise LayerError(
+            "The drawn digit is not an image. Draw it again on the canvas page."
+        ) from None
     if X.shape != (DIGIT_SIZE, DIGIT_SIZE):
         raise LayerError(
             f"The drawn digit should be a {DIGIT_SIZE}×{DIGIT_SIZE} image, not {X.shape}. "
@@ -113,13 +118,13 @@ def linear_demo(X: torch.Tensor, seed: int) -> LinearResult:
     """nn.Linear(256, 4) beside the same map written by hand, on the digit at 16×16."""
     with seeded(seed):
         layer = nn.Linear(LINEAR_IN, LINEAR_OUT)
+        shared = nn.Linear(LINEAR_IN, LINEAR_OUT)  # will receive the manual W and b
     W, b = manual_linear(seed)
     X_flat = shrink(X, LINEAR_SIDE).flatten(1)  # (1, 256)
     with torch.no_grad():
         y_hat_nn = layer(X_flat)  # (1, 4)
         y_hat_manual = X_flat @ W + b  # (1, 4)
         # the same numbers in nn.Linear's (out, in) layout give the same outputs
-        shared = nn.Linear(LINEAR_IN, LINEAR_OUT)
         shared.weight.copy_(W.T)
         shared.bias.copy_(b)
         y_hat_shared = shared(X_flat)  # (1, 4)
@@ -145,8 +150,12 @@ class FlattenResult:
 
 def flatten_demo(X: torch.Tensor, units: int, seed: int) -> FlattenResult:
     """A 28×28 image through nn.Flatten and nn.Linear(784, units)."""
-    if not 1 <= units <= MAX_FLAT_UNITS:
-        raise LayerError(f"The Linear layer can have 1 to {MAX_FLAT_UNITS} outputs, not {units}.")
+    if units < 1:
+        raise LayerError(f"A Linear layer needs at least one output, not {units}.")
+    if units > MAX_FLAT_UNITS:
+        raise LimitError(
+            f"The Linear layer is limited to {MAX_FLAT_UNITS} outputs here, not {units}."
+        )
     with seeded(seed):
         model = nn.Sequential(nn.Flatten(), nn.Linear(DIGIT_SIZE * DIGIT_SIZE, units))
     X_batch = as_batch(X)  # (1, 1, 28, 28)

@@ -7,6 +7,7 @@ import random
 
 import pandas as pd
 import streamlit as st
+import torch
 
 from core import layers, layers_conv, layers_dropout, layers_graph, layers_pooling
 from core import layers_recurrent as recurrent
@@ -15,6 +16,10 @@ from ui.common import code_ui, device_name, errors_ui
 
 DRAWN_KEY = "last_drawn_digit"  # written by the canvas page
 MNIST_SOURCE, DRAWN_SOURCE = "MNIST test digit", "Your drawn digit"
+MAX_SEED = 2**31 - 1  # the largest seed torch.manual_seed takes everywhere
+SEED_HELP = (
+    "Every random weight and dropout mask here comes from this seed: change it for new ones."
+)
 TABS = [
     "Fully connected",
     "Convolution",
@@ -44,6 +49,10 @@ def fact(column, label: str, value: str, note: str = "") -> None:
     column.metric(label, value, note or None, delta_color="off", delta_arrow="off")
 
 
+def shape(t: torch.Tensor) -> str:
+    return str(tuple(t.shape))
+
+
 def num(label: str, low: int, high: int, default: int, key: str, help: str | None = None) -> int:
     """An integer box; its key is prefixed with the page name."""
     return int(st.number_input(label, low, high, default, key=f"layers_{key}", help=help))
@@ -53,8 +62,8 @@ def random_digit() -> None:
     st.session_state["layers_index"] = random.randrange(layers.mnist_test_count())
 
 
-def input_ui() -> tuple[object, str] | None:
-    """The digit every tab works on, and a caption for it; None when none can be loaded."""
+def input_ui() -> torch.Tensor | None:
+    """The digit every tab works on, (28, 28) on [0, 1]; None when none can be loaded."""
     drawn = st.session_state.get(DRAWN_KEY)
     sources = [MNIST_SOURCE] + ([DRAWN_SOURCE] if drawn is not None else [])
     left, mid, right = st.columns([2, 2, 1])
@@ -63,14 +72,7 @@ def input_ui() -> tuple[object, str] | None:
         if drawn is None:
             st.caption("Draw a digit on the **Canvas** page and it is offered here too.")
     with mid:
-        st.number_input(
-            "Random seed",
-            0,
-            2**31 - 1,
-            key="layers_seed",
-            help="Every random weight and dropout mask on this page comes from this seed: "
-            "change it to draw new ones.",
-        )
+        st.number_input("Random seed", 0, MAX_SEED, key="layers_seed", help=SEED_HELP)
     with errors_ui():
         if source == DRAWN_SOURCE:
             X, caption = layers.drawn_digit(drawn), "your drawing"
@@ -85,11 +87,11 @@ def input_ui() -> tuple[object, str] | None:
             caption = f"test digit {index}: a {label}"
         with right:
             st.image(X.numpy(), caption=caption, width=112, clamp=True)
-        return X, caption
+        return X
     return None
 
 
-def linear_tab(X, seed: int) -> None:
+def linear_tab(X: torch.Tensor, seed: int) -> None:
     st.markdown(
         "A **fully connected** (Linear) layer multiplies its input vector by a weight matrix "
         "and adds a bias: every output looks at every input. The chapter writes one by hand: "
@@ -100,30 +102,14 @@ def linear_tab(X, seed: int) -> None:
     )
     r = layers.linear_demo(X, seed)
     a, b, c = st.columns(3)
-    fact(
-        a,
-        "nn.Linear weight (out, in)",
-        str(tuple(r.weight_nn.shape)),
-        f"{r.params_nn:,} parameters with the bias",
-    )
-    fact(
-        b,
-        "manual W (in, out)",
-        str(tuple(r.weight_manual.shape)),
-        f"{r.params_manual:,} parameters with b",
-    )
-    fact(c, "output shape", str(tuple(r.y_hat_nn.shape)), "the same for both")
+    fact(a, "nn.Linear weight (out, in)", shape(r.weight_nn), f"{r.params_nn:,} parameters")
+    fact(b, "manual W (in, out)", shape(r.weight_manual), f"{r.params_manual:,} parameters")
+    fact(c, "output shape", shape(r.y_hat_nn), "the same for both")
     left, right = st.columns(2)
     with left:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "nn.Linear(256, 4)": r.y_hat_nn[0].numpy(),
-                    "X @ W + b (manual)": r.y_hat_manual[0].numpy(),
-                    "nn.Linear given W.T, b": r.y_hat_shared[0].numpy(),
-                }
-            ).rename_axis("output"),
-        )
+        outputs = {"nn.Linear(256, 4)": r.y_hat_nn[0], "X @ W + b (manual)": r.y_hat_manual[0]}
+        outputs["nn.Linear given W.T, b"] = r.y_hat_shared[0]
+        st.dataframe(pd.DataFrame({k: v.numpy() for k, v in outputs.items()}))
         diff = layers.max_abs_diff(r.y_hat_manual, r.y_hat_shared)
         st.caption(
             "The first two columns differ only because the random weights differ. Copy the "
@@ -132,8 +118,9 @@ def linear_tab(X, seed: int) -> None:
     with right:
         st.plotly_chart(figs.weights_fig(r.weight_nn, r.weight_manual), key="layers_w_hist")
         st.caption(
-            "Both starts keep the output's size near the input's: `nn.Linear` draws uniformly "
-            "from ±1/√256, the chapter's layer from a normal with standard deviation 1/√256."
+            "`nn.Linear` draws its weights uniformly from ±1/√256; the chapter's layer from a "
+            "normal with standard deviation 1/√256. Both shrink with the number of inputs, so "
+            "that a sum over 256 inputs stays about as large as one input."
         )
     st.subheader("A whole image into a Linear layer")
     st.markdown(
@@ -145,12 +132,16 @@ def linear_tab(X, seed: int) -> None:
     with errors_ui():
         f = layers.flatten_demo(X, int(units), seed)
         st.plotly_chart(figs.flatten_fig(f.X_flat, layers.DIGIT_SIZE), key="layers_flat")
-        st.dataframe(pd.DataFrame(f.shapes, columns=["step", "shape"]), hide_index=True)
+        st.caption(
+            "The 784 features in order; each red line starts the next image row. Hover for the pixel."
+        )
+        shapes = [(step, str(shape)) for step, shape in f.shapes]
+        st.dataframe(pd.DataFrame(shapes, columns=["step", "output shape"]), hide_index=True)
         st.caption(f"Parameters: 784 × {units} weights + {units} biases = {f.parameters:,}.")
     code_ui(layers.manual_linear, layers.linear_demo, layers.flatten_demo)
 
 
-def conv_tab(X, seed: int) -> None:
+def conv_tab(X: torch.Tensor, seed: int) -> None:
     st.markdown(
         "A **convolution** slides a small kernel over the image; each output cell is the sum of "
         "the kernel times the patch under it. The same few weights are reused everywhere, so a "
@@ -175,14 +166,7 @@ def conv_tab(X, seed: int) -> None:
             filters = []
             k = num("Kernel size", 1, layers_conv.MAX_KERNEL, 3, "conv_k")
             channels = num("Output channels", 1, layers_conv.MAX_OUT_CHANNELS, 4, "conv_c")
-        stride = num(
-            "Stride",
-            0,
-            layers_conv.MAX_STRIDE,
-            1,
-            "conv_s",
-            help="0 is allowed so you can see why it is refused.",
-        )
+        stride = num("Stride", 0, layers_conv.MAX_STRIDE, 1, "conv_s", "0 is allowed: try it.")
         padding = num("Padding", 0, layers_conv.MAX_PADDING, 0, "conv_p")
         dilation = num("Dilation", 1, layers_conv.MAX_DILATION, 1, "conv_d")
         size = st.selectbox(
@@ -198,9 +182,11 @@ def conv_tab(X, seed: int) -> None:
         r = layers_conv.conv_demo(X, config, device_name())
         st.latex(r.formula)
         a, b, c = st.columns(3)
-        fact(a, "output", str(tuple(r.Y.shape)))
+        fact(a, "output", shape(r.Y))
         fact(b, "parameters", f"{r.parameters:,}", f"{len(r.names)}·1·{k}·{k} + {len(r.names)}")
-        fact(c, "multiply-adds", f"{r.macs:,}", "C_out·H_out·W_out·C_in·k·k")
+        h_out, w_out = r.Y.shape[2:]
+        sizes = f"{len(r.names)}·{h_out}·{w_out}·1·{k}·{k}"
+        fact(c, "multiply-adds", f"{r.macs:,}", f"C_out·H_out·W_out·C_in·k·k = {sizes}")
         st.plotly_chart(
             figs.kernels_fig(r.X[0, 0], r.weight, r.names), key="layers_conv_kernels_fig"
         )
@@ -212,7 +198,7 @@ def conv_tab(X, seed: int) -> None:
     code_ui(layers_conv.conv_output_size, layers_conv.conv_layer, layers_conv.conv_demo)
 
 
-def pool_tab(X) -> None:
+def pool_tab(X: torch.Tensor, seed: int) -> None:
     st.markdown(
         "**Pooling** shrinks a map by summarising each window with one number, with no "
         "weights to learn. Max-pooling keeps the strongest response (strokes get thicker), "
@@ -225,14 +211,7 @@ def pool_tab(X) -> None:
     with controls:
         kind = st.radio("Pooling", layers_pooling.POOL_KINDS, key="layers_pool_kind")
         k = num("Window", 1, layers_pooling.MAX_POOL_KERNEL, 2, "pool_k")
-        stride = num(
-            "Stride",
-            0,
-            layers_conv.MAX_STRIDE,
-            2,
-            "pool_s",
-            help="Usually equal to the window, so windows do not overlap.",
-        )
+        stride = num("Stride", 0, layers_conv.MAX_STRIDE, 2, "pool_s", "Usually the window size.")
     with out, errors_ui():
         r = layers_pooling.pool_demo(X, kind, int(k), int(stride), device_name())
         st.latex(r.formula)
@@ -242,7 +221,7 @@ def pool_tab(X) -> None:
     code_ui(layers_pooling.min_pool2d, layers_pooling.pool_demo)
 
 
-def transposed_tab(X, seed: int) -> None:
+def transposed_tab(X: torch.Tensor, seed: int) -> None:
     st.markdown(
         "A **transposed convolution** goes the other way: each input cell *stamps* a copy of "
         "the kernel, scaled by its value, onto a larger output, and overlapping stamps add up. "
@@ -257,12 +236,7 @@ def transposed_tab(X, seed: int) -> None:
         stride = num("Stride", 0, layers_conv.MAX_STRIDE, 2, "tr_s")
         padding = num("Padding", 0, layers_conv.MAX_PADDING, 0, "tr_p")
         out_pad = num(
-            "Output padding",
-            0,
-            layers_conv.MAX_STRIDE,
-            0,
-            "tr_op",
-            help="Must be smaller than the stride.",
+            "Output padding", 0, layers_conv.MAX_STRIDE, 0, "tr_op", "Smaller than the stride."
         )
         kernel = st.radio("Kernel", ["ones", "random"], key="layers_tr_kernel", horizontal=True)
     config = layers_conv.TransposedConfig(size, k, stride, padding, out_pad, kernel, seed)
@@ -270,14 +244,14 @@ def transposed_tab(X, seed: int) -> None:
         r = layers_conv.transposed_demo(X, config, device_name())
         st.latex(r.formula)
         a, b = st.columns(2)
-        fact(a, "output", str(tuple(r.Y.shape)))
+        fact(a, "output", shape(r.Y))
         fact(b, "parameters", f"{r.parameters:,}", f"{r.macs:,} multiply-adds")
         fig = figs.transposed_fig(r.X[0, 0], r.weight[0, 0], r.Y[0, 0], r.overlap[0, 0])
         st.plotly_chart(fig, key="layers_tr_fig")
     code_ui(layers_conv.transposed_output_size, layers_conv.transposed_demo)
 
 
-def dropout_tab(X, seed: int) -> None:
+def dropout_tab(X: torch.Tensor, seed: int) -> None:
     st.markdown(
         "**Dropout** fights overfitting: in training mode it zeroes each value with probability "
         "p and scales the survivors by 1/(1−p), so on average the output equals the input. In "
@@ -292,10 +266,7 @@ def dropout_tab(X, seed: int) -> None:
         fact(a, "cells kept", f"{r.kept_fraction:.1%}", f"expected {1 - p:.0%}")
         fact(b, "survivors scaled by", f"{r.scale:.3g}", "1 / (1 − p)")
         fact(
-            c,
-            "eval mode",
-            "identity" if r.eval_is_identity else "changed the input",
-            "output == input",
+            c, "eval mode", "identity" if r.eval_is_identity else "not identity", "output == input"
         )
         fig = figs.dropout_fig(
             r.X, r.kept, r.Y_train, r.Y_eval, r.Y_mean, layers_dropout.DROPOUT_DRAWS
@@ -314,7 +285,7 @@ def dropout_tab(X, seed: int) -> None:
     code_ui(layers_dropout.dropout_demo)
 
 
-def recurrent_tab(X, seed: int) -> None:
+def recurrent_tab(X: torch.Tensor, seed: int) -> None:
     st.markdown(
         "A **recurrent** layer reads a sequence one step at a time, carrying a hidden state "
         "from step to step. Here it reads the digit **row by row**: 28 steps of 28 pixels. "
@@ -335,18 +306,14 @@ def recurrent_tab(X, seed: int) -> None:
         )
         st.latex(r.formula)
         a, b = st.columns(2)
-        fact(
-            a,
-            "parameters (torch)",
-            f"{r.parameters:,}",
-            " + ".join(f"{n:,}" for n in r.per_layer) + " by the formula",
-        )
+        by_formula = " + ".join(f"{n:,}" for n in r.per_layer) + " by the formula"
+        fact(a, "parameters (torch)", f"{r.parameters:,}", by_formula)
         fact(b, "output for all 28 steps", str(r.output_shape), "(batch, time, hidden)")
         st.plotly_chart(figs.sequence_fig(r.X, r.H, r.C), key="layers_rnn_fig")
     code_ui(recurrent.recurrent_parameters, recurrent.read_rows)
 
 
-def graph_tab(X, seed: int) -> None:
+def graph_tab(X: torch.Tensor, seed: int) -> None:
     st.markdown(
         "PyTorch runs **eagerly**: Python executes `forward` line by line and each operation "
         "computes at once, so `print` and a debugger work anywhere. **Deferred** execution first "
@@ -387,7 +354,7 @@ def graph_tab(X, seed: int) -> None:
     code_ui(layers_graph.SmallNet, layers_graph.BranchyNet, layers_graph.capture)
 
 
-def functional_tab(X, seed: int) -> None:
+def functional_tab(X: torch.Tensor, seed: int) -> None:
     st.markdown(
         "The same forward can be written with **`nn` modules**, which own their weights and "
         "follow `model.train()`/`model.eval()`, or with **`nn.functional`**, plain functions to "
@@ -396,8 +363,8 @@ def functional_tab(X, seed: int) -> None:
         "`nn.Dropout` follows the model's mode by itself."
     )
     left, right = st.columns(2)
-    left.code(inspect.getsource(layers_graph.nn_model), language="python")
-    right.code(inspect.getsource(layers_graph.functional_forward), language="python")
+    left.code(inspect.getsource(layers_graph.nn_model), wrap_lines=True)
+    right.code(inspect.getsource(layers_graph.functional_forward), wrap_lines=True)
     y_nn, y_f = layers_graph.compare_nn_functional(X, seed, device_name())
     st.dataframe(
         pd.DataFrame({"nn": y_nn[0].numpy(), "nn.functional": y_f[0].numpy()})
@@ -408,23 +375,22 @@ def functional_tab(X, seed: int) -> None:
     code_ui(layers_graph.compare_nn_functional)
 
 
-picked = input_ui()
-if picked is None:
+X = input_ui()
+if X is None:
     st.stop()
-X, _ = picked
 seed = int(st.session_state["layers_seed"])
-tabs = st.tabs(TABS, key="layers_tab", on_change="rerun")
-sections = [
-    lambda: linear_tab(X, seed),
-    lambda: conv_tab(X, seed),
-    lambda: pool_tab(X),
-    lambda: transposed_tab(X, seed),
-    lambda: dropout_tab(X, seed),
-    lambda: recurrent_tab(X, seed),
-    lambda: graph_tab(X, seed),
-    lambda: functional_tab(X, seed),
+SECTIONS = [
+    linear_tab,
+    conv_tab,
+    pool_tab,
+    transposed_tab,
+    dropout_tab,
+    recurrent_tab,
+    graph_tab,
+    functional_tab,
 ]
-for tab, section in zip(tabs, sections, strict=True):
+tabs = st.tabs(TABS, key="layers_tab", on_change="rerun")
+for tab, section in zip(tabs, SECTIONS, strict=True):
     if tab.open:  # only the tab on screen runs, so every section stays fast
         with tab:
-            section()
+            section(X, seed)

@@ -102,9 +102,8 @@ def flatten_fig(X_flat: torch.Tensor, side: int) -> go.Figure:
     )
     for start in range(side, n, side):  # thin lines where one image row ends
         fig.add_vline(x=start - 0.5, line_width=0.5, line_color="#EE4C2C")
-    fig.update_layout(height=110, margin=dict(l=10, r=10, t=10, b=30))
+    fig.update_layout(height=90, margin=dict(l=10, r=10, t=10, b=10))
     fig.update_yaxes(visible=False)
-    fig.update_xaxes(title_text="feature index (each red line starts a new image row)")
     return fig
 
 
@@ -186,7 +185,8 @@ def sequence_fig(X_rows: torch.Tensor, H: torch.Tensor, C: torch.Tensor | None) 
         trace = _heatmap(values.T, signed, title)  # (features, T): time runs left to right
         trace.hovertemplate = "step %{x}, unit %{y}: %{z:.3f}<extra></extra>"
         fig.add_trace(trace, row=i, col=1)
-        fig.update_yaxes(title_text="unit" if signed else "pixel", row=i, col=1)
+        label = "unit" if signed else "pixel"
+        fig.update_yaxes(title_text=label, autorange="reversed", row=i, col=1)
     fig.update_xaxes(title_text="time step t = image row", row=len(panels), col=1)
     fig.update_layout(height=220 * len(panels) + 40, margin=dict(l=10, r=10, t=40, b=10))
     return fig
@@ -205,8 +205,7 @@ def transposed_fig(
     """Small map, kernel, upsampled map, and how many kernel stamps landed on each cell."""
     panels = [X, weight, Y, overlap]
     titles = ["small map", "kernel", "upsampled", "stamps per cell"]
-    has_signs = bool((weight < 0).any())  # a random kernel; the ones kernel reads as grey
-    signed = [False, has_signs, has_signs, False]
+    signed = [False, True, bool((Y < 0).any()), False]  # a random kernel can give negatives
     return image_grid_fig(panels, titles, signed=signed)
 
 
