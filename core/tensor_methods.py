@@ -84,7 +84,7 @@ METHODS: dict[str, MethodSpec] = {
 
 # Attributes read without a call.
 ATTRIBUTES: dict[str, str] = {
-    "T": "reverse all dims (a view)",
+    "T": "transpose a 2-D tensor (a view; use mT or permute for more dims)",
     "mT": "transpose the last two dims (a view)",
 }
 
