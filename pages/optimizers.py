@@ -1,6 +1,319 @@
-"""Optimizers on 2-D loss surfaces (being built)."""
+"""Optimizers on 2-D loss surfaces: race real torch.optim optimizers and look inside one step."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
+from core.figures.optim2d import loss_figure, rule_figure, step_figure, trajectories_figure
+from core.optim2d import (
+    MAX_LR,
+    MAX_RUNS,
+    MAX_STEPS,
+    MIN_LR,
+    OPTIMIZERS,
+    RULE_STEPS,
+    OptimizerSpec,
+    Trajectory,
+    inside_step,
+    make_optimizer,
+    race,
+    run_trajectory,
+    sgd_rule_step,
+    steps_to_tolerance,
+    suggested_spec,
+)
+from core.surfaces import (
+    MAX_CONDITION,
+    SURFACE_NAMES,
+    Grid,
+    Surface,
+    get_surface,
+    nearest_minimum_distance,
+    start_from_selection,
+    surface_grid,
+    window_around,
+)
+from ui.common import code_ui, device_name, errors_ui
+
+CONDITIONS = [1, 2, 5, 10, 20, 50, 100, 200, 500, int(MAX_CONDITION)]
+TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8]
+LOCAL_GRID_SIZE = 61  # contour grid of the close-up of one step
+CHART_KEY = "optimizers_chart"
+
+st.session_state.setdefault("optimizers_surface", "Rosenbrock")
+st.session_state.setdefault("optimizers_condition", 10)
+st.session_state.setdefault("optimizers_steps", 500)
+st.session_state.setdefault("optimizers_tol", 1e-3)
+st.session_state.setdefault("optimizers_chosen", ["SGD", "Momentum", "RMSprop", "Adam"])
+st.session_state.setdefault("optimizers_step", 500)
+
+
+def current_surface() -> Surface:
+    return get_surface(st.session_state.optimizers_surface, st.session_state.optimizers_condition)
+
+
+def hp_key(name: str, hparam: str) -> str:
+    return f"optimizers_hp_{name}_{hparam}"
+
+
+def reset_settings() -> None:
+    """Start point, hyper-parameters and the rule's α, as suggested for the current surface."""
+    surface = current_surface()
+    st.session_state.optimizers_x0, st.session_state.optimizers_y0 = surface.start
+    for name in OPTIMIZERS:
+        for hparam, value in suggested_spec(surface, name).hparams.items():
+            st.session_state[hp_key(name, hparam)] = value
+    st.session_state.optimizers_rule_lr = surface.suggested_lr["SGD"]
+
+
+def pick_start() -> None:
+    """A click on the contour plot selects an invisible grid point: start from there."""
+    event = st.session_state.get(CHART_KEY)
+    points = event["selection"]["points"] if event else []
+    start = start_from_selection(points, current_surface())
+    if start is not None:
+        st.session_state.optimizers_x0, st.session_state.optimizers_y0 = start
+
+
+if "optimizers_x0" not in st.session_state:
+    reset_settings()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_grid(name: str, condition: float) -> Grid:
+    return surface_grid(get_surface(name, condition))
+
+
+@st.cache_data(max_entries=32, show_spinner="Running the optimizers…")
+def cached_race(
+    name: str,
+    condition: float,
+    specs: tuple[tuple[str, tuple[tuple[str, float | bool], ...]], ...],
+    start: tuple[float, float],
+    num_steps: int,
+    device: str,
+) -> list[Trajectory]:
+    """Same settings, same trajectories: a rerun (a slider move) only redraws."""
+    runs = [OptimizerSpec(n, dict(hp)) for n, hp in specs]
+    return race(get_surface(name, condition), runs, start, num_steps, device)
+
+
+def surface_ui() -> Surface:
+    st.selectbox("Loss surface", SURFACE_NAMES, key="optimizers_surface", on_change=reset_settings)
+    if st.session_state.optimizers_surface == "Quadratic bowl":
+        st.select_slider(
+            "Condition number κ",
+            CONDITIONS,
+            key="optimizers_condition",
+            help="Ratio of the steepest to the flattest curvature of the bowl.",
+        )
+    surface = current_surface()
+    st.latex(surface.formula)
+    st.caption(surface.note)
+    return surface
+
+
+def start_ui(surface: Surface) -> tuple[float, float]:
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+    # a surface change resets these, but a value typed for another window must not crash
+    st.session_state.optimizers_x0 = min(max(st.session_state.optimizers_x0, x0), x1)
+    st.session_state.optimizers_y0 = min(max(st.session_state.optimizers_y0, y0), y1)
+    c1, c2 = st.columns(2)
+    x = c1.number_input("start x", x0, x1, step=0.1, format="%.3f", key="optimizers_x0")
+    y = c2.number_input("start y", y0, y1, step=0.1, format="%.3f", key="optimizers_y0")
+    st.caption("…or click anywhere on the plot to start there.")
+    return (float(x), float(y))
+
+
+def hparams_ui(name: str) -> OptimizerSpec:
+    info = OPTIMIZERS[name]
+    values: dict[str, float | bool] = {}
+    with st.expander(f"{name} settings"):
+        st.caption(info.note)
+        for h in info.hparams:
+            key = hp_key(name, h.name)
+            if h.kind == "bool":
+                values[h.name] = st.checkbox(h.label, key=key, help=h.help)
+            else:
+                values[h.name] = st.number_input(
+                    h.label, h.low, h.high, format="%g", step=h.default / 10, key=key, help=h.help
+                )
+    return OptimizerSpec(name, values)
+
+
+def optimizers_ui() -> list[OptimizerSpec]:
+    chosen = st.multiselect(
+        "Optimizers to race",
+        list(OPTIMIZERS),
+        key="optimizers_chosen",
+        max_selections=MAX_RUNS,
+        help="Each is the real torch.optim class, run on the same 2-element parameter.",
+    )
+    return [hparams_ui(name) for name in chosen]
+
+
+def results_table(surface: Surface, trajs: list[Trajectory], tol: float) -> pd.DataFrame:
+    rows = []
+    for t in trajs:
+        reached = steps_to_tolerance(t, surface, tol)
+        dist = nearest_minimum_distance(t.points[-1], surface)
+        rows.append(
+            {
+                "optimizer": t.label,
+                "steps run": t.steps,
+                "final L": t.losses[-1],
+                f"steps to L − L* ≤ {tol:g}": "never" if reached is None else reached,
+                "distance to nearest minimum": "—" if dist is None else dist,
+                "final β": f"({t.points[-1][0]:.4f}, {t.points[-1][1]:.4f})",
+                "status": "stopped early" if t.stopped else "ran all steps",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 st.title("Optimizers on 2-D loss surfaces")
-st.info("This page is being built.")
+st.markdown(
+    "Training a network moves millions of weights downhill on a loss surface. Here there are "
+    "only **two** weights, β = (x, y), so you can **see** the surface and the path each "
+    "optimizer takes. Every path is the real `torch.optim` class running the usual loop "
+    "(`zero_grad` → loss → `backward` → `step`) on one 2-element tensor. Try: the Rosenbrock "
+    "valley (SGD crawls, Adam follows the floor), the bowl with a large κ (SGD zig-zags or "
+    "blows up), the saddle starting at y = 0 (who escapes?), Himmelblau from different starts."
+)
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    surface = surface_ui()
+    start = start_ui(surface)
+    c1, c2 = st.columns(2)
+    num_steps = int(c1.number_input("steps", 1, MAX_STEPS, key="optimizers_steps"))
+    tol = c2.select_slider("tolerance on L − L*", TOLERANCES, key="optimizers_tol")
+    specs = optimizers_ui()
+    st.button("Suggested settings for this surface", on_click=reset_settings)
+
+trajs: list[Trajectory] = []
+with errors_ui():
+    key = tuple((s.name, tuple(sorted(s.hparams.items()))) for s in specs)
+    trajs = cached_race(
+        surface.name,
+        st.session_state.optimizers_condition,
+        key,
+        start,
+        num_steps,
+        device_name(),
+    )
+
+with right:
+    st.session_state.optimizers_step = min(st.session_state.optimizers_step, num_steps)
+    step = st.slider("Show the paths up to step", 0, num_steps, key="optimizers_step")
+    grid = cached_grid(surface.name, st.session_state.optimizers_condition)
+    st.plotly_chart(
+        trajectories_figure(surface, grid, trajs, step, start),
+        key=CHART_KEY,
+        on_select=pick_start,
+        selection_mode="points",
+    )
+    for t in trajs:
+        if t.stopped:
+            st.warning(t.stopped + " The run ends there instead of plotting inf or NaN.")
+    st.caption(
+        f"Ran on **{device_name()}**. Two numbers are no work for a GPU: the time goes into "
+        "launching its kernels, so cpu is usually quicker for this page."
+    )
+
+if trajs:
+    st.subheader("Loss against step")
+    st.markdown(
+        "How far each run is above the best value, L − L*, on a log scale: a straight "
+        "falling line means the gap shrinks by the same factor every step. The table counts "
+        "the steps each needs to get within the tolerance."
+    )
+    st.plotly_chart(loss_figure(surface, trajs, step, tol))
+    st.dataframe(results_table(surface, trajs, tol), hide_index=True)
+    code_ui(run_trajectory, make_optimizer, label="Show the code: one run")
+
+    st.header("Inside the optimizer")
+    st.markdown(
+        "An optimizer is the gradient plus some memory. Pick a run and a step (the slider "
+        "above): the table shows the gradient it saw, what it remembers (`optimizer.state`), "
+        "and the step it took next to the step plain SGD would take with the same α."
+    )
+    names = [t.name for t in trajs]
+    if st.session_state.get("optimizers_inside") not in names:
+        st.session_state.optimizers_inside = "Adam" if "Adam" in names else names[-1]
+    c1, c2 = st.columns([1, 1], gap="large")
+    chosen = c1.selectbox("Run", names, key="optimizers_inside")
+    traj, spec = trajs[names.index(chosen)], specs[names.index(chosen)]
+    k = min(step, traj.steps)
+    if k == 0:
+        c1.info("Move the step slider above past 0: at step 0 nothing has happened yet.")
+    else:
+        with errors_ui():
+            inside = inside_step(traj, spec, k)
+            c1.markdown(f"**{traj.label}, step {k}** of {traj.steps}")
+            c1.dataframe(
+                pd.DataFrame([vars(r) for r in inside.rows]),
+                hide_index=True,
+                column_config={
+                    "x": st.column_config.NumberColumn(format="%.4g"),
+                    "y": st.column_config.NumberColumn(format="%.4g"),
+                },
+            )
+            x_range, y_range = window_around([inside.before, inside.after, inside.sgd_end])
+            local = surface_grid(surface, LOCAL_GRID_SIZE, x_range, y_range)
+            c2.plotly_chart(step_figure(surface, local, inside))
+            c2.caption(
+                "The same step up close. Where the black arrow (the step taken) differs from "
+                "the red one (−α·g), the optimizer's memory is at work."
+            )
+    code_ui(inside_step, label="Show the code: reading the optimizer's state")
+
+st.header("The seed's rule: β ← β − α·∂L/∂β")
+st.markdown(
+    "Every optimizer above refines this one line. At the start point (type it or click the "
+    "plot), autograd gives the gradient ∂L/∂β and the rule subtracts α times it. If α is too "
+    "large the step jumps past the valley to a higher point, and repeating it makes each "
+    "jump bigger: the run **diverges**."
+)
+c1, c2 = st.columns([1, 2], gap="large")
+with c1:
+    lr = st.number_input(
+        "α (learning rate)", MIN_LR, MAX_LR, format="%g", step=0.001, key="optimizers_rule_lr"
+    )
+    rule, repeated = None, None
+    with errors_ui():
+        rule = sgd_rule_step(surface, start, lr)
+        repeated = run_trajectory(surface, OptimizerSpec("SGD", {"lr": lr}), start, RULE_STEPS)
+if rule is not None and repeated is not None:
+    b, g, b_new = rule.beta, rule.grad, rule.beta_new
+    with c1:
+        st.latex(rf"L(\beta) = {rule.loss:.4g} \;\to\; L(\beta_{{new}}) = {rule.loss_new:.4g}")
+        if rule.loss_new < rule.loss:
+            st.success("The step went downhill.")
+        else:
+            st.warning("L did not fall: the step overshot (or there was no slope).")
+        if rule.stability_limit is not None:
+            side = "below" if lr < rule.stability_limit else "**above**"
+            st.markdown(
+                f"Here the surface curves at most λ_max = {rule.curvature:.4g} (the largest "
+                "eigenvalue of its Hessian), so SGD's steps shrink only while "
+                f"α < 2/λ_max = **{rule.stability_limit:.4g}**. Your α is {side} that."
+            )
+        if repeated.stopped:
+            st.error(repeated.stopped + " Lower α.")
+        else:
+            st.info(f"{RULE_STEPS} steps of the rule reach L = {repeated.losses[-1]:.4g}.")
+    with c2:
+        st.latex(
+            rf"\underbrace{{({b_new[0]:.4g},\ {b_new[1]:.4g})}}_{{\beta_{{new}}}} = "
+            rf"\underbrace{{({b[0]:.4g},\ {b[1]:.4g})}}_{{\beta}} - {lr:g}\cdot"
+            rf"\underbrace{{({g[0]:.4g},\ {g[1]:.4g})}}_{{\partial L/\partial\beta}}"
+        )
+        st.caption(
+            f"∂L/∂β from autograd. Worked out by hand it is "
+            f"({rule.grad_by_hand[0]:.4g}, {rule.grad_by_hand[1]:.4g}), from:"
+        )
+        st.latex(surface.grad_formula)
+        st.plotly_chart(rule_figure(surface, grid, rule, repeated))
+code_ui(sgd_rule_step, label="Show the code: the rule with torch.optim.SGD")
