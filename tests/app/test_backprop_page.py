@@ -1,0 +1,146 @@
+"""The loss and backprop page in AppTest: runs alone, agrees with autograd, refuses bad input."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import core.loss_demo as loss_demo
+from core.autograd_demo import ACTIVATIONS, DEFAULT_PARAMS
+from core.checkpoint import save_model
+from core.models import classic_spec
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "backprop.py")
+
+
+@pytest.fixture
+def no_pretrained(tmp_path, monkeypatch):
+    # AppTest runs the page in this process, so the page sees this module attribute.
+    monkeypatch.setattr(loss_demo, "PRETRAINED_DIR", tmp_path / "missing")
+
+
+def run_page() -> AppTest:
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def number(metric_value: str) -> float:
+    return float(re.sub(r"[^0-9eE.+-]", "", metric_value))
+
+
+def test_page_runs_alone_and_every_gradient_agrees(no_pretrained):
+    at = run_page()
+    assert "backprop" in at.title[0].value.lower()
+    assert "not in" in texts(at.info)  # the missing pretrained model is said, not hidden
+    assert re.search(r"All \d+ gradients by hand agree", texts(at.success))
+    assert not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    batch = at.slider(key="backprop_batch").value
+    total = number(metrics["cost, reduction='sum'"])
+    assert total == pytest.approx(batch * number(metrics["cost, reduction='mean'"]), abs=1e-3)
+    assert number(metrics["max |nll − cross_entropy|"]) < 1e-5
+
+
+def test_batch_and_model_controls_change_the_cost(no_pretrained):
+    at = run_page()
+    first = {m.label: m.value for m in at.metric}["cost, reduction='sum'"]
+    at.slider(key="backprop_batch").set_value(20).run(timeout=60)
+    at.radio(key="backprop_source").set_value("fresh").run(timeout=60)
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert "mean × B (B = 20)" in metrics
+    assert metrics["cost, reduction='sum'"] != first
+    assert "freshly initialised" in texts(at.caption)
+
+
+def test_shipped_model_is_used_when_present(tmp_path, monkeypatch):
+    save_model(tmp_path, loss_demo.fresh_model(1), classic_spec(), {})
+    monkeypatch.setattr(loss_demo, "PRETRAINED_DIR", tmp_path)
+    at = run_page()
+    assert "shipped pretrained" in texts(at.caption)
+    assert "not in" not in texts(at.info)
+
+
+def test_next_step_walks_the_backward_pass(no_pretrained):
+    at = run_page()
+    assert at.slider(key="backprop_step").value == 0
+    for _ in range(3):
+        at.button(key="backprop_next").click().run(timeout=60)
+    assert not at.exception
+    assert at.slider(key="backprop_step").value == 3
+    assert re.search(r"Step 3 of \d+:\*\* ∂L/∂c = ∂L/∂ŷ · 1", texts(at.markdown))
+    at.button(key="backprop_random").click().run(timeout=60)
+    assert at.slider(key="backprop_step").value == 0
+    assert at.text_input(key="backprop_params").value != DEFAULT_PARAMS
+    assert re.search(r"All \d+ gradients by hand agree", texts(at.success))
+
+
+def test_activations_and_losses_agree_with_autograd_on_the_page(no_pretrained):
+    at = run_page()
+    for loss, name in [
+        ("squared error", "ReLU"),
+        ("squared error", "GELU"),
+        ("cross-entropy", "Tanh"),
+    ]:
+        at.radio(key="backprop_loss").set_value(loss)
+        at.selectbox(key="backprop_activation").set_value(name).run(timeout=60)
+        assert not at.exception
+        assert re.search(r"All \d+ gradients by hand agree", texts(at.success)), (loss, name)
+        assert f"h_j = {ACTIVATIONS[name].formula}" in texts(at.markdown)
+
+
+BAD_INPUTS = [
+    ("backprop_params", "1, 2, oops, 4, 5, 6, 7, 8, 9", "not a number"),
+    ("backprop_params", "1, 2", "expected 9 numbers"),
+    ("backprop_x", "1e9, 1", "too large"),
+    ("backprop_y", "nan", "finite"),
+    ("backprop_x", "__import__('os').system('true'), 1", "not a number"),
+    ("backprop_x", "1," * 150, "at most"),
+]
+
+
+def test_bad_numbers_are_messages_not_tracebacks(no_pretrained):
+    at = run_page()
+    for key, text, message in BAD_INPUTS:
+        good = at.text_input(key=key).value
+        at.text_input(key=key).set_value(text).run(timeout=60)
+        assert not at.exception, text
+        assert message in texts(at.error), text
+        assert "Fix the network's numbers" in texts(at.warning)  # tab 3 waits for valid input
+        at.text_input(key=key).set_value(good)
+    at.radio(key="backprop_loss").set_value("cross-entropy")
+    at.text_input(key="backprop_y").set_value("2").run(timeout=60)
+    assert not at.exception
+    assert "probability" in texts(at.error)
+
+
+def test_learning_rate_slider_names_small_good_and_large_steps(no_pretrained):
+    at = run_page()
+    verdicts = {}
+    for lr in (0.001, 0.1, 10.0):
+        at.select_slider(key="backprop_lr").set_value(lr).run(timeout=60)
+        assert not at.exception
+        verdicts[lr] = texts(at.warning) + texts(at.success) + texts(at.error)
+    assert "Too small" in verdicts[0.001]
+    assert "Good" in verdicts[0.1]
+    assert "Too large" in verdicts[10.0]
+
+
+def test_bookkeeping_shows_accumulation_and_refuses_bad_text(no_pretrained):
+    at = run_page()
+    code = texts(at.code)
+    assert "PowBackward0" in code and "adds into w.grad" in code
+    events = next(df.value for df in at.dataframe if "after running" in df.value.columns)
+    w_grads = events["w.grad"].tolist()
+    assert w_grads[2] == pytest.approx(2 * w_grads[1])  # the second backward() adds
+    at.text_input(key="backprop_expr").set_value("1, 2, three, 4").run(timeout=60)
+    assert not at.exception
+    assert "not a number" in texts(at.error)
