@@ -20,6 +20,7 @@ from core.models import ConvNet, build_model, classic_spec
 
 MAX_BATCH_SIZE = 64  # most images in the demo's mini-batch
 DEFAULT_BATCH_SIZE = 8  # what the page starts with
+TEST_SET_SIZE = 10_000  # images in the MNIST test set, where the mini-batch comes from
 MAX_SEED = 2**31 - 1  # largest seed for the freshly initialised model
 SOURCES = ("pretrained", "fresh")  # where the model's weights come from
 FOLDER = f"{PRETRAINED_DIR.parent.name}/{PRETRAINED_DIR.name}/"  # as the page names it
@@ -121,6 +122,11 @@ class LossReport:
     cost_mean: float  # reduction='mean'
     max_difference: float  # largest |nll − cross_entropy| over the batch: rounding only
     images: torch.Tensor  # (28, 28·B) the batch side by side, pixels in [0, 1], for the figure
+
+    @property
+    def mean_times_batch(self) -> float:
+        """cost_mean × B: equal to cost_sum, which is why 'mean' is 'sum' scaled by 1/B."""
+        return self.cost_mean * len(self.losses)
 
 
 def loss_report(

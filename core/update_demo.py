@@ -43,6 +43,10 @@ class Update:
     loss_before: float  # L at β
     loss_after: float  # L at the new β (inf if the step overflowed)
 
+    @property
+    def loss_change(self) -> float:
+        return self.loss_after - self.loss_before
+
     def rows(self) -> list[dict[str, object]]:
         """One row per parameter: the update by hand next to SGD's, and whether they agree."""
         return [

@@ -27,6 +27,8 @@ from core.loss_demo import (
     DEFAULT_BATCH_SIZE,
     MAX_BATCH_SIZE,
     MAX_SEED,
+    SOURCES,
+    TEST_SET_SIZE,
     demo_model,
     logits,
     loss_report,
@@ -35,7 +37,6 @@ from core.loss_demo import (
 from core.update_demo import LR_CHOICES, descent, lr_line, sgd_update
 from ui.common import code_ui, device_name, errors_ui
 
-TEST_IMAGES = 10_000  # images in the MNIST test set
 SOURCE_LABELS = {"pretrained": "Pretrained digit model", "fresh": "Freshly initialised"}
 VERDICTS = {
     "too small": (st.warning, "**Too small.** The step goes downhill but only a little of the "
@@ -100,10 +101,9 @@ loss_tab, graph_tab, update_tab, autograd_tab = st.tabs(
 with loss_tab:
     left, right = st.columns([1, 2])
     with left:
-        sources = ["pretrained", "fresh"]
         st.radio(
             "Model",
-            sources,
+            SOURCES,
             key="backprop_source",
             format_func=SOURCE_LABELS.__getitem__,
             horizontal=True,
@@ -111,7 +111,7 @@ with loss_tab:
         st.number_input("Seed of the fresh model", 0, MAX_SEED, key="backprop_seed")
         batch_size = st.slider("Batch size B", 1, MAX_BATCH_SIZE, key="backprop_batch")
         start = st.number_input(
-            "First test image", 0, TEST_IMAGES - 1, key="backprop_start",
+            "First test image", 0, TEST_SET_SIZE - 1, key="backprop_start",
             help="The mini-batch is test images start, start+1, …, start+B−1.",
         )  # fmt: skip
     with right:
@@ -137,9 +137,7 @@ with loss_tab:
         a, b, c, d = st.columns(4)
         a.metric("cost, reduction='sum'", f"{report.cost_sum:.4f}")
         b.metric("cost, reduction='mean'", f"{report.cost_mean:.4f}")
-        c.metric(
-            f"mean × B (B = {len(report.losses)})", f"{report.cost_mean * len(report.losses):.4f}"
-        )
+        c.metric(f"mean × B (B = {len(report.losses)})", f"{report.mean_times_batch:.4f}")
         d.metric("max |nll − cross_entropy|", f"{report.max_difference:.1e}")
         st.markdown(
             "`F.cross_entropy(z, y)` is `F.nll_loss(F.log_softmax(z, dim=1), y)` in one call: the two "
@@ -177,7 +175,7 @@ with graph_tab:
         )
         st.markdown(
             "A network small enough to do by hand: two inputs, two hidden units, one output.\n\n"
-            f"- hidden: z_j = w_j1·x₁ + w_j2·x₂ + b_j, then h_j = {act.formula}\n"
+            f"- hidden: zⱼ = wⱼ₁·x₁ + wⱼ₂·x₂ + bⱼ, then hⱼ = {act.formula}\n"
             "- output: ŷ = v₁·h₁ + v₂·h₂ + c\n"
             f"- loss: L = {loss_fn.formula}\n\n"
             "**Forward** computes every node left to right. **Backward** starts from ∂L/∂L = 1 "
@@ -249,7 +247,7 @@ with update_tab:
             m2.metric(
                 "loss after the step",
                 f"{update.loss_after:.6g}",
-                f"{update.loss_after - update.loss_before:.3g}",
+                f"{update.loss_change:.3g}",
                 delta_color="inverse",
             )
             line = lr_line(net, lr)

@@ -94,7 +94,7 @@ def test_activations_and_losses_agree_with_autograd_on_the_page(no_pretrained):
         at.selectbox(key="backprop_activation").set_value(name).run(timeout=60)
         assert not at.exception
         assert re.search(r"All \d+ gradients by hand agree", texts(at.success)), (loss, name)
-        assert f"h_j = {ACTIVATIONS[name].formula}" in texts(at.markdown)
+        assert f"hⱼ = {ACTIVATIONS[name].formula}" in texts(at.markdown)
 
 
 BAD_INPUTS = [

@@ -14,6 +14,7 @@ from core.errors import LimitError
 from core.loss_demo import (
     MAX_BATCH_SIZE,
     MAX_SEED,
+    TEST_SET_SIZE,
     demo_model,
     fresh_model,
     logits,
@@ -63,7 +64,7 @@ def test_shipped_model_is_loaded_when_present(tmp_path, monkeypatch):
 def test_mini_batch_is_a_slice_of_the_test_set_with_limits():
     X, y = mini_batch(100, 16, CLASSIC_MNIST_NORMALIZATION, "cpu")
     X_all, y_all = load_tensors("MNIST", train=False, normalization=CLASSIC_MNIST_NORMALIZATION)
-    assert X.shape == (16, 1, 28, 28)
+    assert X.shape == (16, 1, 28, 28) and len(X_all) == TEST_SET_SIZE
     assert torch.equal(X, X_all[100:116]) and torch.equal(y, y_all[100:116])
     for start, size in [(0, 0), (0, MAX_BATCH_SIZE + 1), (-1, 4), (len(X_all) - 3, 4)]:
         with pytest.raises(LimitError):
@@ -85,6 +86,7 @@ def test_loss_report_matches_torch_and_sum_is_mean_times_batch(seed):
     assert_close(torch.tensor(report.cross_entropy, dtype=torch.float64), losses)
     assert report.max_difference <= 1e-5
     assert_close(report.cost_sum, report.cost_mean * B, rtol=1e-5, atol=1e-5)
+    assert report.mean_times_batch == pytest.approx(report.cost_mean * B)
     assert_close(report.cost_sum, float(losses.sum()), rtol=1e-5, atol=1e-5)
     assert_close(
         torch.tensor(report.p_true, dtype=torch.float64), torch.exp(-losses), rtol=1e-5, atol=1e-6
