@@ -348,6 +348,8 @@ def load_predictor(folder: Path | str, device: str | torch.device = "cpu") -> Pr
     if len(classes) != spec.num_classes:
         classes = tuple(str(i) for i in range(spec.num_classes))
     accuracy = meta.get("accuracy")
+    with torch.inference_mode():  # one warm-up pass, so the first timing shown is a fair one
+        model(torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE, device=device))
     return Predictor(
         model=model,
         normalization=(float(mean), float(std)),

@@ -1,6 +1,318 @@
-"""Digit canvas (being built)."""
+"""Digit canvas: draw (or upload) a digit, watch it become an MNIST image, see the prediction."""
+
+from __future__ import annotations
+
+import hashlib
+import time
 
 import streamlit as st
+from streamlit_drawable_canvas import st_canvas
 
-st.title("Digit canvas")
-st.info("This page is being built.")
+from core import handwriting as hw
+from core import inference as inf
+from core.checkpoint import PRETRAINED_DIR
+from core.errors import TorchlabError
+from core.figures import canvas as figs
+from ui.common import code_ui, device_name, errors_ui
+
+CANVAS_KEY = "canvas_drawing"
+DRAWN_KEY = "last_drawn_digit"  # read by the Layers page
+MAX_MISTAKES_SHOWN = 12  # thumbnails of misread sketches under the evaluation
+STEP_OPTIONS = {  # PreprocessOptions field -> toggle label
+    "crop": "Crop to the ink",
+    "fit_box": "Fit a 20-px box",
+    "antialias": "Anti-alias",
+    "center_of_mass": "Centre by mass",
+    "normalize": "Normalize",
+}
+
+st.session_state.setdefault("canvas_live", True)
+st.session_state.setdefault("canvas_stroke", inf.DEFAULT_STROKE_WIDTH)
+st.session_state.setdefault("canvas_asked", None)  # which drawing "Predict" was pressed for
+st.session_state.setdefault("canvas_last_saved", None)  # path of the last sketch saved
+st.session_state.setdefault("canvas_report", None)  # (model, collection size, report)
+for _field in STEP_OPTIONS:
+    st.session_state.setdefault(f"canvas_step_{_field}", True)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model...")
+def load_predictor(folder: str, device: str, stamp: float) -> inf.Predictor:
+    """One loaded copy per model, device and file version, shared by every session."""
+    return inf.load_predictor(folder, device)
+
+
+@st.cache_data(max_entries=16, show_spinner="Scoring the model on the 10,000 MNIST test digits...")
+def mnist_accuracy(folder: str, device: str, stamp: float) -> float:
+    return hw.mnist_test_accuracy(load_predictor(folder, device, stamp))
+
+
+st.title("Digit canvas: draw a digit, a trained model reads it")
+st.markdown(
+    "Draw a digit with the mouse and a network trained on MNIST says which one it thinks it "
+    "is. The interesting part is *in between*: MNIST digits are white on black, cropped, "
+    "scaled to fit a 20-pixel box and centred by their centre of mass in a 28×28 field. Your "
+    "drawing goes through exactly those steps, shown below, before the model sees it. Turn a "
+    "step off and watch how quickly a 99%-accurate model gets lost when its input no longer "
+    "looks like what it learned from."
+)
+
+device = device_name()
+choices = inf.model_choices()
+if not inf.pretrained_present():
+    st.warning(
+        f"No pretrained model is present: `{PRETRAINED_DIR}` has no `model.safetensors` and "
+        "`model.json`. Pick a run you trained on the **Train** page below, or create the "
+        "pretrained model with the command in the README."
+    )
+if not choices:
+    st.info("There is no model to ask yet: train an MNIST run on the **Train** page first.")
+    st.stop()
+by_folder = {str(c.folder): c for c in choices}
+folder = st.selectbox(
+    "Model",
+    list(by_folder),
+    key="canvas_model",
+    format_func=lambda f: by_folder[f].label,
+    help="The shipped pretrained model, or any MNIST run saved by the Train page.",
+)
+choice = by_folder[folder]
+predictor = None
+with errors_ui():
+    predictor = load_predictor(folder, device, choice.stamp)
+if predictor is None:
+    st.stop()
+
+canvas_col, result_col = st.columns([2, 3], gap="large")
+with canvas_col:
+    draw_tab, upload_tab = st.tabs(
+        ["Draw", "Upload a picture"], key="canvas_source", on_change="rerun"
+    )
+with draw_tab:
+    # Room above the canvas: its toolbar (undo, redo, clear) shows there on hover.
+    st.caption("Draw one digit, big. Hover the canvas: ↶ undo, ↷ redo, bin = clear.")
+    canvas = st_canvas(
+        stroke_width=st.session_state["canvas_stroke"],
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        width=inf.CANVAS_SIZE,
+        height=inf.CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=CANVAS_KEY,
+    )
+    st.slider(
+        "Pen width",
+        *inf.STROKE_WIDTHS,
+        key="canvas_stroke",
+        help="In canvas pixels. The canvas is 10× MNIST, so 20 px becomes a 2-pixel pen.",
+    )
+    live_col, ask_col = st.columns([3, 2], vertical_alignment="center")
+    live_col.toggle(
+        "Predict as I draw", key="canvas_live", help="Off: finish the digit, then press Predict."
+    )
+    asked = ask_col.button(
+        "Predict", type="primary", disabled=st.session_state["canvas_live"], key="canvas_predict"
+    )
+with upload_tab:
+    upload = st.file_uploader(
+        "A PNG or JPEG of one digit: dark on light paper or light on dark, both work",
+        type=list(inf.UPLOAD_TYPES),
+        key="canvas_upload",
+        max_upload_size=inf.MAX_UPLOAD_BYTES // 2**20,
+    )
+    st.caption(
+        f"At most {inf.MAX_UPLOAD_BYTES // 2**20} MiB. The background is read from the "
+        "picture's border, so leave some paper around the digit."
+    )
+
+st.subheader("From your drawing to the model's input")
+st.markdown(
+    "Left to right: the ink, cropped to its bounding box, scaled so the longer side is 20 px "
+    "(anti-aliased: edge pixels turn grey), placed in 28×28 with its centre of mass at "
+    "(14, 14), then normalized with the mean and std of the data the model was trained on. "
+    "Switch a step off and watch the prediction above: the model only ever saw digits made "
+    "with all five."
+)
+for column, (name, label) in zip(st.columns(len(STEP_OPTIONS)), STEP_OPTIONS.items(), strict=True):
+    column.toggle(label, key=f"canvas_step_{name}")
+options = inf.PreprocessOptions(**{n: st.session_state[f"canvas_step_{n}"] for n in STEP_OPTIONS})
+steps_box = st.container()
+
+uploading = bool(upload_tab.open)
+ink = prep = pred = None
+with result_col, errors_ui():
+    if uploading and upload is not None:
+        ink = inf.ink_image(inf.decode_upload(upload.getvalue(), upload.name), background="auto")
+    elif not uploading and canvas.image_data is not None:
+        ink = inf.ink_image(canvas.image_data, background="black")
+    if ink is not None:
+        start = time.perf_counter()
+        prep = inf.preprocess(ink, predictor.normalization, options)
+        prep_ms = (time.perf_counter() - start) * 1000
+
+with result_col:
+    if prep is None or prep.empty:
+        source = "Upload a picture of a digit" if uploading else "Draw a digit on the canvas"
+        st.info(f"{source} and the model's answer appears here.")
+    else:
+        st.session_state[DRAWN_KEY] = prep.digit
+        drawing_id = hashlib.sha1(ink.tobytes()).hexdigest()
+        if asked:
+            st.session_state["canvas_asked"] = drawing_id
+        if (
+            uploading
+            or st.session_state["canvas_live"]
+            or st.session_state["canvas_asked"] == drawing_id
+        ):
+            pred = inf.predict(predictor.model, prep.X, device)
+        else:
+            st.info(
+                "Press **Predict** when your digit is finished, or switch on *Predict as I draw*."
+            )
+    if pred is not None:
+        classes = predictor.classes
+        top, second = classes[pred.top], classes[pred.runner_up]
+        metric_col, note_col = st.columns([1, 3], vertical_alignment="center")
+        metric_col.metric(
+            "Prediction",
+            f"{top}?" if pred.unsure else top,
+            f"{pred.confidence:.0%} sure",
+            delta_color="off",
+            delta_arrow="off",
+        )
+        if pred.unsure:
+            note_col.warning(
+                f"**{inf.verdict(pred, classes).capitalize()}** Only {pred.confidence:.0%} for {top} and {pred.probs[pred.runner_up]:.0%} for {second}: the model is guessing, and says so."
+            )
+        else:
+            note_col.success(f"It's a **{top}**, {pred.confidence:.0%} sure.")
+        st.plotly_chart(
+            figs.probability_figure(
+                pred.probs, classes, pred.top, pred.runner_up if pred.unsure else None
+            ),
+            key="canvas_probs",
+        )
+        st.caption(
+            f"Forward pass: {pred.seconds * 1000:.2f} ms on `{pred.device}` · preprocessing: {prep_ms:.1f} ms on the CPU."
+        )
+        code_ui(inf.predict, inf.verdict)
+
+with steps_box:
+    if prep is None or prep.empty:
+        st.caption("The steps appear here once there is a digit.")
+    else:
+        columns = st.columns(len(prep.steps))
+        for column, (i, step) in zip(columns, enumerate(prep.steps, 1), strict=True):
+            column.image(figs.display_pixels(step.image), caption=f"{i}. {step.name}: {step.note}")
+        left, right = st.columns(2)
+        left.plotly_chart(figs.input_figure(prep.X[0, 0].numpy()), key="canvas_input")
+        left.caption("Hover a pixel to read the number the model really receives.")
+        if pred is not None:
+            sal = inf.saliency(predictor.model, prep.X, pred.top)
+            right.plotly_chart(
+                figs.saliency_figure(prep.digit, sal, predictor.classes[pred.top]),
+                key="canvas_saliency",
+            )
+            right.markdown(
+                "**Why this answer?** This *saliency map* is the gradient of the top class's "
+                "score with respect to each input pixel, |∂ score / ∂ x|. Bright pixels are "
+                "where a small change would move the answer most: often the gap that makes a "
+                "4 not a 9, or the stroke that closes a loop."
+            )
+        code_ui(inf.preprocess, inf.ink_image, inf.place, inf.saliency)
+
+st.subheader("Your handwriting")
+st.markdown(
+    "A model's MNIST test accuracy says how well it reads the handwriting of *MNIST's* "
+    "writers. Save your own sketches with the digit they really are, then score any model on "
+    "the collection: the gap between the two numbers is how far your handwriting (and a "
+    "mouse on a canvas) is from MNIST. The sketches stay on this machine, as PNG files."
+)
+sketches = hw.list_sketches()
+left, mid, right = st.columns([1, 1, 2], vertical_alignment="bottom")
+label = left.selectbox(
+    "This sketch is a",
+    list(range(10)),
+    index=None,
+    placeholder="pick the digit",
+    key="canvas_hw_label",
+)
+has_digit = prep is not None and not prep.empty
+if mid.button(
+    "Save to my collection", disabled=not has_digit or label is None, key="canvas_hw_save"
+):
+    with errors_ui():
+        saved = hw.save_sketch(ink, label)
+        st.session_state["canvas_last_saved"] = str(saved.path)
+        st.toast(f"Saved as a {label}.")
+        sketches = hw.list_sketches()
+last = next((s for s in sketches if str(s.path) == st.session_state["canvas_last_saved"]), None)
+if last is not None and mid.button(
+    f"Undo: remove the {last.label} just saved", key="canvas_hw_undo"
+):
+    with errors_ui():
+        hw.delete_sketch(last)
+        st.session_state["canvas_last_saved"] = None
+        sketches = hw.list_sketches()
+counts = {d: sum(s.label == d for s in sketches) for d in range(10)}
+right.caption(
+    f"{len(sketches)} of at most {hw.MAX_SKETCHES} sketches in `{hw.handwriting_root()}` · "
+    + " · ".join(f"{d}: {n}" for d, n in counts.items())
+)
+
+if st.button("Score this model on my handwriting", disabled=not sketches, key="canvas_hw_score"):
+    with errors_ui():
+        report = hw.evaluate_collection(predictor, sketches)
+        try:
+            mnist = mnist_accuracy(folder, device, choice.stamp)
+        except TorchlabError as exc:  # no MNIST files here: fall back to the saved figure
+            st.warning(
+                f"Could not score MNIST here ({exc}); showing the accuracy saved with the model."
+            )
+            mnist = predictor.accuracy
+        st.session_state["canvas_report"] = (folder, choice.stamp, report, mnist)
+stored = st.session_state["canvas_report"]
+if stored is not None and stored[:2] == (folder, choice.stamp):
+    _, _, report, mnist = stored
+    a, b, c = st.columns(3)
+    a.metric(
+        "Your handwriting",
+        "—" if report.accuracy is None else f"{report.accuracy:.1%}",
+        f"{report.total} sketches",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    b.metric(
+        "MNIST test set",
+        "—" if mnist is None else f"{mnist:.2%}",
+        "10,000 digits",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    if report.accuracy is not None and mnist is not None:
+        c.metric(
+            "Gap",
+            f"{(report.accuracy - mnist) * 100:+.1f} points",
+            "yours − MNIST",
+            delta_color="off",
+            delta_arrow="off",
+        )
+    for why in report.skipped:
+        st.caption(f"Skipped {why}")
+    if report.per_class:
+        st.plotly_chart(figs.per_class_figure(report.per_class), key="canvas_hw_classes")
+    if report.mistakes:
+        st.markdown("**Misread sketches.** A wrong label is a mistake too: remove it here.")
+        shown = report.mistakes[:MAX_MISTAKES_SHOWN]
+        for column, (sketch, y_hat) in zip(st.columns(len(shown)), shown, strict=True):
+            with errors_ui():
+                column.image(
+                    figs.display_pixels(hw.load_sketch(sketch), 80),
+                    caption=f"a {sketch.label}, read as {predictor.classes[y_hat]}",
+                )
+            if column.button("Remove", key=f"canvas_hw_rm_{sketch.path.name}"):
+                with errors_ui():
+                    hw.delete_sketch(sketch)
+                    st.session_state["canvas_report"] = None
+                    st.rerun()
+    code_ui(hw.evaluate_collection)

@@ -10,11 +10,16 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
+from plotly import colors as px_colors
 
 TOP_COLOR = "#ff4b4b"  # the answer
 RUNNER_UP_COLOR = "#ffa421"  # the other candidate when the model is not sure
 OTHER_COLOR = "#8c9bb0"
+# Inferno from black, but Streamlit's frontend reads "#000001"-"#000009" as placeholders for
+# its theme colours, and Inferno starts at "#000004": start at pure black instead.
+SALIENCY_SCALE = ["#000000", *px_colors.sequential.Inferno[1:]]
 THUMBNAIL_SIDE = 140  # px: the size step images are shown at
+FRAME_GREY = 70  # the frame around a thumbnail: not black, so the image's edges show
 
 
 def probability_figure(
@@ -79,7 +84,7 @@ def saliency_figure(digit: np.ndarray, saliency: np.ndarray, label: str) -> go.F
     fig = go.Figure(
         go.Heatmap(
             z=np.asarray(saliency, dtype=np.float32),
-            colorscale="Inferno",
+            colorscale=SALIENCY_SCALE,
             zmin=0.0,
             zmax=1.0,
             colorbar=dict(thickness=10),
@@ -89,7 +94,7 @@ def saliency_figure(digit: np.ndarray, saliency: np.ndarray, label: str) -> go.F
     fig.add_trace(
         go.Contour(
             z=np.asarray(digit, dtype=np.float32),
-            contours=dict(start=0.5, end=0.5, coloring="lines"),
+            contours=dict(start=0.5, end=0.5, coloring="none"),
             line=dict(color="#00d4ff", width=2),
             showscale=False,
             hoverinfo="skip",
@@ -125,10 +130,11 @@ def per_class_figure(per_class: Mapping[str, tuple[int, int]]) -> go.Figure:
 
 
 def display_pixels(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
-    """uint8 copy scaled so its longer side is about `side`, by nearest pixel.
+    """uint8 side×side picture of `image`: scaled by nearest pixel, framed in dark grey.
 
-    Nearest keeps each model pixel a crisp square; a browser's smooth scaling would blur
-    a 28×28 image into something the model never sees.
+    Nearest keeps each model pixel a crisp square (a browser's smooth scaling would blur a
+    28×28 image into something the model never sees); the grey frame shows the image's
+    own edges, so a thin crop stays thin instead of being stretched to fill the space.
     """
     img = np.asarray(image, dtype=np.float32)
     low, high = float(img.min()), float(img.max())
@@ -136,6 +142,10 @@ def display_pixels(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
         img = (img - low) / (high - low) if high > low else np.zeros_like(img)
     h, w = img.shape
     scale = side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    pil = Image.fromarray((img * 255).round().astype(np.uint8))
-    return np.asarray(pil.resize(size, Image.Resampling.NEAREST))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))  # PIL wants (w, h)
+    pil = Image.fromarray((np.clip(img, 0.0, 1.0) * 255).round().astype(np.uint8))
+    scaled = np.asarray(pil.resize(size, Image.Resampling.NEAREST))
+    out = np.full((side, side), FRAME_GREY, dtype=np.uint8)
+    top, left = (side - size[1]) // 2, (side - size[0]) // 2
+    out[top : top + size[1], left : left + size[0]] = scaled
+    return out

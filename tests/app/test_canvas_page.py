@@ -1,0 +1,147 @@
+"""The canvas page in AppTest: inject a drawing through session state, read the probabilities."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core import handwriting as hw
+from core import inference as inf
+from core.checkpoint import save_model
+from core.config import RunConfig
+from core.models import build_model, classic_spec
+from core.runs import write_config, write_status
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "canvas.py")
+CANVAS_KEY = "canvas_drawing"
+NORM = (0.1307, 0.3081)
+
+
+@pytest.fixture
+def run_dir(runs_dir, tmp_path, monkeypatch) -> Path:
+    """One saved MNIST run (random weights are enough to test the page) and no pretrained model."""
+    monkeypatch.setattr(inf, "PRETRAINED_DIR", tmp_path / "no_pretrained")
+    monkeypatch.setenv("TORCHLAB_HANDWRITING", str(tmp_path / "handwriting"))
+    folder = runs_dir / "20260101-000000-test"
+    torch.manual_seed(0)
+    spec = classic_spec()
+    save_model(
+        folder, build_model(spec), spec, {"dataset": "MNIST", "mean": NORM[0], "std": NORM[1]}
+    )
+    write_config(folder, RunConfig(name="page test"))
+    write_status(folder, {"status": "done", "started": 1.0})
+    return folder
+
+
+def drawing(grey: np.ndarray) -> dict:
+    """What streamlit-drawable-canvas 0.13 stores in session state after a stroke."""
+    g = (grey * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(np.dstack([g, g, g, np.full_like(g, 255)])).save(buf, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
+
+
+def a_seven() -> np.ndarray:
+    grey = np.zeros((inf.CANVAS_SIZE, inf.CANVAS_SIZE), dtype=np.float32)
+    grey[50:75, 60:220] = 1.0
+    grey[50:240, 195:220] = 1.0
+    return grey
+
+
+def bar_heights(at: AppTest) -> list[float]:
+    chart = next(c for c in at.get("plotly_chart") if "Probability" in c.proto.spec)
+    return json.loads(chart.proto.spec)["data"][0]["y"]
+
+
+def test_no_model_at_all_says_so(runs_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(inf, "PRETRAINED_DIR", tmp_path / "no_pretrained")
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    assert not at.exception
+    assert "canvas" in at.title[0].value.lower()
+    assert "No pretrained model is present" in at.warning[0].value
+    assert "Train" in at.info[0].value
+
+
+def test_empty_canvas_shows_a_hint_then_a_drawing_shows_the_probabilities(run_dir):
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    assert not at.exception
+    assert any("Draw a digit" in i.value for i in at.info)
+    assert not at.metric
+
+    at.session_state[CANVAS_KEY] = drawing(a_seven())
+    at.run(timeout=60)
+    assert not at.exception
+    # The page's numbers are the model's: same preprocessing and forward pass, done here.
+    predictor = inf.load_predictor(run_dir)
+    rgba = np.asarray(
+        Image.open(
+            io.BytesIO(base64.b64decode(drawing(a_seven())["drawing"]["data"].split(",")[1]))
+        )
+    )
+    X = inf.preprocess(inf.ink_image(rgba), predictor.normalization).X
+    expected = torch.exp(predictor.model(X))[0].detach().numpy()
+    np.testing.assert_allclose(bar_heights(at), expected, rtol=1e-4, atol=1e-6)
+    shown = at.metric[0].value.rstrip("?")
+    assert shown == str(int(expected.argmax()))
+    digit = at.session_state["last_drawn_digit"]
+    assert digit.shape == (28, 28) and digit.dtype == np.float32
+    assert digit.min() >= 0.0 and digit.max() <= 1.0
+    captions = [c for img in at.get("image") for c in img.captions]
+    assert [c.split(":")[0] for c in captions] == [
+        "1. Ink",
+        "2. Crop",
+        "3. Scale",
+        "4. Centre",
+        "5. Normalize",
+    ]
+
+
+def test_on_demand_mode_waits_for_the_predict_button(run_dir):
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    at.toggle(key="canvas_live").set_value(False).run(timeout=60)
+    at.session_state[CANVAS_KEY] = drawing(a_seven())
+    at.run(timeout=60)
+    assert not at.exception
+    assert not at.metric
+    assert any("Press **Predict**" in i.value for i in at.info)
+    at.button(key="canvas_predict").click().run(timeout=60)
+    assert not at.exception
+    assert len(at.metric) == 1
+
+
+def test_a_scribble_gets_a_message_not_a_traceback(run_dir):
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    at.session_state[CANVAS_KEY] = drawing(np.ones((inf.CANVAS_SIZE, inf.CANVAS_SIZE), np.float32))
+    at.run(timeout=60)
+    assert not at.exception
+    assert "scribble" in at.error[0].value
+
+
+def test_save_a_sketch_and_score_the_model_on_it(run_dir, tmp_path, monkeypatch):
+    # Scoring all 10,000 MNIST test digits is test_handwriting's job; 300 keep this one quick.
+    full = hw.mnist_test_accuracy
+    monkeypatch.setattr(hw, "mnist_test_accuracy", lambda predictor: full(predictor, limit=300))
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    at.session_state[CANVAS_KEY] = drawing(a_seven())
+    at.run(timeout=60)
+    at.selectbox(key="canvas_hw_label").set_value(7).run(timeout=60)
+    at.button(key="canvas_hw_save").click().run(timeout=60)
+    assert not at.exception
+    saved = list((tmp_path / "handwriting").glob("7-*.png"))
+    assert len(saved) == 1
+    at.button(key="canvas_hw_score").click().run(timeout=120)
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "Your handwriting" in labels and "MNIST test set" in labels
+    mine = next(m for m in at.metric if m.label == "Your handwriting")
+    right = at.metric[0].value.rstrip("?") == "7"  # the live prediction of the same drawing
+    assert mine.value == ("100.0%" if right else "0.0%")
