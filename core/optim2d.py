@@ -143,7 +143,8 @@ class OptimizerSpec:
 
     @property
     def lr(self) -> float:
-        return float(self.hparams.get("lr", OPTIMIZERS[self.name].hparams[0].default))
+        info = OPTIMIZERS.get(self.name)
+        return float(self.hparams.get("lr", info.hparams[0].default if info else math.nan))
 
     @property
     def label(self) -> str:
@@ -185,7 +186,8 @@ def optimizer_kwargs(spec: OptimizerSpec) -> dict[str, Any]:
 
 def make_optimizer(spec: OptimizerSpec, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     """The real torch.optim optimizer the spec describes, over `params`."""
-    return OPTIMIZERS[spec.name].cls(params, **optimizer_kwargs(spec))
+    kwargs = optimizer_kwargs(spec)  # first: it explains an unknown name
+    return OPTIMIZERS[spec.name].cls(params, **kwargs)
 
 
 @dataclass

@@ -157,7 +157,9 @@ def _path(traj: Trajectory, step: int, color: str) -> list[go.Scatter]:
 
 def _window(fig: go.Figure, surface: Surface, height: int = 620) -> go.Figure:
     fig.update_xaxes(range=list(surface.x_range), title="x  (β₁)", constrain="domain")
-    fig.update_yaxes(range=list(surface.y_range), title="y  (β₂)", scaleanchor="x")
+    fig.update_yaxes(
+        range=list(surface.y_range), title="y  (β₂)", scaleanchor="x", constrain="domain"
+    )
     fig.update_layout(
         height=height,
         margin=dict(l=10, r=10, t=40, b=10),
