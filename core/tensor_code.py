@@ -12,11 +12,12 @@ from core.tensors import BaseSpec, base_code
 
 _FLAT = '''def flat_storage(t):
     """t's whole storage, read as a 1-D tensor of t's dtype."""
-    return t.as_strided((t.untyped_storage().nbytes() // t.element_size(),), (1,), 0)
+    length = t.untyped_storage().nbytes() // t.element_size()
+    return t.as_strided((length,), (1,), 0)
 '''
 
 _REPORT = '''def report(name, t):
-    """size, stride, storage offset, contiguity, and whether t shares x's storage."""
+    """The numbers on t's card, and whether t shares x's storage."""
     shares = t.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
     print(f"{name}: size={tuple(t.size())} stride={t.stride()} "
           f"offset={t.storage_offset()} contiguous={t.is_contiguous()} "
@@ -37,8 +38,7 @@ def explorer_code(
     lines = ["import torch", "", *base_code(spec)]
     lines += ["", _FLAT.rstrip(), "", "print(flat_storage(x).tolist())  # the storage behind x"]
     for name, previous, step in zip(names[1:], names[:-1], steps, strict=True):
-        shape = ", ".join(map(str, step.tensor.shape))
-        lines.append(f"{name} = {previous}{step.op}  # ({shape})")
+        lines.append(f"{name} = {previous}{step.op}  # {tuple(step.tensor.shape)}")
     lines += ["", _REPORT.rstrip(), ""]
     lines += [f'report("{name}", {name})' for name in names]
     if pick is not None:

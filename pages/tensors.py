@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.figures.tensors import NotDrawable, logical_grid_fig, storage_strip_fig
+from core.figures.tensors import NotDrawable, check_drawable, logical_grid_fig, storage_strip_fig
 from core.tensor_code import explorer_code
 from core.tensor_dtypes import DTYPES, dtype_rows, format_bytes
 from core.tensor_eval import MAX_ELEMENTS, evaluate
@@ -70,8 +70,9 @@ with st.container(horizontal=True, key="tensors_examples"):
             args=(key,),
             help=f"x = {example.spec.fill}, then {example.expression}",
         )
-if st.session_state["tensors_example"] in EXAMPLES:
-    st.info(EXAMPLES[st.session_state["tensors_example"]].note, icon=":material/lightbulb:")
+shown_example = EXAMPLES.get(st.session_state["tensors_example"])
+if shown_example and shown_example.expression == st.session_state["tensors_expr"]:
+    st.info(shown_example.note, icon=":material/lightbulb:")
 
 left, right = st.columns([1, 2], gap="large")
 with left:
@@ -148,7 +149,7 @@ for start in range(0, len(results), per_row):
         st.columns(per_row), range(start, min(start + per_row, len(results))), strict=False
     ):
         info = tensor_info(results[k], x)
-        with column.container(border=True):
+        with column.container(border=True, key=f"tensors_card_{k}"):
             st.markdown(f"**`{names[k]}`**" + (f" = `{codes[k]}`" if k else " (the base tensor)"))
             if k:
                 st.badge(info.verdict, color="green" if info.shares_storage else "orange")
@@ -203,8 +204,9 @@ with errors_ui():
         )
 
 info = tensor_info(t, x)
-indices = storage_indices(info.size, info.stride, info.storage_offset)
 try:
+    check_drawable(info.numel, info.storage_length, info.size)  # before formatting any cell
+    indices = storage_indices(info.size, info.stride, info.storage_offset)
     strip = storage_strip_fig(
         formatted_values(storage_of(t)),
         indices,
@@ -249,7 +251,7 @@ if written is not None:
     if written.error:
         st.error(written.error)
     for c in written.tensors:
-        where = "view of x" if c.shares_storage else "copy"
+        where = "the base tensor" if c.name == "x" else "view of x" if c.shares_storage else "copy"
         if c.count:
             positions = c.changed.nonzero().tolist()[:6]
             shown = ", ".join(

@@ -1,0 +1,62 @@
+"""AppTest: the tensor page alone (no sidebar), driven through its widgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "tensors.py")
+
+
+def markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_typing_a_chain_shows_a_card_per_step_with_torchs_numbers():
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    assert not at.exception
+    assert at.title[0].value.startswith("Tensors")
+    at.text_input(key="tensors_expr").set_value("x[1:, ::2].t()").run(timeout=60)
+    assert not at.exception and not at.error
+    text = markdown(at)
+    assert "size `(2, 2)`  \nstride `(4, 2)`  \nstorage_offset `4`" in text  # v1 = x[1:, ::2]
+    assert "size `(2, 2)`  \nstride `(2, 4)`  \nstorage_offset `4`" in text  # v2 = v1.t()
+    assert "offset + Σ iₖ·strideₖ = 4 + 1·2 + 1·4 = 10" in [c.value for c in at.code]
+    assert len(at.get("plotly_chart")) == 2
+    assert at.dataframe[0].value["dtype"].iloc[0] == "▶ float32"
+
+
+def test_bad_input_is_a_message_and_the_page_keeps_working():
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    at.text_input(key="tensors_expr").set_value("x.__class__").run(timeout=60)
+    assert not at.exception
+    assert "underscore" in at.error[0].value
+    assert "(the base tensor)" in markdown(at)  # x is still shown and drawn
+    at.text_input(key="tensors_expr").set_value("x.t().view(-1)").run(timeout=60)
+    assert "reshape" in at.error[0].value
+    at.text_input(key="tensors_shape").set_value("3, x").run(timeout=60)
+    assert not at.exception and "positive whole number" in at.error[0].value
+
+
+def test_the_seed_example_and_writing_through_views():
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    at.button(key="tensors_example_points").click().run(timeout=60)
+    assert not at.exception and not at.error
+    text = markdown(at)
+    assert "size `(3, 2)`  \nstride `(2, 1)`  \nstorage_offset `0`" in text
+    assert "size `(2,)`  \nstride `(1,)`  \nstorage_offset `2`" in text  # points[1]
+    assert at.session_state["tensors_values"] == "[[1.0, 4.0], [2.0, 1.0], [3.0, 5.0]]"
+    code = "\n".join(c.value for c in at.code)
+    assert "x = torch.tensor([[1.0, 4.0], [2.0, 1.0], [3.0, 5.0]], dtype=torch.float32)" in code
+
+    at.button(key="tensors_example_expand").click().run(timeout=60)
+    at.button(key="tensors_write").click().run(timeout=60)  # v2[1, 1] = 100.0
+    assert not at.exception and not at.error
+    text = markdown(at)
+    assert "**x** (the base tensor): 1 element(s) changed: x[1]: 1.0 → 100.0" in text
+    assert "**v2** (view of x): 4 element(s) changed" in text  # every repeat of that cell
+    at.radio(key="tensors_write_mode").set_value("add").run(timeout=60)
+    at.button(key="tensors_write").click().run(timeout=60)
+    assert "single memory location" in at.error[0].value
