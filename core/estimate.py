@@ -23,8 +23,8 @@ from core.models import ModelSpec, build_model
 TRAIN_SIZE = 60_000  # training images in MNIST and FashionMNIST
 TEST_SIZE = 10_000  # test images in both
 SMALL_BATCH, LARGE_BATCH = 1, 64  # the two batch sizes timed to separate overhead from work
-MIN_TIMED_STEPS, MAX_TIMED_STEPS = 3, 20  # steps timed per batch size (warm-up included)
-TIME_BUDGET_S = 0.15  # time more steps while under this budget, per batch size
+MIN_TIMED_STEPS, MAX_TIMED_STEPS = 5, 50  # steps timed per batch size (warm-up included)
+TIME_BUDGET_S = 0.4  # time more steps while under this budget, per batch size
 EVAL_COST = 1 / 3  # a forward pass costs about a third of forward + backward + step
 LONG_RUN_S = 90.0  # a set expected to take longer asks the learner to confirm first
 
@@ -57,7 +57,8 @@ def _time_steps(model: torch.nn.Module, batch_size: int, device: torch.device) -
         optimizer.step()
         synchronize(device)
         times.append(time.perf_counter() - start)
-    return min(times[1:])  # the first step warms up allocators and kernels
+    timed = sorted(times[1:])  # the first step warms up allocators and kernels
+    return timed[len(timed) // 4]  # the lower quartile: robust to a busy machine's hiccups
 
 
 class _PrivateRandom(TorchFunctionMode):
@@ -99,14 +100,18 @@ _RANDOM_FUNCS = {
 def measure_step_cost(spec: ModelSpec, device: str = "cpu") -> StepCost:
     """Time training steps of `spec` at two batch sizes on `device` (a fraction of a second).
 
-    The fastest of a few steps counts: other work on a shared machine only ever adds time.
-    Nothing here touches torch's global random generator (see `_PrivateRandom`).
+    The lower quartile of the step times counts: other work on a shared machine only ever
+    adds time, and a single lucky step would promise too much.
+    Nothing here draws from torch's global random generator (see `_PrivateRandom`).
     """
     dev = resolve_device(device)
     with _PrivateRandom():
         model = build_model(spec).to(dev)
-        small = _time_steps(model, SMALL_BATCH, dev)
-        large = _time_steps(model, LARGE_BATCH, dev)
+    # eval mode: dropout would draw from the global generator (its cost is negligible), and
+    # the mode above would slow every op down, so the steps are timed outside it
+    model.eval()
+    small = _time_steps(model, SMALL_BATCH, dev)
+    large = _time_steps(model, LARGE_BATCH, dev)
     per_sample = max((large - small) / (LARGE_BATCH - SMALL_BATCH), 0.0)
     overhead = max(small - per_sample * SMALL_BATCH, 1e-6)
     return StepCost(overhead_s=overhead, per_sample_s=per_sample)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, OPTIMIZERS, RunConfig, validate_config
 from core.data import dataset_info
-from core.errors import ConfigError, LimitError
+from core.errors import ConfigError, LimitError, ParseError
 from core.estimate import TEST_SIZE, TRAIN_SIZE
 from core.models import ModelSpec, linear_spec, preset
 
@@ -76,6 +76,19 @@ class LearningRateKnobs(CommonKnobs):
 
 
 Knobs = DataSizeKnobs | BatchSizeKnobs | GDVariantsKnobs | LearningRateKnobs
+
+
+def parse_counts(values: list[int | str], what: str) -> list[int]:
+    """Whole numbers from a list of choices and typed text ("1500", "1,500", "2k")."""
+    counts = []
+    for value in values:
+        text = str(value).strip().lower().replace(",", "").replace("_", "")
+        scale = 1_000 if text.endswith("k") else 1
+        digits = text.removesuffix("k")
+        if not digits.isdigit() or len(digits) > 9:
+            raise ParseError(f"{what}: {value!r} is not a whole number (try 500, 2000 or 2k).")
+        counts.append(int(digits) * scale)
+    return counts
 
 
 def model_spec(name: str) -> ModelSpec:

@@ -1,6 +1,73 @@
-"""Experiments (being built)."""
+"""Experiments: the chapter's claims as sets of ordinary runs you can launch and compare."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.title("Experiments")
-st.info("This page is being built.")
+from core.experiments import EXPERIMENTS, build_runs
+from ui.common import errors_ui
+from ui.experiments_runs import launch_ui, live_ui
+from ui.experiments_sets import TABS
+from ui.experiments_tools import pipelines_ui, testset_ui
+
+TAB_KEY = "experiments_tab"
+PIPELINE_TAB, BROWSER_TAB = "Data pipeline", "Test-set browser"
+TAB_NAMES = {e.title: e.id for e in EXPERIMENTS.values()} | {PIPELINE_TAB: "", BROWSER_TAB: ""}
+
+# What each tab asks the learner to look at and try, beside its claim.
+TRY = {
+    "data_size": "Read the two lines from left to right. Where does the linear classifier stop "
+    "gaining? Add 60,000 (all of MNIST) if you have a few minutes, or switch to "
+    "FashionMNIST, where the gap is wider.",
+    "batch_size": "Switch the x-axis between wall time, samples seen and updates. Per sample, "
+    "batch 1 learns fastest; per second, a middle size usually wins, because big batches "
+    "use the hardware better.",
+    "gd_variants": "Against updates, batch GD descends smoothly but makes only one update per "
+    "epoch; SGD makes one per image but zig-zags. Against time, see which one you would "
+    "rather wait for.",
+    "learning_rate": "Find the valley of the curve. Red crosses mark runs whose loss blew "
+    "up. Try Adam instead of SGD: its useful range sits at smaller rates.",
+}
+
+st.session_state.setdefault(TAB_KEY, next(iter(TAB_NAMES)))
+
+st.title("Experiments: the chapter's claims, run")
+st.markdown(
+    "Each tab turns one claim of the chapter into a **set of ordinary training runs** that "
+    "differ in one knob only (the same seed, model and data otherwise). The runs queue in the "
+    "same runner as the Train page, are saved like any run, and draw on one plot while they "
+    "train. Defaults finish in about a minute on two CPU cores; bigger settings say how long "
+    "they will take before they start."
+)
+
+tabs = st.tabs(list(TAB_NAMES), key=TAB_KEY, on_change="rerun")
+for (title, exp_id), tab in zip(TAB_NAMES.items(), tabs, strict=True):
+    if not tab.open:  # only the chosen tab runs: the others would time steps for nothing
+        continue
+    with tab:
+        if title == PIPELINE_TAB:
+            st.markdown(
+                "**Claim:** how data reach the model matters as much as the model on a fast "
+                "device. The chapter batches by hand, then hands the job to a `DataLoader`; "
+                "the runner here keeps the whole normalized set as one tensor on the device. "
+                "Measure all three on the device chosen in the sidebar."
+            )
+            pipelines_ui()
+        elif title == BROWSER_TAB:
+            st.markdown(
+                "Page through the test images with the model's guess and how sure it was. "
+                "Filter to the wrong ones, or to low confidence: the mistakes are often "
+                "digits a person would hesitate over too."
+            )
+            testset_ui()
+        else:
+            exp = EXPERIMENTS[exp_id]
+            ui, plots = TABS[exp_id]
+            st.markdown(f"**Claim:** {exp.claim}")
+            st.caption(TRY[exp_id])
+            configs = None
+            with errors_ui():
+                configs = build_runs(exp_id, ui())
+            if configs:
+                launch_ui(exp_id, configs)
+            live_ui(exp_id, plots)

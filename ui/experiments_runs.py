@@ -1,0 +1,143 @@
+"""Launching a run set through the shared Runner, and following it live until it ends.
+
+A page keeps only the id of the first job of its latest launch (in session_state and the
+URL, via ui.runner.attach_job), so a refresh re-attaches to the same set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from core.config import RunConfig
+from core.estimate import LONG_RUN_S, StepCost, describe_seconds, estimate_seconds, run_work
+from core.estimate import measure_step_cost as _measure
+from core.experiment_results import Finding, summarise, verdict
+from core.experiments import launch, launched_set, stop_set
+from core.models import ModelSpec
+from core.runner import JobSnapshot
+from ui.common import errors_ui
+from ui.runner import attach_job, attached_job, get_runner, owner_id
+
+POLL_S = 1.0  # how often a running set's plots refresh
+PCT = st.column_config.NumberColumn(format="percent")
+COLUMNS = {
+    "test accuracy": PCT,
+    "final train loss": st.column_config.NumberColumn(format="%.3f"),
+    "test loss": st.column_config.NumberColumn(format="%.3f"),
+    "updates/s": st.column_config.NumberColumn(format="%.1f"),
+    "loss noise": st.column_config.NumberColumn(format="%.3f"),
+    "lr": st.column_config.NumberColumn(format="%g"),
+}
+
+
+@st.cache_data(ttl=600, show_spinner="Timing a few training steps on this device…")
+def _step_cost(spec_json: str, device: str) -> StepCost:
+    return _measure(ModelSpec.from_dict(json.loads(spec_json)), device)
+
+
+def step_cost(spec: ModelSpec, device: str) -> StepCost:
+    """Measured once per model and device, then reused for ten minutes."""
+    return _step_cost(json.dumps(spec.to_dict(), sort_keys=True), device)
+
+
+def _set_key(exp_id: str) -> str:
+    return f"experiments_{exp_id}"
+
+
+def current_set(exp_id: str) -> list[JobSnapshot]:
+    """The runs of this tab's latest launch (empty when none is attached)."""
+    first = attached_job(_set_key(exp_id))
+    if first is None:
+        return []
+    return launched_set(get_runner().jobs(owner=owner_id(), group=exp_id), first)
+
+
+def launch_ui(exp_id: str, configs: list[RunConfig]) -> None:
+    """The estimate, a confirmation for long sets, and the Run / Stop buttons."""
+    snaps = current_set(exp_id)
+    running = any(not s.finished for s in snaps)
+    device = configs[0].device
+    with errors_ui():
+        seconds = estimate_seconds(configs, lambda spec: step_cost(spec, device))
+        samples = sum(run_work(c)[1] for c in configs)
+        st.caption(
+            f"{len(configs)} runs, {samples:,} training samples in all: "
+            f"**{describe_seconds(seconds)}** on {device} (from a few training steps timed "
+            "just now; runs train one at a time, after any already queued)."
+        )
+        long = seconds > LONG_RUN_S
+        confirmed = not long or st.checkbox(
+            f"Yes, start it: it will take {describe_seconds(seconds)}.",
+            key=f"experiments_{exp_id}_confirm",
+            help=f"Sets expected to take over {LONG_RUN_S:.0f} s ask first.",
+        )
+        left, right = st.columns(2)
+        start = left.button(
+            "Run the experiment",
+            key=f"experiments_{exp_id}_run",
+            type="primary",
+            disabled=running or not confirmed,
+            icon=":material/play_arrow:",
+            help="Stop the running set first." if running else None,
+        )
+        stop = right.button(
+            "Stop all its runs",
+            key=f"experiments_{exp_id}_stop",
+            disabled=not running,
+            icon=":material/stop:",
+        )
+        if stop:
+            stop_set(get_runner(), snaps)
+            st.rerun()
+        if start:
+            ids = launch(get_runner(), exp_id, configs, owner=owner_id())
+            attach_job(_set_key(exp_id), ids[0])
+            st.rerun()
+
+
+def _progress_ui(snaps: list[JobSnapshot]) -> None:
+    done = sum(s.progress if not s.finished else 1.0 for s in snaps) / len(snaps)
+    running = [s for s in snaps if s.status == "running"]
+    now = running[0].name if running else "waiting in the queue"
+    eta = running[0].eta_s if running else None
+    suffix = f", about {eta:.0f} s left on this run" if eta is not None else ""
+    st.progress(done, text=f"{100 * done:.0f}% of the set · now: {now}{suffix}")
+
+
+def finding_ui(finding: Finding) -> None:
+    """The table and the sentences of what the numbers show."""
+    if finding.lines:
+        st.markdown("**What the numbers show**\n\n" + "\n".join(f"- {x}" for x in finding.lines))
+    st.dataframe(finding.rows, hide_index=True, column_config=COLUMNS)
+
+
+def live_ui(exp_id: str, plots: Callable[[list[JobSnapshot]], Any]) -> None:
+    """Plots, progress and findings of the latest launch, refreshed while it runs."""
+    snaps = current_set(exp_id)
+    if not snaps:
+        st.info("No runs yet: set the knobs and press **Run the experiment**.")
+        return
+    was_running = any(not s.finished for s in snaps)
+
+    @st.fragment(run_every=POLL_S if was_running else None)
+    def body() -> None:
+        snaps = current_set(exp_id)
+        if not snaps:
+            return
+        if any(not s.finished for s in snaps):
+            _progress_ui(snaps)
+        elif was_running:
+            st.rerun()  # the set just ended: redraw the whole tab once, and stop polling
+        for s in snaps:
+            if s.error and verdict(s) == "diverged":  # expected in a sweep: not an app error
+                st.caption(f"{s.name} diverged: {s.error}")
+            elif s.error:
+                st.error(f"{s.name}: {s.error}")
+        plots(snaps)
+        finding_ui(summarise(exp_id, snaps))
+
+    body()

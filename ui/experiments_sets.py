@@ -1,0 +1,233 @@
+"""The four run-set tabs: each one's knobs (returned as its core knobs dataclass) and plots."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import experiments as E
+from core.config import OPTIMIZERS
+from core.data import DATASETS
+from core.experiment_results import summarise
+from core.figures import experiments as figs
+from core.models import PRESETS
+from core.optimizers import OPTIMIZER_INFO
+from core.runner import JobSnapshot
+from ui.common import code_ui, device_name
+
+SIZE_CHOICES = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000]
+BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1_024]
+X_LABELS = {"seconds": "wall time", "samples": "samples seen", "step": "updates"}
+
+
+def _key(exp_id: str, name: str) -> str:
+    return f"experiments_{exp_id}_{name}"
+
+
+def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -> dict:
+    """Dataset, model, seed, test subset (and optimizer + lr, unless the tab sets them)."""
+    k = lambda name: _key(exp_id, name)  # noqa: E731 - a short local alias for the keys
+    c1, c2, c3 = st.columns(3)
+    out = {
+        "dataset": c1.selectbox("Dataset", list(DATASETS), key=k("dataset")),
+        "model": c2.selectbox(
+            "Model",
+            list(PRESETS),
+            index=list(PRESETS).index(defaults.model),
+            key=k("model"),
+            help="A preset of core.models: 'classic' is the chapter's ConvNet, 'linear' a "
+            "softmax classifier on the raw pixels.",
+        ),
+        "seed": int(c3.number_input("Seed", 0, 2**31 - 1, defaults.seed, key=k("seed"))),
+        "device": device_name(),
+    }
+    c1, c2, c3 = st.columns(3)
+    if optimizer:
+        out["optimizer"] = c1.selectbox(
+            "Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(defaults.optimizer), key=k("opt")
+        )
+        typical = OPTIMIZER_INFO[out["optimizer"]].default_lr
+        out["lr"] = float(
+            c2.number_input(
+                "Learning rate",
+                min_value=E.MIN_LR,
+                max_value=100.0,
+                value=defaults.lr,
+                format="%g",
+                key=k("lr"),
+                help=f"A rate that works for {out['optimizer']} on the ConvNet: {typical:g}.",
+            )
+        )
+    out["test_subset"] = int(
+        c3.number_input(
+            "Test images scored per epoch",
+            1,
+            10_000,
+            defaults.test_subset,
+            step=500,
+            key=k("test"),
+            help="Fewer is faster; more gives steadier accuracies.",
+        )
+    )
+    return out
+
+
+def data_size_ui() -> E.DataSizeKnobs:
+    d = E.DataSizeKnobs()
+    sizes = st.multiselect(
+        "Training-set sizes (type your own too)",
+        SIZE_CHOICES,
+        default=d.sizes,
+        accept_new_options=True,
+        key=_key("data_size", "sizes"),
+        help="Each size is the first N training images. 60,000 is all of them: it takes "
+        "a few minutes on a CPU (the estimate below says how long).",
+    )
+    c1, c2, c3 = st.columns(3)
+    baseline = c1.checkbox("Linear baseline beside it", True, key=_key("data_size", "baseline"))
+    budget = int(
+        c2.number_input(
+            "Samples each run sees",
+            1,
+            E.MAX_SAMPLES_PER_RUN,
+            d.samples_per_run,
+            step=1_000,
+            key=_key("data_size", "budget"),
+            help="Small sets repeat for more epochs so every run gets the same training time.",
+        )
+    )
+    batch = int(c3.number_input("Batch size", 1, 1_024, d.batch_size, key=_key("data_size", "b")))
+    with st.expander("More settings"):
+        common = common_ui("data_size", d)
+    counts = E.parse_counts(sizes, "Training-set sizes")
+    return E.DataSizeKnobs(
+        sizes=counts, baseline=baseline, samples_per_run=budget, batch_size=batch, **common
+    )
+
+
+def data_size_plots(snaps: list[JobSnapshot]) -> None:
+    left, right = st.columns(2)
+    left.plotly_chart(figs.accuracy_vs_size_figure(snaps), key="experiments_ds_acc")
+    right.plotly_chart(figs.loss_curves_figure(snaps, "samples"), key="experiments_ds_loss")
+    code_ui(E.data_size_runs, figs.accuracy_vs_size_figure, label="The code: runs and plot")
+
+
+def _subset_epochs_ui(exp_id: str, subset: int, epochs: int) -> tuple[int, int]:
+    c1, c2 = st.columns(2)
+    n = int(c1.number_input("Training images", 1, 60_000, subset, step=500, key=_key(exp_id, "n")))
+    e = int(c2.number_input("Epochs", 1, 50, epochs, key=_key(exp_id, "epochs")))
+    return n, e
+
+
+def batch_size_ui() -> E.BatchSizeKnobs:
+    d = E.BatchSizeKnobs()
+    sizes = st.multiselect(
+        "Batch sizes (type your own too)",
+        BATCH_CHOICES,
+        default=d.batch_sizes,
+        accept_new_options=True,
+        key=_key("batch_size", "sizes"),
+    )
+    whole = st.checkbox(
+        "Add the whole subset as one batch (batch gradient descent)",
+        d.whole_subset,
+        key=_key("batch_size", "whole"),
+    )
+    n, epochs = _subset_epochs_ui("batch_size", d.train_subset, d.epochs)
+    with st.expander("More settings"):
+        common = common_ui("batch_size", d)
+    return E.BatchSizeKnobs(
+        batch_sizes=E.parse_counts(sizes, "Batch sizes"),
+        whole_subset=whole,
+        train_subset=n,
+        epochs=epochs,
+        **common,
+    )
+
+
+def batch_size_plots(snaps: list[JobSnapshot]) -> None:
+    c1, c2 = st.columns([3, 1])
+    x = (
+        c1.segmented_control(
+            "Loss against",
+            list(X_LABELS),
+            format_func=X_LABELS.get,
+            default="seconds",
+            key="experiments_batch_size_x",
+        )
+        or "seconds"
+    )
+    log_y = c2.toggle("Log loss axis", key="experiments_batch_size_log")
+    left, right = st.columns([2, 1])
+    left.plotly_chart(figs.loss_curves_figure(snaps, x, log_y), key="experiments_bs_loss")
+    finding = summarise("batch_size", snaps)
+    right.plotly_chart(
+        figs.bar_figure(
+            [r["run"] for r in finding.rows],
+            [r["updates/s"] for r in finding.rows],
+            "Updates per second",
+            "optimizer steps / s",
+        ),
+        key="experiments_bs_rate",
+    )
+    code_ui(E.batch_size_runs, figs.loss_curves_figure, label="The code: runs and plot")
+
+
+def gd_variants_ui() -> E.GDVariantsKnobs:
+    d = E.GDVariantsKnobs()
+    c1, c2 = st.columns(2)
+    mini = int(c1.number_input("Mini-batch size", 2, 1_024, d.mini_batch, key=_key("gd", "mb")))
+    lr = float(
+        c2.number_input(
+            "Learning rate (plain SGD)", E.MIN_LR, 100.0, d.lr, format="%g", key=_key("gd", "lr")
+        )
+    )
+    n, epochs = _subset_epochs_ui("gd_variants", d.train_subset, d.epochs)
+    with st.expander("More settings"):
+        common = common_ui("gd_variants", d, optimizer=False)
+    return E.GDVariantsKnobs(mini_batch=mini, lr=lr, train_subset=n, epochs=epochs, **common)
+
+
+def gd_variants_plots(snaps: list[JobSnapshot]) -> None:
+    left, right = st.columns(2)
+    left.plotly_chart(figs.loss_curves_figure(snaps, "step"), key="experiments_gd_steps")
+    right.plotly_chart(figs.loss_curves_figure(snaps, "seconds"), key="experiments_gd_time")
+    code_ui(E.gd_variants_runs, figs.loss_curves_figure, label="The code: runs and plot")
+
+
+def learning_rate_ui() -> E.LearningRateKnobs:
+    d = E.LearningRateKnobs()
+    c0, c1, c2, c3 = st.columns(4)
+    k = lambda name: _key("learning_rate", name)  # noqa: E731 - a short local alias for keys
+    optimizer = c0.selectbox("Optimizer", OPTIMIZERS, key=k("opt"))
+    lr_min = c1.number_input("Smallest lr", E.MIN_LR, 100.0, d.lr_min, format="%g", key=k("lo"))
+    lr_max = c2.number_input("Largest lr", E.MIN_LR, 100.0, d.lr_max, format="%g", key=k("hi"))
+    points = c3.slider("Learning rates", 2, E.MAX_RUNS, d.points, key=k("points"))
+    n, epochs = _subset_epochs_ui("learning_rate", d.train_subset, d.epochs)
+    with st.expander("More settings"):
+        common = common_ui("learning_rate", d, optimizer=False)  # the sweep sets the rates
+        batch = int(st.number_input("Batch size", 1, 1_024, d.batch_size, key=k("batch")))
+    return E.LearningRateKnobs(
+        lr_min=float(lr_min),
+        lr_max=float(lr_max),
+        points=int(points),
+        train_subset=n,
+        epochs=epochs,
+        batch_size=batch,
+        optimizer=optimizer,
+        **common,
+    )
+
+
+def learning_rate_plots(snaps: list[JobSnapshot]) -> None:
+    left, right = st.columns(2)
+    left.plotly_chart(figs.lr_figure(snaps), key="experiments_lr_final")
+    right.plotly_chart(figs.loss_curves_figure(snaps, "step", True), key="experiments_lr_curves")
+    code_ui(E.lr_sweep, figs.lr_figure, label="The code: the sweep and its plot")
+
+
+TABS = {
+    "data_size": (data_size_ui, data_size_plots),
+    "batch_size": (batch_size_ui, batch_size_plots),
+    "gd_variants": (gd_variants_ui, gd_variants_plots),
+    "learning_rate": (learning_rate_ui, learning_rate_plots),
+}

@@ -1,0 +1,158 @@
+"""The two tabs that are not run sets: the data-pipeline race and the test-set browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from core import pipelines as P
+from core import testset as T
+from core.checkpoint import PRETRAINED_DIR, WEIGHTS_FILE
+from core.data import DATASETS
+from core.estimate import describe_seconds
+from core.figures import experiments as figs
+from ui.common import code_ui, device_name, errors_ui
+
+RESULTS_KEY = "experiments_pipeline_results"
+PAGE_SIZES = (12, 24, 48, 96)
+THUMB_PX = 84  # each test image drawn 3× its 28 pixels
+
+
+def pipelines_ui() -> None:
+    c1, c2, c3 = st.columns(3)
+    dataset = c1.selectbox("Dataset", list(DATASETS), key="experiments_pipe_dataset")
+    samples = int(
+        c2.number_input("Samples", 1, P.MAX_SAMPLES, 2_000, step=1_000, key="experiments_pipe_n")
+    )
+    batch = int(c3.number_input("Batch size", 1, P.MAX_BATCH, 64, key="experiments_pipe_batch"))
+    device = device_name()
+    st.caption(
+        f"Measuring takes {describe_seconds(P.estimate_seconds(samples))} on two CPU cores "
+        f"(the per-sample pipelines manage about {P.PER_SAMPLE_RATE:,} samples/s there)."
+    )
+    if st.button("Measure the three pipelines", key="experiments_pipe_run", type="primary"):
+        with errors_ui(), st.spinner(f"Delivering {samples:,} images three ways to {device}…"):
+            st.session_state[RESULTS_KEY] = P.compare(
+                dataset=dataset, samples=samples, batch_size=batch, device=device
+            )
+    results = st.session_state.get(RESULTS_KEY)
+    if results:
+        st.plotly_chart(
+            figs.bar_figure(
+                [r.title for r in results],
+                [r.samples_per_s for r in results],
+                f"Samples per second to {device} ({results[0].samples:,} images)",
+                "samples / s",
+            ),
+            key="experiments_pipe_chart",
+        )
+        st.dataframe(
+            [
+                {
+                    "pipeline": r.title,
+                    "samples/s": round(r.samples_per_s),
+                    "batches": r.batches,
+                    "seconds": round(r.seconds, 3),
+                }
+                for r in results
+            ],
+            hide_index=True,
+        )
+    for p in P.PIPELINES.values():
+        st.markdown(f"**{p.title}**: {p.note}")
+        code_ui(p.source, label=f"The code: {p.title}")
+    code_ui(P.measure, label="The code: how each one is timed")
+
+
+@st.cache_resource(max_entries=4, show_spinner="Scoring the whole test set…")
+def _predictions(folder: str, stamp: float, device: str) -> T.Predictions:
+    return T.predict_test_set(folder, device)
+
+
+def _model_ui() -> T.Predictions | None:
+    choices = T.model_choices()
+    if not T.pretrained_available():
+        st.info(
+            f"The pretrained digit model is not here yet ({PRETRAINED_DIR} is missing). "
+            "Browse a run you trained instead; runs appear here as they save."
+        )
+    if not choices:
+        st.warning("No model to browse: train a run on the **Train** page or an experiment.")
+        return None
+    picked = st.selectbox(
+        "Model", choices, format_func=lambda c: c.label, key="experiments_browse_model"
+    )
+    weights = Path(picked.folder) / WEIGHTS_FILE
+    stamp = weights.stat().st_mtime if weights.exists() else 0.0  # a retrained run rescores
+    with errors_ui():
+        return _predictions(str(picked.folder), stamp, device_name())
+    return None
+
+
+def testset_ui() -> None:
+    preds = _model_ui()
+    if preds is None:
+        return
+    classes = ["any", *preds.classes]
+    c1, c2, c3, c4 = st.columns(4)
+    true = c1.selectbox("True class", classes, key="experiments_browse_true")
+    guess = c2.selectbox("Predicted class", classes, key="experiments_browse_pred")
+    below = c3.slider(
+        "Confidence below (%)",
+        1,
+        100,
+        100,
+        key="experiments_browse_conf",
+        help="Keep only predictions the model was less sure of; 100 keeps all.",
+    )
+    order = c4.selectbox("Order", T.ORDERS, key="experiments_browse_order")
+    wrong = st.toggle("Only wrong predictions", key="experiments_browse_wrong")
+    with errors_ui():
+        idx = T.select(
+            preds,
+            true_class=None if true == "any" else classes.index(true) - 1,
+            predicted_class=None if guess == "any" else classes.index(guess) - 1,
+            wrong_only=wrong,
+            max_confidence=None if below == 100 else below / 100,
+            order=order,
+        )
+        c1, c2 = st.columns(2)
+        size = c1.selectbox("Images per page", PAGE_SIZES, index=1, key="experiments_browse_size")
+        pages = T.page_count(len(idx), size)
+        page = int(
+            c2.number_input(f"Page (of {pages})", 1, pages, 1, key="experiments_browse_page")
+        )
+        st.caption(
+            f"{len(idx):,} of {len(preds.labels):,} test images match · accuracy on the whole "
+            f"test set {100 * preds.accuracy:.2f}% · ✓ right, ✗ wrong (true → predicted)."
+        )
+        shown = T.items(preds, T.page_of(idx, page, size))
+        if not shown:
+            st.info("No test image passes these filters.")
+            return
+        st.image(
+            [item.image for item in shown],
+            caption=[
+                f"{'✓' if item.correct else '✗'} #{item.index}: {preds.classes[item.label]} → "
+                f"{preds.classes[item.predicted]} ({100 * item.confidence:.0f}%)"
+                for item in shown
+            ],
+            width=THUMB_PX,
+        )
+        by_index = {item.index: item for item in shown}
+        pick = by_index[
+            st.selectbox(
+                "Look closer at",
+                list(by_index),
+                format_func=lambda i: f"#{i} ({preds.classes[by_index[i].label]})",
+                key="experiments_browse_pick",
+            )
+        ]
+        left, right = st.columns([1, 3])
+        left.image(pick.image, width=THUMB_PX * 2, caption=f"test image #{pick.index}")
+        right.plotly_chart(
+            figs.probabilities_figure(pick.probs, preds.classes, pick.label, pick.predicted),
+            key="experiments_browse_probs",
+        )
+    code_ui(T.predict_test_set, T.select, label="The code: scoring and filtering")
