@@ -20,16 +20,6 @@ MAX_SEED = 2**31 - 1  # the largest seed torch.manual_seed takes everywhere
 SEED_HELP = (
     "Every random weight and dropout mask here comes from this seed: change it for new ones."
 )
-TABS = [
-    "Fully connected",
-    "Convolution",
-    "Pooling",
-    "Transposed conv",
-    "Dropout",
-    "Recurrent",
-    "Eager and deferred",
-    "nn and functional",
-]
 
 st.session_state.setdefault("layers_index", 0)
 st.session_state.setdefault("layers_seed", 0)
@@ -65,6 +55,10 @@ def random_digit() -> None:
 def input_ui() -> torch.Tensor | None:
     """The digit every tab works on, (28, 28) on [0, 1]; None when none can be loaded."""
     drawn = st.session_state.get(DRAWN_KEY)
+    if drawn is not None and st.session_state.get("layers_seen_drawing") is not drawn:
+        # a new drawing is what the learner most likely came to see: switch to it once
+        st.session_state["layers_seen_drawing"] = drawn
+        st.session_state["layers_source"] = DRAWN_SOURCE
     sources = [MNIST_SOURCE] + ([DRAWN_SOURCE] if drawn is not None else [])
     left, mid, right = st.columns([2, 2, 1])
     with left:
@@ -366,11 +360,7 @@ def functional_tab(X: torch.Tensor, seed: int) -> None:
     left.code(inspect.getsource(layers_graph.nn_model), wrap_lines=True)
     right.code(inspect.getsource(layers_graph.functional_forward), wrap_lines=True)
     y_nn, y_f = layers_graph.compare_nn_functional(X, seed, device_name())
-    st.dataframe(
-        pd.DataFrame({"nn": y_nn[0].numpy(), "nn.functional": y_f[0].numpy()})
-        .rename_axis("output")
-        .T
-    )
+    st.dataframe(pd.DataFrame([y_nn[0].numpy(), y_f[0].numpy()], ["nn", "nn.functional"]))
     st.success(f"Largest difference between the two outputs: {layers.max_abs_diff(y_nn, y_f):.1e}.")
     code_ui(layers_graph.compare_nn_functional)
 
@@ -379,18 +369,18 @@ X = input_ui()
 if X is None:
     st.stop()
 seed = int(st.session_state["layers_seed"])
-SECTIONS = [
-    linear_tab,
-    conv_tab,
-    pool_tab,
-    transposed_tab,
-    dropout_tab,
-    recurrent_tab,
-    graph_tab,
-    functional_tab,
-]
-tabs = st.tabs(TABS, key="layers_tab", on_change="rerun")
-for tab, section in zip(tabs, SECTIONS, strict=True):
+SECTIONS = {  # tab label -> the function that draws it
+    "Fully connected": linear_tab,
+    "Convolution": conv_tab,
+    "Pooling": pool_tab,
+    "Transposed conv": transposed_tab,
+    "Dropout": dropout_tab,
+    "Recurrent": recurrent_tab,
+    "Eager and deferred": graph_tab,
+    "nn and functional": functional_tab,
+}
+tabs = st.tabs(list(SECTIONS), key="layers_tab", on_change="rerun")
+for tab, section in zip(tabs, SECTIONS.values(), strict=True):
     if tab.open:  # only the tab on screen runs, so every section stays fast
         with tab:
             section(X, seed)

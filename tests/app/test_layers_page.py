@@ -64,20 +64,28 @@ def test_only_the_open_tab_runs():
 
 
 def test_the_digit_drawn_on_the_canvas_is_offered_and_used():
-    drawing = np.zeros((28, 28), dtype=np.float32)
-    drawing[4:24, 13:16] = 1.0  # a "1"
-    at = page(last_drawn_digit=drawing)
-    assert at.radio(key="layers_source").options == ["MNIST test digit", "Your drawn digit"]
+    at = page()
     mnist_outputs = at.dataframe[0].value
-    at.radio(key="layers_source").set_value("Your drawn digit").run(timeout=60)
+    drawing = np.zeros((28, 28), dtype=np.float32)
+    drawing[4:24, 13:16] = 1.0  # a "1", as the canvas page leaves it
+    at.session_state["last_drawn_digit"] = drawing
+    at.run(timeout=60)
     assert not at.exception and not errors(at)
+    source = at.radio(key="layers_source")
+    assert source.options == ["MNIST test digit", "Your drawn digit"]
+    assert source.value == "Your drawn digit"  # a new drawing is shown at once
     with pytest.raises(KeyError):
         at.number_input(key="layers_index")  # no test digit to pick now
     assert not at.dataframe[0].value.equals(mnist_outputs)  # the layers read the drawing
+    # going back to the test digits sticks until the learner draws again
+    at.radio(key="layers_source").set_value("MNIST test digit").run(timeout=60)
+    at.run(timeout=60)
+    assert at.radio(key="layers_source").value == "MNIST test digit"
+    assert at.dataframe[0].value.equals(mnist_outputs)
 
 
 def test_a_broken_drawing_is_a_message_not_a_crash():
-    at = page(last_drawn_digit=np.zeros((10, 10)), layers_source="Your drawn digit")
+    at = page(last_drawn_digit=np.zeros((10, 10)))
     assert any("28×28" in e for e in errors(at))
 
 
