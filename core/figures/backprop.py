@@ -80,13 +80,14 @@ def loss_figure(report: LossReport) -> go.Figure:
 
 # Where each node of the tiny network sits: inputs left, loss right, forward flows rightwards.
 POSITIONS = {
-    "x1": (0.0, 3.0), "x2": (0.0, 1.0),
+    "x1": (-0.6, 3.0), "x2": (-0.6, 1.0),
     "w11": (1.0, 4.4), "w12": (1.0, 3.6), "b1": (1.0, 2.8),
     "w21": (1.0, 1.2), "w22": (1.0, 0.4), "b2": (1.0, -0.4),
     "z1": (2.2, 3.6), "z2": (2.2, 0.4), "h1": (3.4, 3.6), "h2": (3.4, 0.4),
     "v1": (4.4, 4.4), "c": (4.4, 2.0), "v2": (4.4, -0.4),
     "y_hat": (5.4, 2.0), "y": (5.4, 0.4), "L": (6.6, 2.0),
 }  # fmt: skip
+LABEL_AT = 0.3  # where along an edge its local derivative is written, from the differentiated node
 
 
 def _kind_color(node: str) -> str:
@@ -136,9 +137,9 @@ def graph_figure(
         local = f"∂{LABELS[term.upstream]}/∂{LABELS[current.node]} = {term.local}"
         if term.local != "1":  # "= 1 = 1" says nothing
             local += f" = {term.local_value:.4g}"
-        fig.add_annotation(
-            x=(x0 + x1) / 2,
-            y=(y0 + y1) / 2,
+        fig.add_annotation(  # nearer the node being differentiated: the middles are crowded
+            x=x0 + LABEL_AT * (x1 - x0),
+            y=y0 + LABEL_AT * (y1 - y0),
             yshift=14,
             showarrow=False,
             bgcolor="rgba(255,255,255,0.9)",
@@ -178,7 +179,7 @@ def graph_figure(
             showlegend=False,
         )
     )
-    fig.update_xaxes(visible=False, range=[-0.5, 7.1])
+    fig.update_xaxes(visible=False, range=[-1.1, 7.1])
     fig.update_yaxes(visible=False, range=[-1.3, 5.2])
     fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white")
     return fig
