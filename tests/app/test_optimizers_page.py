@@ -1,0 +1,106 @@
+"""AppTest: the optimizer playground page, run alone (no sidebar) as the frame would run it."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "optimizers.py")
+
+
+def run(at: AppTest) -> AppTest:
+    at.run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def at() -> AppTest:
+    return run(AppTest.from_file(PAGE))
+
+
+def chart_numbers(at: AppTest) -> list[float]:
+    """Every number sent to the browser in the page's Plotly charts."""
+    out: list[float] = []
+
+    def walk(value):
+        if isinstance(value, dict | list):
+            for v in value.values() if isinstance(value, dict) else value:
+                walk(v)
+        elif isinstance(value, float):
+            out.append(value)
+
+    for chart in at.get("plotly_chart"):
+        walk(json.loads(chart.proto.spec))
+    return out
+
+
+def test_default_page_races_optimizers_and_explains_them(at):
+    assert "Optimizers" in at.title[0].value
+    chosen = at.multiselect(key="optimizers_chosen").value
+    table = at.dataframe[0].value
+    assert list(table["optimizer"].str.split(" ").str[0]) == chosen
+    assert len(at.get("plotly_chart")) == 4  # paths, loss, one step, the seed's rule
+    inside = at.dataframe[1].value
+    assert "m" in set(inside["quantity"]) and "v̂ = v / (1 − β₂ᵗ)" in set(inside["quantity"])
+    assert any("2/λ_max" in m.value for m in at.markdown)
+    assert all(math.isfinite(v) for v in chart_numbers(at))
+
+
+def test_a_new_surface_brings_its_start_point_and_suggested_settings(at):
+    at.selectbox(key="optimizers_surface").set_value("Quadratic bowl")
+    run(at)
+    assert (
+        at.number_input(key="optimizers_x0").value,
+        at.number_input(key="optimizers_y0").value,
+    ) == (-2.5, 2.0)
+    assert at.number_input(key="optimizers_hp_SGD_lr").value == pytest.approx(0.1)  # 1/κ
+    at.select_slider(key="optimizers_condition").set_value(100)
+    at.button[0].click()  # suggested settings for κ = 100
+    run(at)
+    assert at.number_input(key="optimizers_hp_SGD_lr").value == pytest.approx(0.01)
+    assert any("κ = 100" in c.value for c in at.caption)
+
+
+def test_a_learning_rate_that_diverges_is_a_message_not_a_plot_of_inf(at):
+    at.selectbox(key="optimizers_surface").set_value("Quadratic bowl")
+    run(at)
+    at.number_input(key="optimizers_hp_SGD_lr").set_value(1.0)  # 2/κ = 0.2 is the limit
+    at.number_input(key="optimizers_rule_lr").set_value(0.5)
+    run(at)
+    warnings = [w.value for w in at.warning]
+    assert any("SGD (α=1) stopped at step" in w and "inf or NaN" in w for w in warnings)
+    assert any("SGD (α=0.5) stopped at step" in e.value for e in at.error)
+    assert any("**above**" in m.value for m in at.markdown)
+    assert all(math.isfinite(v) for v in chart_numbers(at))
+
+
+def test_step_slider_and_inside_view_follow_one_run(at):
+    at.multiselect(key="optimizers_chosen").set_value(["SGD", "Momentum"])
+    at.slider(key="optimizers_step").set_value(0)
+    run(at)
+    assert any("past 0" in i.value for i in at.info)
+    at.slider(key="optimizers_step").set_value(3)
+    at.selectbox(key="optimizers_inside").set_value("Momentum")
+    run(at)
+    inside = at.dataframe[1].value
+    assert "velocity v" in set(inside["quantity"])
+    assert any("step 3" in m.value for m in at.markdown)
+
+
+def test_no_optimizer_is_a_message_and_one_optimizer_races_alone(at):
+    at.multiselect(key="optimizers_chosen").set_value([])
+    run(at)
+    assert any("Pick at least one optimizer" in e.value for e in at.error)
+    at.multiselect(key="optimizers_chosen").set_value(["Nesterov"])
+    at.number_input(key="optimizers_steps").set_value(5)
+    run(at)
+    at.number_input(key="optimizers_hp_Nesterov_lr").set_value(0.002)
+    run(at)
+    (row,) = at.dataframe[0].value.to_dict("records")
+    assert row["optimizer"] == "Nesterov (α=0.002)" and row["steps run"] == 5

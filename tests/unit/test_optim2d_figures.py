@@ -1,0 +1,108 @@
+"""The playground's figures draw what the runs did, up to the chosen step, and never inf/NaN."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from core.figures.optim2d import (
+    PICK_STRIDE,
+    loss_figure,
+    rule_figure,
+    step_figure,
+    trajectories_figure,
+)
+from core.optim2d import OptimizerSpec, inside_step, race, run_trajectory, sgd_rule_step
+from core.surfaces import get_surface, surface_grid, window_around
+
+GRID = 31
+
+
+@pytest.fixture(scope="module")
+def bowl_runs():
+    surface = get_surface("Quadratic bowl", 10.0)
+    specs = [OptimizerSpec("SGD", {"lr": 0.5}), OptimizerSpec("Adam", {"lr": 0.1})]
+    return surface, surface_grid(surface, GRID), race(surface, specs, (-2.0, 1.5), 60)
+
+
+def numbers(fig) -> list[float]:
+    """Every number the browser would receive, as JSON does it (NaN and inf survive as such)."""
+    out: list[float] = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif isinstance(value, float):
+            out.append(value)
+
+    walk(json.loads(fig.to_json()))
+    return out
+
+
+def by_name(fig, name: str):
+    return [t for t in fig.data if t.name == name]
+
+
+def test_paths_are_drawn_up_to_the_chosen_step(bowl_runs):
+    surface, grid, (sgd, adam) = bowl_runs
+    assert sgd.stopped and adam.steps == 60  # SGD diverged: α = 0.5 > 2/κ
+    fig = trajectories_figure(surface, grid, [sgd, adam], 7, (-2.0, 1.5))
+    (adam_path,) = by_name(fig, adam.label)
+    assert list(adam_path.x) == [p[0] for p in adam.points[:8]]
+    assert list(adam_path.y) == [p[1] for p in adam.points[:8]]
+    current = [t for t in fig.data if t.legendgroup == adam.label and t.mode == "markers"]
+    assert (current[0].x[0], current[0].y[0]) == tuple(adam.points[7])
+    late = trajectories_figure(surface, grid, [sgd, adam], 60, (-2.0, 1.5))
+    (sgd_path,) = by_name(late, sgd.label)
+    assert len(sgd_path.x) == sgd.steps + 1  # a stopped run ends where it stopped
+    assert all(math.isfinite(v) for v in numbers(late) if v is not None)
+
+
+def test_minima_start_and_click_targets_are_on_the_plot(bowl_runs):
+    surface, grid, runs = bowl_runs
+    fig = trajectories_figure(surface, grid, runs, 0, (-2.0, 1.5))
+    (minimum,) = by_name(fig, "global minimum")
+    assert list(zip(minimum.x, minimum.y, strict=True)) == list(surface.minima)
+    (start,) = by_name(fig, "start")
+    assert (start.x[0], start.y[0]) == (-2.0, 1.5)
+    (targets,) = by_name(fig, "start here")
+    per_axis = len(range(0, GRID, PICK_STRIDE))
+    assert len(targets.x) == per_axis**2 and targets.marker.opacity == 0
+    assert fig.layout.xaxis.range == surface.x_range
+    saddle = get_surface("Saddle")
+    fig = trajectories_figure(saddle, surface_grid(saddle, GRID), [], 0, saddle.start)
+    assert by_name(fig, "saddle point") and not by_name(fig, "global minimum")
+
+
+def test_loss_plot_uses_the_gap_on_a_log_axis_and_marks_the_tolerance(bowl_runs):
+    surface, _, runs = bowl_runs
+    fig = loss_figure(surface, runs, 10, 1e-4)
+    assert fig.layout.yaxis.type == "log"
+    (adam,) = by_name(fig, runs[1].label)
+    assert len(adam.y) == runs[1].steps + 1 and min(adam.y) > 0
+    assert any(s.y0 == 1e-4 for s in fig.layout.shapes)
+    saddle = get_surface("Saddle")
+    traj = run_trajectory(saddle, OptimizerSpec("SGD", {"lr": 0.1}), (-1.0, 0.5), 20)
+    fig = loss_figure(saddle, [traj], 5, 1e-4)
+    assert fig.layout.yaxis.type != "log" and list(fig.data[0].y) == traj.losses
+
+
+def test_one_step_up_close_and_the_seed_rule(bowl_runs):
+    surface, grid, (_, adam) = bowl_runs
+    spec = OptimizerSpec("Adam", {"lr": 0.1})
+    inside = inside_step(adam, spec, 3)
+    x_range, y_range = window_around([inside.before, inside.after, inside.sgd_end])
+    fig = step_figure(surface, surface_grid(surface, 11, x_range, y_range), inside)
+    heads = {(a.x, a.y) for a in fig.layout.annotations}
+    assert heads == {tuple(inside.after), tuple(inside.sgd_end)}
+    rule = sgd_rule_step(surface, (1.0, 1.0), 0.05)
+    repeated = run_trajectory(surface, OptimizerSpec("SGD", {"lr": 0.05}), (1.0, 1.0), 10)
+    fig = rule_figure(surface, grid, rule, repeated)
+    (arrow,) = fig.layout.annotations
+    assert (arrow.ax, arrow.ay, arrow.x, arrow.y) == (1.0, 1.0, *rule.beta_new)
