@@ -180,11 +180,15 @@ def conv_tab(X: torch.Tensor, seed: int) -> None:
         fact(b, "parameters", f"{r.parameters:,}", f"{len(r.names)}·1·{k}·{k} + {len(r.names)}")
         h_out, w_out = r.Y.shape[2:]
         sizes = f"{len(r.names)}·{h_out}·{w_out}·1·{k}·{k}"
-        fact(c, "multiply-adds", f"{r.macs:,}", f"C_out·H_out·W_out·C_in·k·k = {sizes}")
+        fact(c, "multiply-adds", f"{r.macs:,}", sizes)
         st.plotly_chart(
             figs.kernels_fig(r.X[0, 0], r.weight, r.names), key="layers_conv_kernels_fig"
         )
-        st.caption("The input, then each kernel (red positive, blue negative).")
+        st.caption(
+            "Parameters: C_out·C_in·k·k weights + C_out biases. Multiply-adds: each of the "
+            "C_out·H_out·W_out outputs reads C_in·k·k inputs. Below: the input, then each kernel "
+            "(red positive, blue negative)."
+        )
         st.plotly_chart(
             figs.image_grid_fig(list(r.Y[0]), r.names, signed=True), key="layers_conv_maps"
         )
