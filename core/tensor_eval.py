@@ -18,6 +18,7 @@ from core.tensor_methods import METHODS
 
 MAX_ELEMENTS = 10_000_000  # elements in x or in any intermediate result
 MAX_DIMS = 8  # dimensions of any intermediate result
+MAX_COPY_BYTES = 512 * 2**20  # new memory (copies) one chain may allocate, all steps together
 
 _COMPARE = {
     ">": torch.gt,
@@ -53,9 +54,17 @@ def evaluate(chain: Chain, x: torch.Tensor) -> list[Step]:
     steps: list[Step] = []
     t = x
     code = "x"
+    copied = 0
     for op in chain.ops:
         code += op.code
-        t = apply_op(t, op, x, code)
+        previous, t = t, apply_op(t, op, x, code)
+        if t.untyped_storage().data_ptr() != previous.untyped_storage().data_ptr():
+            copied += t.untyped_storage().nbytes()
+            if copied > MAX_COPY_BYTES:
+                raise LimitError(
+                    f"`{code}`: the copies in this chain take {copied / 2**20:,.1f} MiB; the "
+                    f"limit is {MAX_COPY_BYTES / 2**20:,.1f} MiB. Use views, or a smaller x."
+                )
         steps.append(Step(code, op.code, t))
     return steps
 

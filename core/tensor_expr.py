@@ -64,7 +64,8 @@ class Chain:
 
 def parse_expression(text: str) -> Chain:
     """Parse and check a tensor expression on `x`; refuse anything outside the allow-lists."""
-    source = (text or "").strip()
+    # Tabs and line breaks from a paste become spaces; tokens are never merged by this.
+    source = " ".join((text or "").split())
     if not source:
         raise ParseError("Type an expression on x, for example x.t() or x[1:, ::2].")
     if len(source) > MAX_TEXT_LENGTH:

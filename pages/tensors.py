@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.figures.tensors import NotDrawable, check_drawable, logical_grid_fig, storage_strip_fig
+from core.figures.tensors import (
+    MAX_DRAWN_CELLS,
+    NotDrawable,
+    check_drawable,
+    logical_grid_fig,
+    storage_strip_fig,
+)
 from core.tensor_code import explorer_code
 from core.tensor_dtypes import DTYPES, dtype_rows, format_bytes
 from core.tensor_eval import MAX_ELEMENTS, evaluate
 from core.tensor_examples import EXAMPLES
-from core.tensor_expr import parse_expression
+from core.tensor_expr import MAX_STEPS, MAX_TEXT_LENGTH, parse_expression
 from core.tensor_methods import signatures
 from core.tensor_write import WRITE_MODES, failure_demos, step_names, write_through
 from core.tensors import (
@@ -112,6 +118,9 @@ with right:
             "Indexing: `x[1]`, `x[1:, ::2]`, `x[..., 0]`, `x[:, None]`, `x[[0, 2]]`, "
             "`x[x > 3]`, `x[(x > 1) & (x < 5)]`.  \nMethods and attributes:\n\n"
             + "\n".join(f"- `{sig}`: {doc}" for sig, doc in signatures().items())
+            + f"\n\nLimits: {MAX_TEXT_LENGTH} characters and {MAX_STEPS} operations per "
+            f"expression; {MAX_ELEMENTS:,} elements in any result; pictures up to "
+            f"{MAX_DRAWN_CELLS:,} cells and 4 dimensions."
         )
 
 x = None

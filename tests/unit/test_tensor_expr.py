@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from core import tensor_eval
 from core.errors import LimitError, ParseError, TorchlabError
 from core.tensor_eval import MAX_ELEMENTS, IndexRangeError, TensorOpError, evaluate
 from core.tensor_expr import MAX_STEPS, MAX_TEXT_LENGTH, parse_expression
@@ -273,6 +274,15 @@ def test_the_messages_say_what_was_wrong():
         with pytest.raises(ParseError) as info:
             parse_expression(text)
         assert words in str(info.value), (text, str(info.value))
+
+
+def test_copies_along_a_chain_are_bounded(monkeypatch):
+    monkeypatch.setattr(tensor_eval, "MAX_COPY_BYTES", 3 * 8 * 1000)  # three copies of x
+    x = torch.zeros(1000, dtype=torch.float64)
+    assert len(evaluate(parse_expression("x" + ".clone()" * 3), x)) == 3
+    with pytest.raises(LimitError, match="MiB"):
+        evaluate(parse_expression("x" + ".clone()" * 4), x)
+    assert len(evaluate(parse_expression("x" + ".t()" * 7), x)) == 7  # views cost nothing
 
 
 def test_limits_are_named_and_enforced():
