@@ -16,8 +16,9 @@ from core.errors import ParseError
 from core.tensor_dtypes import check_value_fits
 from core.tensor_eval import evaluate
 from core.tensor_expr import Chain
-from core.tensors import BaseSpec, address, make_base, same_storage
+from core.tensors import BaseSpec, address, format_value, make_base, same_storage
 
+MAX_CHANGES_SHOWN = 6  # changed elements listed by name; the count covers the rest
 WRITE_MODES = {
     "element": "set one element: v[i] = value",
     "add": "add to every element: v += value",
@@ -36,6 +37,27 @@ class Changed:
     @property
     def count(self) -> int:
         return int(self.changed.sum())
+
+    def summary(self, shown: int = MAX_CHANGES_SHOWN) -> str:
+        """'**x** (the base tensor): 1 element(s) changed: x[1, 1]: 1.0 → 100.0'."""
+        kind = (
+            "the base tensor"
+            if self.name == "x"
+            else "view of x"
+            if self.shares_storage
+            else "copy"
+        )
+        head = f"**{self.name}** ({kind})"
+        if not self.count:
+            return f"{head}: unchanged"
+        changes = []
+        for position in self.changed.nonzero().tolist()[:shown]:
+            p = tuple(position)
+            old = format_value(self.before[p].item(), self.before.dtype)
+            new = format_value(self.after[p].item(), self.after.dtype)
+            changes.append(f"{self.name}[{', '.join(map(str, p))}]: {old} → {new}")
+        more = ", ..." if self.count > shown else ""
+        return f"{head}: {self.count} element(s) changed: {', '.join(changes)}{more}"
 
 
 @dataclass

@@ -259,18 +259,7 @@ if written is not None:
     st.code(written.code, language="python")
     if written.error:
         st.error(written.error)
-    for c in written.tensors:
-        where = "the base tensor" if c.name == "x" else "view of x" if c.shares_storage else "copy"
-        if c.count:
-            positions = c.changed.nonzero().tolist()[:6]
-            shown = ", ".join(
-                f"{c.name}[{', '.join(map(str, p))}]: {format_value(c.before[tuple(p)].item(), c.before.dtype)} → "
-                f"{format_value(c.after[tuple(p)].item(), c.after.dtype)}"
-                for p in positions
-            )
-            st.markdown(f"- **{c.name}** ({where}): {c.count} element(s) changed: {shown}")
-        else:
-            st.markdown(f"- **{c.name}** ({where}): unchanged")
+    st.markdown("\n".join(f"- {c.summary()}" for c in written.tensors))
 
 st.subheader("What torch refuses, and why")
 for failure in failure_demos():

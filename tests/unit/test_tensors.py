@@ -136,6 +136,10 @@ def test_writing_through_a_view_changes_x_and_other_views_but_not_copies():
     assert by_name["x"].changed.nonzero().tolist() == [[1, 2]]
     assert by_name["v1"].count == 1 and by_name["v2"].count == 1  # v2 = v1[1:] sees it
     assert by_name["v3"].count == 0 and not by_name["v3"].shares_storage  # the copy does not
+    assert by_name["x"].summary() == (
+        "**x** (the base tensor): 1 element(s) changed: x[1, 2]: 6.0 → 100.0"
+    )
+    assert by_name["v3"].summary() == "**v3** (copy): unchanged"
 
 
 def test_one_write_into_an_expanded_view_shows_in_every_repeat():
