@@ -24,14 +24,12 @@ from core.nonlinearity import (
 )
 from core.softmax import (
     DEFAULT_LOGITS,
-    MAX_TEMPERATURE,
-    MIN_TEMPERATURE,
     overflow_demo,
     parse_logits,
     shift_check,
     softmax,
 )
-from core.vanishing import DEFAULT_KEYS, MAX_DEPTH, chain_gradients
+from core.vanishing import DEFAULT_KEYS, MAX_ABS_WEIGHT, MAX_DEPTH, chain_gradients
 from ui.common import code_ui, device_name, errors_ui
 
 TABS = ["Functions", "Why non-linearity", "Vanishing gradients", "Softmax"]
@@ -40,6 +38,7 @@ TRAINABLE = [k for k in ELEMENTWISE if ACTIVATIONS[k].has_gradient]
 NO_ACTIVATION = "none"
 LRS = [0.001, 0.003, 0.01, 0.03, 0.1]
 LARGE_LOGITS = "1000, 999, 990, -5"
+TEMPERATURES = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0]
 
 st.session_state.setdefault("activations_fn", "relu")
 st.session_state.setdefault("activations_compare", ["sigmoid", "tanh"])
@@ -131,6 +130,10 @@ if tab_functions.open:
         with right, errors_ui():
             drawn = curves([key, *compare], params, x_min, x_max, device=device_name())
             st.plotly_chart(curves_figure(drawn, shade), key="activations_curves")
+            st.caption(
+                "Shaded: |f′(x)| < 0.01, where the function is saturated (flat) and almost no "
+                "gradient flows back. Circles on the right: kinks, at the slope torch uses there."
+            )
 
         card, facts = st.columns([1.3, 1], gap="large")
         with card:
@@ -142,27 +145,28 @@ if tab_functions.open:
             st.code(f"nn.{spec.module(**params[key])!r}", language="python")
         with facts:
             mean = mean_on_standard_normal(key, params[key])
-            rows = {
-                "output range": f"${spec.output_range}$",
-                "monotonic": "yes" if spec.monotonic else "no: it dips before rising",
-                "zero-centred": f"{'yes' if abs(mean) < 0.05 else 'no'} "
-                f"(mean output for x ~ N(0, 1): {mean:.3f})",
-                "kinks": ", ".join(f"x = {k.x:g}" for k in spec.kink_points(**params[key]))
-                or "none",
-                "trainable by gradient descent": "yes" if spec.has_gradient else "no",
-            }
-            st.table(pd.DataFrame({"": list(rows.values())}, index=list(rows)))
+            kinks = ", ".join(f"$x = {k.x:g}$" for k in spec.kink_points(**params[key]))
+            st.markdown(
+                "| | |\n|---|---|\n"
+                f"| output range | ${spec.output_range}$ |\n"
+                f"| monotonic | {'yes' if spec.monotonic else 'no: it dips before rising'} |\n"
+                f"| zero-centred | {'yes' if abs(mean) < 0.05 else 'no'} (mean output for "
+                f"$x \\sim N(0, 1)$: {mean:.3f}) |\n"
+                f"| kinks | {kinks or 'none'} |\n"
+                f"| trainable by gradient descent | {'yes' if spec.has_gradient else 'no'} |"
+            )
         code_ui(spec.fn, evaluate, label=f"Show the code: {spec.name} and its derivative")
 
 if tab_why.open:
     with tab_why:
         st.subheader("Linear layers collapse into one")
         st.markdown(
-            "Each `nn.Linear(2, 2)` layer maps a point x to Wx + b. Stack N of them and the result "
-            "is still one matrix times x plus one vector: W = W_N ··· W_1, and b is just what the "
-            "stack outputs at x = 0. Below, a grid goes through the stack (blue) and through that "
-            "one layer (orange dots): they are the same picture. Put an activation between the "
-            "layers and the grid bends, and no single matrix can do that."
+            "Each `nn.Linear(2, 2)` layer maps a point $x$ to $W_k x + b_k$. Stack $N$ of them "
+            "and the result is still one matrix times $x$ plus one vector: "
+            "$W = W_N \\cdots W_2 W_1$, and $b$ is simply what the stack outputs at $x = 0$. "
+            "Below, a grid goes through the stack (blue lines) and through that one layer "
+            "(orange dots): the same picture. Put an activation between the layers and the grid "
+            "bends, which no single matrix can do."
         )
         c1, c2, c3 = st.columns(3)
         num_layers = c1.slider("Linear layers N", 1, MAX_LINEAR_LAYERS, key="activations_layers")
@@ -176,7 +180,7 @@ if tab_why.open:
         with errors_ui():
             c = collapse(num_layers, seed, None if between == NO_ACTIVATION else between)
             st.plotly_chart(collapse_figure(c, GRID_POINTS), key="activations_collapse")
-            m1, m2 = st.columns([1, 2])
+            m1, m2 = st.columns([1.3, 1])
             with m1:
                 st.markdown("The single layer:")
                 st.latex(
@@ -237,12 +241,13 @@ if tab_why.open:
 if tab_depth.open:
     with tab_depth:
         st.markdown(
-            "Backpropagation multiplies one slope per layer. Here a signal x passes through N "
-            "layers h_n = f(w·h_(n−1)); autograd computes dh_N/dx = ∏ w·f′(…). Sigmoid's slope is "
-            "at most 0.25, so its product falls at least as fast as 0.25ⁿ: after 20 layers the "
-            "first layer gets about a trillionth of the signal. ReLU's slope is exactly 1 for "
-            "positive inputs, so its product does not shrink (with w = 1). Try w = 4 with sigmoid, "
-            "or a negative input with ReLU."
+            "Backpropagation multiplies one slope per layer. Here an input $x$ passes through "
+            "$N$ layers $h_n = f(w\\,h_{n-1})$ and autograd computes "
+            "$dh_N/dx = \\prod_n w\\,f'(w\\,h_{n-1})$. Sigmoid's slope is at most 0.25, so "
+            "its product falls at least as fast as $0.25^N$: after 20 layers the first layer "
+            "gets about a trillionth of the signal. ReLU's slope is exactly 1 for positive "
+            "inputs, so its product does not shrink (with $w = 1$). Try $w = 4$ with sigmoid, "
+            "or a negative input with ReLU (a gap in the plot means exactly 0: a dead ReLU)."
         )
         c1, c2 = st.columns([1, 2.4], gap="large")
         with c1:
@@ -251,7 +256,11 @@ if tab_depth.open:
             )
             depth = st.slider("Depth N", 1, MAX_DEPTH, key="activations_depth")
             weight = st.slider(
-                "Weight w in every layer", -3.0, 3.0, step=0.1, key="activations_weight"
+                "Weight w in every layer",
+                -MAX_ABS_WEIGHT,
+                MAX_ABS_WEIGHT,
+                step=0.1,
+                key="activations_weight",
             )
             x0 = st.slider("Input x", -5.0, 5.0, step=0.1, key="activations_x0")
         with c2, errors_ui():
@@ -268,17 +277,18 @@ if tab_depth.open:
 if tab_softmax.open:
     with tab_softmax:
         st.markdown(
-            "A classifier's last layer gives one score (logit) per class. Softmax exponentiates "
-            "them and divides by their sum, so they become probabilities. Edit the logits; lower "
-            "the temperature T to sharpen the choice, raise it to flatten it."
+            "A classifier's last layer gives one score (logit) $z_i$ per class. Softmax "
+            "exponentiates them and divides by their sum, "
+            "$p_i = e^{z_i / T} / \\sum_j e^{z_j / T}$, so they become positive and add up to "
+            "1. Edit the logits; lower the temperature $T$ to sharpen the choice towards the "
+            "largest logit, raise it to flatten it towards uniform (the outline shows $T = 1$)."
         )
         c1, c2 = st.columns([1, 2.4], gap="large")
         with c1:
             text = st.text_input("Logits, separated by commas", key="activations_logits")
-            temperature = st.slider(
-                "Temperature T", MIN_TEMPERATURE, MAX_TEMPERATURE, step=0.05,
-                key="activations_temperature",
-            )  # fmt: skip
+            temperature = st.select_slider(
+                "Temperature T", TEMPERATURES, key="activations_temperature"
+            )
             shift = st.number_input(
                 "Add a constant c to every logit", step=10.0, key="activations_shift"
             )
@@ -290,25 +300,32 @@ if tab_softmax.open:
             logits = parse_logits(text)
             check = shift_check(logits, shift, temperature)
             with c2:
-                figure = softmax_figure(logits, check.p, softmax(logits), temperature)
+                shifted = [v + shift for v in logits]
+                figure = softmax_figure(
+                    shifted, check.p_shifted, softmax(logits), temperature, shift
+                )
                 st.plotly_chart(figure, key="activations_softmax")
             st.markdown(
-                f"**Shift invariance.** Adding c = {shift:g} to every logit multiplies every e^z "
-                "by the same e^c, which cancels in the division: the largest change in any "
-                f"probability is **{check.max_difference:.1e}** (rounding)."
+                f"**Shift invariance.** Adding $c = {shift:g}$ to every logit moves the left bars "
+                "but not the right ones: it multiplies every $e^{z_i}$ by the same $e^c$, which "
+                "cancels in the division. The largest change in any probability is "
+                f"**{check.max_difference:.1e}** (rounding)."
             )
             st.subheader("Why PyTorch uses log_softmax + nll_loss")
-            z = [v + shift for v in logits]
-            if st.session_state["activations_target_class"] >= len(z):
+            if st.session_state["activations_target_class"] >= len(shifted):
                 st.session_state["activations_target_class"] = 0  # fewer logits than before
-            target = st.selectbox("True class", range(len(z)), key="activations_target_class")
-            demo = overflow_demo(z, target)
+            target = st.columns([1, 3])[0].selectbox(
+                "True class", range(len(shifted)), key="activations_target_class"
+            )
+            demo = overflow_demo(shifted, target)
             st.markdown(
-                "In float32, e^z is infinite as soon as z > 88.7. The textbook formula then "
-                "computes inf / inf = nan. `F.log_softmax` first subtracts m = max(z): "
-                "log softmax(z) = z − m − log Σ e^(z − m) (log-sum-exp), which never overflows; "
-                "`F.nll_loss` then picks −log p of the true class. `F.cross_entropy` does both. "
-                "Press *Try huge logits* or add c = 100."
+                "In float32 (the dtype models train in), $e^z$ is infinite as soon as "
+                "$z > 88.7$, and the textbook formula $e^{z_i} / \\sum_j e^{z_j}$ computes "
+                "inf / inf = nan. `F.log_softmax` first subtracts $m = \\max_j z_j$: "
+                "$\\log \\mathrm{softmax}(z)_i = z_i - m - \\log \\sum_j e^{z_j - m}$ "
+                "(log-sum-exp), and every $e^{z_j - m}$ is at most 1, so nothing overflows. "
+                "`F.nll_loss` then takes $-\\log p$ of the true class; `F.cross_entropy` does "
+                "both in one call. Press **Try huge logits** or add $c = 100$."
             )
             st.dataframe(
                 pd.DataFrame({

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from core.activation_curves import SATURATION, Curve
+from core.activation_curves import Curve
 from core.vanishing import ChainGradients
 
 PALETTE = qualitative.Plotly  # 10 colours; at most MAX_CURVES curves share a plot
@@ -24,7 +24,7 @@ def _color(i: int) -> str:
 
 
 def curves_figure(curves: list[Curve], show_saturation: bool = True) -> go.Figure:
-    """f(x) on the left, f'(x) on the right; shaded where |f'| < 0.01; kinks marked."""
+    """f(x) on the left, f'(x) on the right; shaded where saturated; kinks marked."""
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=("f(x)", "f′(x), by autograd"), horizontal_spacing=0.08
     )
@@ -93,16 +93,6 @@ def curves_figure(curves: list[Curve], show_saturation: bool = True) -> go.Figur
         hovermode="closest",
         legend=dict(orientation="h", y=-0.18),
     )
-    if show_saturation and any(c.saturated for c in curves):
-        fig.add_annotation(
-            text=f"shaded: |f′(x)| < {SATURATION:g} (saturated: almost no gradient flows back)",
-            xref="paper",
-            yref="paper",
-            x=1,
-            y=1.12,
-            showarrow=False,
-            font_size=11,
-        )
     return fig
 
 
@@ -145,15 +135,20 @@ def chain_figure(chain: ChainGradients, names: dict[str, str]) -> go.Figure:
 
 
 def softmax_figure(
-    logits: list[float], p: list[float], p_reference: list[float], temperature: float
+    logits: list[float],
+    p: list[float],
+    p_reference: list[float],
+    temperature: float,
+    shift: float = 0.0,
 ) -> go.Figure:
-    """Logits on the left; probabilities at temperature T (and at T = 1) on the right."""
+    """Logits (already shifted by c) on the left; probabilities at T (and at T = 1) right."""
     labels = [f"class {i}" for i in range(len(logits))]
+    left = "logits z (any real numbers)" if shift == 0 else f"logits z + c (c = {shift:g})"
     fig = make_subplots(
         rows=1,
         cols=2,
         horizontal_spacing=0.1,
-        subplot_titles=("logits z (any real numbers)", "softmax(z / T): probabilities, sum = 1"),
+        subplot_titles=(left, "softmax(z / T): probabilities, sum = 1"),
     )
     fig.add_trace(
         go.Bar(

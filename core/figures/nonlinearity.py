@@ -18,6 +18,7 @@ CLASS_COLORS = ("#1f77b4", "#EE4C2C")  # spiral arm 0, spiral arm 1
 
 def _grid_traces(points: list[list[float]], per_line: int, color: str, name: str, **line):
     """One polyline per grid line (separated by None, so it is one trace)."""
+    # Grid lines come as consecutive runs of `per_line` points.
     xs: list[float | None] = []
     ys: list[float | None] = []
     for start in range(0, len(points), per_line):
@@ -50,9 +51,16 @@ def collapse_figure(c: Collapse, per_line: int) -> go.Figure:
         row=1,
         col=2,
     )
+    every = max(1, per_line // 10)  # a dot every few points, so the blue lines show through
+    dots = c.y_single[::every]  # (P / every, 2)
     fig.add_trace(
-        _grid_traces(
-            c.y_single.tolist(), per_line, SINGLE, "through one layer Wx + b", width=1.5, dash="dot"
+        go.Scatter(
+            x=dots[:, 0].tolist(),
+            y=dots[:, 1].tolist(),
+            mode="markers",
+            name="through one layer Wx + b",
+            marker=dict(color=SINGLE, size=5),
+            hoverinfo="skip",
         ),
         row=1,
         col=2,
