@@ -30,7 +30,7 @@ st.session_state.setdefault("canvas_live", True)
 st.session_state.setdefault("canvas_stroke", inf.DEFAULT_STROKE_WIDTH)
 st.session_state.setdefault("canvas_asked", None)  # which drawing "Predict" was pressed for
 st.session_state.setdefault("canvas_last_saved", None)  # path of the last sketch saved
-st.session_state.setdefault("canvas_report", None)  # (model, collection size, report)
+st.session_state.setdefault("canvas_report", None)  # (model, stamp, sketches, report, MNIST)
 for _field in STEP_OPTIONS:
     st.session_state.setdefault(f"canvas_step_{_field}", True)
 
@@ -270,10 +270,12 @@ if st.button("Score this model on my handwriting", disabled=not sketches, key="c
                 f"Could not score MNIST here ({exc}); showing the accuracy saved with the model."
             )
             mnist = predictor.accuracy
-        st.session_state["canvas_report"] = (folder, choice.stamp, report, mnist)
+        st.session_state["canvas_report"] = (folder, choice.stamp, len(sketches), report, mnist)
 stored = st.session_state["canvas_report"]
-if stored is not None and stored[:2] == (folder, choice.stamp):
-    _, _, report, mnist = stored
+if stored is not None and stored[:2] == (folder, choice.stamp) and stored[2] != len(sketches):
+    st.caption("The collection changed since the last score: score it again to update.")
+elif stored is not None and stored[:2] == (folder, choice.stamp):
+    _, _, _, report, mnist = stored
     a, b, c = st.columns(3)
     a.metric(
         "Your handwriting",
@@ -304,7 +306,8 @@ if stored is not None and stored[:2] == (folder, choice.stamp):
     if report.mistakes:
         st.markdown("**Misread sketches.** A wrong label is a mistake too: remove it here.")
         shown = report.mistakes[:MAX_MISTAKES_SHOWN]
-        for column, (sketch, y_hat) in zip(st.columns(len(shown)), shown, strict=True):
+        columns = [c for _ in range(0, len(shown), 6) for c in st.columns(6)]
+        for column, (sketch, y_hat) in zip(columns, shown, strict=False):
             with errors_ui():
                 column.image(
                     figs.display_pixels(hw.load_sketch(sketch), 80),
