@@ -146,6 +146,10 @@ def evaluate_collection(
     """Run every sketch through the canvas's own preprocessing and the model, and score it."""
     sketches = list_sketches() if sketches is None else sketches
     report = CollectionReport()
+    if len(sketches) > MAX_SKETCHES:  # files copied in by hand can pass the saving limit
+        report.skipped.append(
+            f"{len(sketches) - MAX_SKETCHES} sketches over the limit of {MAX_SKETCHES}"
+        )
     used: list[Sketch] = []
     inputs: list[torch.Tensor] = []
     for sketch in sketches[:MAX_SKETCHES]:

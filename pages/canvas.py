@@ -306,6 +306,8 @@ elif stored is not None and stored[:2] == (folder, choice.stamp):
     if report.mistakes:
         st.markdown("**Misread sketches.** A wrong label is a mistake too: remove it here.")
         shown = report.mistakes[:MAX_MISTAKES_SHOWN]
+        if len(report.mistakes) > len(shown):
+            st.caption(f"The first {len(shown)} of {len(report.mistakes)} misread sketches.")
         columns = [c for _ in range(0, len(shown), 6) for c in st.columns(6)]
         for column, (sketch, y_hat) in zip(columns, shown, strict=False):
             with errors_ui():
