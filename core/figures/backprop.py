@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from core.autograd_demo import EDGES, LABELS, PARAMS, BackwardStep
 from core.loss_demo import LossReport
@@ -23,59 +22,44 @@ def loss_figure(report: LossReport) -> go.Figure:
     """The mini-batch's images with each one's loss as a bar beneath it, and the mean cost."""
     n = len(report.losses)
     centers = [28 * i + 13.5 for i in range(n)]
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.03
-    )
-    fig.add_trace(
-        go.Heatmap(z=report.images.tolist(), colorscale="gray", showscale=False, hoverinfo="skip"),
-        row=1,
-        col=1,
-    )
     correct = [p == t for p, t in zip(report.predicted, report.y, strict=True)]
-    fig.add_trace(
-        go.Bar(
-            x=centers,
-            y=report.losses,
-            width=24,
-            marker_color=[GOOD if ok else BAD for ok in correct],
-            text=[f"{v:.2f}" for v in report.losses],
-            textposition="inside",
-            customdata=list(zip(report.y, report.predicted, report.p_true, strict=True)),
-            hovertemplate="true digit %{customdata[0]}, predicted %{customdata[1]}<br>"
-            "p(true digit) = %{customdata[2]:.3f}<br>loss = −log p = %{y:.4f}<extra></extra>",
-            showlegend=False,
+    images = go.Heatmap(
+        z=report.images.tolist(), colorscale="gray", showscale=False, hoverinfo="skip", yaxis="y2"
+    )
+    bars = go.Bar(
+        x=centers,
+        y=report.losses,
+        width=24,
+        marker_color=[GOOD if ok else BAD for ok in correct],
+        text=[f"{v:.2f}" for v in report.losses],
+        textposition="inside",
+        customdata=list(zip(report.y, report.predicted, report.p_true, strict=True)),
+        hovertemplate="true digit %{customdata[0]}, predicted %{customdata[1]}<br>"
+        "p(true digit) = %{customdata[2]:.3f}<br>loss = −log p = %{y:.4f}<extra></extra>",
+        showlegend=False,
+    )
+    mean = go.Scatter(
+        x=[0, 28 * n],
+        y=[report.cost_mean] * 2,
+        mode="lines",
+        line=dict(dash="dash", color="#262730"),
+        name=f"mean of the losses = cost {report.cost_mean:.3f}",
+        hoverinfo="skip",
+    )
+    # Two panels sharing one x axis: images on top (y2), bars below (y), each bar under its image.
+    layout = go.Layout(
+        xaxis=dict(
+            tickvals=centers,
+            ticktext=[f"y={t}<br>ŷ={p}" for t, p in zip(report.y, report.predicted, strict=True)],
+            range=[-0.5, 28 * n - 0.5],
         ),
-        row=2,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 28 * n],
-            y=[report.cost_mean] * 2,
-            mode="lines",
-            line=dict(dash="dash", color="#262730"),
-            name=f"mean of the losses = cost {report.cost_mean:.3f}",
-            hoverinfo="skip",
-        ),
-        row=2,
-        col=1,
-    )
-    fig.update_yaxes(autorange="reversed", visible=False, row=1, col=1)
-    fig.update_xaxes(showticklabels=False, ticks="", row=1, col=1)
-    fig.update_yaxes(title_text="loss −log p(true digit)", rangemode="tozero", row=2, col=1)
-    fig.update_xaxes(
-        tickvals=centers,
-        ticktext=[f"y={t}<br>ŷ={p}" for t, p in zip(report.y, report.predicted, strict=True)],
-        range=[-0.5, 28 * n - 0.5],
-        row=2,
-        col=1,
-    )
-    fig.update_layout(
+        yaxis=dict(domain=[0, 0.68], title_text="loss −log p(true digit)", rangemode="tozero"),
+        yaxis2=dict(domain=[0.71, 1], autorange="reversed", visible=False),
         height=440,
         margin=dict(l=10, r=10, t=30, b=40),
         legend=dict(orientation="h", x=0, y=1.08),
     )
-    return fig
+    return go.Figure([images, bars, mean], layout)
 
 
 # Where each node of the tiny network sits: inputs left, loss right, forward flows rightwards.
@@ -109,43 +93,32 @@ def graph_figure(
     shown = max(0, min(shown, len(steps)))
     grads = {s.node: s.grad for s in steps[:shown]}
     current = steps[shown - 1] if shown else None
-    fig = go.Figure()
     highlighted = {(t.upstream, current.node) for t in current.terms} if current else set()
+    # One list, set once: fig.add_annotation per edge is about ten times slower.
+    annotations = []
     for src, dst in EDGES:
         hot = (dst, src) in highlighted
         (x0, y0), (x1, y1) = POSITIONS[src], POSITIONS[dst]
-        fig.add_annotation(
-            x=x1,
-            y=y1,
-            ax=x0,
-            ay=y0,
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            showarrow=True,
-            arrowhead=2,
-            arrowsize=1.2,
-            standoff=16,
-            startstandoff=16,
-            arrowwidth=3 if hot else 1,
-            arrowcolor=GRAD if hot else "#c7c7c7",
-            text="",
-        )
+        annotations.append(
+            dict(
+                x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
+                showarrow=True, arrowhead=2, arrowsize=1.2, standoff=16, startstandoff=16,
+                arrowwidth=3 if hot else 1, arrowcolor=GRAD if hot else "#c7c7c7", text="",
+            )
+        )  # fmt: skip
     for term in current.terms if current else ():
         (x0, y0), (x1, y1) = POSITIONS[current.node], POSITIONS[term.upstream]
         local = f"∂{LABELS[term.upstream]}/∂{LABELS[current.node]} = {term.local}"
         if term.local != "1":  # "= 1 = 1" says nothing
             local += f" = {term.local_value:.4g}"
-        fig.add_annotation(  # nearer the node being differentiated: the middles are crowded
-            x=x0 + LABEL_AT * (x1 - x0),
-            y=y0 + LABEL_AT * (y1 - y0),
-            yshift=14,
-            showarrow=False,
-            bgcolor="rgba(255,255,255,0.9)",
-            text=local,
-            font=dict(color=GRAD, size=13),
-        )
+        # Written nearer the node being differentiated: the middles of the edges are crowded.
+        annotations.append(
+            dict(
+                x=x0 + LABEL_AT * (x1 - x0), y=y0 + LABEL_AT * (y1 - y0), yshift=14,
+                showarrow=False, bgcolor="rgba(255,255,255,0.9)", text=local,
+                font=dict(color=GRAD, size=13),
+            )
+        )  # fmt: skip
     nodes = list(POSITIONS)
     text, hover = [], []
     for node in nodes:
@@ -158,31 +131,34 @@ def graph_figure(
                 tip += f"<br>.grad from loss.backward() = {autograd[node]:.10g}"
         text.append(label)
         hover.append(tip)
-    fig.add_trace(
-        go.Scatter(
-            x=[POSITIONS[n][0] for n in nodes],
-            y=[POSITIONS[n][1] for n in nodes],
-            mode="markers+text",
-            text=text,
-            textposition=["top center" if POSITIONS[n][1] >= 4 else "bottom center" for n in nodes],
-            hovertext=hover,
-            hoverinfo="text",
-            textfont=dict(size=13, color="#262730"),
-            marker=dict(
-                size=[30 if current and n == current.node else 20 for n in nodes],
-                color=[_kind_color(n) for n in nodes],
-                line=dict(
-                    width=[4 if n in grads else 1 for n in nodes],
-                    color=["#ffbf00" if current and n == current.node else GRAD for n in nodes],
-                ),
+    dots = go.Scatter(
+        x=[POSITIONS[n][0] for n in nodes],
+        y=[POSITIONS[n][1] for n in nodes],
+        mode="markers+text",
+        text=text,
+        textposition=["top center" if POSITIONS[n][1] >= 4 else "bottom center" for n in nodes],
+        hovertext=hover,
+        hoverinfo="text",
+        textfont=dict(size=13, color="#262730"),
+        marker=dict(
+            size=[30 if current and n == current.node else 20 for n in nodes],
+            color=[_kind_color(n) for n in nodes],
+            line=dict(
+                width=[4 if n in grads else 1 for n in nodes],
+                color=["#ffbf00" if current and n == current.node else GRAD for n in nodes],
             ),
-            showlegend=False,
-        )
+        ),
+        showlegend=False,
     )
-    fig.update_xaxes(visible=False, range=[-1.1, 7.1])
-    fig.update_yaxes(visible=False, range=[-1.3, 5.2])
-    fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white")
-    return fig
+    layout = go.Layout(
+        annotations=annotations,
+        xaxis=dict(visible=False, range=[-1.1, 7.1]),
+        yaxis=dict(visible=False, range=[-1.3, 5.2]),
+        height=520,
+        margin=dict(l=10, r=10, t=10, b=10),
+        plot_bgcolor="white",
+    )
+    return go.Figure([dots], layout)
 
 
 def _finite(values: list[float]) -> list[float | None]:

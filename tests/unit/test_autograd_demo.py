@@ -248,3 +248,19 @@ def test_grad_fn_chains_name_the_leaves_and_stop_at_the_limit():
         deep = deep * 1.5
     cut = grad_fn_chain(F.relu(deep), {"x": x}, max_lines=10)
     assert len(cut) == 11 and cut[-1].startswith("…")
+
+
+def test_graph_figure_shows_the_gradients_found_so_far_and_the_current_products():
+    from core.figures.backprop import GRAD, graph_figure
+
+    net = random_net(5, "ELU", "squared error")
+    values, steps = forward(net), backward(net)
+    x1_step = next(i for i, s in enumerate(steps, 1) if s.node == "x1")
+    fig = graph_figure(values, steps, x1_step, autograd_gradients(net))
+    hot = [a for a in fig.layout.annotations if a.showarrow and a.arrowcolor == GRAD]
+    assert len(hot) == 2  # x1 feeds z1 and z2: both products are drawn
+    labels = "".join(fig.data[0].text)
+    assert f"{steps[x1_step - 1].grad:.4g}" in labels
+    assert "∂L/∂x₂" not in labels  # the step after x1 is not shown yet
+    forward_only = graph_figure(values, steps, 0)
+    assert "∂L/∂" not in "".join(forward_only.data[0].text)

@@ -102,3 +102,15 @@ def test_image_strip_puts_each_image_in_its_own_block():
     assert report.images.shape == (28, 28 * 5)
     assert report.images.min() >= 0.0 and report.images.max() <= 1.0
     assert_close(report.images[:, 56:84], (X[2, 0] * std + mean).clamp(0, 1))
+
+
+def test_loss_figure_puts_each_loss_under_its_image():
+    from core.figures.backprop import loss_figure
+
+    X, y = mini_batch(0, 6, CLASSIC_MNIST_NORMALIZATION, "cpu")
+    report = loss_report(fresh_model(0), X, y, CLASSIC_MNIST_NORMALIZATION)
+    images, bars, mean = loss_figure(report).data
+    assert list(bars.y) == report.losses
+    assert list(bars.x) == pytest.approx([28 * i + 13.5 for i in range(6)])  # image centres
+    assert len(images.z[0]) == 28 * 6
+    assert set(mean.y) == {report.cost_mean}
