@@ -319,7 +319,7 @@ def torch_forward(net: TinyNet) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     return t, LOSSES[net.loss].torch_fn(t["y_hat"], y)
 
 
-def _flatten(t: dict[str, torch.Tensor], attr: str | None) -> dict[str, float]:
+def named_numbers(t: dict[str, torch.Tensor], attr: str | None = None) -> dict[str, float]:
     """Name each number of the torch tensors (or of their .grad) like the hand computation."""
 
     def get(name: str) -> list[float]:
@@ -338,7 +338,7 @@ def autograd_gradients(net: TinyNet) -> dict[str, float]:
     """What `loss.backward()` puts in `.grad` for every node (and 1.0 for L itself)."""
     t, loss = torch_forward(net)
     loss.backward()
-    return {"L": 1.0, **_flatten(t, "grad")}
+    return {"L": 1.0, **named_numbers(t, "grad")}
 
 
 def agree(a: float, b: float) -> bool:

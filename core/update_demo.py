@@ -19,6 +19,7 @@ from core.autograd_demo import (
     agree,
     forward,
     hand_gradients,
+    named_numbers,
     torch_forward,
 )
 from core.errors import LimitError
@@ -94,10 +95,7 @@ def sgd_update(net: TinyNet, lr: float) -> Update:
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    (w11, w12, w21, w22), (b1, b2), (v1, v2), (c,) = (
-        t[k].detach().reshape(-1).tolist() for k in ("W1", "b1", "w2", "b2")
-    )
-    by_sgd = dict(w11=w11, w12=w12, w21=w21, w22=w22, b1=b1, b2=b2, v1=v1, v2=v2, c=c)
+    by_sgd = named_numbers(t)  # the parameters as SGD left them
     return Update(
         lr, dict(net.params), {k: grads[k] for k in PARAMS}, after.params, by_sgd,
         forward(net)["L"], safe_loss(after),
