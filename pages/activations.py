@@ -147,7 +147,7 @@ if tab_functions.open:
             mean = mean_on_standard_normal(key, params[key])
             kinks = ", ".join(f"$x = {k.x:g}$" for k in spec.kink_points(**params[key]))
             st.markdown(
-                "| | |\n|---|---|\n"
+                "| property | |\n|---|---|\n"
                 f"| output range | ${spec.output_range}$ |\n"
                 f"| monotonic | {'yes' if spec.monotonic else 'no: it dips before rising'} |\n"
                 f"| zero-centred | {'yes' if abs(mean) < 0.05 else 'no'} (mean output for "
