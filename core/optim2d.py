@@ -37,6 +37,11 @@ class HParam:
     help: str  # one line: what it does
     kind: str = "float"  # "float", or "bool" for a switch
 
+    @property
+    def step(self) -> float:
+        """What the widget's +/- buttons add: a tenth of the default's order of magnitude."""
+        return 10 ** math.floor(math.log10(self.default)) / 10 if self.default > 0 else 0.1
+
 
 @dataclass(frozen=True)
 class OptimizerInfo:

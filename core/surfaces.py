@@ -223,7 +223,7 @@ _FIXED: dict[str, Surface] = {
             f_min=0.0,
             start=(2.2, -3.3),
             log_levels=False,
-            suggested_lr=_lrs(0.003, 0.003, 0.003, 0.3, 0.03, 1.0, 0.1, 0.1),
+            suggested_lr=_lrs(0.003, 0.01, 0.003, 0.3, 0.03, 1.0, 0.1, 0.1),
             note="A bowl covered in bumps: a local minimum near every integer point. Gradient "
             "methods settle in the nearest dip; a large step or momentum can jump a few ridges.",
         ),

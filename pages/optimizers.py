@@ -109,7 +109,6 @@ def surface_ui() -> Surface:
             help="Ratio of the steepest to the flattest curvature of the bowl.",
         )
     surface = current_surface()
-    st.latex(surface.formula)
     st.caption(surface.note)
     return surface
 
@@ -137,7 +136,7 @@ def hparams_ui(name: str) -> OptimizerSpec:
                 values[h.name] = st.checkbox(h.label, key=key, help=h.help)
             else:
                 values[h.name] = st.number_input(
-                    h.label, h.low, h.high, format="%g", step=h.default / 10, key=key, help=h.help
+                    h.label, h.low, h.high, format="%g", step=h.step, key=key, help=h.help
                 )
     return OptimizerSpec(name, values)
 
@@ -205,6 +204,7 @@ with errors_ui():
     )
 
 with right:
+    st.latex(surface.formula)
     st.session_state.optimizers_step = min(st.session_state.optimizers_step, num_steps)
     step = st.slider("Show the paths up to step", 0, num_steps, key="optimizers_step")
     grid = cached_grid(surface.name, st.session_state.optimizers_condition)
@@ -216,7 +216,7 @@ with right:
     )
     for t in trajs:
         if t.stopped:
-            st.warning(t.stopped + " The run ends there instead of plotting inf or NaN.")
+            st.warning(t.stopped + " Its path and loss end at the last sound step.")
     st.caption(
         f"Ran on **{device_name()}**. Two numbers are no work for a GPU: the time goes into "
         "launching its kernels, so cpu is usually quicker for this page."
@@ -242,7 +242,7 @@ if trajs:
     names = [t.name for t in trajs]
     if st.session_state.get("optimizers_inside") not in names:
         st.session_state.optimizers_inside = "Adam" if "Adam" in names else names[-1]
-    c1, c2 = st.columns([1, 1], gap="large")
+    c1, c2 = st.columns([3, 2], gap="large")
     chosen = c1.selectbox("Run", names, key="optimizers_inside")
     traj, spec = trajs[names.index(chosen)], specs[names.index(chosen)]
     k = min(step, traj.steps)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.optim2d import OPTIMIZERS
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "optimizers.py")
 
@@ -74,7 +76,7 @@ def test_a_learning_rate_that_diverges_is_a_message_not_a_plot_of_inf(at):
     at.number_input(key="optimizers_rule_lr").set_value(0.5)
     run(at)
     warnings = [w.value for w in at.warning]
-    assert any("SGD (α=1) stopped at step" in w and "inf or NaN" in w for w in warnings)
+    assert any("SGD (α=1) stopped at step" in w and "steps grew" in w for w in warnings)
     assert any("SGD (α=0.5) stopped at step" in e.value for e in at.error)
     assert any("**above**" in m.value for m in at.markdown)
     assert all(math.isfinite(v) for v in chart_numbers(at))
@@ -104,3 +106,21 @@ def test_no_optimizer_is_a_message_and_one_optimizer_races_alone(at):
     run(at)
     (row,) = at.dataframe[0].value.to_dict("records")
     assert row["optimizer"] == "Nesterov (α=0.002)" and row["steps run"] == 5
+
+
+def test_all_optimizers_race_with_every_setting_on_the_page(at):
+    at.multiselect(key="optimizers_chosen").set_value(list(OPTIMIZERS))
+    at.number_input(key="optimizers_steps").set_value(20)
+    run(at)
+    for name, info in OPTIMIZERS.items():
+        for h in info.hparams:
+            widget = at.checkbox if h.kind == "bool" else at.number_input
+            assert widget(key=f"optimizers_hp_{name}_{h.name}").value is not None
+    at.checkbox(key="optimizers_hp_RMSprop_centered").check()
+    run(at)
+    table = at.dataframe[0].value
+    assert len(table) == len(OPTIMIZERS) and set(table["steps run"]) == {20}
+    at.selectbox(key="optimizers_inside").set_value("RMSprop")
+    at.slider(key="optimizers_step").set_value(20)
+    run(at)
+    assert "E[g]" in set(at.dataframe[1].value["quantity"])  # only centered RMSprop keeps it
