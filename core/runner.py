@@ -84,6 +84,7 @@ class JobSnapshot:
     run_dir: str | None  # where the run is saved
     init_hash: str = ""  # short hash of the initial weights
     submitted: float = 0.0  # unix time of submit
+    log_total: int = 0  # lines ever logged (`log` keeps the newest MAX_LOG_LINES)
 
     @property
     def finished(self) -> bool:
@@ -137,9 +138,15 @@ class _Job:
         self.train: list[dict] = []
         self.test: list[dict] = []
         self.log: deque[str] = deque(maxlen=MAX_LOG_LINES)
+        self.log_total = 0
         self.error: str | None = None
         self.init_hash = ""
         self.thread: threading.Thread | None = None
+
+    def add_log(self, line: str) -> None:
+        """Append a log line; call with `lock` held."""
+        self.log.append(line)
+        self.log_total += 1
 
     def snapshot(self) -> JobSnapshot:
         with self.lock:
@@ -169,6 +176,7 @@ class _Job:
                 run_dir=str(self.run_dir) if self.started else None,
                 init_hash=self.init_hash,
                 submitted=self.submitted,
+                log_total=self.log_total,
             )
 
     def status_record(self) -> dict:
@@ -220,13 +228,19 @@ class Runner:
         group: str = "",
         name: str = "",
         initial_state: dict | None = None,
+        run_dir: Path | None = None,
     ) -> str:
-        """Validate the config, then start the job now or queue it; returns the job id."""
+        """Validate the config, then start the job now or queue it; returns the job id.
+
+        The run is saved in `run_dir` if given (the headless trainer's --out), else in a new
+        folder named after the job id under the runs root.
+        """
         if name:
             config = config.with_changes(name=name)
         check_config(config)
         job_id = self._new_id(config)
-        job = _Job(job_id, config, owner, group, initial_state, self.runs_root / job_id)
+        folder = Path(run_dir) if run_dir else self.runs_root / job_id
+        job = _Job(job_id, config, owner, group, initial_state, folder)
         with self._lock:
             if self._closed:
                 raise TorchlabError("The runner is shutting down; start the run again later.")
@@ -264,7 +278,7 @@ class Runner:
         if dequeued:
             with job.lock:
                 job.status = JobStatus.STOPPED
-                job.log.append("stopped before it started")
+                job.add_log("stopped before it started")
             job.done_event.set()
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobSnapshot:
@@ -383,7 +397,7 @@ def _fail(job: _Job, message: str) -> None:
     with job.lock:
         job.status = JobStatus.FAILED
         job.error = message
-        job.log.append(f"failed: {message}")
+        job.add_log(f"failed: {message}")
 
 
 def _train(job: _Job) -> bool:
@@ -404,7 +418,7 @@ def _train(job: _Job) -> bool:
         job.init_hash = init_hash
         job.total_steps = per_epoch * config.epochs
         job.total_samples = n * config.epochs
-        job.log.append(
+        job.add_log(
             f"training on {n:,} images, testing on {X_test.shape[0]:,}; "
             f"seed {config.seed}, initial weights {init_hash}"
         )
@@ -453,7 +467,7 @@ def _train(job: _Job) -> bool:
                 job.train_seconds += now - batch_t0[0]
                 if row is not None:
                     job.train.append(row)
-                    job.log.append(line)
+                    job.add_log(line)
             batch_t0[0] = time.perf_counter()
 
         result = train_one_epoch(
@@ -471,7 +485,7 @@ def _train(job: _Job) -> bool:
         )
         if result.stopped:
             with job.lock:
-                job.log.append(f"stopped by request at step {job.step}")
+                job.add_log(f"stopped by request at step {job.step}")
             _save(job, model)
             return False
         test_loss, accuracy = evaluate(model, X_test, y_test)
@@ -486,7 +500,7 @@ def _train(job: _Job) -> bool:
                     "accuracy": accuracy,
                 }
             )
-            job.log.append(
+            job.add_log(
                 f"test set: average loss {test_loss:.4f}, "
                 f"accuracy {accuracy:.2%} after epoch {epoch}"
             )

@@ -1,0 +1,174 @@
+"""Background jobs: status, queue, stop, failures, determinism and what lands on disk."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from core.checkpoint import load_model
+from core.config import RunConfig
+from core.errors import ConfigError, TorchlabError
+from core.models import ConvSpec, ModelSpec
+from core.runner import JobStatus, Runner
+from core.runs import list_runs, load_run
+from core.training import initial_state, load_run_data, state_hash
+
+SMALL = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.2)
+LEAKY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], activation="LeakyReLU")
+QUICK = RunConfig(model=SMALL, train_subset=320, test_subset=200, batch_size=32, log_interval=2)
+TIMEOUT = 120  # seconds; generous because the test machine's cores are shared
+
+
+@pytest.fixture
+def runner(runs_dir):
+    r = Runner(runs_root=runs_dir, max_concurrent=1)
+    yield r
+    r.shutdown()
+
+
+class Gate:
+    """Holds a running job inside its first batch until the test opens the gate, so queue
+    and stop tests do not depend on how fast the machine is."""
+
+    def __init__(self, monkeypatch):
+        import core.runner
+
+        self.entered = threading.Event()
+        self.opened = threading.Event()
+        real = core.runner.train_one_epoch
+
+        def gated(*args, on_batch_end=None, **kwargs):
+            def hook(batch, n, loss):
+                self.entered.set()
+                assert self.opened.wait(TIMEOUT)
+                if on_batch_end is not None:
+                    on_batch_end(batch, n, loss)
+
+            return real(*args, on_batch_end=hook, **kwargs)
+
+        monkeypatch.setattr(core.runner, "train_one_epoch", gated)
+
+
+def test_a_run_trains_logs_and_saves_everything(runner, runs_dir):
+    job_id = runner.submit(QUICK.with_changes(epochs=2), owner="me", name="first run")
+    snap = runner.wait(job_id, TIMEOUT)
+    assert snap.status == JobStatus.DONE and snap.finished and snap.error is None
+    assert snap.step == snap.total_steps == 20 and snap.samples_seen == 640
+    assert [r["epoch"] for r in snap.test] == [1, 2]
+    assert [r["step"] for r in snap.train] == list(range(2, 21, 2))
+    assert snap.log[1] == f"epoch: 1 [ 64 / 320] (20%)  training loss: {snap.train[0]['loss']:.3f}"
+    assert snap.samples_per_s > 0 and snap.config.name == "first run"
+
+    record = load_run(snap.run_dir)
+    assert record.status == "done" and record.owner == "me" and record.has_model
+    assert record.init_hash == snap.init_hash
+    assert [r["step"] for r in record.train] == [r["step"] for r in snap.train]
+    assert record.final_accuracy == pytest.approx(snap.test[-1]["accuracy"])
+    assert [r.id for r in list_runs(runs_dir)] == [job_id]
+
+    # The saved weights are the trained ones: they reproduce the last test accuracy.
+    model, spec, meta = load_model(snap.run_dir)
+    assert spec == SMALL and meta["dataset"] == "MNIST"
+    _, _, X_test, y_test = load_run_data(QUICK, "cpu")
+    accuracy = (model(X_test).argmax(1) == y_test).float().mean().item()
+    assert accuracy == pytest.approx(snap.test[-1]["accuracy"])
+
+
+def test_the_same_config_and_seed_give_the_same_metrics(runner):
+    first = runner.wait(runner.submit(QUICK), TIMEOUT)
+    second = runner.wait(runner.submit(QUICK), TIMEOUT)
+    other = runner.wait(runner.submit(QUICK.with_changes(seed=1)), TIMEOUT)
+    losses = [r["loss"] for r in first.train]
+    assert losses == [r["loss"] for r in second.train]
+    assert first.test[0]["loss"] == second.test[0]["loss"]
+    assert losses != [r["loss"] for r in other.train]
+
+
+def test_the_queue_runs_one_job_at_a_time_with_a_cap_of_one(runner, monkeypatch):
+    gate = Gate(monkeypatch)
+    first = runner.submit(QUICK, owner="a")
+    second = runner.submit(QUICK, owner="b")
+    third = runner.submit(QUICK, owner="b")
+    assert gate.entered.wait(TIMEOUT)
+    assert runner.snapshot(first).status == JobStatus.RUNNING
+    assert runner.snapshot(second).status == JobStatus.QUEUED
+    assert runner.queue_position(third) == 2
+    runner.stop(third)  # a queued job leaves the queue without ever starting
+    assert runner.snapshot(third).status == JobStatus.STOPPED
+    assert runner.snapshot(third).run_dir is None
+    assert [s.id for s in runner.jobs(owner="b")] == [second, third]
+    gate.opened.set()
+    assert runner.wait(first, TIMEOUT).status == JobStatus.DONE
+    assert runner.wait(second, TIMEOUT).status == JobStatus.DONE
+
+
+def test_stop_takes_effect_within_one_batch_and_keeps_the_run(runner, monkeypatch):
+    gate = Gate(monkeypatch)
+    job_id = runner.submit(QUICK.with_changes(epochs=3))
+    assert gate.entered.wait(TIMEOUT)  # the job is inside batch 1
+    runner.stop(job_id)
+    gate.opened.set()
+    snap = runner.wait(job_id, TIMEOUT)
+    assert snap.status == JobStatus.STOPPED
+    assert snap.step == 1  # batch 1 finished, batch 2 never started
+    assert load_run(snap.run_dir).status == "stopped"
+    assert load_model(snap.run_dir)[1] == SMALL
+
+
+def test_a_nan_loss_fails_the_run_with_a_message_and_the_queue_goes_on(runner):
+    bad = runner.submit(QUICK.with_changes(model=LEAKY, optimizer="SGD", lr=100.0))
+    good = runner.submit(QUICK)
+    snap = runner.wait(bad, TIMEOUT)
+    assert snap.status == JobStatus.FAILED
+    assert "loss became NaN at step" in snap.error and "lower learning rate" in snap.error
+    assert load_run(snap.run_dir).status == "failed"
+    assert runner.wait(good, TIMEOUT).status == JobStatus.DONE
+
+
+def test_an_unexpected_error_in_a_job_is_a_failed_run_not_a_dead_server(runner, monkeypatch):
+    import core.runner
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(core.runner, "evaluate", broken)
+    snap = runner.wait(runner.submit(QUICK), TIMEOUT)
+    assert snap.status == JobStatus.FAILED and "boom" in snap.error
+
+
+def test_bad_configs_are_refused_before_a_job_exists(runner):
+    too_deep = ModelSpec(convs=[ConvSpec(8, 7, 2, 0, "max"), ConvSpec(8, 7, 1, 0, "none")])
+    with pytest.raises(ConfigError, match="breaks at layer 3"):
+        runner.submit(QUICK.with_changes(model=too_deep))
+    with pytest.raises(TorchlabError, match="not available"):
+        runner.submit(QUICK.with_changes(device="cuda:7"))
+    with pytest.raises(TorchlabError, match="no run"):
+        runner.snapshot("nope")
+    assert runner.jobs() == []
+
+
+def test_fair_comparison_runs_start_from_the_same_weights(runner):
+    state = initial_state(QUICK)
+    ids = [
+        runner.submit(QUICK.with_changes(optimizer=name, lr=lr), initial_state=state, group="g")
+        for name, lr in (("SGD", 0.05), ("Adam", 1e-3))
+    ]
+    snaps = [runner.wait(i, TIMEOUT) for i in ids]
+    assert {s.init_hash for s in snaps} == {state_hash(state)}
+    assert [s.id for s in runner.jobs(group="g")] == ids
+    assert snaps[0].train[0]["loss"] != snaps[1].train[0]["loss"]
+
+
+def test_max_concurrent_two_trains_two_at_once(runs_dir, monkeypatch):
+    gate = Gate(monkeypatch)
+    runner = Runner(runs_root=runs_dir, max_concurrent=2)
+    try:
+        ids = [runner.submit(QUICK) for _ in range(3)]
+        assert gate.entered.wait(TIMEOUT)
+        statuses = [runner.snapshot(i).status for i in ids]
+        assert statuses[2] == JobStatus.QUEUED
+        gate.opened.set()
+        assert all(runner.wait(i, TIMEOUT).status == JobStatus.DONE for i in ids)
+    finally:
+        runner.shutdown()

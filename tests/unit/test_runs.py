@@ -1,0 +1,106 @@
+"""Runs on disk: read back after a restart, interrupted runs, metrics CSV, delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.checkpoint import write_json_atomic
+from core.config import RunConfig
+from core.errors import CheckpointError
+from core.runs import (
+    STATUS_FILE,
+    delete_run,
+    list_runs,
+    load_run,
+    metrics_csv,
+    process_token,
+    read_metrics,
+    runs_root,
+    write_config,
+    write_metrics,
+    write_status,
+)
+
+TRAIN = [
+    {"step": 10, "epoch": 1, "samples": 320, "seconds": 0.5, "loss": 1.25, "lr": 0.5},
+    {"step": 20, "epoch": 1, "samples": 640, "seconds": 1.0, "loss": 0.75, "lr": 0.5},
+]
+TEST = [{"epoch": 1, "step": 20, "samples": 640, "seconds": 1.5, "loss": 0.5, "accuracy": 0.875}]
+
+
+def make_run(root, name, status, **extra):
+    folder = root / name
+    write_config(folder, RunConfig(optimizer="Adam", lr=1e-3, name=name))
+    write_metrics(folder, TRAIN, TEST)
+    write_status(folder, {"status": status, "started": 1.0, **extra})
+    return folder
+
+
+def test_runs_root_follows_the_environment(runs_dir):
+    assert runs_root() == runs_dir
+
+
+def test_metrics_round_trip_through_the_csv(tmp_path):
+    write_metrics(tmp_path, TRAIN, TEST)
+    assert read_metrics(tmp_path / "metrics.csv") == (TRAIN, TEST)
+    text = metrics_csv(TRAIN, TEST)
+    assert text.splitlines()[0] == "kind,epoch,step,samples,seconds,loss,lr,accuracy"
+    assert text.count("\ntrain,") == 2 and text.count("\ntest,") == 1
+    assert not list(tmp_path.glob(".*")), "temporary files were left behind"
+
+
+def test_a_run_reads_back_with_its_config_and_metrics(runs_dir):
+    folder = make_run(runs_dir, "a", "done", owner="me", init_hash="abc")
+    record = load_run(folder)
+    assert record.config == RunConfig(optimizer="Adam", lr=1e-3, name="a")
+    assert (record.train, record.test) == (TRAIN, TEST)
+    assert record.status == "done" and record.owner == "me" and record.init_hash == "abc"
+    assert record.final_accuracy == 0.875 and not record.has_model
+    assert [m["kind"] for m in record.metrics] == ["train", "train", "test"]
+
+
+def test_a_run_whose_process_died_shows_as_interrupted(runs_dir):
+    dead = make_run(runs_dir, "dead", "running", process="999999999:1")
+    reused = make_run(runs_dir, "reused", "running", process=f"{process_token().split(':')[0]}:0")
+    alive = make_run(runs_dir, "alive", "running", process=process_token())
+    assert load_run(dead).status == "interrupted"
+    assert load_run(reused).status == "interrupted"  # same pid, another process
+    assert load_run(alive).status == "running"
+
+
+def test_list_runs_is_newest_first_and_skips_broken_folders(runs_dir):
+    make_run(runs_dir, "old", "done")
+    newer = make_run(runs_dir, "new", "stopped")
+    write_status(newer, {"status": "stopped", "started": 2.0})
+    (runs_dir / "broken").mkdir()
+    (runs_dir / "broken" / "config.json").write_text("{not json")
+    (runs_dir / "stray-file.txt").write_text("x")
+    assert [r.id for r in list_runs(runs_dir)] == ["new", "old"]
+    assert list_runs(runs_dir / "missing") == []
+
+
+def test_a_missing_status_file_reads_as_interrupted(runs_dir):
+    folder = make_run(runs_dir, "x", "done")
+    (folder / STATUS_FILE).unlink()
+    assert load_run(folder).status == "interrupted"
+
+
+def test_delete_run(runs_dir, tmp_path):
+    done = make_run(runs_dir, "done", "done")
+    delete_run(done)
+    assert not done.exists()
+    running = make_run(runs_dir, "running", "running", process=process_token())
+    with pytest.raises(CheckpointError, match="still training"):
+        delete_run(running)
+    other = tmp_path / "not-a-run"
+    other.mkdir()
+    with pytest.raises(CheckpointError, match="not a run folder"):
+        delete_run(other)
+    assert other.exists()
+
+
+def test_a_config_that_no_longer_validates_is_a_clear_error(runs_dir):
+    folder = make_run(runs_dir, "bad", "done")
+    write_json_atomic(folder / "config.json", {"optimizer": "LBFGS"})
+    with pytest.raises(CheckpointError, match="not a valid run config"):
+        load_run(folder)
