@@ -40,6 +40,7 @@ CONDITIONS = [1, 2, 5, 10, 20, 50, 100, 200, 500, int(MAX_CONDITION)]
 TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8]
 LOCAL_GRID_SIZE = 61  # contour grid of the close-up of one step
 CHART_KEY = "optimizers_chart"
+KEEP_PREFIXES = ("optimizers_hp_", "optimizers_condition")
 
 st.session_state.setdefault("optimizers_surface", "Rosenbrock")
 st.session_state.setdefault("optimizers_condition", 10)
@@ -78,6 +79,10 @@ def pick_start() -> None:
 
 if "optimizers_x0" not in st.session_state:
     reset_settings()
+# Streamlit drops a widget's value in a run that does not draw it (an optimizer taken out of
+# the race, κ while another surface is shown); writing the values back keeps them for later.
+for _key in [k for k in st.session_state if str(k).startswith(KEEP_PREFIXES)]:
+    st.session_state[_key] = st.session_state[_key]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -217,6 +222,7 @@ with right:
     for t in trajs:
         if t.stopped:
             st.warning(t.stopped + " Its path and loss end at the last sound step.")
+    code_ui(surface.f, run_trajectory, make_optimizer, label="Show the code: the surface and a run")
     st.caption(
         f"Ran on **{device_name()}**. Two numbers are no work for a GPU: the time goes into "
         "launching its kernels, so cpu is usually quicker for this page."
@@ -231,7 +237,6 @@ if trajs:
     )
     st.plotly_chart(loss_figure(surface, trajs, step, tol))
     st.dataframe(results_table(surface, trajs, tol), hide_index=True)
-    code_ui(run_trajectory, make_optimizer, label="Show the code: one run")
 
     st.header("Inside the optimizer")
     st.markdown(

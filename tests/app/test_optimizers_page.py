@@ -106,6 +106,12 @@ def test_no_optimizer_is_a_message_and_one_optimizer_races_alone(at):
     run(at)
     (row,) = at.dataframe[0].value.to_dict("records")
     assert row["optimizer"] == "Nesterov (α=0.002)" and row["steps run"] == 5
+    # taken out of the race and back in, it keeps its settings
+    at.multiselect(key="optimizers_chosen").set_value(["SGD"])
+    run(at)
+    at.multiselect(key="optimizers_chosen").set_value(["SGD", "Nesterov"])
+    run(at)
+    assert at.number_input(key="optimizers_hp_Nesterov_lr").value == 0.002
 
 
 def test_all_optimizers_race_with_every_setting_on_the_page(at):
