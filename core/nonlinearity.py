@@ -19,9 +19,9 @@ from core.errors import ConfigError, LimitError
 MAX_LINEAR_LAYERS = 12  # layers in the collapse demo
 GRID_LINES = 11  # grid lines per direction drawn through the collapse demo
 GRID_POINTS = 41  # points along each grid line
-MAX_HIDDEN_UNITS = 128  # units per hidden layer of the live fit
-MAX_HIDDEN_LAYERS = 4  # hidden layers of the live fit
-MAX_FIT_STEPS = 2000  # Adam steps of the live fit (each model), so it stays a few seconds
+MAX_HIDDEN_UNITS = 64  # units per hidden layer of the live fit
+MAX_HIDDEN_LAYERS = 3  # hidden layers of the live fit
+MAX_FIT_STEPS = 1000  # Adam steps of each model: keeps the worst case to a few seconds
 MAX_LR = 1.0
 TARGETS = {"wave": "a 1-D wave (regression)", "spirals": "two spirals (classification)"}
 NUM_WAVE_POINTS = 200
@@ -157,7 +157,9 @@ def make_target(target: str, seed: int) -> tuple[Tensor, Tensor]:
     return X, y
 
 
-def mlp(in_features: int, out_features: int, config: FitConfig, use_activation: bool):
+def mlp(
+    in_features: int, out_features: int, config: FitConfig, use_activation: bool
+) -> nn.Sequential:
     """Linear -> activation blocks; without the activation it is a stack of Linear layers."""
     spec = get_activation(config.activation)
     layers: list[nn.Module] = []

@@ -21,6 +21,8 @@ from core.nonlinearity import (
     FitResult,
     collapse,
     fit,
+    linear_stack,
+    mlp,
 )
 from core.softmax import (
     DEFAULT_LOGITS,
@@ -205,7 +207,7 @@ if tab_why.open:
             with st.expander("Each layer's weight matrix"):
                 for i, W_k in enumerate(c.weights, 1):
                     st.text(f"W_{i} =\n{W_k.numpy().round(3)}")
-        code_ui(collapse, label="Show the code: the collapse")
+        code_ui(collapse, linear_stack, label="Show the code: the collapse")
 
         st.subheader("Fit a curve with and without an activation")
         st.markdown(
@@ -236,7 +238,7 @@ if tab_why.open:
                 label = "final loss" if f.accuracy is None else "training accuracy"
                 col.metric(f"Model {f.label}: {label}", score)
             st.plotly_chart(loss_figure(result), key="activations_fit_loss")
-        code_ui(fit, label="Show the code: the two fits")
+        code_ui(fit, mlp, label="Show the code: the two fits")
 
 if tab_depth.open:
     with tab_depth:

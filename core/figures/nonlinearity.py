@@ -16,7 +16,9 @@ INPUT, STACK, SINGLE, BAD = "#8c8c8c", "#1f77b4", "#EE4C2C", "#d62728"
 CLASS_COLORS = ("#1f77b4", "#EE4C2C")  # spiral arm 0, spiral arm 1
 
 
-def _grid_traces(points: list[list[float]], per_line: int, color: str, name: str, **line):
+def _grid_traces(
+    points: list[list[float]], per_line: int, color: str, name: str, **line: object
+) -> go.Scatter:
     """One polyline per grid line (separated by None, so it is one trace)."""
     # Grid lines come as consecutive runs of `per_line` points.
     xs: list[float | None] = []
