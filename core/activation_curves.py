@@ -24,6 +24,7 @@ MAX_POINTS = 20_001
 MAX_CURVES = 8  # functions overlaid on one plot
 SATURATION = 0.01  # |f'(x)| below this counts as saturated: almost no gradient flows back
 NORMAL_GRID = 4001  # quadrature points for the mean output on x ~ N(0, 1)
+ZERO_MEAN = 0.05  # |E[f(X)]| below this, for X ~ N(0, 1), counts as zero-centred
 
 
 @dataclass
@@ -156,3 +157,8 @@ def mean_on_standard_normal(key: str, params: dict[str, float] | None = None) ->
     density = torch.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)  # (Q,) the N(0, 1) pdf
     y = spec(x, **values)  # (Q,)
     return torch.trapezoid(y * density, x).item()
+
+
+def is_zero_centred(mean: float) -> bool:
+    """Outputs that average ~0 keep the next layer's inputs balanced around 0."""
+    return abs(mean) < ZERO_MEAN

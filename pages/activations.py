@@ -6,7 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.activation_curves import MAX_CURVES, curves, evaluate, mean_on_standard_normal
+from core.activation_curves import (
+    MAX_CURVES,
+    curves,
+    evaluate,
+    is_zero_centred,
+    mean_on_standard_normal,
+)
 from core.activations import ACTIVATIONS, ELEMENTWISE, get_activation
 from core.figures.activations import chain_figure, curves_figure, softmax_figure
 from core.figures.nonlinearity import collapse_figure, fit_figure, loss_figure
@@ -31,7 +37,13 @@ from core.softmax import (
     shift_check,
     softmax,
 )
-from core.vanishing import DEFAULT_KEYS, MAX_ABS_WEIGHT, MAX_DEPTH, chain_gradients
+from core.vanishing import (
+    DEFAULT_KEYS,
+    MAX_ABS_INPUT,
+    MAX_ABS_WEIGHT,
+    MAX_DEPTH,
+    chain_gradients,
+)
 from ui.common import code_ui, device_name, errors_ui
 
 TABS = ["Functions", "Why non-linearity", "Vanishing gradients", "Softmax"]
@@ -152,7 +164,7 @@ if tab_functions.open:
                 "| property | |\n|---|---|\n"
                 f"| output range | ${spec.output_range}$ |\n"
                 f"| monotonic | {'yes' if spec.monotonic else 'no: it dips before rising'} |\n"
-                f"| zero-centred | {'yes' if abs(mean) < 0.05 else 'no'} (mean output for "
+                f"| zero-centred | {'yes' if is_zero_centred(mean) else 'no'} (mean output for "
                 f"$x \\sim N(0, 1)$: {mean:.3f}) |\n"
                 f"| kinks | {kinks or 'none'} |\n"
                 f"| trainable by gradient descent | {'yes' if spec.has_gradient else 'no'} |"
@@ -264,7 +276,7 @@ if tab_depth.open:
                 step=0.1,
                 key="activations_weight",
             )
-            x0 = st.slider("Input x", -5.0, 5.0, step=0.1, key="activations_x0")
+            x0 = st.slider("Input x", -MAX_ABS_INPUT, MAX_ABS_INPUT, step=0.1, key="activations_x0")
         with c2, errors_ui():
             chain = chain_gradients(keys, depth, weight, x0)
             st.plotly_chart(chain_figure(chain, NAMES), key="activations_chain_plot")

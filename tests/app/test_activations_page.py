@@ -56,6 +56,13 @@ def test_functions_tab_draws_and_follows_the_parameters(at):
     assert not errors(at)
 
 
+def test_the_chosen_function_leaves_the_compare_list(at):
+    at.selectbox(key="activations_fn").set_value("tanh")
+    rerun(at)
+    assert at.multiselect(key="activations_compare").value == ["sigmoid"]
+    assert not errors(at)
+
+
 def test_compare_several_functions_with_their_own_parameters(at):
     at.multiselect(key="activations_compare").set_value(["elu", "swish", "step"])
     rerun(at)

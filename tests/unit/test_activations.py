@@ -9,9 +9,18 @@ import torch
 from torch import nn
 
 from core import models
-from core.activation_curves import evaluate, mean_on_standard_normal
+from core.activation_curves import (
+    MAX_ABS_X,
+    MAX_CURVES,
+    check_range,
+    curve,
+    curves,
+    evaluate,
+    is_zero_centred,
+    mean_on_standard_normal,
+)
 from core.activations import ACTIVATIONS, ELEMENTWISE, SELU_ALPHA, SELU_SCALE, get_activation
-from core.errors import ConfigError
+from core.errors import ConfigError, LimitError
 
 H = 1e-6  # finite-difference step
 REQUIRED = {
@@ -166,7 +175,7 @@ def test_monotonic_flag_matches_the_curve(key, params):
 @pytest.mark.parametrize("key", ELEMENTWISE)
 def test_zero_centred_flag_matches_the_mean_output_on_standard_normal_input(key):
     mean = mean_on_standard_normal(key)
-    assert ACTIVATIONS[key].zero_centred == (abs(mean) < 0.05), mean
+    assert ACTIVATIONS[key].zero_centred == is_zero_centred(mean), mean
 
 
 def test_softmax_is_a_vector_function_whose_jacobian_autograd_gives():
@@ -200,3 +209,55 @@ def test_parameters_are_checked():
         spec.resolve({"negative_slope": "steep"})
     with pytest.raises(ConfigError, match="Unknown activation"):
         get_activation("swishy")
+
+
+def test_the_grid_contains_the_kinks_and_marks_them():
+    c = curve("hardtanh", {"min_val": -0.5, "max_val": 2.0}, -3, 3, dtype=torch.float64)
+    assert {-0.5, 2.0} <= set(c.x.tolist())
+    assert c.kinks == [(-0.5, 0.0), (2.0, 0.0)]
+    assert c.dy[c.x == -0.5].item() == 0.0 and c.dy[c.x == 2.0].item() == 0.0
+    outside = curve("relu6", None, -3, 3)  # the kink at 6 is off the range: not marked
+    assert outside.kinks == [(0.0, 0.0)]
+
+
+def test_saturated_intervals():
+    relu = curve("relu", None, -2, 2, dtype=torch.float64)
+    assert relu.saturated == [(-2.0, 0.0)]  # ReLU'(0) = 0, so 0 belongs to the flat part
+    sigmoid = curve("sigmoid", None, -10, 10, num_points=2001, dtype=torch.float64)
+    s = (1 - math.sqrt(1 - 4 * 0.01)) / 2  # σ(x) where σ'(x) = σ(1 - σ) = 0.01
+    edge = math.log(s / (1 - s))  # ≈ -4.595
+    (lo1, hi1), (lo2, hi2) = sigmoid.saturated
+    assert (lo1, hi2) == (-10.0, 10.0)
+    assert hi1 == pytest.approx(edge, abs=0.01) and lo2 == pytest.approx(-edge, abs=0.01)
+
+
+def test_step_curve_has_no_slope_at_the_jump():
+    c = curve("step", None, -1, 1)
+    assert math.isnan(c.dy[c.x == 0].item())
+    assert (c.dy[c.x != 0] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("x_min", "x_max", "error", "message"),
+    [
+        (3, -3, ConfigError, "reversed"),
+        (1, 1, ConfigError, "empty"),
+        ("a", 1, ConfigError, "two numbers"),
+        (float("nan"), 1, ConfigError, "finite"),
+        (-1, MAX_ABS_X * 2, LimitError, "inside"),
+    ],
+)
+def test_bad_ranges_are_refused(x_min, x_max, error, message):
+    with pytest.raises(error, match=message):
+        check_range(x_min, x_max)
+
+
+def test_curves_limits():
+    with pytest.raises(ConfigError, match="at least one"):
+        curves([], {}, -1, 1)
+    with pytest.raises(LimitError, match="at most"):
+        curves(list(ELEMENTWISE)[: MAX_CURVES + 1], {}, -1, 1)
+    with pytest.raises(ConfigError, match="whole vector"):
+        curves(["softmax"], {}, -1, 1)
+    with pytest.raises(LimitError, match="points"):
+        curve("relu", None, -1, 1, num_points=10**7)
