@@ -22,6 +22,16 @@ from core.vanishing import MAX_DEPTH, chain_gradients
 SMALL = dict(hidden_units=16, hidden_layers=2, steps=60, lr=0.03)  # a fit of well under a second
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """These tensors are tiny: a second intra-op thread only spins, and on a shared, busy
+    machine that spinning made each fit ~10x slower. Results do not depend on it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("num_layers", [1, 2, 5, MAX_LINEAR_LAYERS])
 def test_linear_layers_collapse_into_the_product_matrix(num_layers):
     c = collapse(num_layers, seed=3)
