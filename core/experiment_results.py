@@ -48,6 +48,14 @@ def final_test(s: Any, key: str) -> float | None:
     return float(s.test[-1][key]) if s.test else None
 
 
+def score(s: Any) -> float:
+    """The loss runs are compared by: on the same test images, so batch size cannot bias it
+    (a training loss from batches of one image is far noisier than one from 1,000)."""
+    value = final_test(s, "loss")
+    value = final_train_loss(s) if value is None else value
+    return math.inf if value is None or not math.isfinite(value) else value
+
+
 def updates_per_s(s: Any) -> float | None:
     """Optimizer steps per second of training time (evaluation excluded, like samples/s)."""
     if not s.step or not s.samples_seen or not s.samples_per_s:
@@ -106,6 +114,7 @@ def _row(s: Any, **extra: Any) -> dict[str, Any]:
         **extra,
         "updates": s.step,
         "final train loss": final_train_loss(s),
+        "test loss": final_test(s, "loss"),
         "test accuracy": final_test(s, "accuracy"),
         "seconds": round(s.elapsed_s, 1),
         "status": _status(s),
@@ -166,13 +175,13 @@ def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
         lines.append(
             f"Noisy but frequent: the loss of batch {small.config.batch_size:,} jumps by "
             f"{_num(loss_noise(small))} between logs; precise but slow: batch "
-            f"{big.config.batch_size:,} ends at loss {_num(final_train_loss(big))} against "
-            f"{_num(final_train_loss(small))}."
+            f"{big.config.batch_size:,} ends at test loss {_num(score(big))} against "
+            f"{_num(score(small))}."
         )
-        best = min(done, key=lambda s: final_train_loss(s) or math.inf)
+        best = min(done, key=score)
         lines.append(
-            f"Lowest final loss: batch {best.config.batch_size:,} "
-            f"({_num(final_train_loss(best))}, test accuracy {_pct(final_test(best, 'accuracy'))})."
+            f"Lowest test loss: batch {best.config.batch_size:,} "
+            f"({_num(score(best))}, test accuracy {_pct(final_test(best, 'accuracy'))})."
         )
     return Finding(rows, lines)
 
@@ -190,27 +199,24 @@ def summarise_gd_variants(snaps: Sequence[Any]) -> Finding:
     ]
     done = [s for s in ordered if _status(s) == "done" and s.train]
     lines = [
-        f"{gd_variant(s.config)}: {s.step:,} updates in {s.elapsed_s:.1f} s, final loss "
-        f"{_num(final_train_loss(s))}, test accuracy {_pct(final_test(s, 'accuracy'))}."
+        f"{gd_variant(s.config)}: {s.step:,} updates in {s.elapsed_s:.1f} s, test loss "
+        f"{_num(score(s))}, test accuracy {_pct(final_test(s, 'accuracy'))}."
         for s in done
     ]
     if len(done) >= 2:
-        best = min(done, key=lambda s: final_train_loss(s) or math.inf)
-        lines.append(f"For this budget, {gd_variant(best.config)} reached the lowest loss.")
+        best = min(done, key=score)
+        lines.append(f"For this budget, {gd_variant(best.config)} reached the lowest test loss.")
     return Finding(rows, lines)
 
 
 def summarise_learning_rate(snaps: Sequence[Any]) -> Finding:
     ordered = sorted(snaps, key=lambda s: s.config.lr)
-    rows = [
-        _row(s, lr=s.config.lr, **{"test loss": final_test(s, "loss"), "verdict": verdict(s)})
-        for s in ordered
-    ]
+    rows = [_row(s, lr=s.config.lr, verdict=verdict(s)) for s in ordered]
     done = [s for s in ordered if _status(s) == "done"]
     lines = []
     learned = [s for s in done if verdict(s) == "learned"]
     if learned:
-        best = min(learned, key=lambda s: final_test(s, "loss") or final_train_loss(s))
+        best = min(learned, key=score)
         lines.append(
             f"Best learning rate: {best.config.lr:g} (test loss {_num(final_test(best, 'loss'))}, "
             f"accuracy {_pct(final_test(best, 'accuracy'))})."

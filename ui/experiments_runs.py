@@ -75,7 +75,7 @@ def launch_ui(exp_id: str, configs: list[RunConfig]) -> None:
             key=f"experiments_{exp_id}_confirm",
             help=f"Sets expected to take over {LONG_RUN_S:.0f} s ask first.",
         )
-        left, right = st.columns(2)
+        left, right, _ = st.columns([1, 1, 2])
         start = left.button(
             "Run the experiment",
             key=f"experiments_{exp_id}_run",
@@ -102,7 +102,12 @@ def launch_ui(exp_id: str, configs: list[RunConfig]) -> None:
 def _progress_ui(snaps: list[JobSnapshot]) -> None:
     done = sum(s.progress if not s.finished else 1.0 for s in snaps) / len(snaps)
     running = [s for s in snaps if s.status == "running"]
-    now = running[0].name if running else "waiting in the queue"
+    if running:
+        now = running[0].name
+    else:  # other runs (another tab's, another learner's) are training first
+        waiting = next(s for s in snaps if not s.finished)
+        ahead = (get_runner().queue_position(waiting.id) or 1) - 1
+        now = "waiting while other runs train" + (f", {ahead} queued ahead" if ahead else "")
     eta = running[0].eta_s if running else None
     suffix = f", about {eta:.0f} s left on this run" if eta is not None else ""
     st.progress(done, text=f"{100 * done:.0f}% of the set · now: {now}{suffix}")

@@ -156,7 +156,7 @@ def batch_size_plots(snaps: list[JobSnapshot]) -> None:
         )
         or "seconds"
     )
-    log_y = c2.toggle("Log loss axis", key="experiments_batch_size_log")
+    log_y = c2.toggle("Log loss axis", True, key="experiments_batch_size_log")
     left, right = st.columns([2, 1])
     left.plotly_chart(figs.loss_curves_figure(snaps, x, log_y), key="experiments_bs_loss")
     finding = summarise("batch_size", snaps)

@@ -9,7 +9,13 @@ from typing import Any
 import plotly.graph_objects as go
 
 from core.estimate import TRAIN_SIZE
-from core.experiment_results import final_test, final_train_loss, train_losses, verdict
+from core.experiment_results import (
+    DIVERGED_FACTOR,
+    chance_loss,
+    final_test,
+    final_train_loss,
+    verdict,
+)
 from core.experiments import is_baseline
 
 PALETTE = (
@@ -35,6 +41,17 @@ HEIGHT = 380
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    if not any(len(t.x or ()) for t in fig.data):
+        fig.add_annotation(
+            text="No numbers yet: they appear as the runs log them.",
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+        )
+        fig.update_xaxes(showticklabels=False)
+        fig.update_yaxes(showticklabels=False)
     fig.update_layout(
         title=title,
         xaxis_title=x_title,
@@ -125,15 +142,15 @@ def lr_figure(snaps: Sequence[Any]) -> go.Figure:
     """Final loss against learning rate (log), diverged runs drawn as red crosses at the top."""
     ordered = sorted(snaps, key=lambda s: s.config.lr)
     fig = go.Figure()
-    finite = [
+    finite = [  # the diverged runs sit on the ceiling, so they do not set it
         v
         for s in ordered
+        if verdict(s) != "diverged"
         for v in (final_test(s, "loss"), final_train_loss(s))
         if v is not None and math.isfinite(v)
     ]
-    first = [train_losses(s)[0] for s in ordered if s.train]
-    first = [f for f in first if math.isfinite(f)]
-    ceiling = max(finite + [1.5 * f for f in first] + [1.0]) * 1.1
+    chance = [DIVERGED_FACTOR * chance_loss(s.config) for s in ordered]
+    ceiling = max(finite + chance + [1.0]) * 1.1
     for name, value, color in (
         ("test loss", "test", PALETTE[0]),
         ("training loss", "train", PALETTE[1]),
@@ -161,7 +178,14 @@ def lr_figure(snaps: Sequence[Any]) -> go.Figure:
             text=["diverged"] * len(diverged),
             textposition="bottom center",
         )
-    fig.update_xaxes(type="log")
+    if ordered:  # the yardstick of the verdicts: a model that knows nothing
+        fig.add_hline(
+            y=chance_loss(ordered[0].config),
+            line={"dash": "dot", "color": "#7f7f7f"},
+            annotation_text="uniform guess: ln(classes)",
+            annotation_position="top left",
+        )
+    fig.update_xaxes(type="log", exponentformat="power")
     fig.update_yaxes(range=[0, ceiling * 1.05])
     return _layout(fig, "Final loss against learning rate", "learning rate (log)", "loss")
 
