@@ -1,0 +1,77 @@
+"""The exported script runs on its own (no Torchlab) and reproduces the run it came from."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from core.config import RunConfig
+from core.data import data_root
+from core.export import export_script
+from core.runner import Runner
+from core.training import run_preset
+
+SMALL = {"train_subset": 320, "test_subset": 100, "log_interval": 1, "device": "cpu"}
+CONFIGS = {
+    "classic": run_preset("classic").with_changes(epochs=1, **SMALL),
+    "sgd-onecycle-computed": RunConfig(
+        model=run_preset("fast").model,
+        normalization="computed",
+        optimizer="SGD",
+        lr=0.05,
+        optimizer_params={"momentum": 0.9, "nesterov": True},
+        schedule="OneCycle",
+        batch_size=64,
+        **SMALL,
+    ),
+}
+STEP_LR = RunConfig(
+    optimizer="SGD",
+    lr=0.05,
+    optimizer_params={"momentum": 0.9, "nesterov": True},
+    schedule="StepLR",
+    schedule_params={"step_size": 1, "gamma": 0.5},
+    **SMALL,
+)
+LOSS = re.compile(r"^epoch: 1 \[\d+ / 320\] \(\d+%\)  training loss: ([0-9.]+)$", re.M)
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_the_exported_script_reproduces_the_first_batches(name, tmp_path, runs_dir):
+    config = CONFIGS[name]
+    script = tmp_path / "train_mnist.py"
+    script.write_text(export_script(config), encoding="utf-8")
+    assert "core" not in re.findall(r"^(?:from|import) (\w+)", script.read_text(), re.M)
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, str(script), "--data", str(data_root()), "--max-batches", "3"],
+        cwd=tmp_path,  # Torchlab is not importable from here
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    exported = [float(x) for x in LOSS.findall(result.stdout)]
+    assert len(exported) == 3  # --max-batches cut the epoch short
+    assert "test set: average loss" in result.stdout
+
+    runner = Runner(runs_root=runs_dir, max_concurrent=1)
+    snap = runner.wait(runner.submit(config), 300)
+    ours = [round(r["loss"], 6) for r in snap.train[:3]]
+    assert exported == pytest.approx(ours, abs=2e-6)
+
+
+def test_the_script_states_the_settings_a_learner_would_change():
+    text = export_script(STEP_LR)
+    assert "BATCH_SIZE = 32" in text and "LR = 0.05" in text
+    assert "momentum=0.9" in text and "nesterov=True" in text
+    assert "optim.lr_scheduler.StepLR" in text
+    compile(text, "train_mnist.py", "exec")  # valid Python for every option
+    for spec in ("linear", "fast"):
+        compile(export_script(run_preset(spec)), "x.py", "exec")
