@@ -26,6 +26,8 @@ SMALL_BATCH, LARGE_BATCH = 1, 64  # the two batch sizes timed to separate overhe
 MIN_TIMED_STEPS, MAX_TIMED_STEPS = 5, 50  # steps timed per batch size (warm-up included)
 TIME_BUDGET_S = 0.4  # time more steps while under this budget, per batch size
 EVAL_COST = 1 / 3  # a forward pass costs about a third of forward + backward + step
+RUN_OVERHEAD_S = 0.5  # starting a run: its thread, model, data slices, config on disk
+EPOCH_OVERHEAD_S = 0.1  # saving the weights and metrics after each epoch
 LONG_RUN_S = 90.0  # a set expected to take longer asks the learner to confirm first
 
 
@@ -42,8 +44,10 @@ class StepCost:
 
 
 def _time_steps(model: torch.nn.Module, batch_size: int, device: torch.device) -> float:
-    X = torch.zeros(batch_size, 1, 28, 28, device=device)  # (B, C, H, W); values do not matter
-    y = torch.zeros(batch_size, dtype=torch.int64, device=device)  # (B,)
+    """One training step as core.training takes it: slice a batch, step, read the loss."""
+    X_all = torch.zeros(2 * batch_size, 1, 28, 28, device=device)  # values do not matter
+    y_all = torch.zeros(2 * batch_size, dtype=torch.int64, device=device)
+    idx = torch.arange(batch_size, device=device)  # (B,)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the weights stay put
     times: list[float] = []
     budget_end = time.perf_counter() + TIME_BUDGET_S
@@ -52,8 +56,11 @@ def _time_steps(model: torch.nn.Module, batch_size: int, device: torch.device) -
     ):
         synchronize(device)
         start = time.perf_counter()
+        X, y = X_all[idx], y_all[idx]  # (B, 1, 28, 28), (B,)
         optimizer.zero_grad()
-        F.nll_loss(model(X), y).backward()
+        loss = F.nll_loss(model(X), y)
+        loss.item()  # the trainer reads every loss (for the log and the NaN check)
+        loss.backward()
         optimizer.step()
         synchronize(device)
         times.append(time.perf_counter() - start)
@@ -127,7 +134,8 @@ def run_work(config: RunConfig) -> tuple[int, int, int]:
 
 def run_seconds(config: RunConfig, cost: StepCost) -> float:
     steps, samples, evaluated = run_work(config)
-    return steps * cost.overhead_s + (samples + evaluated * EVAL_COST) * cost.per_sample_s
+    compute = steps * cost.overhead_s + (samples + evaluated * EVAL_COST) * cost.per_sample_s
+    return RUN_OVERHEAD_S + config.epochs * EPOCH_OVERHEAD_S + compute
 
 
 def estimate_seconds(

@@ -189,8 +189,9 @@ def gd_variants_ui() -> E.GDVariantsKnobs:
 
 def gd_variants_plots(snaps: list[JobSnapshot]) -> None:
     left, right = st.columns(2)
-    left.plotly_chart(figs.loss_curves_figure(snaps, "step"), key="experiments_gd_steps")
-    right.plotly_chart(figs.loss_curves_figure(snaps, "seconds"), key="experiments_gd_time")
+    # log axes: one-image losses jump by orders of magnitude
+    left.plotly_chart(figs.loss_curves_figure(snaps, "step", True), key="experiments_gd_steps")
+    right.plotly_chart(figs.loss_curves_figure(snaps, "seconds", True), key="experiments_gd_time")
     code_ui(E.gd_variants_runs, figs.loss_curves_figure, label="The code: runs and plot")
 
 

@@ -43,7 +43,8 @@ def pipelines_ui() -> None:
                 [r.title for r in results],
                 [r.samples_per_s for r in results],
                 f"Samples per second to {device} ({results[0].samples:,} images)",
-                "samples / s",
+                "samples / s (log scale)",
+                log_y=True,
             ),
             key="experiments_pipe_chart",
         )

@@ -120,21 +120,32 @@ def loss_curves_figure(snaps: Sequence[Any], x: str = "samples", log_y: bool = F
     return _layout(fig, f"Training loss against {X_AXES[x]}", X_AXES[x], "training loss")
 
 
+def _short(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
 def bar_figure(
-    labels: Sequence[str], values: Sequence[float | None], title: str, y_title: str
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    title: str,
+    y_title: str,
+    log_y: bool = False,
 ) -> go.Figure:
-    """One bar per run (or pipeline), labelled with its value."""
+    """One bar per run (or pipeline), labelled with its value; a log axis for wide ranges."""
     vals = [0.0 if v is None else float(v) for v in values]
     fig = go.Figure(
         go.Bar(
             x=list(labels),
             y=vals,
-            text=[f"{v:,.3g}" for v in vals],
+            text=[_short(v) for v in vals],
             textposition="outside",
             marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(vals))],
         )
     )
-    fig.update_yaxes(rangemode="tozero")
+    if log_y:
+        fig.update_yaxes(type="log")
+    else:
+        fig.update_yaxes(rangemode="tozero")
     return _layout(fig, title, "", y_title)
 
 

@@ -12,6 +12,8 @@ from core import experiments as E
 from core.config import RunConfig
 from core.errors import ConfigError, LimitError, TorchlabError
 from core.estimate import (
+    EPOCH_OVERHEAD_S,
+    RUN_OVERHEAD_S,
     StepCost,
     describe_seconds,
     estimate_seconds,
@@ -152,7 +154,7 @@ def test_run_work_counts_steps_samples_and_evaluation():
     assert run_work(config) == (math.ceil(1_000 / 64) * 3, 3_000, 600)
     assert run_work(RunConfig(batch_size=100))[:2] == (600, 60_000)
     cost = StepCost(overhead_s=0.002, per_sample_s=0.001)
-    expected = 48 * 0.002 + (3_000 + 600 / 3) * 0.001
+    expected = RUN_OVERHEAD_S + 3 * EPOCH_OVERHEAD_S + 48 * 0.002 + (3_000 + 600 / 3) * 0.001
     assert run_seconds(config, cost) == pytest.approx(expected)
     assert estimate_seconds([config, config], lambda spec: cost) == pytest.approx(2 * expected)
     # batch 1 pays the overhead on every sample: slower per sample than a big batch
