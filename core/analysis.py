@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from core.checkpoint import load_model
 from core.config import RunConfig
+from core.data import dataset_info, load_raw
 from core.optimizers import optimizer_settings, schedule_settings
-from core.training import predict_proba
+from core.runs import load_run
+from core.training import load_run_data, predict_proba
 
 MAX_GALLERY = 48  # misclassified images the page may show at once
 
@@ -119,3 +123,17 @@ def compare_settings(configs: Sequence[RunConfig]) -> tuple[list[str], list[dict
         keys += [k for k in flat if k not in keys]
     differing = [k for k in keys if len({repr(f.get(k, "—")) for f in flats}) > 1]
     return differing, flats
+
+
+def analyze_run(run_dir: Path | str) -> Analysis:
+    """Load a saved run's model and test it on its own test images (CPU)."""
+    record = load_run(run_dir)
+    model, _, _ = load_model(run_dir)
+    _, _, X_test, y_test = load_run_data(record.config, "cpu")
+    return analyze(model, X_test, y_test, dataset_info(record.config.dataset).classes)
+
+
+def gallery_images(dataset: str, indices: Sequence[int]) -> list:
+    """The raw test images (28×28 uint8 arrays) at `indices`, for the gallery."""
+    images, _ = load_raw(dataset, False)
+    return [images[i].numpy() for i in indices]

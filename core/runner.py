@@ -108,6 +108,18 @@ def default_max_concurrent() -> int:
     return 2 if torch.cuda.is_available() else 1
 
 
+def default_name(config: RunConfig) -> str:
+    """A readable label for a run nobody named: 'Adam lr=0.001 · batch 32 · 2,000 images'."""
+    parts = [f"{config.optimizer} lr={config.lr:g}", f"batch {config.batch_size}"]
+    if config.schedule != "none":
+        parts.append(config.schedule)
+    if config.train_subset:
+        parts.append(f"{config.train_subset:,} images")
+    if config.dataset != "MNIST":
+        parts.append(config.dataset)
+    return " · ".join(parts)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24]
 
@@ -235,8 +247,8 @@ class Runner:
         The run is saved in `run_dir` if given (the headless trainer's --out), else in a new
         folder named after the job id under the runs root.
         """
-        if name:
-            config = config.with_changes(name=name)
+        if name or not config.name:
+            config = config.with_changes(name=name or default_name(config))
         check_config(config)
         job_id = self._new_id(config)
         folder = Path(run_dir) if run_dir else self.runs_root / job_id
@@ -329,7 +341,7 @@ class Runner:
 
     def _new_id(self, config: RunConfig) -> str:
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        label = _slug(config.name) or _slug(f"{config.optimizer}-{config.dataset}")
+        label = _slug(config.name) or "run"
         return f"{stamp}-{label}-{uuid.uuid4().hex[:6]}"
 
     def _prune(self) -> None:
@@ -357,6 +369,49 @@ class Runner:
             with self._lock:
                 self._running.discard(job.id)
             self._start_queued()
+
+
+class JobRNG:
+    """The job's own stream of random numbers for dropout.
+
+    Dropout draws from torch's global generator, which every thread shares: a page building a
+    model, or another job, would shift this job's masks and break "same seed, same curve".
+    So around each forward pass the job swaps its own generator state in and the others' back
+    out. The stream is the one `torch.manual_seed(seed)` starts, as in a plain script.
+    """
+
+    def __init__(self, model: torch.nn.Module, seed: int, device: torch.device):
+        self.cuda = device.type == "cuda"
+        self.device = device
+        with torch.random.fork_rng(devices=[device] if self.cuda else []):
+            torch.manual_seed(seed)
+            self.state = self._get()
+        self._other = self.state
+        self._hooks = [
+            model.register_forward_pre_hook(self._enter),
+            model.register_forward_hook(self._leave),
+        ]
+
+    def _get(self):
+        cuda = torch.cuda.get_rng_state(self.device) if self.cuda else None
+        return torch.get_rng_state(), cuda
+
+    def _set(self, state) -> None:
+        torch.set_rng_state(state[0])
+        if self.cuda:
+            torch.cuda.set_rng_state(state[1], self.device)
+
+    def _enter(self, *_) -> None:
+        self._other = self._get()
+        self._set(self.state)
+
+    def _leave(self, *_) -> None:
+        self.state = self._get()
+        self._set(self._other)
+
+    def close(self) -> None:
+        for hook in self._hooks:
+            hook.remove()
 
 
 def _train_job(job: _Job) -> None:
@@ -410,7 +465,7 @@ def _train(job: _Job) -> bool:
     model = init_model(config, job.initial_state).to(device)
     job.initial_state = None  # the weights now live in the model; free the copy
     init_hash = state_hash(model.state_dict())
-    torch.manual_seed(config.seed)  # dropout masks
+    rng = JobRNG(model, config.seed, device)  # dropout masks
     generator = torch.Generator().manual_seed(config.seed)  # batch order
     optimizer = make_optimizer(config, model.parameters())
     scheduler = make_scheduler(config, optimizer, per_epoch)
@@ -505,6 +560,7 @@ def _train(job: _Job) -> bool:
                 f"accuracy {accuracy:.2%} after epoch {epoch}"
             )
         _save(job, model)
+    rng.close()
     return True
 
 

@@ -177,8 +177,10 @@ def load_run_data(
 def init_model(config: RunConfig, initial_state: dict[str, torch.Tensor] | None = None):
     """The configured model with its initial weights: seeded by init_seed (or seed), or
     `initial_state` copied in, so several runs can start from identical weights."""
-    torch.manual_seed(config.seed if config.init_seed is None else config.init_seed)
-    model = build_model(config.model)
+    # fork_rng: seeding here must not disturb the random numbers of anything else running.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed if config.init_seed is None else config.init_seed)
+        model = build_model(config.model)
     if initial_state is not None:
         try:
             model.load_state_dict(initial_state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+import torch
 
 from core.checkpoint import load_model
 from core.config import RunConfig
@@ -83,6 +84,27 @@ def test_the_same_config_and_seed_give_the_same_metrics(runner):
     assert losses == [r["loss"] for r in second.train]
     assert first.test[0]["loss"] == second.test[0]["loss"]
     assert losses != [r["loss"] for r in other.train]
+
+
+def test_other_code_using_the_global_rng_between_batches_does_not_change_the_run(
+    runner, monkeypatch
+):
+    import core.runner
+
+    clean = runner.wait(runner.submit(QUICK), TIMEOUT)
+    real = core.runner.train_one_epoch
+
+    def meddling(*args, on_batch_end=None, **kwargs):
+        def hook(batch, n, loss):
+            torch.manual_seed(batch)  # what a page building a model or a demo would do
+            torch.rand(100)
+            on_batch_end(batch, n, loss)
+
+        return real(*args, on_batch_end=hook, **kwargs)
+
+    monkeypatch.setattr(core.runner, "train_one_epoch", meddling)
+    disturbed = runner.wait(runner.submit(QUICK), TIMEOUT)
+    assert [r["loss"] for r in disturbed.train] == [r["loss"] for r in clean.train]
 
 
 def test_the_queue_runs_one_job_at_a_time_with_a_cap_of_one(runner, monkeypatch):

@@ -1,0 +1,124 @@
+"""The Train page in AppTest: configure, start, watch progress and curves, stop, inspect."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.runner import JobStatus
+from ui.runner import get_runner
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "training.py")
+TIMEOUT = 120
+
+
+@pytest.fixture
+def at(runs_dir):
+    app = AppTest.from_file(PAGE).run(timeout=TIMEOUT)
+    assert not app.exception, [e.value for e in app.exception]
+    yield app
+    for snap in get_runner().jobs():
+        get_runner().stop(snap.id)
+
+
+def small(app: AppTest, train: int, test: int = 200, log_interval: int = 2) -> AppTest:
+    app.number_input(key="training_train_subset").set_value(train)
+    app.number_input(key="training_test_subset").set_value(test)
+    app.number_input(key="training_log_interval").set_value(log_interval)
+    return app.run(timeout=TIMEOUT)
+
+
+def chart_points(app: AppTest) -> int:
+    """Points on the first training-loss trace of the first chart."""
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    return len(spec["data"][0]["x"])
+
+
+def test_configure_start_see_progress_and_the_curve_then_stop(at):
+    small(at, train=20_000)
+    at.button(key="training_start").click().run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    job_id = at.session_state["training_job"]
+    assert at.query_params["training_job"] == [job_id] or at.query_params["training_job"] == job_id
+    deadline = time.monotonic() + TIMEOUT
+    while len(get_runner().snapshot(job_id).train) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.run(timeout=TIMEOUT)
+    progress = at.get("progress")[0].proto
+    assert "epoch 1/2" in progress.text and "images/s" in progress.text
+    assert chart_points(at) >= 3
+    assert "epoch: 1 [" in at.code[-1].value and "training loss:" in at.code[-1].value
+    at.button(key="training_stop").click().run(timeout=TIMEOUT)
+    snap = get_runner().wait(job_id, TIMEOUT)
+    assert snap.status == JobStatus.STOPPED
+    at.run(timeout=TIMEOUT)
+    assert any("stopped" in m.value for m in at.markdown)
+    assert not at.exception
+
+
+def test_a_model_that_does_not_fit_28x28_is_refused_naming_the_layer(at):
+    at.number_input(key="training_n_convs").set_value(4).run(timeout=TIMEOUT)
+    for i in range(4):
+        at.number_input(key=f"training_conv{i}_kernel_size").set_value(7)
+    at.run(timeout=TIMEOUT)
+    assert any("breaks at layer" in e.value for e in at.error)
+    assert at.button(key="training_start").disabled
+    assert not at.exception
+
+
+def test_presets_and_optimizers_fill_in_their_own_settings(at):
+    at.selectbox(key="training_preset").set_value("fast").run(timeout=TIMEOUT)
+    assert at.selectbox(key="training_optimizer").value == "Adam"
+    assert at.selectbox(key="training_schedule").value == "OneCycle"
+    assert at.number_input(key="training_batch_size").value == 128
+    at.selectbox(key="training_optimizer").set_value("SGD").run(timeout=TIMEOUT)
+    assert at.number_input(key="training_lr").value == pytest.approx(0.05)
+    assert at.number_input(key="training_opt_momentum").value == 0.0
+    table = at.dataframe[0].value
+    assert table["parameters"].sum() == 80_202  # the fast preset's layer table
+    assert not at.exception
+
+
+def test_fair_comparison_and_a_finished_run_to_inspect(at):
+    small(at, train=256, test=100)
+    at.number_input(key="training_epochs").set_value(1).run(timeout=TIMEOUT)
+    at.button(key="training_fair_start").click().run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    snaps = get_runner().jobs()
+    assert [s.config.optimizer for s in snaps] == ["SGD", "Adadelta", "Adam"]
+    assert len({s.group for s in snaps}) == 1 and snaps[0].group.startswith("fair-")
+    assert at.session_state["training_compare"] == [s.id for s in snaps]
+    done = [get_runner().wait(s.id, TIMEOUT) for s in snaps]
+    assert {s.status for s in done} == {JobStatus.DONE}
+    assert len({s.init_hash for s in done}) == 1
+
+    at.run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    titles = [c["layout"]["title"]["text"] for c in charts]
+    assert "Confusion matrix (test set)" in titles and "Accuracy per class" in titles
+    compared = [c for c in charts if c["layout"]["title"]["text"] == "Test accuracy"][-1]
+    assert len(compared["data"]) == 3  # the three optimizers overlaid
+    assert len(at.get("image")) > 0  # the gallery of misclassified images
+
+
+def test_a_refresh_reattaches_to_the_run_through_the_url(at):
+    small(at, train=256, test=100)
+    at.number_input(key="training_epochs").set_value(1).run(timeout=TIMEOUT)
+    at.button(key="training_start").click().run(timeout=TIMEOUT)
+    job_id = at.session_state["training_job"]
+    owner = at.session_state["runner_owner"]
+    get_runner().wait(job_id, TIMEOUT)
+
+    fresh = AppTest.from_file(PAGE)  # a new browser session with the same URL
+    fresh.query_params["training_job"] = job_id
+    fresh.query_params["session"] = owner
+    fresh.run(timeout=TIMEOUT)
+    assert not fresh.exception
+    assert fresh.session_state["training_job"] == job_id
+    assert any("done" in m.value and "batch 32" in m.value for m in fresh.markdown)
+    assert fresh.selectbox(key="training_show_run").value == job_id  # listed as "yours"

@@ -1,0 +1,128 @@
+"""After a run: where the model errs (confusion matrix, per-class accuracy, the misclassified
+images with their probabilities), the metrics as CSV, and deleting a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from core.analysis import MAX_GALLERY, Analysis, analyze, analyze_run, gallery_images
+from core.figures.training import confusion_figure, per_class_figure
+from core.runs import WEIGHTS_FILE, delete_run, metrics_csv
+from ui.common import code_ui, errors_ui
+from ui.runner import attach_job, attached_job, get_runner
+from ui.training_runs import catalog, label
+
+P = "training_"
+GALLERY_COLUMNS = 8
+
+
+@st.cache_data(max_entries=4, show_spinner="Testing the model on every test image…")
+def _analysis(run_dir: str, stamp: float) -> Analysis:
+    # `stamp` (the weights' modification time) makes a re-saved model a new cache entry.
+    return analyze_run(run_dir)
+
+
+def _run_dir(run: Any) -> Path | None:
+    folder = getattr(run, "dir", None) or getattr(run, "run_dir", None)
+    return Path(folder) if folder else None
+
+
+def gallery_ui(result: Analysis, dataset: str) -> None:
+    if not result.wrong:
+        st.success("Not a single test image is misclassified.")
+        return
+    count = st.slider(
+        "Images to show", 8, MAX_GALLERY, 16, step=8, key=P + "gallery_n",
+        help="The most confident mistakes come first: often an ambiguous or mislabelled image.",
+    )  # fmt: skip
+    rows = result.gallery(count)
+    images = gallery_images(dataset, [r["index"] for r in rows])
+    for start in range(0, len(rows), GALLERY_COLUMNS):
+        cols = st.columns(GALLERY_COLUMNS)
+        for col, row, image in zip(
+            cols, rows[start : start + GALLERY_COLUMNS], images[start:], strict=False
+        ):
+            col.image(image, width=84)
+            col.caption(
+                f"predicted **{row['predicted']}** ({row['p_predicted']:.0%})  \n"
+                f"true {row['true']} ({row['p_true']:.0%})"
+            )
+
+
+def files_ui(run: Any, folder: Path | None) -> None:
+    st.download_button(
+        "Download metrics (CSV)",
+        metrics_csv(run.train, run.test),
+        file_name=f"{run.id}-metrics.csv",
+        mime="text/csv",
+        key=P + "download_csv",
+    )
+    if folder is not None:
+        st.caption(f"Saved in `{folder}` (config.json, metrics.csv, model.safetensors).")
+    sure = st.checkbox("Yes, delete this run for good", key=P + "delete_sure")
+    if st.button("Delete run", key=P + "delete", disabled=not sure, type="secondary"):
+        with errors_ui():
+            runner = get_runner()
+            if runner.has(run.id) and not runner.snapshot(run.id).finished:
+                st.error("This run is still training: stop it before deleting it.")
+                return
+            if folder is not None and folder.exists():
+                delete_run(folder)
+            runner.forget(run.id)
+            if attached_job("training") == run.id:
+                attach_job("training", None)
+            st.session_state.pop(P + "delete_sure", None)
+            st.rerun()
+
+
+def inspect_ui(owner: str) -> None:
+    """Pick a finished run; see its mistakes; download or delete it."""
+    runs = {
+        i: r
+        for i, r in catalog(owner).items()
+        if _status(r) != "running" and _status(r) != "queued"
+    }
+    if not runs:
+        st.caption("When a run has finished, its confusion matrix and mistakes appear here.")
+        return
+    ids = list(runs)
+    attached = attached_job("training")
+    st.session_state.setdefault(P + "inspect", attached if attached in runs else ids[0])
+    if st.session_state[P + "inspect"] not in runs:
+        st.session_state[P + "inspect"] = ids[0]
+    run_id = st.selectbox("Run", ids, key=P + "inspect", format_func=lambda i: label(runs[i]))
+    run = runs[run_id]
+    folder = _run_dir(run)
+    analysis_tab, gallery_tab, files_tab = st.tabs(
+        ["Confusion matrix and per-class accuracy", "Misclassified images", "Metrics and files"]
+    )
+    with files_tab:
+        files_ui(run, folder)
+    if folder is None or not (folder / WEIGHTS_FILE).exists():
+        with analysis_tab:
+            st.info("This run has no saved model (it stopped before its first batch).")
+        return
+    with errors_ui():
+        result = _analysis(str(folder), (folder / WEIGHTS_FILE).stat().st_mtime)
+        classes = result.classes
+        with analysis_tab:
+            st.markdown(
+                f"On {len(result.labels):,} test images the model is right "
+                f"**{result.accuracy:.2%}** of the time. Each row of the matrix is a true class; "
+                "off the diagonal are the mix-ups (which digits look alike to it?)."
+            )
+            c1, c2 = st.columns(2)
+            c1.plotly_chart(confusion_figure(result.confusion, classes), key=P + "confusion")
+            c2.plotly_chart(
+                per_class_figure(result.per_class_accuracy, classes), key=P + "per_class"
+            )
+            code_ui(analyze)
+        with gallery_tab:
+            gallery_ui(result, run.config.dataset)
+
+
+def _status(run: Any) -> str:
+    return str(getattr(run.status, "value", run.status))

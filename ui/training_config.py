@@ -1,0 +1,354 @@
+"""The Train page's configuration widgets: data, model, optimizer, schedule, batches.
+
+Every widget has a key "training_..."; the last good configuration is also kept in a plain
+session_state entry (Streamlit forgets the state of widgets that are not on screen, e.g. after
+a visit to another page), so coming back restores the form as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, RunConfig
+from core.data import DATASETS
+from core.errors import ConfigError, ParseError, TorchlabError
+from core.models import (
+    ACTIVATIONS,
+    MAX_CHANNELS,
+    MAX_CONV_BLOCKS,
+    MAX_HIDDEN_UNITS,
+    POOLS,
+    ConvSpec,
+    ModelSpec,
+    layer_table,
+)
+from core.optimizers import OPTIMIZER_INFO, SCHEDULE_INFO, HyperParam
+from core.training import RUN_PRESETS, run_preset
+
+P = "training_"  # every widget key on this page starts with it
+CONFIG_KEY = P + "config"  # the last valid configuration, as a dict
+MAX_KERNEL = 9
+MAX_HIDDEN_LAYERS = 3
+TRAIN_SIZE = 60_000
+TEST_SIZE = 10_000
+NORMALIZATIONS = {
+    "classic": "classic constants (0.1302, 0.3069)",
+    "dataset": "the dataset's known mean and std",
+    "computed": "computed from the training images",
+}
+
+
+def _set(name: str, value: Any) -> None:
+    st.session_state[P + name] = value
+
+
+def _get(name: str) -> Any:
+    return st.session_state.get(P + name)
+
+
+def apply_config(config: RunConfig) -> None:
+    """Write a configuration into the widgets' session state (presets, restore)."""
+    _set("dataset", config.dataset)
+    _set("normalization", config.normalization)
+    _set("train_subset", config.train_subset or 0)
+    _set("test_subset", config.test_subset or 0)
+    spec = config.model
+    _set("n_convs", len(spec.convs))
+    for i, c in enumerate(spec.convs):
+        for field in ("channels", "kernel_size", "stride", "padding", "pool"):
+            _set(f"conv{i}_{field}", getattr(c, field))
+    _set("conv_dropout", float(spec.conv_dropout))
+    _set("hidden", ", ".join(map(str, spec.hidden)))
+    _set("dropout", float(spec.dropout))
+    _set("activation", spec.activation)
+    _set("optimizer", config.optimizer)
+    _set("lr", float(config.lr))
+    _apply_params("opt", OPTIMIZER_INFO[config.optimizer].params, config.optimizer_params)
+    _set("schedule", config.schedule)
+    _apply_params("sched", SCHEDULE_INFO[config.schedule].params, config.schedule_params)
+    _set("batch_size", config.batch_size)
+    _set("epochs", config.epochs)
+    _set("seed", config.seed)
+    _set("log_interval", config.log_interval)
+
+
+def _apply_params(prefix: str, params: tuple[HyperParam, ...], values: dict) -> None:
+    for p in params:
+        # Widgets refuse a float where they expect an int (and the reverse): cast to the kind.
+        _set(f"{prefix}_{p.name}", p.kind(values.get(p.name, p.default)))
+
+
+def _on_preset() -> None:
+    apply_config(run_preset(_get("preset")))
+
+
+def _on_optimizer() -> None:
+    # A new optimizer starts from its own sensible learning rate and defaults.
+    info = OPTIMIZER_INFO[_get("optimizer")]
+    _set("lr", info.default_lr)
+    _apply_params("opt", info.params, {})
+
+
+def _on_schedule() -> None:
+    _apply_params("sched", SCHEDULE_INFO[_get("schedule")].params, {})
+
+
+def restore_form() -> None:
+    """Fill the widgets on the first visit (the classic preset) or after another page."""
+    if P + "dataset" in st.session_state:
+        return
+    saved = st.session_state.get(CONFIG_KEY)
+    try:
+        config = RunConfig.from_dict(saved) if saved else run_preset("classic")
+    except TorchlabError:
+        config = run_preset("classic")
+    st.session_state.setdefault(P + "preset", "classic")
+    apply_config(config)
+
+
+def _param_widget(prefix: str, p: HyperParam, owner: str) -> Any:
+    key = f"{P}{prefix}_{p.name}"
+    if p.kind is bool:
+        return st.checkbox(p.label, key=key, help=p.help)
+    if p.kind is int:
+        return st.number_input(
+            p.label, min_value=int(p.low), max_value=int(p.high), step=1, key=key, help=p.help
+        )
+    small = p.low > 0 and p.low < 1e-3
+    return st.number_input(
+        p.label,
+        min_value=float(p.low),
+        max_value=float(p.high),
+        step=0.01 if not small else None,
+        format="%.2e" if small or p.high > 1000 else "%.4f",
+        key=key,
+        help=f"{p.help} ({owner}; {p.low:g} to {p.high:g})",
+    )
+
+
+def parse_hidden(text: str) -> list[int]:
+    """'128, 64' -> [128, 64]: whole numbers separated by commas; empty means no hidden layer."""
+    parts = [t.strip() for t in (text or "").replace(";", ",").split(",") if t.strip()]
+    if len(parts) > MAX_HIDDEN_LAYERS:
+        raise ParseError(f"At most {MAX_HIDDEN_LAYERS} hidden layers, not {len(parts)}.")
+    try:
+        units = [int(t) for t in parts]
+    except ValueError:
+        raise ParseError(f"Hidden units are whole numbers like 128, 64; not {text!r}.") from None
+    if any(not 1 <= u <= MAX_HIDDEN_UNITS for u in units):
+        raise ParseError(f"Each hidden layer needs 1 to {MAX_HIDDEN_UNITS} units.")
+    return units
+
+
+def data_ui() -> None:
+    st.selectbox(
+        "Dataset", list(DATASETS), key=P + "dataset", format_func=lambda k: DATASETS[k].title
+    )
+    st.radio(
+        "Normalization",
+        list(NORMALIZATIONS),
+        key=P + "normalization",
+        format_func=NORMALIZATIONS.get,
+        help="Inputs are shifted and scaled to mean 0, std 1: (x − mean) / std.",
+    )
+    c1, c2 = st.columns(2)
+    c1.number_input(
+        "Training images (0 = all 60,000)",
+        0,
+        TRAIN_SIZE,
+        step=500,
+        key=P + "train_subset",
+        help="Train on the first N images only: a quick run to try an idea.",
+    )
+    c2.number_input(
+        "Test images (0 = all 10,000)",
+        0,
+        TEST_SIZE,
+        step=500,
+        key=P + "test_subset",
+        help="Evaluated after every epoch.",
+    )
+
+
+def model_ui() -> ModelSpec:
+    """The conv blocks, the dense head, the activation; returns the spec (not yet checked)."""
+    n = st.number_input("Conv blocks", 0, MAX_CONV_BLOCKS, step=1, key=P + "n_convs")
+    convs = []
+    for i in range(int(n)):
+        st.session_state.setdefault(f"{P}conv{i}_channels", 32)
+        st.session_state.setdefault(f"{P}conv{i}_kernel_size", 3)
+        st.session_state.setdefault(f"{P}conv{i}_stride", 1)
+        st.session_state.setdefault(f"{P}conv{i}_padding", 0)
+        st.session_state.setdefault(f"{P}conv{i}_pool", "none")
+        cols = st.columns(5)
+        channels = cols[0].number_input(
+            f"{i + 1}: channels", 1, MAX_CHANNELS, step=8, key=f"{P}conv{i}_channels"
+        )
+        kernel = cols[1].number_input("kernel", 1, MAX_KERNEL, key=f"{P}conv{i}_kernel_size")
+        stride = cols[2].number_input("stride", 1, 4, key=f"{P}conv{i}_stride")
+        padding = cols[3].number_input("padding", 0, 4, key=f"{P}conv{i}_padding")
+        pool = cols[4].selectbox("pooling", POOLS, key=f"{P}conv{i}_pool")
+        convs.append(ConvSpec(int(channels), int(kernel), int(stride), int(padding), pool))
+    c1, c2, c3 = st.columns(3)
+    conv_dropout = c1.slider(
+        "Dropout2d after the convs",
+        0.0,
+        0.9,
+        step=0.05,
+        key=P + "conv_dropout",
+        help="Zeroes whole feature maps (channels) at random while training.",
+    )
+    dropout = c2.slider(
+        "Dropout in the dense layers",
+        0.0,
+        0.9,
+        step=0.05,
+        key=P + "dropout",
+        help="Plain Dropout: the input here is flat (B, features); Dropout2d on a 2-D input "
+        "warns in PyTorch and will become an error.",
+    )
+    activation = c3.selectbox("Activation", list(ACTIVATIONS), key=P + "activation")
+    hidden_text = st.text_input(
+        "Hidden units (comma separated, empty for none)",
+        key=P + "hidden",
+        help=f"Up to {MAX_HIDDEN_LAYERS} Linear layers between the convs and the 10 outputs.",
+    )
+    hidden = parse_hidden(hidden_text)
+    return ModelSpec(
+        convs=convs,
+        conv_dropout=conv_dropout,
+        hidden=hidden,
+        dropout=dropout,
+        activation=activation,
+    )
+
+
+def layer_table_ui(spec: ModelSpec) -> int:
+    """The layers with their output shapes and parameter counts; returns the total."""
+    rows = layer_table(spec)
+    frame = pd.DataFrame(
+        {
+            "layer": [r.name for r in rows],
+            "output shape": [" × ".join(map(str, r.output_shape)) for r in rows],
+            "parameters": [r.parameters for r in rows],
+        }
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+    total = int(frame["parameters"].sum())
+    st.caption(
+        f"**{total:,} parameters**, from one dummy image pushed through the model: batch "
+        "dimension first, then channels × height × width."
+    )
+    return total
+
+
+def optimizer_ui() -> tuple[str, float, dict, str, dict]:
+    c1, c2 = st.columns(2)
+    name = c1.selectbox(
+        "Optimizer", list(OPTIMIZER_INFO), key=P + "optimizer", on_change=_on_optimizer
+    )
+    lr = c2.number_input(
+        "Learning rate",
+        min_value=1e-6,
+        max_value=MAX_LR,
+        format="%.4g",
+        key=P + "lr",
+        help="The α in β ← β − α·∂L/∂β. With OneCycle this is the peak rate.",
+    )
+    info = OPTIMIZER_INFO[name]
+    st.caption(info.description)
+    cols = st.columns(max(1, len(info.params)))
+    params = {}
+    for col, p in zip(cols, info.params, strict=False):
+        with col:
+            params[p.name] = _param_widget("opt", p, name)
+    schedule = st.selectbox(
+        "Learning-rate schedule", list(SCHEDULE_INFO), key=P + "schedule", on_change=_on_schedule
+    )
+    sched = SCHEDULE_INFO[schedule]
+    st.caption(sched.description)
+    sched_params = {}
+    if sched.params:
+        cols = st.columns(len(sched.params))
+        for col, p in zip(cols, sched.params, strict=True):
+            with col:
+                sched_params[p.name] = _param_widget("sched", p, schedule)
+    return name, float(lr), params, schedule, sched_params
+
+
+def batches_ui() -> tuple[int, int, int, int]:
+    c1, c2, c3, c4 = st.columns(4)
+    batch_size = c1.number_input("Batch size", 1, MAX_BATCH_SIZE, key=P + "batch_size")
+    epochs = c2.number_input("Epochs", 1, MAX_EPOCHS, key=P + "epochs")
+    seed = c3.number_input(
+        "Seed",
+        0,
+        2**31 - 1,
+        key=P + "seed",
+        help="Seeds the initial weights, the dropout masks and the batch order: the same seed "
+        "and settings give the same curve (on the CPU).",
+    )
+    log_interval = c4.number_input(
+        "Log every N batches",
+        1,
+        1000,
+        key=P + "log_interval",
+        help="How often the training loss is recorded and logged.",
+    )
+    return int(batch_size), int(epochs), int(seed), int(log_interval)
+
+
+def config_ui(device: str) -> RunConfig | None:
+    """The whole form; returns a checked RunConfig, or None after showing what is wrong."""
+    restore_form()
+    st.selectbox(
+        "Start from a preset",
+        list(RUN_PRESETS),
+        key=P + "preset",
+        on_change=_on_preset,
+        help="classic: the chapter's ConvNet with Adadelta. fast: a smaller net with Adam and "
+        "a one-cycle schedule, 99% in two epochs. linear: softmax regression, no hidden layer.",
+    )
+    data_tab, model_tab, optim_tab = st.tabs(["Data", "Model", "Optimizer and batches"])
+    with data_tab:
+        data_ui()
+    with model_tab:
+        spec = None
+        try:
+            spec = model_ui()
+            layer_table_ui(spec)
+        except (ConfigError, ParseError) as exc:
+            st.error(str(exc))
+            spec = None
+    with optim_tab:
+        optimizer, lr, params, schedule, sched_params = optimizer_ui()
+        batch_size, epochs, seed, log_interval = batches_ui()
+    if spec is None:
+        return None
+    values = {
+        "dataset": _get("dataset"),
+        "model": spec.to_dict(),
+        "normalization": _get("normalization"),
+        "train_subset": int(_get("train_subset")) or None,
+        "test_subset": int(_get("test_subset")) or None,
+        "optimizer": optimizer,
+        "lr": lr,
+        "optimizer_params": params,
+        "schedule": schedule,
+        "schedule_params": sched_params,
+        "batch_size": batch_size,
+        "epochs": epochs,
+        "seed": seed,
+        "device": device,
+        "log_interval": log_interval,
+    }
+    try:
+        config = RunConfig.from_dict(values)
+    except TorchlabError as exc:
+        st.error(str(exc))
+        return None
+    st.session_state[CONFIG_KEY] = config.to_dict()
+    return config

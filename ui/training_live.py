@@ -1,0 +1,123 @@
+"""The live view of one job: status, progress, log and curves, redrawn by a polling fragment.
+
+The fragment re-runs on its own every POLL_S seconds while the job trains (not the whole page),
+reads a snapshot from the runner and redraws. When the job ends it asks for one full rerun, and
+the next fragment is created without `run_every`, so polling stops.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.figures.training import X_AXES, accuracy_figure, loss_figure
+from core.runner import JobSnapshot, JobStatus
+from ui.runner import get_runner
+
+P = "training_"
+POLL_S = 0.75  # about 1.3 redraws per second while a job trains
+LOG_LINES = 12  # newest log lines shown under the curves
+STATUS_ICONS = {
+    JobStatus.QUEUED: "⏳",
+    JobStatus.RUNNING: "🏃",
+    JobStatus.DONE: "✅",
+    JobStatus.STOPPED: "⏹️",
+    JobStatus.FAILED: "❌",
+}
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    seconds = int(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+
+
+def progress_text(snap: JobSnapshot) -> str:
+    """epoch 1/2 · batch 120/3750 · 1,850 images/s · 2:31 left"""
+    if snap.status == JobStatus.QUEUED:
+        position = get_runner().queue_position(snap.id)
+        return f"queued: waiting for a free slot (place {position} in the queue)"
+    per_epoch = snap.total_steps // max(snap.config.epochs, 1)
+    batch = snap.step - (snap.epoch - 1) * per_epoch if per_epoch else snap.step
+    parts = [
+        f"epoch {snap.epoch}/{snap.config.epochs}",
+        f"batch {max(batch, 0):,}/{per_epoch:,}",
+        f"{snap.samples_per_s:,.0f} images/s",
+    ]
+    if snap.finished:
+        parts.append(f"{_duration(snap.elapsed_s)} in all")
+    else:
+        parts.append(f"{_duration(snap.eta_s)} left")
+    return " · ".join(parts)
+
+
+def curve_controls_ui(prefix: str) -> tuple[str, float, bool]:
+    """x-axis, smoothing and log scale for a loss chart; returns the three choices."""
+    st.session_state.setdefault(P + prefix + "x", "step")
+    st.session_state.setdefault(P + prefix + "smoothing", 0.6)
+    st.session_state.setdefault(P + prefix + "log", False)
+    c1, c2, c3 = st.columns([2, 2, 1])
+    x_axis = c1.radio(
+        "x-axis", list(X_AXES), key=P + prefix + "x", horizontal=True, format_func=X_AXES.get
+    )
+    smoothing = c2.slider(
+        "Smoothing",
+        0.0,
+        0.99,
+        step=0.01,
+        key=P + prefix + "smoothing",
+        help="An exponential moving average over the logged losses: each point is this share "
+        "of the previous average plus the rest of the new loss. 0 shows the raw curve.",
+    )
+    log_y = c3.toggle("log scale", key=P + prefix + "log")
+    return x_axis, smoothing, log_y
+
+
+def snapshot_view_ui(snap: JobSnapshot) -> None:
+    """Everything about one job at this instant (called by the fragment)."""
+    icon = STATUS_ICONS[snap.status]
+    st.markdown(
+        f"**{icon} {snap.name}** — {snap.status.value} · seed {snap.config.seed}"
+        + (f" · initial weights `{snap.init_hash}`" if snap.init_hash else "")
+    )
+    st.progress(min(snap.progress, 1.0), text=progress_text(snap))
+    if snap.status == JobStatus.FAILED:
+        st.error(snap.error or "The run failed.")
+    if snap.test:
+        last = snap.test[-1]
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Test accuracy", f"{last['accuracy']:.2%}")
+        c2.metric("Test loss", f"{last['loss']:.4f}")
+        c3.metric("Training loss (last logged)", f"{snap.train[-1]['loss']:.4f}")
+    x_axis, smoothing, log_y = curve_controls_ui("live_")
+    series = [(snap.name, snap.train, snap.test)]
+    st.plotly_chart(
+        loss_figure(series, x_axis=x_axis, smoothing=smoothing, log_y=log_y),
+        key=P + "live_loss_chart",
+        width="stretch",
+    )
+    if snap.test:
+        st.plotly_chart(
+            accuracy_figure(series, x_axis=x_axis), key=P + "live_acc_chart", width="stretch"
+        )
+    st.code("\n".join(snap.log[-LOG_LINES:]) or "waiting for the first batch…", language=None)
+
+
+def live_ui(job_id: str) -> None:
+    """The attached job, redrawn every POLL_S seconds by a fragment until it ends."""
+    runner = get_runner()
+    polling = not runner.snapshot(job_id).finished
+
+    @st.fragment(run_every=POLL_S if polling else None)
+    def _live() -> None:
+        snap = runner.snapshot(job_id)
+        if not snap.finished:
+            st.button(
+                "⏹ Stop", key=P + "stop", on_click=runner.stop, args=(job_id,),
+                help="Stops before the next batch; the run is kept as 'stopped'.",
+            )  # fmt: skip
+        snapshot_view_ui(snap)
+        if polling and snap.finished:
+            st.rerun()  # one full rerun: the results below appear and polling stops
+
+    _live()

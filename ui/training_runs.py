@@ -1,0 +1,144 @@
+"""The Train page's run lists: this tab's runs, and every saved run to compare side by side.
+
+A live job (in the server's runner) and a saved run (a folder on disk) look alike here: both
+have an id, a name, a status, a config and train/test metric rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.analysis import compare_settings
+from core.figures.training import accuracy_figure, loss_figure
+from core.runner import JobSnapshot
+from core.runs import list_runs
+from ui.runner import attach_job, get_runner
+from ui.training_live import POLL_S, STATUS_ICONS, curve_controls_ui
+
+P = "training_"
+COMPARE_KEY = P + "compare"
+MAX_COMPARED = 10  # runs in one comparison chart
+
+
+def _status(run: Any) -> str:
+    return str(getattr(run.status, "value", run.status))
+
+
+def _accuracy(run: Any) -> str:
+    return f"{run.test[-1]['accuracy']:.2%}" if run.test else "—"
+
+
+def catalog(owner: str) -> dict[str, Any]:
+    """id -> run: this tab's live jobs first (freshest data), then every saved run."""
+    runs: dict[str, Any] = {s.id: s for s in reversed(get_runner().jobs(owner=owner))}
+    for record in list_runs():
+        runs.setdefault(record.id, record)
+    return runs
+
+
+def label(run: Any) -> str:
+    return f"{run.name} · {_status(run)} · {_accuracy(run)}"
+
+
+def my_runs_ui(owner: str, attached: str | None) -> None:
+    """This tab's runs (newest first), with a picker for the one shown above."""
+    snaps = list(reversed(get_runner().jobs(owner=owner)))
+    if not snaps:
+        st.caption("No runs from this tab yet: configure one above and press Start.")
+        return
+    frame = pd.DataFrame(
+        {
+            "run": [s.name for s in snaps],
+            "status": [f"{STATUS_ICONS[s.status]} {s.status.value}" for s in snaps],
+            "progress": [s.progress for s in snaps],
+            "optimizer": [f"{s.config.optimizer} lr={s.config.lr:g}" for s in snaps],
+            "batch": [s.config.batch_size for s in snaps],
+            "test accuracy": [_accuracy(s) for s in snaps],
+            "seed": [s.config.seed for s in snaps],
+        }
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0)},
+    )
+    ids = [s.id for s in snaps]
+    index = ids.index(attached) if attached in ids else 0
+    chosen = st.selectbox(
+        "Show this run above",
+        ids,
+        index=index,
+        format_func=lambda i: label(next(s for s in snaps if s.id == i)),
+        key=P + "show_run",
+    )
+    if chosen != attached:
+        attach_job("training", chosen)
+        st.rerun()
+
+
+def compare_table(runs: list[Any], show_all: bool) -> pd.DataFrame | Any:
+    """One row per run: final metrics and the settings; only the differing ones unless
+    `show_all`, where the differing ones are highlighted."""
+    differing, flats = compare_settings([r.config for r in runs])
+    rows = []
+    for run, flat in zip(runs, flats, strict=True):
+        row = {
+            "run": run.name,
+            "status": _status(run),
+            "test accuracy": _accuracy(run),
+            "test loss": f"{run.test[-1]['loss']:.4f}" if run.test else "—",
+            "initial weights": run.init_hash or "—",
+        }
+        keys = list(flat) if show_all else differing
+        row |= {k: str(flat.get(k, "—")) for k in keys}
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if not show_all:
+        return frame
+    highlight = [c for c in frame.columns if c in differing]
+    return frame.style.map(lambda _: "background-color: #fde2dc", subset=highlight)
+
+
+def compare_ui(owner: str) -> None:
+    runs = catalog(owner)
+    if not runs:
+        st.caption("Nothing to compare yet.")
+        return
+    st.session_state.setdefault(COMPARE_KEY, [])
+    # Keep only runs that still exist (one may have been deleted).
+    st.session_state[COMPARE_KEY] = [i for i in st.session_state[COMPARE_KEY] if i in runs]
+    chosen = st.multiselect(
+        "Runs to compare (finished or still running)",
+        list(runs),
+        key=COMPARE_KEY,
+        format_func=lambda i: label(runs[i]),
+        max_selections=MAX_COMPARED,
+    )
+    if not chosen:
+        st.caption("Pick two or more runs to overlay their curves.")
+        return
+    live = [i for i in chosen if isinstance(runs[i], JobSnapshot) and not runs[i].finished]
+
+    @st.fragment(run_every=POLL_S if live else None)
+    def _overlay() -> None:
+        runner = get_runner()
+        fresh = [runner.snapshot(i) if i in live and runner.has(i) else runs[i] for i in chosen]
+        x_axis, smoothing, log_y = curve_controls_ui("cmp_")
+        series = [(r.name, r.train, r.test) for r in fresh]
+        st.plotly_chart(
+            loss_figure(series, x_axis=x_axis, smoothing=smoothing, log_y=log_y, show_raw=False),
+            key=P + "cmp_loss",
+        )
+        st.plotly_chart(accuracy_figure(series, x_axis=x_axis), key=P + "cmp_acc")
+        show_all = st.toggle("Show every setting (differences highlighted)", key=P + "cmp_all")
+        table = compare_table(fresh, show_all)
+        st.dataframe(table, hide_index=True)
+        if not show_all and len(fresh) > 1 and len(table.columns) == 5:
+            st.caption("These runs share every setting: any difference comes from chance alone.")
+        if live and all(r.finished for r in fresh if isinstance(r, JobSnapshot)):
+            st.rerun()
+
+    _overlay()
