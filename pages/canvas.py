@@ -17,6 +17,8 @@ from ui.common import code_ui, device_name, errors_ui
 
 CANVAS_KEY = "canvas_drawing"
 DRAWN_KEY = "last_drawn_digit"  # read by the Layers page
+# How assets/digit_model was made (see its commit); rerunning it recreates the shipped model.
+PRETRAIN_COMMAND = "python -m core.train --preset fast --device cpu --out assets/digit_model"
 MAX_MISTAKES_SHOWN = 12  # thumbnails of misread sketches under the evaluation
 STEP_OPTIONS = {  # PreprocessOptions field -> toggle label
     "crop": "Crop to the ink",
@@ -62,7 +64,7 @@ if not inf.pretrained_present():
     st.warning(
         f"No pretrained model is present: `{PRETRAINED_DIR}` has no `model.safetensors` and "
         "`model.json`. Pick a run you trained on the **Train** page below, or create the "
-        "pretrained model with the command in the README."
+        f"pretrained model from the repository root with `{PRETRAIN_COMMAND}`."
     )
 if not choices:
     st.info("There is no model to ask yet: train an MNIST run on the **Train** page first.")
