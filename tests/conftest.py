@@ -10,6 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
+# Idle OpenMP threads otherwise spin and steal the other core from the live test server.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 if not os.environ.get("TORCHLAB_DATA") and SHARED_DATA.exists():
     os.environ["TORCHLAB_DATA"] = str(SHARED_DATA)
 
