@@ -121,6 +121,12 @@ def _row(s: Any, **extra: Any) -> dict[str, Any]:
     }
 
 
+def error_factor(acc_before: float, acc_after: float) -> float:
+    """How many times fewer mistakes: error rates, not accuracy points, because near 100%
+    every point is harder to win (90% -> 99% removes nine errors out of ten)."""
+    return (1 - acc_before) / max(1 - acc_after, 1e-4)
+
+
 def summarise_data_size(snaps: Sequence[Any]) -> Finding:
     rows, curves = [], {}
     for s in sorted(snaps, key=lambda s: s.config.train_subset or TRAIN_SIZE):
@@ -136,19 +142,20 @@ def summarise_data_size(snaps: Sequence[Any]) -> Finding:
         if n1 > n0:
             lines.append(
                 f"{family}: {_pct(a0)} with {n0:,} images, {_pct(a1)} with {n1:,} "
-                f"({100 * (a1 - a0):+.1f} points)."
+                f"(errors divided by {error_factor(a0, a1):.2g})."
             )
     deep = next((dict(p) for (b, _), p in curves.items() if not b), None)
     base = next((dict(p) for (b, _), p in curves.items() if b), None)
     if deep and base:
         shared = sorted(set(deep) & set(base))
         if len(shared) >= 2:
-            g0, g1 = deep[shared[0]] - base[shared[0]], deep[shared[-1]] - base[shared[-1]]
-            trend = "grows" if g1 > g0 else "does not grow"
+            n0, n1 = shared[0], shared[-1]
+            f_deep = error_factor(deep[n0], deep[n1])
+            f_base = error_factor(base[n0], base[n1])
+            verdict = "profits more from data" if f_deep > f_base else "does not profit more here"
             lines.append(
-                f"The network's lead over the linear baseline is {100 * g0:+.1f} points at "
-                f"{shared[0]:,} images and {100 * g1:+.1f} at {shared[-1]:,}: the gap {trend} "
-                "with data."
+                f"From {n0:,} to {n1:,} images the network divided its errors by "
+                f"{f_deep:.2g} and the linear baseline by {f_base:.2g}: the network {verdict}."
             )
     return Finding(rows, lines)
 

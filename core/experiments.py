@@ -26,8 +26,6 @@ MAX_SAMPLES_PER_RUN = 600_000  # ten full epochs: the most any one run of a set 
 MIN_LR = 1e-6  # below this SGD barely moves in an experiment's budget
 BASELINE_NAME = "linear baseline"
 
-EXPERIMENT_IDS = ("data_size", "batch_size", "gd_variants", "learning_rate")
-
 
 @dataclass
 class CommonKnobs:

@@ -13,6 +13,7 @@ from core.data import DATASETS
 from core.estimate import describe_seconds
 from core.figures import experiments as figs
 from ui.common import code_ui, device_name, errors_ui
+from ui.runner import get_runner
 
 RESULTS_KEY = "experiments_pipeline_results"
 PAGE_SIZES = (12, 24, 48, 96)
@@ -31,6 +32,8 @@ def pipelines_ui() -> None:
         f"Measuring takes {describe_seconds(P.estimate_seconds(samples))} on two CPU cores "
         f"(the per-sample pipelines manage about {P.PER_SAMPLE_RATE:,} samples/s there)."
     )
+    if any(s.status == "running" for s in get_runner().jobs()):
+        st.warning("A training run is using the processor right now: the figures will be low.")
     if st.button("Measure the three pipelines", key="experiments_pipe_run", type="primary"):
         with errors_ui(), st.spinner(f"Delivering {samples:,} images three ways to {device}…"):
             st.session_state[RESULTS_KEY] = P.compare(

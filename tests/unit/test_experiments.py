@@ -21,7 +21,7 @@ from core.estimate import (
     run_seconds,
     run_work,
 )
-from core.experiment_results import chance_loss, summarise, verdict
+from core.experiment_results import chance_loss, error_factor, summarise, verdict
 from core.figures import experiments as F
 from core.models import classic_spec, linear_spec
 from core.runner import Runner
@@ -286,3 +286,9 @@ def test_chance_loss_is_the_uniform_guess():
     uniform = torch.full((1, 10), 0.1, dtype=torch.float64).log()
     expected = torch.nn.functional.nll_loss(uniform, torch.tensor([3]))
     assert chance_loss(config) == pytest.approx(float(expected))
+
+
+def test_error_factor_counts_mistakes_not_points():
+    assert error_factor(0.90, 0.99) == pytest.approx(10.0)
+    assert error_factor(0.80, 0.90) == pytest.approx(2.0)
+    assert error_factor(0.5, 1.0) == pytest.approx(0.5 / 1e-4)  # no errors left: capped
