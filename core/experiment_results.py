@@ -219,19 +219,31 @@ def summarise_gd_variants(snaps: Sequence[Any]) -> Finding:
 def summarise_learning_rate(snaps: Sequence[Any]) -> Finding:
     ordered = sorted(snaps, key=lambda s: s.config.lr)
     rows = [_row(s, lr=s.config.lr, verdict=verdict(s)) for s in ordered]
-    done = [s for s in ordered if _status(s) == "done"]
+    # a run stopped for a NaN loss ended as "failed", but it is a finished data point too
+    ended = [s for s in ordered if _status(s) == "done" or verdict(s) == "diverged"]
     lines = []
-    learned = [s for s in done if verdict(s) == "learned"]
+    learned = [s for s in ended if verdict(s) == "learned"]
+    best_lr = min(learned, key=score).config.lr if learned else None
     if learned:
         best = min(learned, key=score)
         lines.append(
             f"Best learning rate: {best.config.lr:g} (test loss {_num(final_test(best, 'loss'))}, "
             f"accuracy {_pct(final_test(best, 'accuracy'))})."
         )
-    for word in ("barely learned", "diverged"):
-        lrs = [f"{s.config.lr:g}" for s in done if verdict(s) == word]
-        if lrs:
-            lines.append(f"{word.capitalize()}: lr = {', '.join(lrs)}.")
+    slow = [s for s in ended if verdict(s) == "barely learned"]
+    if best_lr is not None:
+        small = [s for s in slow if s.config.lr < best_lr]
+        broke = [s for s in slow if s.config.lr > best_lr]
+        groups = [
+            ("Too small, barely moved", small),
+            ("Too large, stuck near a uniform guess", broke),
+        ]
+    else:
+        groups = [("Barely learned", slow)]
+    groups.append(("Diverged", [s for s in ended if verdict(s) == "diverged"]))
+    for words, runs in groups:
+        if runs:
+            lines.append(f"{words}: lr = {', '.join(f'{s.config.lr:g}' for s in runs)}.")
     return Finding(rows, lines)
 
 

@@ -23,7 +23,7 @@ from core.estimate import (
 )
 from core.experiment_results import chance_loss, error_factor, summarise, verdict
 from core.figures import experiments as F
-from core.models import classic_spec, linear_spec
+from core.models import build_model, classic_spec, linear_spec
 from core.runner import Runner
 
 
@@ -292,3 +292,22 @@ def test_error_factor_counts_mistakes_not_points():
     assert error_factor(0.90, 0.99) == pytest.approx(10.0)
     assert error_factor(0.80, 0.90) == pytest.approx(2.0)
     assert error_factor(0.5, 1.0) == pytest.approx(0.5 / 1e-4)  # no errors left: capped
+
+
+def test_a_run_stopped_for_a_nan_loss_counts_as_diverged(runner):
+    config = E.build_runs(
+        "learning_rate",
+        E.LearningRateKnobs(
+            lr_min=0.01, lr_max=0.1, points=2, train_subset=64, test_subset=50, model="linear"
+        ),
+    )[1]
+    nan_weights = {
+        k: torch.full_like(v, float("nan"))
+        for k, v in build_model(linear_spec()).state_dict().items()
+    }
+    job = runner.submit(config, group="learning_rate", initial_state=nan_weights)
+    snap = runner.wait(job, timeout=30)
+    assert snap.status == "failed" and verdict(snap) == "diverged"
+    finding = summarise("learning_rate", [snap])
+    assert finding.complete and finding.lines == [f"Diverged: lr = {config.lr:g}."]
+    assert 0.1 in next(t for t in F.lr_figure([snap]).data if t.name == "diverged").x
