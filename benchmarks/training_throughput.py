@@ -1,0 +1,138 @@
+"""Training throughput of the default preset against the classic PyTorch MNIST loop.
+
+Both train the same model (the classic ConvNet, same seed) with Adadelta at lr 0.5 and batches
+of 32 on the CPU:
+- classic: torchvision MNIST with ToTensor + Normalize run per image, batched by a DataLoader
+  (num_workers=0, as the classic example runs on a CPU), the loop of pytorch/examples mnist;
+- torchlab: the background runner (core.runner) on the data as one normalized tensor, batches
+  as index slices, with a thread polling snapshots and building the live figures at the Train
+  page's rate (what the page's fragment does while a run trains);
+- torchlab without polling, to measure what the polling costs.
+The three are interleaved round by round so a change in the machine's load hits them alike;
+the figures are medians over the rounds. The headline (last line) is the ratio of samples
+per second, torchlab with polling over classic.
+
+    TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/training_throughput.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import threading
+import time
+
+import torch
+import torch.nn.functional as F
+
+from core.data import data_root
+from core.figures.training import accuracy_figure, loss_figure
+from core.models import build_model, classic_spec
+from core.runner import Runner
+from core.training import run_preset
+from ui.training_live import POLL_S
+
+BATCH_SIZE = 32
+
+
+def classic_rate(batches: int, seed: int) -> float:
+    """Samples per second of the classic DataLoader loop over `batches` batches."""
+    from torchvision import datasets, transforms
+
+    transform = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((0.1302,), (0.3069,))]
+    )
+    dataset = datasets.MNIST(str(data_root()), train=True, download=False, transform=transform)
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=BATCH_SIZE,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    torch.manual_seed(seed)
+    model = build_model(classic_spec())
+    optimizer = torch.optim.Adadelta(model.parameters(), lr=0.5)
+    model.train()
+    start = time.perf_counter()
+    for batch_idx, (data, target) in enumerate(loader, 1):
+        optimizer.zero_grad()
+        output = model(data)
+        loss = F.nll_loss(output, target)
+        loss.backward()
+        optimizer.step()
+        if batch_idx % 10 == 0:
+            loss.item()  # the classic loop prints the loss every log_interval batches
+        if batch_idx == batches:
+            break
+    return batches * BATCH_SIZE / (time.perf_counter() - start)
+
+
+def _poll(runner: Runner, job_id: str, done: threading.Event, counter: list[int]) -> None:
+    """What the Train page's fragment does while a run trains: snapshot, build the figures."""
+    while not done.wait(POLL_S):
+        snap = runner.snapshot(job_id)
+        series = [(snap.name, snap.train, snap.test)]
+        loss_figure(series).to_json()
+        accuracy_figure(series).to_json()
+        counter[0] += 1
+
+
+def torchlab_rate(batches: int, seed: int, poll: bool, runs_root: str) -> tuple[float, int]:
+    """Samples per second of the runner (training time only, as the page shows it)."""
+    runner = Runner(runs_root=runs_root, max_concurrent=1)
+    config = run_preset("classic").with_changes(
+        epochs=1, train_subset=batches * BATCH_SIZE, test_subset=1000, seed=seed, device="cpu"
+    )
+    job_id = runner.submit(config)
+    done, polls = threading.Event(), [0]
+    poller = threading.Thread(target=_poll, args=(runner, job_id, done, polls), daemon=True)
+    if poll:
+        poller.start()
+    snap = runner.wait(job_id)
+    done.set()
+    runner.shutdown()
+    assert snap.status == "done", snap.error
+    return snap.samples_per_s, polls[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batches", type=int, default=600, help="batches per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    print(
+        f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} threads, "
+        f"device cpu; {args.batches} batches of {BATCH_SIZE} per measurement, "
+        f"{args.rounds} rounds"
+    )
+    rates: dict[str, list[float]] = {"classic": [], "torchlab": [], "torchlab, no polling": []}
+    with tempfile.TemporaryDirectory() as runs_root:
+        for r in range(1, args.rounds + 1):
+            rates["classic"].append(classic_rate(args.batches, args.seed))
+            rate, polls = torchlab_rate(args.batches, args.seed, True, runs_root)
+            rates["torchlab"].append(rate)
+            rates["torchlab, no polling"].append(
+                torchlab_rate(args.batches, args.seed, False, runs_root)[0]
+            )
+            print(
+                f"round {r}: "
+                + ", ".join(f"{k} {v[-1]:,.0f} samples/s" for k, v in rates.items())
+                + f" ({polls} polls)"
+            )
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    for name, value in med.items():
+        print(f"{name:>22}: {value:,.0f} samples/s (median)")
+    cost = 1 - med["torchlab"] / med["torchlab, no polling"]
+    print(f"polling cost: {cost:.1%} of throughput (polling every {POLL_S} s)")
+    print(
+        f"throughput ratio, torchlab with polling / classic loop: "
+        f"{med['torchlab'] / med['classic']:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""The Train page in Chromium: a run keeps training (and its curve keeps growing) while the
+learner clicks other widgets, visits another page and refreshes; then it stops on request."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+WAIT_MS = 90_000  # the test machine's cores are shared: be patient, never sleep
+# Points on the first trace of the first Plotly chart (the training loss).
+POINTS_JS = """() => {
+    const plot = document.querySelector('.js-plotly-plot');
+    return plot && plot.data && plot.data.length ? plot.data[0].x.length : 0;
+}"""
+
+
+def points(page) -> int:
+    return page.evaluate(POINTS_JS)
+
+
+def wait_for_more_points(page, than: int) -> int:
+    page.wait_for_function(f"() => ({POINTS_JS})() > {than}", timeout=WAIT_MS)
+    return points(page)
+
+
+def test_a_run_survives_clicks_page_switches_and_a_refresh_then_stops(app_url, page):
+    page.goto(app_url)
+    wait_for_app(page)
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_role("link", name="Train", exact=True).click()
+    wait_for_app(page)
+    expect(page.locator("h1").first).to_contain_text("Train")
+
+    subset = page.get_by_role("spinbutton", name="Training images (0 = all 60,000)")
+    subset.fill("20000")
+    subset.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("tab", name="Optimizer and batches").click()
+    log_every = page.get_by_role("spinbutton", name="Log every N batches")
+    log_every.fill("2")
+    log_every.press("Enter")
+    wait_for_app(page)
+
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("running · seed 0")).to_be_visible(timeout=WAIT_MS)
+    seen = wait_for_more_points(page, 1)
+
+    # Other widgets rerun the page; the run and its curve go on.
+    page.get_by_role("tab", name="Model").click()
+    page.get_by_text("log scale").first.click()
+    wait_for_app(page)
+    seen = wait_for_more_points(page, seen)
+    page.get_by_role("tab", name="Data").click()
+    page.get_by_text("the dataset's known mean and std").click()
+    wait_for_app(page)
+    seen = wait_for_more_points(page, seen)
+
+    # Another page and back: the Train page re-attaches to the same run.
+    nav.get_by_role("link", name="Tensors", exact=True).click()
+    wait_for_app(page)
+    expect(page.locator("h1").first).to_contain_text("Tensors")
+    nav.get_by_role("link", name="Train", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_text("running · seed 0")).to_be_visible(timeout=WAIT_MS)
+    seen = wait_for_more_points(page, seen)
+
+    # A refresh is a new session: the URL carries the run, so the page finds it again.
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_text("running · seed 0")).to_be_visible(timeout=WAIT_MS)
+    wait_for_more_points(page, 1)
+
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text("stopped · seed 0")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
