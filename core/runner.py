@@ -430,6 +430,8 @@ def _train_job(job: _Job) -> None:
         _fail(job, str(exc))
     except torch.OutOfMemoryError:
         _fail(job, f"{config.device} ran out of memory; try a smaller batch size or model.")
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()  # give the memory back to the runs that come next
     except TorchlabError as exc:
         _fail(job, str(exc))
     except Exception as exc:  # an unexpected bug still ends as a message, not a dead server

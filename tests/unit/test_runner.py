@@ -159,6 +159,18 @@ def test_an_unexpected_error_in_a_job_is_a_failed_run_not_a_dead_server(runner, 
     assert snap.status == JobStatus.FAILED and "boom" in snap.error
 
 
+def test_running_out_of_gpu_memory_fails_the_run_with_advice(runner, monkeypatch):
+    import core.runner
+
+    def out_of_memory(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(core.runner, "train_one_epoch", out_of_memory)
+    snap = runner.wait(runner.submit(QUICK), TIMEOUT)
+    assert snap.status == JobStatus.FAILED
+    assert "ran out of memory" in snap.error and "smaller batch size" in snap.error
+
+
 def test_bad_configs_are_refused_before_a_job_exists(runner):
     too_deep = ModelSpec(convs=[ConvSpec(8, 7, 2, 0, "max"), ConvSpec(8, 7, 1, 0, "none")])
     with pytest.raises(ConfigError, match="breaks at layer 3"):
