@@ -1,0 +1,75 @@
+"""How long each experiment's default run set takes, against one plain run measured alongside.
+
+The goal: every default set finishes in about a minute on two CPU cores. Wall time depends on
+the machine and its load, so the baseline is one ordinary run (the classic ConvNet, one epoch
+over 10,000 images, scored on 1,000) timed in the same process just before; each set is
+reported in seconds and as a multiple of that run, with the estimate the page would show.
+
+    TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/experiment_defaults.py
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch
+
+from core import experiments as E
+from core.config import RunConfig
+from core.estimate import estimate_seconds, measure_step_cost
+from core.runner import Runner
+
+TARGET_S = 60.0  # "about a minute on two CPU cores"
+
+
+def main() -> None:
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device cpu, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+    runner = Runner(runs_root=Path(tempfile.mkdtemp(prefix="torchlab-bench-")), max_concurrent=1)
+    baseline = RunConfig(train_subset=10_000, test_subset=1_000, name="baseline")
+    runner.wait(runner.submit(baseline.with_changes(train_subset=500)))  # load the data once
+    start = time.perf_counter()
+    snap = runner.wait(runner.submit(baseline))
+    base_s = time.perf_counter() - start
+    print(f"baseline: classic ConvNet, 1 epoch of 10,000 images: {base_s:.1f} s ({snap.status})")
+
+    costs: dict[str, object] = {}
+
+    def cost(spec):
+        key = repr(spec)
+        if key not in costs:
+            costs[key] = measure_step_cost(spec)
+        return costs[key]
+
+    slowest = 0.0
+    for exp_id, exp in E.EXPERIMENTS.items():
+        configs = E.build_runs(exp_id)
+        estimate = estimate_seconds(configs, cost)
+        start = time.perf_counter()
+        ids = E.launch(runner, exp_id, configs)
+        statuses = [runner.wait(i).status.value for i in ids]
+        took = time.perf_counter() - start
+        slowest = max(slowest, took)
+        print(
+            f"{exp.title}: {len(configs)} runs in {took:.1f} s = {took / base_s:.2f}× the "
+            f"baseline (estimate {estimate:.0f} s; {', '.join(sorted(set(statuses)))})"
+        )
+    runner.shutdown()
+    print(
+        f"slowest default set: {slowest:.1f} s = {slowest / base_s:.2f}× the baseline run "
+        f"(target about {TARGET_S:.0f} s on two cores)"
+    )
+
+
+if __name__ == "__main__":
+    main()
