@@ -13,7 +13,7 @@ from core.figures.training import confusion_figure, per_class_figure
 from core.runs import WEIGHTS_FILE, delete_run, metrics_csv
 from ui.common import code_ui, errors_ui
 from ui.runner import attach_job, attached_job, get_runner
-from ui.training_runs import catalog, label
+from ui.training_runs import catalog, label, saved_runs
 
 P = "training_"
 GALLERY_COLUMNS = 8
@@ -72,6 +72,7 @@ def files_ui(run: Any, folder: Path | None) -> None:
             if folder is not None and folder.exists():
                 delete_run(folder)
             runner.forget(run.id)
+            saved_runs.clear()
             if attached_job("training") == run.id:
                 attach_job("training", None)
             st.session_state.pop(P + "delete_sure", None)

@@ -6,6 +6,7 @@ have an id, a name, a status, a config and train/test metric rows.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,13 +15,14 @@ import streamlit as st
 from core.analysis import compare_settings
 from core.figures.training import accuracy_figure, loss_figure
 from core.runner import JobSnapshot
-from core.runs import list_runs
+from core.runs import RunRecord, list_runs, runs_root
 from ui.runner import attach_job, get_runner
 from ui.training_live import POLL_S, STATUS_ICONS, curve_controls_ui
 
 P = "training_"
 COMPARE_KEY = P + "compare"
 MAX_COMPARED = 10  # runs in one comparison chart
+SAVED_RUNS_TTL_S = 5  # the run folders are re-read at most this often
 
 
 def _status(run: Any) -> str:
@@ -31,10 +33,16 @@ def _accuracy(run: Any) -> str:
     return f"{run.test[-1]['accuracy']:.2%}" if run.test else "—"
 
 
+@st.cache_data(ttl=SAVED_RUNS_TTL_S, show_spinner=False)
+def saved_runs(root: str) -> list[RunRecord]:
+    """Every run folder, read at most once per SAVED_RUNS_TTL_S (both sections use it)."""
+    return list_runs(Path(root))
+
+
 def catalog(owner: str) -> dict[str, Any]:
     """id -> run: this tab's live jobs first (freshest data), then every saved run."""
     runs: dict[str, Any] = {s.id: s for s in reversed(get_runner().jobs(owner=owner))}
-    for record in list_runs():
+    for record in saved_runs(str(runs_root())):
         runs.setdefault(record.id, record)
     return runs
 

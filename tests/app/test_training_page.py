@@ -122,3 +122,20 @@ def test_a_refresh_reattaches_to_the_run_through_the_url(at):
     assert fresh.session_state["training_job"] == job_id
     assert any("done" in m.value and "batch 32" in m.value for m in fresh.markdown)
     assert fresh.selectbox(key="training_show_run").value == job_id  # listed as "yours"
+
+
+def test_a_finished_run_can_be_downloaded_and_deleted(at):
+    small(at, train=256, test=100)
+    at.number_input(key="training_epochs").set_value(1).run(timeout=TIMEOUT)
+    at.button(key="training_start").click().run(timeout=TIMEOUT)
+    job_id = at.session_state["training_job"]
+    folder = Path(get_runner().wait(job_id, TIMEOUT).run_dir)
+    at.run(timeout=TIMEOUT)
+    download = at.get("download_button")
+    assert any(d.proto.label == "Download metrics (CSV)" for d in download)
+    assert at.button(key="training_delete").disabled  # needs the confirmation first
+    at.checkbox(key="training_delete_sure").check().run(timeout=TIMEOUT)
+    at.button(key="training_delete").click().run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not folder.exists() and not get_runner().has(job_id)
+    assert "training_job" not in at.session_state
