@@ -24,6 +24,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core import inference as inf
+from core import predictor as pr
 from core.checkpoint import PRETRAINED_DIR
 from core.data import load_raw
 
@@ -54,7 +55,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=10_000, help="test digits to use")
     parser.add_argument("--batch", type=int, default=500, help="digits rendered at once")
     args = parser.parse_args()
-    predictor = inf.load_predictor(args.model)
+    predictor = pr.load_predictor(args.model)
     mean, std = predictor.normalization
     images, labels = load_raw("MNIST", train=False)
     images, labels = images[: args.limit], labels[: args.limit]

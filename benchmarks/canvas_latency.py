@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.canvas_accuracy import render_as_canvas
 from core import inference as inf
+from core import predictor as pr
 from core.checkpoint import PRETRAINED_DIR
 from core.data import load_raw
 
@@ -41,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    predictor = inf.load_predictor(args.model, "cpu")
+    predictor = pr.load_predictor(args.model, "cpu")
     images, _ = load_raw("MNIST", train=False)
     drawings = render_as_canvas(images[:DRAWINGS])  # (200, 280, 280, 4) uint8
     threads = torch.get_num_threads()
@@ -51,7 +52,7 @@ def main() -> None:
     def whole_path(rgba: np.ndarray) -> tuple[float, torch.Tensor]:
         start = time.perf_counter()
         prep = inf.preprocess(inf.ink_image(rgba), predictor.normalization)
-        inf.predict(predictor.model, prep.X, "cpu")
+        pr.predict(predictor.model, prep.X, "cpu")
         return (time.perf_counter() - start) * 1e3, prep.X
 
     def bare_forward(X: torch.Tensor) -> float:

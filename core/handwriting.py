@@ -21,13 +21,8 @@ from PIL import Image, UnidentifiedImageError
 
 from core.data import load_tensors
 from core.errors import LimitError, TorchlabError
-from core.inference import (
-    InputImageError,
-    Predictor,
-    PreprocessOptions,
-    ink_image,
-    preprocess,
-)
+from core.inference import InputImageError, PreprocessOptions, ink_image, preprocess
+from core.predictor import Predictor
 
 HANDWRITING_ENV = "TORCHLAB_HANDWRITING"
 DEFAULT_FOLDER = "./handwriting"

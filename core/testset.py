@@ -1,8 +1,9 @@
 """The test-set browser: a trained model's prediction and probabilities for every test image.
 
 The model comes from a folder written by core.checkpoint.save_model: the shipped pretrained
-digit model or any saved run. Predictions are computed once for the whole test set; filters
-(class, wrong, low confidence) and paging are then just index selections.
+digit model or any saved run (core.predictor lists and loads them). Predictions are computed
+once for the whole test set; filters (class, wrong, low confidence) and paging are then just
+index selections.
 """
 
 from __future__ import annotations
@@ -14,39 +15,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.checkpoint import PRETRAINED_DIR, SPEC_FILE, WEIGHTS_FILE, load_model, read_json
-from core.config import RunConfig
 from core.data import dataset_info, load_raw, load_tensors
-from core.errors import CheckpointError, ConfigError, LimitError, TorchlabError
-from core.runs import CONFIG_FILE, list_runs
-from core.training import normalization_of, predict_proba
+from core.errors import CheckpointError, ConfigError, LimitError
+from core.predictor import load_predictor
+from core.training import predict_proba
 
 MAX_PAGE_SIZE = 100  # images on one page of the browser
 ORDERS = ("test-set order", "least confident first", "most confident first")
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    label: str  # what the picker shows
-    folder: Path  # holds model.json + model.safetensors
-
-
-def pretrained_available() -> bool:
-    return (PRETRAINED_DIR / SPEC_FILE).exists() and (PRETRAINED_DIR / WEIGHTS_FILE).exists()
-
-
-def model_choices(runs_root: Path | None = None) -> list[ModelChoice]:
-    """The pretrained model (when shipped), then every saved run that has weights."""
-    choices = []
-    if pretrained_available():
-        choices.append(ModelChoice("Pretrained digit model", PRETRAINED_DIR))
-    for record in list_runs(runs_root):
-        if record.has_model:
-            acc = record.final_accuracy
-            score = f", {100 * acc:.1f}%" if acc is not None else ""
-            label = f"{record.name} ({record.config.dataset}{score}, {record.status})"
-            choices.append(ModelChoice(label, record.dir))
-    return choices
 
 
 @dataclass
@@ -73,38 +48,18 @@ class Predictions:
         return float(self.correct.float().mean()) if len(self.labels) else 0.0
 
 
-def _input_settings(folder: Path, meta: dict) -> tuple[str, tuple[float, float]]:
-    """The dataset and (mean, std) the model was trained with: from model.json's meta, else
-    from the run's config.json, else the dataset's own statistics."""
-    config = None
-    if (folder / CONFIG_FILE).exists():
-        try:
-            config = RunConfig.from_dict(read_json(folder / CONFIG_FILE))
-        except (TypeError, TorchlabError):  # an unreadable config: fall back to the defaults
-            config = None
-    dataset = meta.get("dataset") or (config.dataset if config else "MNIST")
-    info = dataset_info(dataset)
-    if isinstance(meta.get("mean"), int | float) and isinstance(meta.get("std"), int | float):
-        return info.key, (float(meta["mean"]), float(meta["std"]))
-    if config is not None:
-        return info.key, normalization_of(config)
-    return info.key, (info.mean, info.std)
-
-
 def predict_test_set(folder: Path | str, device: str = "cpu") -> Predictions:
     """Load the model in `folder` and score every image of its dataset's test set."""
-    folder = Path(folder)
-    model, spec, meta = load_model(folder, device)
-    dataset, normalization = _input_settings(folder, meta)
-    info = dataset_info(dataset)
-    if spec.num_classes != len(info.classes):
+    predictor = load_predictor(folder, device)  # the dataset and normalization it trained with
+    info = dataset_info(predictor.dataset)
+    if len(predictor.classes) != len(info.classes):
         raise CheckpointError(
-            f"This model predicts {spec.num_classes} classes but {dataset} has "
+            f"This model predicts {len(predictor.classes)} classes but {info.key} has "
             f"{len(info.classes)}: it cannot be browsed on that test set."
         )
-    X, y = load_tensors(dataset, False, device=device, normalization=normalization)
-    probs = predict_proba(model, X)  # (N, classes)
-    return Predictions(dataset, info.classes, y.cpu(), probs.float())
+    X, y = load_tensors(info.key, False, device=device, normalization=predictor.normalization)
+    probs = predict_proba(predictor.model, X)  # (N, classes)
+    return Predictions(info.key, info.classes, y.cpu(), probs.float())
 
 
 def select(

@@ -10,6 +10,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from core import handwriting as hw
 from core import inference as inf
+from core import predictor as pr
 from core.checkpoint import PRETRAINED_DIR
 from core.errors import TorchlabError
 from core.figures import canvas as figs
@@ -38,9 +39,9 @@ for _field in STEP_OPTIONS:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model...")
-def load_predictor(folder: str, device: str, stamp: float) -> inf.Predictor:
+def load_predictor(folder: str, device: str, stamp: float) -> pr.Predictor:
     """One loaded copy per model, device and file version, shared by every session."""
-    return inf.load_predictor(folder, device)
+    return pr.load_predictor(folder, device)
 
 
 @st.cache_data(max_entries=16, show_spinner="Scoring the model on the 10,000 MNIST test digits...")
@@ -59,8 +60,8 @@ st.markdown(
 )
 
 device = device_name()
-choices = inf.model_choices()
-if not inf.pretrained_present():
+choices = pr.model_choices()
+if not pr.pretrained_present():
     st.warning(
         f"No pretrained model is present: `{PRETRAINED_DIR}` has no `model.safetensors` and "
         "`model.json`. Pick a run you trained on the **Train** page below, or create the "
@@ -166,7 +167,7 @@ with result_col:
             or st.session_state["canvas_live"]
             or st.session_state["canvas_asked"] == drawing_id
         ):
-            pred = inf.predict(predictor.model, prep.X, device)
+            pred = pr.predict(predictor.model, prep.X, device)
         else:
             st.info(
                 "Press **Predict** when your digit is finished, or switch on *Predict as I draw*."
@@ -184,7 +185,7 @@ with result_col:
         )
         if pred.unsure:
             note_col.warning(
-                f"**{inf.verdict(pred, classes).capitalize()}** Only {pred.confidence:.0%} for {top} and {pred.probs[pred.runner_up]:.0%} for {second}: the model is guessing, and says so."
+                f"**{pr.verdict(pred, classes).capitalize()}** Only {pred.confidence:.0%} for {top} and {pred.probs[pred.runner_up]:.0%} for {second}: the model is guessing, and says so."
             )
         else:
             note_col.success(f"It's a **{top}**, {pred.confidence:.0%} sure.")
@@ -197,7 +198,7 @@ with result_col:
         st.caption(
             f"Forward pass: {pred.seconds * 1000:.2f} ms on `{pred.device}` · preprocessing: {prep_ms:.1f} ms on the CPU."
         )
-        code_ui(inf.predict, inf.verdict)
+        code_ui(pr.predict, pr.verdict)
 
 with steps_box:
     if prep is None or prep.empty:
@@ -210,7 +211,7 @@ with steps_box:
         left.plotly_chart(figs.input_figure(prep.X[0, 0].numpy()), key="canvas_input")
         left.caption("Hover a pixel to read the number the model really receives.")
         if pred is not None:
-            sal = inf.saliency(predictor.model, prep.X, pred.top)
+            sal = pr.saliency(predictor.model, prep.X, pred.top)
             right.plotly_chart(
                 figs.saliency_figure(prep.digit, sal, predictor.classes[pred.top]),
                 key="canvas_saliency",
@@ -221,7 +222,7 @@ with steps_box:
                 "where a small change would move the answer most: often the gap that makes a "
                 "4 not a 9, or the stroke that closes a loop."
             )
-        code_ui(inf.preprocess, inf.ink_image, inf.place, inf.saliency)
+        code_ui(inf.preprocess, inf.ink_image, inf.place, pr.saliency)
 
 st.subheader("Your handwriting")
 st.markdown(

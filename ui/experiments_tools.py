@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from core import pipelines as P
 from core import testset as T
-from core.checkpoint import PRETRAINED_DIR, WEIGHTS_FILE
+from core.checkpoint import PRETRAINED_DIR
 from core.data import DATASETS
 from core.estimate import describe_seconds
 from core.figures import experiments as figs
+from core.predictor import model_choices, pretrained_present
 from ui.common import code_ui, device_name, errors_ui
 from ui.runner import get_runner
 
@@ -75,8 +74,8 @@ def _predictions(folder: str, stamp: float, device: str) -> T.Predictions:
 
 
 def _model_ui() -> T.Predictions | None:
-    choices = T.model_choices()
-    if not T.pretrained_available():
+    choices = model_choices(datasets=None)  # any dataset: each run is scored on its own
+    if not pretrained_present():
         st.info(
             f"The pretrained digit model is not here yet ({PRETRAINED_DIR} is missing). "
             "Browse a run you trained instead; runs appear here as they save."
@@ -87,10 +86,8 @@ def _model_ui() -> T.Predictions | None:
     picked = st.selectbox(
         "Model", choices, format_func=lambda c: c.label, key="experiments_browse_model"
     )
-    weights = Path(picked.folder) / WEIGHTS_FILE
-    stamp = weights.stat().st_mtime if weights.exists() else 0.0  # a retrained run rescores
-    with errors_ui():
-        return _predictions(str(picked.folder), stamp, device_name())
+    with errors_ui():  # a retrained run has a new stamp, so it is scored again
+        return _predictions(str(picked.folder), picked.stamp, device_name())
     return None
 
 

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import handwriting as hw
 from core import inference as inf
+from core import predictor as pr
 from core.checkpoint import save_model
 from core.config import RunConfig
 from core.models import build_model, classic_spec
@@ -28,7 +29,7 @@ NORM = (0.1307, 0.3081)
 @pytest.fixture
 def run_dir(runs_dir, tmp_path, monkeypatch) -> Path:
     """One saved MNIST run (random weights are enough to test the page) and no pretrained model."""
-    monkeypatch.setattr(inf, "PRETRAINED_DIR", tmp_path / "no_pretrained")
+    monkeypatch.setattr(pr, "PRETRAINED_DIR", tmp_path / "no_pretrained")
     monkeypatch.setenv("TORCHLAB_HANDWRITING", str(tmp_path / "handwriting"))
     folder = runs_dir / "20260101-000000-test"
     torch.manual_seed(0)
@@ -63,7 +64,7 @@ def bar_heights(at: AppTest) -> list[float]:
 
 
 def test_no_model_at_all_says_so(runs_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(inf, "PRETRAINED_DIR", tmp_path / "no_pretrained")
+    monkeypatch.setattr(pr, "PRETRAINED_DIR", tmp_path / "no_pretrained")
     at = AppTest.from_file(PAGE).run(timeout=60)
     assert not at.exception
     assert "canvas" in at.title[0].value.lower()
@@ -81,7 +82,7 @@ def test_empty_canvas_shows_a_hint_then_a_drawing_shows_the_probabilities(run_di
     at.run(timeout=60)
     assert not at.exception
     # The page's numbers are the model's: same preprocessing and forward pass, done here.
-    predictor = inf.load_predictor(run_dir)
+    predictor = pr.load_predictor(run_dir)
     rgba = np.asarray(
         Image.open(
             io.BytesIO(base64.b64decode(drawing(a_seven())["drawing"]["data"].split(",")[1]))

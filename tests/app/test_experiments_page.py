@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import RunConfig
 from core.models import linear_spec
+from core.predictor import pretrained_present
 from core.runner import Runner
-from core.testset import pretrained_available
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "experiments.py")
 
@@ -152,9 +152,9 @@ def test_the_test_set_browser_filters_and_explains_one_image(saved_run):
     at = _open("Test-set browser")
     assert not at.error
     models = at.selectbox(key="experiments_browse_model")
-    assert any(o.startswith("browse me (MNIST") for o in models.options)
-    assert (at.info and "not here yet" in at.info[0].value) != pretrained_available()
-    if pretrained_available():  # the shipped model comes first; pick the run instead
+    assert any(o.startswith("Run browse me · MNIST") for o in models.options)
+    assert (at.info and "not here yet" in at.info[0].value) != pretrained_present()
+    if pretrained_present():  # the shipped model comes first; pick the run instead
         at.selectbox(key="experiments_browse_model").select_index(1).run(timeout=60)
     assert len(at.get("image")) == 2  # the page of thumbnails and the close-up
     first = next(c.value for c in at.caption if "test images match" in c.value)

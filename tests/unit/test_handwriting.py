@@ -8,6 +8,7 @@ import torch
 
 from core import handwriting as hw
 from core import inference as inf
+from core import predictor as pr
 from core.checkpoint import save_model
 from core.data import load_raw
 from core.errors import LimitError
@@ -26,7 +27,7 @@ def predictor(tmp_path):
     torch.manual_seed(0)
     spec = classic_spec()
     save_model(tmp_path / "model", build_model(spec), spec, {"dataset": "MNIST"})
-    return inf.load_predictor(tmp_path / "model")
+    return pr.load_predictor(tmp_path / "model")
 
 
 def test_the_folder_comes_from_the_environment(tmp_path, monkeypatch):
@@ -90,7 +91,7 @@ def test_evaluate_collection_scores_exactly_what_the_canvas_would_predict(tmp_pa
     sketches = hw.list_sketches(tmp_path)
     report = hw.evaluate_collection(predictor, sketches)
     expected = [  # the canvas's own path, sketch by sketch
-        inf.predict(predictor.model, inf.preprocess(stroke(s.label), predictor.normalization).X).top
+        pr.predict(predictor.model, inf.preprocess(stroke(s.label), predictor.normalization).X).top
         == s.label
         for s in sketches
         if s.label != 9

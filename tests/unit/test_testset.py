@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from core import testset as T
-from core.checkpoint import save_model
+from core.checkpoint import PRETRAINED_DIR, save_model
 from core.config import RunConfig
 from core.data import load_raw, load_tensors
 from core.errors import CheckpointError, ConfigError, LimitError
 from core.models import ModelSpec, build_model, linear_spec
+from core.predictor import model_choices, pretrained_present
 from core.runner import Runner
+from core.runs import write_config
 from core.training import normalization_of
 
 
@@ -46,12 +50,20 @@ def test_predictions_match_the_model_and_the_runs_own_score(run_dir, preds):
     assert preds.accuracy == pytest.approx(run_dir.test[-1]["accuracy"])  # the whole test set
 
 
-def test_model_choices_list_saved_runs(run_dir):
-    root = T.Path(run_dir.run_dir).parent
-    choices = T.model_choices(root)
-    labels = [c.label for c in choices]
-    assert any(label.startswith("tiny linear (MNIST") for label in labels)
-    assert (labels[0] == "Pretrained digit model") == T.pretrained_available()
+def test_the_browser_lists_saved_runs_of_any_dataset(run_dir, tmp_path):
+    root = Path(run_dir.run_dir).parent
+    labels = [c.label for c in model_choices(root, datasets=None)]
+    assert any(label.startswith("Run tiny linear · MNIST") for label in labels)
+    assert labels[0].startswith("Pretrained digit model") == pretrained_present()
+    fashion = tmp_path / "20260101-000000-fashion"
+    fashion.mkdir()
+    write_config(fashion, RunConfig(dataset="FashionMNIST", name="fashion"))
+    save_model(fashion, build_model(linear_spec()), linear_spec(), {"dataset": "FashionMNIST"})
+    assert [c.folder for c in model_choices(tmp_path, datasets=None)] == [
+        *([PRETRAINED_DIR] if pretrained_present() else []),
+        fashion,
+    ]
+    assert fashion not in [c.folder for c in model_choices(tmp_path)]  # the canvas: digits only
 
 
 def test_filters_agree_with_a_plain_loop(preds):

@@ -1,4 +1,4 @@
-"""Prediction, saliency and model loading for the canvas, checked against PyTorch itself."""
+"""Prediction, saliency, model loading and the model list of core.predictor, against PyTorch."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from core import inference as inf
+from core import predictor as pr
 from core.checkpoint import save_model
 from core.config import RunConfig
 from core.data import DATASETS, load_raw
@@ -24,7 +25,7 @@ def model():
 
 def test_predict_gives_the_softmax_of_the_model_output(model):
     X = torch.randn(1, 1, 28, 28)
-    pred = inf.predict(model, X, "cpu")
+    pred = pr.predict(model, X, "cpu")
     expected = torch.exp(model.double()(X.double()))[0]  # the model returns log-probabilities
     torch.testing.assert_close(
         torch.as_tensor(pred.probs, dtype=torch.float64), expected, rtol=1e-5, atol=1e-6
@@ -36,17 +37,17 @@ def test_predict_gives_the_softmax_of_the_model_output(model):
 
 def test_low_confidence_says_not_sure_instead_of_pretending():
     classes = tuple(str(d) for d in range(10))
-    unsure = inf.Prediction(
+    unsure = pr.Prediction(
         np.array([0.02, 0.02, 0.02, 0.03, 0.45, 0.02, 0.02, 0.02, 0.0, 0.40]), 4, 9, 0.0, "cpu"
     )
-    sure = inf.Prediction(np.eye(10)[7] * 0.97, 7, 1, 0.0, "cpu")
-    assert unsure.unsure and inf.verdict(unsure, classes) == "not sure: 4 or 9?"
-    assert not sure.unsure and inf.verdict(sure, classes).startswith("7 (97%")
+    sure = pr.Prediction(np.eye(10)[7] * 0.97, 7, 1, 0.0, "cpu")
+    assert unsure.unsure and pr.verdict(unsure, classes) == "not sure: 4 or 9?"
+    assert not sure.unsure and pr.verdict(sure, classes).startswith("7 (97%")
 
 
 def test_saliency_is_the_normalized_input_gradient_of_the_top_class(model):
     X = torch.randn(1, 1, 28, 28)
-    sal = inf.saliency(model, X)
+    sal = pr.saliency(model, X)
     assert all(p.grad is None for p in model.parameters())  # a shared model stays untouched
     ref = model.double()
     X64 = X.double().requires_grad_(True)
@@ -65,7 +66,7 @@ def test_saliency_for_a_chosen_class(model):
     expected = grad.abs()[0, 0] / grad.abs().max()
     model.float()
     torch.testing.assert_close(
-        torch.as_tensor(inf.saliency(model, X, target=3), dtype=torch.float64),
+        torch.as_tensor(pr.saliency(model, X, target=3), dtype=torch.float64),
         expected,
         rtol=1e-4,
         atol=1e-5,
@@ -79,7 +80,7 @@ def test_load_predictor_reads_the_normalization_and_classes_it_was_trained_with(
         classic_spec(),
         {"dataset": "MNIST", "mean": 0.2, "std": 0.4, "accuracy": 0.95},
     )
-    p = inf.load_predictor(tmp_path / "a")
+    p = pr.load_predictor(tmp_path / "a")
     assert p.normalization == (0.2, 0.4) and p.accuracy == 0.95
     assert p.classes == DATASETS["MNIST"].classes and p.dataset == "MNIST"
     X = torch.randn(2, 1, 28, 28)
@@ -87,7 +88,7 @@ def test_load_predictor_reads_the_normalization_and_classes_it_was_trained_with(
     assert not p.model.training
 
     save_model(tmp_path / "b", model, classic_spec(), {})  # an older file: no statistics saved
-    q = inf.load_predictor(tmp_path / "b")
+    q = pr.load_predictor(tmp_path / "b")
     assert q.normalization == (DATASETS["MNIST"].mean, DATASETS["MNIST"].std) and q.accuracy is None
 
 
@@ -96,7 +97,7 @@ def test_a_model_for_other_images_is_refused(tmp_path):
     spec.image_size = 32
     save_model(tmp_path, build_model(spec), spec)
     with pytest.raises(CheckpointError, match="1-channel 28×28"):
-        inf.load_predictor(tmp_path)
+        pr.load_predictor(tmp_path)
 
 
 def _run(root, name, dataset, with_model=True):
@@ -113,16 +114,16 @@ def test_model_choices_lists_the_pretrained_model_first_then_mnist_runs_with_wei
     tmp_path, monkeypatch
 ):
     pretrained = tmp_path / "assets"
-    monkeypatch.setattr(inf, "PRETRAINED_DIR", pretrained)
+    monkeypatch.setattr(pr, "PRETRAINED_DIR", pretrained)
     runs = tmp_path / "runs"
     _run(runs, "20260101-000001-mnist", "MNIST")
     _run(runs, "20260101-000002-fashion", "FashionMNIST")
     _run(runs, "20260101-000003-unsaved", "MNIST", with_model=False)
-    assert not inf.pretrained_present()
-    assert [c.folder.name for c in inf.model_choices(runs)] == ["20260101-000001-mnist"]
+    assert not pr.pretrained_present()
+    assert [c.folder.name for c in pr.model_choices(runs)] == ["20260101-000001-mnist"]
     save_model(pretrained, build_model(linear_spec()), linear_spec(), {"accuracy": 0.991})
-    choices = inf.model_choices(runs)
-    assert inf.pretrained_present() and choices[0].folder == pretrained
+    choices = pr.model_choices(runs)
+    assert pr.pretrained_present() and choices[0].folder == pretrained
     assert "99.10%" in choices[0].label
     assert [c.folder.name for c in choices[1:]] == ["20260101-000001-mnist"]
 
