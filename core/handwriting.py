@@ -29,6 +29,7 @@ DEFAULT_FOLDER = "./handwriting"
 MAX_SKETCHES = 2000  # the collection's size limit: evaluating all of them stays a few seconds
 MAX_SKETCH_SIDE = 560  # sketches are stored at most this size; a digit needs no more
 EVAL_BATCH = 1000  # images per forward pass when evaluating
+FEW_SKETCHES = 20  # below this, one sketch moves the score by over 5 points: say so
 # <label>-<local time>-<random>.png: the label is in the name, so the folder is the dataset.
 NAME = re.compile(r"^(?P<label>\d)-(?P<created>\d{8}T\d{6})-[0-9a-f]{6}\.png$")
 
@@ -60,6 +61,21 @@ def list_sketches(root: Path | None = None) -> list[Sketch]:
         if match and path.is_file():
             sketches.append(Sketch(path, int(match["label"]), match["created"]))
     return sketches
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def describe_collection(sketches: list[Sketch], root: Path | None = None) -> str:
+    """One line: how many sketches, where, and how many of each digit (only those present)."""
+    folder = Path(root) if root else handwriting_root()
+    counts = {d: sum(s.label == d for s in sketches) for d in range(10)}
+    per_digit = " · ".join(f"{d}: {n}" for d, n in counts.items() if n) or "none saved yet"
+    return (
+        f"{plural(len(sketches), 'sketch', 'sketches')} of at most {MAX_SKETCHES:,} in "
+        f"`{folder}` · {per_digit}"
+    )
 
 
 def save_sketch(ink: np.ndarray, label: int, root: Path | None = None) -> Sketch:

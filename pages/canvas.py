@@ -257,11 +257,7 @@ if last is not None and mid.button(
         hw.delete_sketch(last)
         st.session_state["canvas_last_saved"] = None
         sketches = hw.list_sketches()
-counts = {d: sum(s.label == d for s in sketches) for d in range(10)}
-right.caption(
-    f"{len(sketches)} of at most {hw.MAX_SKETCHES} sketches in `{hw.handwriting_root()}` · "
-    + " · ".join(f"{d}: {n}" for d, n in counts.items())
-)
+right.caption(hw.describe_collection(sketches))
 
 if st.button("Score this model on my handwriting", disabled=not sketches, key="canvas_hw_score"):
     with errors_ui():
@@ -283,7 +279,7 @@ elif stored is not None and stored[:2] == (folder, choice.stamp):
     a.metric(
         "Your handwriting",
         "—" if report.accuracy is None else f"{report.accuracy:.1%}",
-        f"{report.total} sketches",
+        hw.plural(report.total, "sketch", "sketches"),
         delta_color="off",
         delta_arrow="off",
     )
@@ -301,6 +297,12 @@ elif stored is not None and stored[:2] == (folder, choice.stamp):
             "yours − MNIST",
             delta_color="off",
             delta_arrow="off",
+        )
+    if report.total and report.total < hw.FEW_SKETCHES:
+        st.caption(
+            f"With {hw.plural(report.total, 'sketch', 'sketches')}, each one moves your score "
+            f"by {100 / report.total:.0f} points: save {hw.FEW_SKETCHES} or more, a few of "
+            "each digit, before reading much into the gap."
         )
     for why in report.skipped:
         st.caption(f"Skipped {why}")

@@ -20,6 +20,38 @@ OTHER_COLOR = "#8c9bb0"
 SALIENCY_SCALE = ["#000000", *px_colors.sequential.Inferno[1:]]
 THUMBNAIL_SIDE = 140  # px: the size step images are shown at
 FRAME_GREY = 70  # the frame around a thumbnail: not black, so the image's edges show
+DIGITS = tuple(str(d) for d in range(10))  # the classes of a handwriting collection
+
+
+def _percent_bars(
+    x: Sequence[str],
+    y: Sequence[float | None],
+    text: Sequence[str],
+    colors: Sequence[str] | str,
+    title: str,
+    hover: Sequence[str],
+    height: int,
+) -> go.Figure:
+    """Bars on a 0-100% axis, one per class, each labelled above and explained on hover."""
+    fig = go.Figure(
+        go.Bar(
+            x=list(x),
+            y=list(y),
+            marker_color=colors,
+            text=list(text),
+            textposition="outside",
+            hovertext=list(hover),
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        title=title,
+        xaxis=dict(type="category", title=None),
+        yaxis=dict(range=[0, 1.15], tickformat=".0%", title=None),
+    )
+    return fig
 
 
 def probability_figure(
@@ -30,24 +62,15 @@ def probability_figure(
     if runner_up is not None:
         colors[runner_up] = RUNNER_UP_COLOR
     colors[top] = TOP_COLOR
-    fig = go.Figure(
-        go.Bar(
-            x=list(classes),
-            y=[float(p) for p in probs],
-            marker_color=colors,
-            text=[f"{float(p):.0%}" for p in probs],
-            textposition="outside",
-            hovertemplate="class %{x}: %{y:.2%}<extra></extra>",
-        )
+    return _percent_bars(
+        classes,
+        [float(p) for p in probs],
+        [f"{float(p):.0%}" for p in probs],
+        colors,
+        "Probability of each class (softmax of the model's output)",
+        [f"class {c}: {float(p):.2%}" for c, p in zip(classes, probs, strict=True)],
+        300,
     )
-    fig.update_layout(
-        height=300,
-        margin=dict(l=10, r=10, t=30, b=10),
-        title="Probability of each class (softmax of the model's output)",
-        xaxis=dict(type="category", title=None),
-        yaxis=dict(range=[0, 1.15], tickformat=".0%", title=None),
-    )
-    return fig
 
 
 def _square_axes(fig: go.Figure, size: int) -> None:
@@ -105,28 +128,27 @@ def saliency_figure(digit: np.ndarray, saliency: np.ndarray, label: str) -> go.F
     return fig
 
 
-def per_class_figure(per_class: Mapping[str, tuple[int, int]]) -> go.Figure:
-    """Accuracy per true label on your handwriting, with how many sketches each bar rests on."""
-    labels = list(per_class)
-    acc = [c / n if n else 0.0 for c, n in per_class.values()]
-    fig = go.Figure(
-        go.Bar(
-            x=labels,
-            y=acc,
-            marker_color=OTHER_COLOR,
-            text=[f"{c}/{n}" for c, n in per_class.values()],
-            textposition="outside",
-            hovertemplate="digit %{x}: %{y:.0%} right (%{text})<extra></extra>",
-        )
+def per_class_figure(
+    per_class: Mapping[str, tuple[int, int]], classes: Sequence[str] = DIGITS
+) -> go.Figure:
+    """Accuracy per true label on your handwriting, with how many sketches each bar rests on.
+
+    Every class keeps its place on the axis, so a digit with no sketches shows as "none yet"
+    instead of the other bars stretching to fill the plot.
+    """
+    counts = [per_class.get(c, (0, 0)) for c in classes]
+    return _percent_bars(
+        classes,
+        [c / n if n else 0.0 for c, n in counts],
+        [f"{c}/{n}" if n else "none yet" for c, n in counts],
+        OTHER_COLOR,
+        "Right answers per digit on your handwriting",
+        [
+            f"digit {d}: {c / n:.0%} right ({c} of {n})" if n else f"digit {d}: no sketches yet"
+            for d, (c, n) in zip(classes, counts, strict=True)
+        ],
+        280,
     )
-    fig.update_layout(
-        height=280,
-        margin=dict(l=10, r=10, t=30, b=10),
-        title="Right answers per digit on your handwriting",
-        xaxis=dict(type="category", title=None),
-        yaxis=dict(range=[0, 1.15], tickformat=".0%", title=None),
-    )
-    return fig
 
 
 def display_pixels(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:

@@ -146,3 +146,6 @@ def test_save_a_sketch_and_score_the_model_on_it(run_dir, tmp_path, monkeypatch)
     mine = next(m for m in at.metric if m.label == "Your handwriting")
     right = at.metric[0].value.rstrip("?") == "7"  # the live prediction of the same drawing
     assert mine.value == ("100.0%" if right else "0.0%")
+    assert mine.delta == "1 sketch"
+    # one sketch is no sample: the page says how far a single sketch moves the score
+    assert any("each one moves your score by 100 points" in c.value for c in at.caption)

@@ -12,6 +12,7 @@ from core import predictor as pr
 from core.checkpoint import save_model
 from core.data import load_raw
 from core.errors import LimitError
+from core.figures import canvas as figs
 from core.models import build_model, classic_spec
 
 
@@ -102,6 +103,25 @@ def test_evaluate_collection_scores_exactly_what_the_canvas_would_predict(tmp_pa
     assert sum(n for _, n in report.per_class.values()) == 5 and report.per_class["1"][1] == 2
     assert len(report.mistakes) == 5 - sum(expected)
     assert all(pred != s.label for s, pred in report.mistakes)
+
+
+def test_the_per_digit_plot_keeps_every_digit_in_its_place(tmp_path, predictor):
+    for label in (1, 1, 7):
+        hw.save_sketch(stroke(label), label, tmp_path)
+    report = hw.evaluate_collection(predictor, hw.list_sketches(tmp_path))
+    bars = figs.per_class_figure(report.per_class).data[0]
+    assert list(bars.x) == [str(d) for d in range(10)]  # not just the two digits saved
+    right_ones = report.per_class["1"][0]
+    assert bars.y[1] == pytest.approx(right_ones / 2) and bars.text[1] == f"{right_ones}/2"
+    assert bars.text[0] == "none yet" and bars.y[0] == 0 and "no sketches" in bars.hovertext[0]
+
+
+def test_the_collection_line_counts_only_the_digits_present(tmp_path):
+    assert "0 sketches" in hw.describe_collection([], tmp_path)
+    assert "none saved yet" in hw.describe_collection([], tmp_path)
+    hw.save_sketch(stroke(3), 3, tmp_path)
+    line = hw.describe_collection(hw.list_sketches(tmp_path), tmp_path)
+    assert line.startswith("1 sketch of at most") and line.endswith("· 3: 1")
 
 
 def test_an_empty_collection_has_no_accuracy(tmp_path, predictor):
