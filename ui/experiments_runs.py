@@ -24,7 +24,11 @@ from ui.runner import attach_job, attached_job, get_runner, owner_id
 
 POLL_S = 1.0  # how often a running set's plots refresh
 PCT = st.column_config.NumberColumn(format="percent")
+COUNT = st.column_config.NumberColumn(format="localized")  # 10,000 as the run names write it
 COLUMNS = {
+    "images": COUNT,
+    "updates": COUNT,
+    "batch": COUNT,
     "test accuracy": PCT,
     "final train loss": st.column_config.NumberColumn(format="%.3f"),
     "test loss": st.column_config.NumberColumn(format="%.3f"),

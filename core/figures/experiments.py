@@ -95,7 +95,9 @@ def accuracy_vs_size_figure(snaps: Sequence[Any]) -> go.Figure:
             text=[p[2] for p in pts],
             hovertemplate="%{x:,} images: %{y:.1f}% (%{text})<extra>" + family + "</extra>",
         )
-    fig.update_xaxes(type="log")
+    sizes = sorted({p[0] for pts in families.values() for p in pts})
+    # ticks at the sizes trained, not plotly's 2-3-4-5 between powers of ten
+    fig.update_xaxes(type="log", tickvals=sizes, ticktext=[_count(n) for n in sizes])
     return _layout(
         fig, "Test accuracy against training-set size", "training images (log)", "test accuracy (%)"
     )
@@ -116,8 +118,21 @@ def loss_curves_figure(snaps: Sequence[Any], x: str = "samples", log_y: bool = F
             line={"color": PALETTE[i % len(PALETTE)], "width": 1.5},
         )
     if log_y:
-        fig.update_yaxes(type="log")
+        _log_y(fig, [y for t in fig.data for y in (t.y or ())])
     return _layout(fig, f"Training loss against {X_AXES[x]}", X_AXES[x], "training loss")
+
+
+def _count(n: int) -> str:
+    """500, 2k, 10k, 60k: short tick labels for image counts."""
+    return f"{n / 1000:g}k" if n >= 1000 and n % 100 == 0 else f"{n:,}"
+
+
+def _log_y(fig: go.Figure, values: Sequence[float]) -> None:
+    """A log y axis labelled at powers of ten once it spans a few of them (plotly's default
+    then labels 2 and 5 of every decade too, a column of numbers nobody can read)."""
+    positive = [v for v in values if v > 0]
+    decades = math.log10(max(positive) / min(positive)) if positive else 0.0
+    fig.update_yaxes(type="log", **({"dtick": 1} if decades > 2 else {}))
 
 
 def _short(v: float) -> str:
@@ -131,19 +146,22 @@ def bar_figure(
     y_title: str,
     log_y: bool = False,
 ) -> go.Figure:
-    """One bar per run (or pipeline), labelled with its value; a log axis for wide ranges."""
-    vals = [0.0 if v is None else float(v) for v in values]
+    """One bar per run (or pipeline), labelled with its value; a log axis for wide ranges.
+
+    A run with no value yet (still queued) gets no bar and no number, not a bar at zero.
+    """
+    vals = [None if v is None else float(v) for v in values]
     fig = go.Figure(
         go.Bar(
             x=list(labels),
             y=vals,
-            text=[_short(v) for v in vals],
+            text=["" if v is None else _short(v) for v in vals],
             textposition="outside",
             marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(vals))],
         )
     )
     if log_y:
-        fig.update_yaxes(type="log")
+        _log_y(fig, [v for v in vals if v is not None])
     else:
         fig.update_yaxes(rangemode="tozero")
     return _layout(fig, title, "", y_title)
