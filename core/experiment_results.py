@@ -160,17 +160,20 @@ def summarise_data_size(snaps: Sequence[Any]) -> Finding:
     return Finding(rows, lines)
 
 
-def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
+def _by_batch(snaps: Sequence[Any], **columns: Any) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Table rows ordered by batch size (each `columns` value is a function of a snapshot),
+    and the finished runs that logged a loss, in the same order."""
     ordered = sorted(snaps, key=lambda s: s.config.batch_size)
-    rows = [
-        _row(
-            s,
-            batch=s.config.batch_size,
-            **{"updates/s": updates_per_s(s), "loss noise": loss_noise(s)},
-        )
-        for s in ordered
-    ]
-    done = [s for s in ordered if _status(s) == "done" and s.train]
+    rows = [_row(s, **{name: column(s) for name, column in columns.items()}) for s in ordered]
+    return rows, [s for s in ordered if _status(s) == "done" and s.train]
+
+
+def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
+    rows, done = _by_batch(
+        snaps,
+        batch=lambda s: s.config.batch_size,
+        **{"updates/s": updates_per_s, "loss noise": loss_noise},
+    )
     lines = []
     if len(done) >= 2:
         small, big = done[0], done[-1]
@@ -194,17 +197,12 @@ def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
 
 
 def summarise_gd_variants(snaps: Sequence[Any]) -> Finding:
-    ordered = sorted(snaps, key=lambda s: s.config.batch_size)
-    rows = [
-        _row(
-            s,
-            variant=gd_variant(s.config),
-            batch=s.config.batch_size,
-            **{"updates/s": updates_per_s(s)},
-        )
-        for s in ordered
-    ]
-    done = [s for s in ordered if _status(s) == "done" and s.train]
+    rows, done = _by_batch(
+        snaps,
+        variant=lambda s: gd_variant(s.config),
+        batch=lambda s: s.config.batch_size,
+        **{"updates/s": updates_per_s},
+    )
     lines = [
         f"{gd_variant(s.config)}: {s.step:,} updates in {s.elapsed_s:.1f} s, test loss "
         f"{_num(score(s))}, test accuracy {_pct(final_test(s, 'accuracy'))}."

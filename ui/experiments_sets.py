@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core import experiments as E
-from core.config import OPTIMIZERS
+from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, OPTIMIZERS
 from core.data import DATASETS
+from core.estimate import TRAIN_SIZE
 from core.experiment_results import summarise
 from core.figures import experiments as figs
 from core.models import PRESETS
@@ -21,6 +22,21 @@ X_LABELS = {"seconds": "wall time", "samples": "samples seen", "step": "updates"
 
 def _key(exp_id: str, name: str) -> str:
     return f"experiments_{exp_id}_{name}"
+
+
+def _counts_ui(
+    exp_id: str, label: str, choices: list[int], default: list[int], help: str
+) -> list[int | str]:
+    """Whole numbers to pick or type ("1500", "2k"); parse them with E.parse_counts after the
+    other knobs are drawn, so a typo shows its message without hiding them."""
+    return st.multiselect(
+        f"{label} (type your own too)",
+        choices,
+        default=default,
+        accept_new_options=True,
+        key=_key(exp_id, "sizes"),
+        help=help,
+    )
 
 
 def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -> dict:
@@ -50,7 +66,7 @@ def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -
             c2.number_input(
                 "Learning rate",
                 min_value=E.MIN_LR,
-                max_value=100.0,
+                max_value=MAX_LR,
                 value=defaults.lr,
                 format="%g",
                 key=k("lr"),
@@ -73,13 +89,12 @@ def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -
 
 def data_size_ui() -> E.DataSizeKnobs:
     d = E.DataSizeKnobs()
-    sizes = st.multiselect(
-        "Training-set sizes (type your own too)",
+    sizes = _counts_ui(
+        "data_size",
+        "Training-set sizes",
         SIZE_CHOICES,
-        default=d.sizes,
-        accept_new_options=True,
-        key=_key("data_size", "sizes"),
-        help="Each size is the first N training images. 60,000 is all of them: it takes "
+        d.sizes,
+        "Each size is the first N training images. 60,000 is all of them: it takes "
         "a few minutes on a CPU (the estimate below says how long).",
     )
     c1, c2, c3 = st.columns(3)
@@ -95,12 +110,17 @@ def data_size_ui() -> E.DataSizeKnobs:
             help="Small sets repeat for more epochs so every run gets the same training time.",
         )
     )
-    batch = int(c3.number_input("Batch size", 1, 1_024, d.batch_size, key=_key("data_size", "b")))
+    batch = int(
+        c3.number_input("Batch size", 1, MAX_BATCH_SIZE, d.batch_size, key=_key("data_size", "b"))
+    )
     with st.expander("More settings"):
         common = common_ui("data_size", d)
-    counts = E.parse_counts(sizes, "Training-set sizes")
     return E.DataSizeKnobs(
-        sizes=counts, baseline=baseline, samples_per_run=budget, batch_size=batch, **common
+        sizes=E.parse_counts(sizes, "Training-set sizes"),
+        baseline=baseline,
+        samples_per_run=budget,
+        batch_size=batch,
+        **common,
     )
 
 
@@ -113,19 +133,21 @@ def data_size_plots(snaps: list[JobSnapshot]) -> None:
 
 def _subset_epochs_ui(exp_id: str, subset: int, epochs: int) -> tuple[int, int]:
     c1, c2 = st.columns(2)
-    n = int(c1.number_input("Training images", 1, 60_000, subset, step=500, key=_key(exp_id, "n")))
-    e = int(c2.number_input("Epochs", 1, 50, epochs, key=_key(exp_id, "epochs")))
+    n = int(
+        c1.number_input("Training images", 1, TRAIN_SIZE, subset, step=500, key=_key(exp_id, "n"))
+    )
+    e = int(c2.number_input("Epochs", 1, MAX_EPOCHS, epochs, key=_key(exp_id, "epochs")))
     return n, e
 
 
 def batch_size_ui() -> E.BatchSizeKnobs:
     d = E.BatchSizeKnobs()
-    sizes = st.multiselect(
-        "Batch sizes (type your own too)",
+    sizes = _counts_ui(
+        "batch_size",
+        "Batch sizes",
         BATCH_CHOICES,
-        default=d.batch_sizes,
-        accept_new_options=True,
-        key=_key("batch_size", "sizes"),
+        d.batch_sizes,
+        "Images averaged in each gradient; every run sees the same images and epochs.",
     )
     whole = st.checkbox(
         "Add the whole subset as one batch (batch gradient descent)",
@@ -175,10 +197,12 @@ def batch_size_plots(snaps: list[JobSnapshot]) -> None:
 def gd_variants_ui() -> E.GDVariantsKnobs:
     d = E.GDVariantsKnobs()
     c1, c2 = st.columns(2)
-    mini = int(c1.number_input("Mini-batch size", 2, 1_024, d.mini_batch, key=_key("gd", "mb")))
+    mini = int(
+        c1.number_input("Mini-batch size", 2, MAX_BATCH_SIZE, d.mini_batch, key=_key("gd", "mb"))
+    )
     lr = float(
         c2.number_input(
-            "Learning rate (plain SGD)", E.MIN_LR, 100.0, d.lr, format="%g", key=_key("gd", "lr")
+            "Learning rate (plain SGD)", E.MIN_LR, MAX_LR, d.lr, format="%g", key=_key("gd", "lr")
         )
     )
     n, epochs = _subset_epochs_ui("gd_variants", d.train_subset, d.epochs)
@@ -200,13 +224,13 @@ def learning_rate_ui() -> E.LearningRateKnobs:
     c0, c1, c2, c3 = st.columns(4)
     k = lambda name: _key("learning_rate", name)  # noqa: E731 - a short local alias for keys
     optimizer = c0.selectbox("Optimizer", OPTIMIZERS, key=k("opt"))
-    lr_min = c1.number_input("Smallest lr", E.MIN_LR, 100.0, d.lr_min, format="%g", key=k("lo"))
-    lr_max = c2.number_input("Largest lr", E.MIN_LR, 100.0, d.lr_max, format="%g", key=k("hi"))
+    lr_min = c1.number_input("Smallest lr", E.MIN_LR, MAX_LR, d.lr_min, format="%g", key=k("lo"))
+    lr_max = c2.number_input("Largest lr", E.MIN_LR, MAX_LR, d.lr_max, format="%g", key=k("hi"))
     points = c3.slider("Learning rates", 2, E.MAX_RUNS, d.points, key=k("points"))
     n, epochs = _subset_epochs_ui("learning_rate", d.train_subset, d.epochs)
     with st.expander("More settings"):
         common = common_ui("learning_rate", d, optimizer=False)  # the sweep sets the rates
-        batch = int(st.number_input("Batch size", 1, 1_024, d.batch_size, key=k("batch")))
+        batch = int(st.number_input("Batch size", 1, MAX_BATCH_SIZE, d.batch_size, key=k("batch")))
     return E.LearningRateKnobs(
         lr_min=float(lr_min),
         lr_max=float(lr_max),
