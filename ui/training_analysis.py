@@ -91,8 +91,11 @@ def inspect_ui(owner: str) -> None:
         return
     ids = list(runs)
     attached = attached_job("training")
-    st.session_state.setdefault(P + "inspect", attached if attached in runs else ids[0])
-    if st.session_state[P + "inspect"] not in runs:
+    # Follow the run shown above when it has just finished (or on the first visit).
+    if attached in runs and st.session_state.get(P + "inspect_follow") != attached:
+        st.session_state[P + "inspect_follow"] = attached
+        st.session_state[P + "inspect"] = attached
+    if st.session_state.get(P + "inspect") not in runs:
         st.session_state[P + "inspect"] = ids[0]
     run_id = st.selectbox("Run", ids, key=P + "inspect", format_func=lambda i: label(runs[i]))
     run = runs[run_id]
@@ -104,7 +107,7 @@ def inspect_ui(owner: str) -> None:
         files_ui(run, folder)
     if folder is None or not (folder / WEIGHTS_FILE).exists():
         with analysis_tab:
-            st.info("This run has no saved model (it stopped before its first batch).")
+            st.info("This run has no saved model: it ended before it could save one.")
         return
     with errors_ui():
         result = _analysis(str(folder), (folder / WEIGHTS_FILE).stat().st_mtime)

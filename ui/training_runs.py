@@ -52,11 +52,25 @@ def label(run: Any) -> str:
 
 
 def my_runs_ui(owner: str, attached: str | None) -> None:
-    """This tab's runs (newest first), with a picker for the one shown above."""
-    snaps = list(reversed(get_runner().jobs(owner=owner)))
+    """This tab's runs (newest first), refreshed while any of them trains or waits."""
+    snaps = get_runner().jobs(owner=owner)
     if not snaps:
         st.caption("No runs from this tab yet: configure one above and press Start.")
         return
+    polling = not all(s.finished for s in snaps)
+
+    @st.fragment(run_every=POLL_S if polling else None)
+    def _table() -> None:
+        fresh = get_runner().jobs(owner=owner)
+        _my_runs_table(fresh, attached)
+        if polling and all(s.finished for s in fresh):
+            st.rerun()
+
+    _table()
+
+
+def _my_runs_table(snaps: list[JobSnapshot], attached: str | None) -> None:
+    snaps = list(reversed(snaps))
     frame = pd.DataFrame(
         {
             "run": [s.name for s in snaps],
@@ -84,7 +98,7 @@ def my_runs_ui(owner: str, attached: str | None) -> None:
     )
     if chosen != attached:
         attach_job("training", chosen)
-        st.rerun()
+        st.rerun(scope="app")
 
 
 def compare_table(runs: list[Any], show_all: bool) -> pd.DataFrame | Any:
