@@ -101,6 +101,29 @@ def torchlab_rate(batches: int, seed: int, poll: bool, runs_root: str) -> tuple[
     return snap.samples_per_s, polls[0]
 
 
+def profile_ours(batches: int = 60) -> None:
+    """Where the time goes in the runner's loop: the top operators by their own CPU time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from core.training import load_run_data, make_optimizer, train_one_epoch
+
+    config = run_preset("classic").with_changes(train_subset=batches * BATCH_SIZE)
+    X, y, _, _ = load_run_data(config, "cpu")
+    torch.manual_seed(0)
+    model = build_model(config.model)
+    optimizer = make_optimizer(config, model.parameters())
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        train_one_epoch(
+            model, X, y, optimizer, batch_size=BATCH_SIZE, generator=torch.Generator(),
+            device="cpu",
+        )  # fmt: skip
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    print("where the runner's time goes (self CPU time, top operators):")
+    for e in events[:6]:
+        print(f"  {e.key:<40} {e.self_cpu_time_total / total:6.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batches", type=int, default=600, help="batches per measurement")
@@ -127,6 +150,7 @@ def main() -> None:
                 + ", ".join(f"{k} {v[-1]:,.0f} samples/s" for k, v in rates.items())
                 + f" ({polls} polls)"
             )
+    profile_ours()
     med = {k: statistics.median(v) for k, v in rates.items()}
     for name, value in med.items():
         print(f"{name:>22}: {value:,.0f} samples/s (median)")
