@@ -117,10 +117,15 @@ def _progress_ui(snaps: list[JobSnapshot]) -> None:
     st.progress(done, text=f"{100 * done:.0f}% of the set · now: {now}{suffix}")
 
 
+def numbers_show_ui(lines: list[str]) -> None:
+    """The sentences that end every experiment: what its numbers show."""
+    if lines:
+        st.markdown("**What the numbers show**\n\n" + "\n".join(f"- {x}" for x in lines))
+
+
 def finding_ui(finding: Finding) -> None:
     """The table and the sentences of what the numbers show."""
-    if finding.lines:
-        st.markdown("**What the numbers show**\n\n" + "\n".join(f"- {x}" for x in finding.lines))
+    numbers_show_ui(finding.lines)
     st.dataframe(finding.rows, hide_index=True, column_config=COLUMNS)
 
 

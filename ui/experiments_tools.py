@@ -12,6 +12,7 @@ from core.estimate import describe_seconds
 from core.figures import experiments as figs
 from core.predictor import model_choices, pretrained_present
 from ui.common import code_ui, device_name, errors_ui
+from ui.experiments_runs import numbers_show_ui
 from ui.runner import get_runner
 
 RESULTS_KEY = "experiments_pipeline_results"
@@ -50,6 +51,7 @@ def pipelines_ui() -> None:
             ),
             key="experiments_pipe_chart",
         )
+        numbers_show_ui(P.findings(results))
         st.dataframe(
             [
                 {
@@ -61,6 +63,7 @@ def pipelines_ui() -> None:
                 for r in results
             ],
             hide_index=True,
+            column_config={"samples/s": st.column_config.NumberColumn(format="localized")},
         )
     for p in P.PIPELINES.values():
         st.markdown(f"**{p.title}**: {p.note}")

@@ -136,6 +136,8 @@ def test_the_pipeline_tab_measures_all_three(runs_dir):
         "Tensor-resident batches",
     ]
     assert (table["samples/s"] > 0).all() and len(at.get("plotly_chart")) == 1
+    shown = next(m.value for m in at.markdown if m.value.startswith("**What the numbers show**"))
+    assert "× the manual loop" in shown and "one epoch of 60,000 images" in shown
 
 
 @pytest.fixture

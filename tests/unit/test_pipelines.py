@@ -81,3 +81,19 @@ def test_unknown_pipeline_and_device():
 
 def test_estimate_grows_with_the_samples():
     assert P.estimate_seconds(4_000) == pytest.approx(2 * P.estimate_seconds(2_000))
+
+
+def _result(key: str, rate: float) -> P.PipelineResult:
+    return P.PipelineResult(key, P.PIPELINES[key].title, 2_000, 32, 2_000 / rate, rate)
+
+
+def test_findings_say_how_many_times_faster_and_what_an_epoch_costs():
+    results = [_result("manual", 4_000.0), _result("dataloader", 3_600.0)]
+    results.append(_result("tensors", 400_000.0))
+    lines = P.findings(results)
+    assert "400,000 samples/s, 100× the manual loop" in lines[0]
+    assert "15.0 s with the manual loop and 0.15 s tensor-resident" in lines[1]
+    assert "0.9× the manual loop's rate, about as fast" in lines[2]
+    slower = P.findings([_result("manual", 4_000.0), _result("dataloader", 2_000.0)])
+    assert slower and "slower" in slower[0]  # no tensor result: only the DataLoader sentence
+    assert P.findings([]) == []
