@@ -172,7 +172,11 @@ def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
     rows, done = _by_batch(
         snaps,
         batch=lambda s: s.config.batch_size,
-        **{"updates/s": updates_per_s, "loss noise": loss_noise},
+        **{
+            "updates/s": updates_per_s,
+            "samples/s": lambda s: s.samples_per_s or None,
+            "loss noise": loss_noise,
+        },
     )
     lines = []
     if len(done) >= 2:
@@ -187,6 +191,13 @@ def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
             f"{_num(loss_noise(small))} between logs; precise but slow: batch "
             f"{big.config.batch_size:,} ends at test loss {_num(score(big))} against "
             f"{_num(score(small))}."
+        )
+        busiest = max(done, key=lambda s: s.samples_per_s or 0.0)
+        lines.append(
+            f"Images per second of training: batch {busiest.config.batch_size:,} pushed the "
+            f"most through ({_num(busiest.samples_per_s)}/s against "
+            f"{_num(small.samples_per_s)}/s for batch {small.config.batch_size:,}): one big "
+            "step keeps the hardware busier than many small ones."
         )
         best = min(done, key=score)
         lines.append(

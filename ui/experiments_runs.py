@@ -33,6 +33,7 @@ COLUMNS = {
     "final train loss": st.column_config.NumberColumn(format="%.3f"),
     "test loss": st.column_config.NumberColumn(format="%.3f"),
     "updates/s": st.column_config.NumberColumn(format="%.1f"),
+    "samples/s": st.column_config.NumberColumn(format="localized"),
     "loss noise": st.column_config.NumberColumn(format="%.3f"),
     "lr": st.column_config.NumberColumn(format="%g"),
 }

@@ -218,6 +218,13 @@ def test_tiny_batch_size_set_shows_updates_against_samples(runner):
     finding = summarise("batch_size", snaps)
     assert [r["batch"] for r in finding.rows] == [1, 16, 64]
     assert finding.rows[0]["updates/s"] > 0 and finding.lines
+    # images per second: the hardware side of the trade-off, read from each run itself
+    assert [r["samples/s"] for r in finding.rows] == [s.samples_per_s for s in snaps]
+    busiest = max(snaps, key=lambda s: s.samples_per_s)
+    assert any(
+        line.startswith(f"Images per second of training: batch {busiest.config.batch_size}")
+        for line in finding.lines
+    )
     fig = F.loss_curves_figure(snaps, x="samples")
     assert [max(t.x) for t in fig.data] == [64, 64, 64]
     assert list(F.loss_curves_figure(snaps, x="step").data[0].x) == [
