@@ -248,11 +248,23 @@ def summarise_learning_rate(snaps: Sequence[Any]) -> Finding:
             ("Too large, stuck near a uniform guess", broke),
         ]
     else:
+        broke = []
         groups = [("Barely learned", slow)]
     groups.append(("Diverged", [s for s in ended if verdict(s) == "diverged"]))
     for words, runs in groups:
         if runs:
             lines.append(f"{words}: lr = {', '.join(f'{s.config.lr:g}' for s in runs)}.")
+    # A rate just too large often blows the loss up, then lands on the uniform guess with
+    # dead units: it ends "barely learned", but its curve shows the explosion.
+    for s in broke:
+        chance = chance_loss(s.config)
+        peak = max((x for x in train_losses(s) if math.isfinite(x)), default=0.0)
+        if peak > DIVERGED_FACTOR * chance:
+            lines.append(
+                f"lr = {s.config.lr:g} blew the loss up to {peak:.3g} on the way, then settled "
+                f"near the uniform guess ({chance:.2f}): steps that large throw the weights "
+                "where the network stops responding to its input."
+            )
     return Finding(rows, lines)
 
 

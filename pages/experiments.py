@@ -22,11 +22,13 @@ TRY = {
     "batch_size": "Switch the x-axis between wall time, samples seen and updates. Per sample, "
     "batch 1 learns fastest; per second, a middle size usually wins, because big batches "
     "use the hardware better.",
-    "gd_variants": "Against updates, batch GD descends smoothly but makes only one update per "
-    "epoch; SGD makes one per image but zig-zags. Against time, see which one you would "
-    "rather wait for.",
-    "learning_rate": "Find the valley of the curve. Red crosses mark runs whose loss blew "
-    "up. Try Adam instead of SGD: its useful range sits at smaller rates.",
+    "gd_variants": "Against updates (log axis), batch GD descends smoothly but makes only one "
+    "update per epoch; SGD makes one per image but zig-zags (switch smoothing off to see how "
+    "much). Against time, see which one you would rather wait for.",
+    "learning_rate": "Find the valley of the curve. Red crosses mark runs that diverged; a rate "
+    "just too large often blows up and then sits on the dotted uniform-guess line instead: "
+    "look for its spike on the right. Try Adam instead of SGD: its useful range sits at "
+    "smaller rates.",
 }
 
 st.session_state.setdefault(TAB_KEY, next(iter(TAB_NAMES)))

@@ -18,6 +18,7 @@ from ui.common import code_ui, device_name
 SIZE_CHOICES = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000]
 BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1_024]
 X_LABELS = {"seconds": "wall time", "samples": "samples seen", "step": "updates"}
+SMOOTHING = 0.9  # weight of the moving average drawn over noisy loss curves
 
 
 def _key(exp_id: str, name: str) -> str:
@@ -131,6 +132,18 @@ def data_size_plots(snaps: list[JobSnapshot]) -> None:
     code_ui(E.data_size_runs, figs.accuracy_vs_size_figure, label="The code: runs and plot")
 
 
+def _smoothing_ui(exp_id: str) -> float:
+    """The moving-average weight for the loss curves (0 when the learner wants them raw)."""
+    on = st.toggle(
+        "Smooth the curves",
+        True,
+        key=_key(exp_id, "smooth"),
+        help="A moving average over the logged losses, drawn over the faint raw ones. A "
+        "batch of one image gives a very noisy loss: the average shows where it is heading.",
+    )
+    return SMOOTHING if on else 0.0
+
+
 def _subset_epochs_ui(exp_id: str, subset: int, epochs: int) -> tuple[int, int]:
     c1, c2 = st.columns(2)
     n = int(
@@ -179,8 +192,13 @@ def batch_size_plots(snaps: list[JobSnapshot]) -> None:
         or "seconds"
     )
     log_y = c2.toggle("Log loss axis", True, key="experiments_batch_size_log")
+    with c2:
+        smoothing = _smoothing_ui("batch_size")
     left, right = st.columns([2, 1])
-    left.plotly_chart(figs.loss_curves_figure(snaps, x, log_y), key="experiments_bs_loss")
+    left.plotly_chart(
+        figs.loss_curves_figure(snaps, x, log_y, smoothing, log_x=x == "step"),
+        key="experiments_bs_loss",
+    )
     finding = summarise("batch_size", snaps)
     right.plotly_chart(
         figs.bar_figure(
@@ -212,10 +230,17 @@ def gd_variants_ui() -> E.GDVariantsKnobs:
 
 
 def gd_variants_plots(snaps: list[JobSnapshot]) -> None:
+    smoothing = _smoothing_ui("gd_variants")
     left, right = st.columns(2)
-    # log axes: one-image losses jump by orders of magnitude
-    left.plotly_chart(figs.loss_curves_figure(snaps, "step", True), key="experiments_gd_steps")
-    right.plotly_chart(figs.loss_curves_figure(snaps, "seconds", True), key="experiments_gd_time")
+    # log axes: one-image losses jump by orders of magnitude, and SGD makes a thousand times
+    # the updates of batch GD
+    left.plotly_chart(
+        figs.loss_curves_figure(snaps, "step", True, smoothing, log_x=True),
+        key="experiments_gd_steps",
+    )
+    right.plotly_chart(
+        figs.loss_curves_figure(snaps, "seconds", True, smoothing), key="experiments_gd_time"
+    )
     code_ui(E.gd_variants_runs, figs.loss_curves_figure, label="The code: runs and plot")
 
 

@@ -17,6 +17,7 @@ from core.experiment_results import (
     verdict,
 )
 from core.experiments import is_baseline
+from core.figures.training import smooth
 
 PALETTE = (
     "#EE4C2C",
@@ -103,23 +104,48 @@ def accuracy_vs_size_figure(snaps: Sequence[Any]) -> go.Figure:
     )
 
 
-def loss_curves_figure(snaps: Sequence[Any], x: str = "samples", log_y: bool = False) -> go.Figure:
-    """The logged training loss of every run against wall time, samples seen or updates."""
+def loss_curves_figure(
+    snaps: Sequence[Any],
+    x: str = "samples",
+    log_y: bool = False,
+    smooth_weight: float = 0.0,
+    log_x: bool = False,
+) -> go.Figure:
+    """The logged training loss of every run against wall time, samples seen or updates.
+
+    `smooth_weight` > 0 draws each run's moving average over a faint copy of its raw losses:
+    one-image losses jump by orders of magnitude, and the trend hides behind the noise.
+    `log_x` spreads runs whose update counts differ a thousandfold (SGD against batch GD).
+    """
     if x not in X_AXES:
         raise ValueError(f"x must be one of {', '.join(X_AXES)}")
     fig = go.Figure()
     for i, s in enumerate(snaps):
         rows = [r for r in s.train if math.isfinite(float(r["loss"]))]
+        xs, ys = [r[x] for r in rows], [r["loss"] for r in rows]
+        color = PALETTE[i % len(PALETTE)]
+        if smooth_weight > 0:
+            fig.add_scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": color, "width": 1},
+                opacity=0.25,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+            ys = smooth(ys, smooth_weight)
         fig.add_scatter(
-            x=[r[x] for r in rows],
-            y=[r["loss"] for r in rows],
-            mode="lines",
-            name=_label(s),
-            line={"color": PALETTE[i % len(PALETTE)], "width": 1.5},
+            x=xs, y=ys, mode="lines", name=_label(s), line={"color": color, "width": 1.5}
         )
     if log_y:
         _log_y(fig, [y for t in fig.data for y in (t.y or ())])
-    return _layout(fig, f"Training loss against {X_AXES[x]}", X_AXES[x], "training loss")
+    x_title = X_AXES[x]
+    if log_x:
+        fig.update_xaxes(type="log")
+        x_title += " (log)"
+    title = f"Training loss against {X_AXES[x]}" + (" (smoothed)" if smooth_weight > 0 else "")
+    return _layout(fig, title, x_title, "training loss")
 
 
 def _count(n: int) -> str:

@@ -1,21 +1,34 @@
-"""Experiment figures drawn from hand-made snapshots: axes a learner can read, no fake zeros."""
+"""Experiment figures and findings from hand-made snapshots: readable axes, honest sentences."""
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
-from core.experiments import DataSizeKnobs, data_size_runs
+import pytest
+
+from core.experiment_results import summarise
+from core.experiments import DataSizeKnobs, LearningRateKnobs, data_size_runs, learning_rate_runs
 from core.figures import experiments as F
 
 
-def snapshot(config, losses=(), accuracy=None, status="done"):
-    """What the figures read from a runner JobSnapshot."""
+def snapshot(config, losses=(), accuracy=None, status="done", test_loss=0.5):
+    """What the figures and summaries read from a runner JobSnapshot."""
     train = [
         {"step": i + 1, "samples": 32 * (i + 1), "seconds": 0.1 * (i + 1), "loss": loss}
         for i, loss in enumerate(losses)
     ]
-    test = [] if accuracy is None else [{"loss": 0.5, "accuracy": accuracy}]
-    return SimpleNamespace(config=config, train=train, test=test, status=status)
+    test = [] if accuracy is None else [{"loss": test_loss, "accuracy": accuracy}]
+    return SimpleNamespace(
+        config=config,
+        train=train,
+        test=test,
+        status=status,
+        step=len(train),
+        elapsed_s=1.0,
+        error=None,
+        finished=status in ("done", "failed", "stopped"),
+    )
 
 
 def test_the_size_axis_is_labelled_at_the_sizes_trained():
@@ -42,3 +55,36 @@ def test_a_queued_run_gets_no_bar_rather_than_a_zero():
     bars = fig.data[0]
     assert list(bars.y) == [10.2, None]
     assert list(bars.text) == ["10.2", ""]
+
+
+def test_smoothed_curves_are_a_moving_average_over_the_faint_raw_losses():
+    (config,) = data_size_runs(DataSizeKnobs(sizes=[500], baseline=False))
+    raw = [2.3, 0.01, 4.0, 0.5, 0.02, 1.0]
+    fig = F.loss_curves_figure([snapshot(config, losses=raw)], "step", smooth_weight=0.9)
+    faint, line = fig.data
+    assert list(faint.y) == raw and faint.showlegend is False and faint.opacity < 1
+    avg, expected = 0.0, []  # exponential moving average, bias-corrected
+    for i, loss in enumerate(raw, 1):
+        avg = 0.9 * avg + 0.1 * loss
+        expected.append(avg / (1 - 0.9**i))
+    assert list(line.y) == pytest.approx(expected)
+    assert len(F.loss_curves_figure([snapshot(config, losses=raw)], "step").data) == 1
+    fig = F.loss_curves_figure([snapshot(config, losses=raw)], "step", log_x=True)
+    assert fig.layout.xaxis.type == "log"
+
+
+def test_a_rate_that_blew_up_then_stalled_is_explained():
+    knobs = LearningRateKnobs(lr_min=0.1, lr_max=10.0, points=2)
+    good, big = learning_rate_runs(knobs)
+    chance = math.log(10)
+    snaps = [
+        snapshot(good, losses=[2.3, 1.0, 0.4], accuracy=0.9, test_loss=0.4),
+        snapshot(big, losses=[2.3, 716.0, 2.31, 2.30], accuracy=0.1, test_loss=chance),
+    ]
+    lines = summarise("learning_rate", snaps).lines
+    assert lines[0].startswith("Best learning rate: 0.1")
+    assert "Too large, stuck near a uniform guess: lr = 10." in lines
+    assert any(line.startswith("lr = 10 blew the loss up to 716") for line in lines)
+    calm = snapshot(big, losses=[2.3, 2.4, 2.31], accuracy=0.1, test_loss=chance)
+    lines = summarise("learning_rate", [snaps[0], calm]).lines
+    assert not any("blew the loss up" in line for line in lines)  # no explosion, no claim
