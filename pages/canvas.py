@@ -15,6 +15,7 @@ from core.checkpoint import PRETRAINED_DIR
 from core.errors import TorchlabError
 from core.figures import canvas as figs
 from ui.common import code_ui, device_name, errors_ui
+from ui.predictor import model_choices
 
 CANVAS_KEY = "canvas_drawing"
 DRAWN_KEY = "last_drawn_digit"  # read by the Layers page
@@ -60,7 +61,7 @@ st.markdown(
 )
 
 device = device_name()
-choices = pr.model_choices()
+choices = model_choices()
 if not pr.pretrained_present():
     st.warning(
         f"No pretrained model is present: `{PRETRAINED_DIR}` has no `model.safetensors` and "

@@ -10,9 +10,10 @@ from core.checkpoint import PRETRAINED_DIR
 from core.data import DATASETS
 from core.estimate import describe_seconds
 from core.figures import experiments as figs
-from core.predictor import model_choices, pretrained_present
+from core.predictor import pretrained_present
 from ui.common import code_ui, device_name, errors_ui
 from ui.experiments_runs import numbers_show_ui
+from ui.predictor import model_choices
 from ui.runner import get_runner
 
 RESULTS_KEY = "experiments_pipeline_results"

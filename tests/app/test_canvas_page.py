@@ -149,3 +149,19 @@ def test_save_a_sketch_and_score_the_model_on_it(run_dir, tmp_path, monkeypatch)
     assert mine.delta == "1 sketch"
     # one sketch is no sample: the page says how far a single sketch moves the score
     assert any("each one moves your score by 100 points" in c.value for c in at.caption)
+
+
+def test_strokes_do_not_reread_every_run_folder(run_dir, monkeypatch):
+    """Listing the runs reads each folder: once per few seconds, not on every pen stroke."""
+    calls = []
+    real = pr.model_choices
+    monkeypatch.setattr(pr, "model_choices", lambda *a, **k: calls.append(a) or real(*a, **k))
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    for width in (0.3, 0.5):  # two strokes: two reruns
+        grey = a_seven()
+        grey[100:110, 20 : int(280 * width)] = 1.0
+        at.session_state[CANVAS_KEY] = drawing(grey)
+        at.run(timeout=60)
+    assert not at.exception and len(at.metric) == 1
+    assert len(calls) == 1
+    assert "Run" in at.selectbox(key="canvas_model").options[0]  # the saved run is listed
