@@ -272,7 +272,9 @@ def learning_rate_plots(snaps: list[JobSnapshot]) -> None:
     left, right = st.columns(2)
     left.plotly_chart(figs.lr_figure(snaps), key="experiments_lr_final")
     right.plotly_chart(figs.loss_curves_figure(snaps, "step", True), key="experiments_lr_curves")
-    code_ui(E.lr_sweep, figs.lr_figure, label="The code: the sweep and its plot")
+    code_ui(
+        E.learning_rate_runs, E.lr_sweep, figs.lr_figure, label="The code: the sweep and its plot"
+    )
 
 
 TABS = {
