@@ -23,6 +23,7 @@ P = "training_"
 COMPARE_KEY = P + "compare"
 MAX_COMPARED = 10  # runs in one comparison chart
 SAVED_RUNS_TTL_S = 5  # the run folders are re-read at most this often
+FAIR = "fair-"  # the group prefix of fair-comparison runs
 
 
 def _status(run: Any) -> str:
@@ -33,6 +34,12 @@ def _accuracy(run: Any) -> str:
     return f"{run.test[-1]['accuracy']:.2%}" if run.test else "—"
 
 
+def my_jobs(owner: str) -> list[JobSnapshot]:
+    """This tab's Train-page runs (plain and fair-comparison ones; the Experiments page
+    lists its own), oldest first."""
+    return [s for s in get_runner().jobs(owner=owner) if not s.group or s.group.startswith(FAIR)]
+
+
 @st.cache_data(ttl=SAVED_RUNS_TTL_S, show_spinner=False)
 def saved_runs(root: str) -> list[RunRecord]:
     """Every run folder, read at most once per SAVED_RUNS_TTL_S (both sections use it)."""
@@ -41,7 +48,7 @@ def saved_runs(root: str) -> list[RunRecord]:
 
 def catalog(owner: str) -> dict[str, Any]:
     """id -> run: this tab's live jobs first (freshest data), then every saved run."""
-    runs: dict[str, Any] = {s.id: s for s in reversed(get_runner().jobs(owner=owner))}
+    runs: dict[str, Any] = {s.id: s for s in reversed(my_jobs(owner))}
     for record in saved_runs(str(runs_root())):
         runs.setdefault(record.id, record)
     return runs
@@ -53,7 +60,7 @@ def label(run: Any) -> str:
 
 def my_runs_ui(owner: str, attached: str | None) -> None:
     """This tab's runs (newest first), refreshed while any of them trains or waits."""
-    snaps = get_runner().jobs(owner=owner)
+    snaps = my_jobs(owner)
     if not snaps:
         st.caption("No runs from this tab yet: configure one above and press Start.")
         return
@@ -61,7 +68,7 @@ def my_runs_ui(owner: str, attached: str | None) -> None:
 
     @st.fragment(run_every=POLL_S if polling else None)
     def _table() -> None:
-        fresh = get_runner().jobs(owner=owner)
+        fresh = my_jobs(owner)
         _my_runs_table(fresh, attached)
         if polling and all(s.finished for s in fresh):
             st.rerun()

@@ -14,7 +14,7 @@ from core.export import export_script
 from core.optimizers import OPTIMIZER_INFO
 from core.training import initial_state, state_hash
 from ui.runner import attach_job, get_runner
-from ui.training_runs import COMPARE_KEY
+from ui.training_runs import COMPARE_KEY, FAIR
 
 P = "training_"
 MESSAGE_KEY = P + "start_error"  # an error from a button callback, shown on the next run
@@ -38,7 +38,7 @@ def _start_fair(config: RunConfig, owner: str, table: pd.DataFrame) -> None:
         return
     try:
         state = initial_state(config)
-        group = "fair-" + uuid.uuid4().hex[:8]
+        group = FAIR + uuid.uuid4().hex[:8]
         configs = [
             config.with_changes(
                 optimizer=name, lr=float(lr), optimizer_params={}, name=f"{name} lr={lr:g}"
