@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch.overrides import TorchFunctionMode
 
 from core.config import RunConfig
 from core.devices import resolve_device, synchronize
 from core.models import ModelSpec, build_model
+from core.private_random import PrivateRandom
 
 TRAIN_SIZE = 60_000  # training images in MNIST and FashionMNIST
 TEST_SIZE = 10_000  # test images in both
@@ -68,51 +68,15 @@ def _time_steps(model: torch.nn.Module, batch_size: int, device: torch.device) -
     return timed[len(timed) // 4]  # the lower quartile: robust to a busy machine's hiccups
 
 
-class _PrivateRandom(TorchFunctionMode):
-    """Inside it, this thread's random draws use a private generator and dropout is skipped.
-
-    Torch function modes are per thread, so a run training in another thread keeps drawing
-    from torch's global generator untouched: measuring never changes a seeded run's numbers.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.generator = torch.Generator().manual_seed(0)
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = dict(kwargs or {})
-        name = getattr(func, "__name__", "")
-        if "dropout" in name:
-            return args[0] if args else kwargs["input"]  # same shape, no random mask
-        if name in _RANDOM_FUNCS and kwargs.get("generator") is None:
-            kwargs["generator"] = self.generator
-        return func(*args, **kwargs)
-
-
-# The in-place initialisers nn.Module.__init__ calls; each accepts a generator.
-_RANDOM_FUNCS = {
-    "uniform_",
-    "normal_",
-    "bernoulli_",
-    "random_",
-    "kaiming_uniform_",
-    "kaiming_normal_",
-    "xavier_uniform_",
-    "xavier_normal_",
-    "trunc_normal_",
-    "orthogonal_",
-}
-
-
 def measure_step_cost(spec: ModelSpec, device: str = "cpu") -> StepCost:
     """Time training steps of `spec` at two batch sizes on `device` (a fraction of a second).
 
     The lower quartile of the step times counts: other work on a shared machine only ever
     adds time, and a single lucky step would promise too much.
-    Nothing here draws from torch's global random generator (see `_PrivateRandom`).
+    Nothing here draws from torch's global random generator (see `PrivateRandom`).
     """
     dev = resolve_device(device)
-    with _PrivateRandom():
+    with PrivateRandom():
         model = build_model(spec).to(dev)
     # eval mode: dropout would draw from the global generator (its cost is negligible), and
     # the mode above would slow every op down, so the steps are timed outside it

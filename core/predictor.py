@@ -22,6 +22,7 @@ from core.data import DATASETS
 from core.devices import synchronize
 from core.errors import CheckpointError
 from core.inference import IMAGE_SIZE
+from core.private_random import PrivateRandom
 
 LOW_CONFIDENCE = 0.7  # below this top probability the page says it is not sure
 
@@ -97,7 +98,8 @@ class Predictor:
 def load_predictor(folder: Path | str, device: str | torch.device = "cpu") -> Predictor:
     """A saved model plus what it needs to read a drawing: its normalization and classes."""
     folder = Path(folder)
-    model, spec, meta = load_model(folder, device)
+    with PrivateRandom():  # building the model to load into must not draw from a run's stream
+        model, spec, meta = load_model(folder, device)
     if spec.in_channels != 1 or spec.image_size != IMAGE_SIZE:
         raise CheckpointError(
             f"The model in {folder} reads {spec.in_channels}-channel {spec.image_size} px "

@@ -151,3 +151,16 @@ def test_a_briefly_trained_model_reads_digits_redrawn_at_canvas_size_as_it_reads
         direct = model(X_test).argmax(1)
         via_canvas = model(torch.cat(redrawn)).argmax(1)
     assert (direct == via_canvas).float().mean() >= 0.9
+
+
+def test_loading_a_model_leaves_the_global_random_stream_alone(tmp_path, model):
+    """A run training in another thread takes its dropout masks from the global generator:
+    loading a model on a page meanwhile must not draw from it, or the run's numbers change."""
+    save_model(tmp_path, model, classic_spec(), {"dataset": "MNIST"})
+    torch.manual_seed(0)
+    expected = torch.rand(5)
+    torch.manual_seed(0)
+    loaded = pr.load_predictor(tmp_path)
+    torch.testing.assert_close(torch.rand(5), expected)
+    X = torch.randn(2, 1, 28, 28)
+    torch.testing.assert_close(loaded.model(X), model(X))  # the saved weights, not a fresh init
