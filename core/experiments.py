@@ -17,6 +17,7 @@ from core.data import dataset_info
 from core.errors import ConfigError, LimitError, ParseError
 from core.estimate import TEST_SIZE, TRAIN_SIZE
 from core.models import ModelSpec, linear_spec, preset
+from core.private_random import PrivateRandom
 
 if TYPE_CHECKING:  # the runner is only passed in: building a run set never needs it
     from core.runner import JobSnapshot, Runner
@@ -351,12 +352,16 @@ def launch(
 
     All or nothing: if the runner refuses one run (a full queue, say), the ones already
     queued are stopped again, so a half set never trains.
+    The first run starts training while the others are submitted, and checking a config
+    builds its model: PrivateRandom keeps that build off the global generator the running
+    run takes its dropout masks from, so the set's numbers depend on its seed alone.
     """
     experiment(experiment_id)
     ids: list[str] = []
     try:
-        for config in configs:
-            ids.append(runner.submit(config, owner=owner, group=experiment_id))
+        with PrivateRandom():
+            for config in configs:
+                ids.append(runner.submit(config, owner=owner, group=experiment_id))
     except Exception:
         for job_id in ids:
             runner.stop(job_id)

@@ -24,7 +24,7 @@ from core.estimate import (
 from core.experiment_results import chance_loss, error_factor, summarise, verdict
 from core.figures import experiments as F
 from core.models import build_model, classic_spec, linear_spec
-from core.runner import Runner
+from core.runner import Runner, check_config
 
 
 def _without(config: RunConfig, *keys: str) -> dict:
@@ -286,6 +286,31 @@ def test_a_refused_run_unqueues_the_rest(runner):
     queued = runner.jobs(owner="refused")
     assert len(queued) == 1  # the good run was queued, then stopped again
     assert runner.wait(queued[0].id, timeout=30).status == "stopped"
+
+
+class _CheckingRunner:
+    """Validates each config as Runner.submit does (which builds its model), trains nothing."""
+
+    def __init__(self):
+        self.ids: list[str] = []
+
+    def submit(self, config, *, owner="", group=""):
+        check_config(config)
+        self.ids.append(f"job{len(self.ids)}")
+        return self.ids[-1]
+
+
+def test_launching_a_set_leaves_the_global_random_stream_alone():
+    """The first run of a set trains while the rest are submitted, with dropout masks from
+    the global generator: submitting must not draw from it, or the same seed gives another
+    curve depending on what was launched meanwhile."""
+    configs = E.build_runs("batch_size", E.BatchSizeKnobs(batch_sizes=[1, 8]))  # ConvNets
+    torch.manual_seed(0)
+    expected = torch.rand(5)
+    torch.manual_seed(0)
+    ids = E.launch(_CheckingRunner(), "batch_size", configs)
+    torch.testing.assert_close(torch.rand(5), expected)
+    assert len(ids) == len(configs)
 
 
 def test_chance_loss_is_the_uniform_guess():
