@@ -108,6 +108,11 @@ def _num(x: float | None) -> str:
     return "–" if x is None else f"{x:.3g}"
 
 
+def _rate(x: float | None) -> str:
+    """Per-second figures: 3,914 rather than 3.91e+03, 1.57 rather than 2."""
+    return "–" if x is None else f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def _row(s: Any, **extra: Any) -> dict[str, Any]:
     return {
         "run": s.config.name,
@@ -174,7 +179,7 @@ def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
         batch=lambda s: s.config.batch_size,
         **{
             "updates/s": updates_per_s,
-            "samples/s": lambda s: s.samples_per_s or None,
+            "samples/s": lambda s: round(s.samples_per_s) if s.samples_per_s else None,
             "loss noise": loss_noise,
         },
     )
@@ -183,8 +188,8 @@ def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
         small, big = done[0], done[-1]
         lines.append(
             f"Batch {small.config.batch_size:,} made {small.step:,} updates at "
-            f"{_num(updates_per_s(small))}/s; batch {big.config.batch_size:,} made "
-            f"{big.step:,} at {_num(updates_per_s(big))}/s, for the same samples."
+            f"{_rate(updates_per_s(small))}/s; batch {big.config.batch_size:,} made "
+            f"{big.step:,} at {_rate(updates_per_s(big))}/s, for the same samples."
         )
         lines.append(
             f"Noisy but frequent: the loss of batch {small.config.batch_size:,} jumps by "
@@ -195,8 +200,8 @@ def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
         busiest = max(done, key=lambda s: s.samples_per_s or 0.0)
         lines.append(
             f"Images per second of training: batch {busiest.config.batch_size:,} pushed the "
-            f"most through ({_num(busiest.samples_per_s)}/s against "
-            f"{_num(small.samples_per_s)}/s for batch {small.config.batch_size:,}): one big "
+            f"most through ({_rate(busiest.samples_per_s)}/s against "
+            f"{_rate(small.samples_per_s)}/s for batch {small.config.batch_size:,}): one big "
             "step keeps the hardware busier than many small ones."
         )
         best = min(done, key=score)

@@ -8,7 +8,14 @@ from types import SimpleNamespace
 import pytest
 
 from core.experiment_results import summarise
-from core.experiments import DataSizeKnobs, LearningRateKnobs, data_size_runs, learning_rate_runs
+from core.experiments import (
+    BatchSizeKnobs,
+    DataSizeKnobs,
+    LearningRateKnobs,
+    batch_size_runs,
+    data_size_runs,
+    learning_rate_runs,
+)
 from core.figures import experiments as F
 
 
@@ -88,3 +95,17 @@ def test_a_rate_that_blew_up_then_stalled_is_explained():
     calm = snapshot(big, losses=[2.3, 2.4, 2.31], accuracy=0.1, test_loss=chance)
     lines = summarise("learning_rate", [snaps[0], calm]).lines
     assert not any("blew the loss up" in line for line in lines)  # no explosion, no claim
+
+
+def test_rates_read_as_plain_numbers_not_scientific_notation():
+    small, big = batch_size_runs(BatchSizeKnobs(batch_sizes=[1], train_subset=1_000))
+    snaps = []
+    for config, steps, rate in ((small, 3_000, 238.5), (big, 3, 3_914.7)):
+        snap = snapshot(config, losses=[2.3, 1.0, 0.5], accuracy=0.7)
+        snap.step, snap.samples_seen, snap.samples_per_s = steps, 3_000, rate
+        snaps.append(snap)
+    finding = summarise("batch_size", snaps)
+    assert [r["samples/s"] for r in finding.rows] == [238, 3_915]
+    text = " ".join(finding.lines)
+    assert "batch 1,000 pushed the most through (3,915/s against 238/s for batch 1)" in text
+    assert "e+" not in text
