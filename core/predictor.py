@@ -166,7 +166,14 @@ def model_choices(
         if stamp is None:
             continue
         acc = record.final_accuracy
-        note = f" · {acc:.2%} test" if isinstance(acc, (int, float)) else ""
+        # a run scores a subset of the test set each epoch: say which, or the browser's
+        # whole-test-set accuracy looks like a contradiction
+        tested = (
+            f"{record.config.test_subset:,} test images"
+            if record.config.test_subset
+            else "the test set"
+        )
+        note = f" · {acc:.2%} on {tested}" if isinstance(acc, (int, float)) else ""
         label = f"Run {record.name} · {record.config.dataset} · {record.status}{note}"
         choices.append(ModelChoice(label, record.dir, stamp))
     return choices

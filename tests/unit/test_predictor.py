@@ -14,7 +14,7 @@ from core.config import RunConfig
 from core.data import DATASETS, load_raw
 from core.errors import CheckpointError
 from core.models import build_model, classic_spec, linear_spec
-from core.runs import write_config, write_status
+from core.runs import write_config, write_metrics, write_status
 
 
 @pytest.fixture
@@ -126,6 +126,18 @@ def test_model_choices_lists_the_pretrained_model_first_then_mnist_runs_with_wei
     assert pr.pretrained_present() and choices[0].folder == pretrained
     assert "99.10%" in choices[0].label
     assert [c.folder.name for c in choices[1:]] == ["20260101-000001-mnist"]
+
+
+def test_a_runs_label_says_how_many_test_images_its_accuracy_is_on(tmp_path):
+    """A run scores a subset each epoch; the browser scores all 10,000: name the subset."""
+    for name, subset in (("20260101-000001-subset", 1_000), ("20260101-000002-all", None)):
+        folder = _run(tmp_path, name, "MNIST")
+        write_config(folder, RunConfig(dataset="MNIST", name=name, test_subset=subset))
+        row = {"epoch": 1, "step": 1, "samples": 1, "seconds": 1.0, "loss": 0.2}
+        write_metrics(folder, [], [{**row, "accuracy": 0.953}])
+    labels = {c.folder.name: c.label for c in pr.model_choices(tmp_path)}
+    assert labels["20260101-000001-subset"].endswith("95.30% on 1,000 test images")
+    assert labels["20260101-000002-all"].endswith("95.30% on the test set")
 
 
 def test_a_briefly_trained_model_reads_digits_redrawn_at_canvas_size_as_it_reads_the_originals():
