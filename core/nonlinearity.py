@@ -7,6 +7,8 @@ MLP with and without an activation between its layers, so the learner sees the d
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -172,6 +174,23 @@ def mlp(
     return nn.Sequential(*layers)
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread, then restore the count.
+
+    The fits multiply (200, 64) matrices: a second thread has nothing to share and only spins.
+    On a busy machine (a shared server, a laptop running the browser) that spinning made the
+    default fit take ~20 s instead of ~1 s. The count is per thread (plus the default a new
+    thread starts with), so it is put back at once.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _train(model: nn.Module, X: Tensor, y: Tensor, config: FitConfig) -> list[float]:
     loss_fn = F.mse_loss if config.target == "wave" else F.cross_entropy
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -200,19 +219,20 @@ def fit(config: FitConfig, device: torch.device | str = "cpu") -> FitResult:
         out = 2
     result = FitResult(config, X, y, grid)
     name = get_activation(config.activation).name
-    for use_activation in (True, False):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)  # both models start from the same weights
-            model = mlp(X.shape[1], out, config, use_activation).to(device)
-        losses = _train(model, X.to(device), y.to(device), config)
-        with torch.no_grad():
-            pred = model(grid.to(device)).cpu()  # (G, out)
-            train_pred = model(X.to(device)).cpu()
-        if config.target == "wave":
-            y_hat, accuracy = pred[:, 0], None
-        else:
-            y_hat = pred.softmax(1)[:, 1]  # (G·G,) P(class 1)
-            accuracy = (train_pred.argmax(1) == y).float().mean().item()
-        label = f"with {name}" if use_activation else "without activation"
-        result.fits.append(ModelFit(label, losses, y_hat, accuracy))
+    with one_thread():
+        for use_activation in (True, False):
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(config.seed)  # both models start from the same weights
+                model = mlp(X.shape[1], out, config, use_activation).to(device)
+            losses = _train(model, X.to(device), y.to(device), config)
+            with torch.no_grad():
+                pred = model(grid.to(device)).cpu()  # (G, out)
+                train_pred = model(X.to(device)).cpu()
+            if config.target == "wave":
+                y_hat, accuracy = pred[:, 0], None
+            else:
+                y_hat = pred.softmax(1)[:, 1]  # (G·G,) P(class 1)
+                accuracy = (train_pred.argmax(1) == y).float().mean().item()
+            label = f"with {name}" if use_activation else "without activation"
+            result.fits.append(ModelFit(label, losses, y_hat, accuracy))
     return result

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+import core.nonlinearity
 from core.errors import ConfigError, LimitError
 from core.nonlinearity import (
     MAX_FIT_STEPS,
@@ -95,6 +96,23 @@ def test_fit_is_deterministic_for_a_seed():
     a, b = fit(config), fit(config)
     assert a.fits[0].losses == b.fits[0].losses
     torch.testing.assert_close(a.fits[0].y_hat, b.fits[0].y_hat)
+
+
+def test_fit_trains_on_one_thread_and_restores_the_count(monkeypatch):
+    # The page calls fit() from a server thread that has torch's default (several threads):
+    # on a busy machine their spinning made the default fit ~20x slower than one thread.
+    seen = []
+    train = core.nonlinearity._train
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(core.nonlinearity, "_train", spy)
+    torch.set_num_threads(2)  # the module fixture puts its own count back afterwards
+    fit(FitConfig(target="wave", activation="tanh", **{**SMALL, "steps": 5}))
+    assert seen == [1, 1]  # both models, with and without the activation
+    assert torch.get_num_threads() == 2
 
 
 def test_targets():
