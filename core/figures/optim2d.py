@@ -204,10 +204,13 @@ def loss_figure(surface: Surface, trajs: list[Trajectory], step: int, tol: float
         )
     fig.add_vline(x=step, line=dict(color="grey", dash="dot"))
     if gap:
-        fig.add_hline(
-            y=tol, line=dict(color="grey", dash="dash"), annotation_text=f"tolerance {tol:g}"
-        )
-    if gap:
+        fig.add_hline(y=tol, line=dict(color="grey", dash="dash"))
+        # An annotation's y on a log axis is log10 of the value (add_hline's own label would
+        # sit at 10**tol, near 1, far from its line), so place the label by hand.
+        fig.add_annotation(
+            x=1, xref="paper", xanchor="right", y=math.log10(tol), yref="y",
+            yanchor="bottom", text=f"tolerance {tol:g}", showarrow=False,
+        )  # fmt: skip
         fig.update_yaxes(type="log", dtick=1, exponentformat="e", title="L − L*")
     else:
         fig.update_yaxes(title="L")

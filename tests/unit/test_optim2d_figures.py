@@ -87,6 +87,9 @@ def test_loss_plot_uses_the_gap_on_a_log_axis_and_marks_the_tolerance(bowl_runs)
     (adam,) = by_name(fig, runs[1].label)
     assert len(adam.y) == runs[1].steps + 1 and min(adam.y) > 0
     assert any(s.y0 == 1e-4 for s in fig.layout.shapes)
+    # the label sits on its line: annotations on a log axis take log10 of the value
+    (label,) = [a for a in fig.layout.annotations if a.text.startswith("tolerance")]
+    assert label.yref == "y" and 10**label.y == pytest.approx(1e-4)
     saddle = get_surface("Saddle")
     traj = run_trajectory(saddle, OptimizerSpec("SGD", {"lr": 0.1}), (-1.0, 0.5), 20)
     fig = loss_figure(saddle, [traj], 5, 1e-4)
