@@ -168,7 +168,7 @@ def results_table(surface: Surface, trajs: list[Trajectory], tol: float) -> pd.D
                 "steps run": t.steps,
                 "final L": t.losses[-1],
                 f"steps to L − L* ≤ {tol:g}": "never" if reached is None else reached,
-                "distance to nearest minimum": "—" if dist is None else dist,
+                "distance to nearest minimum": dist,  # None (a blank) without a minimum
                 "final β": f"({t.points[-1][0]:.4f}, {t.points[-1][1]:.4f})",
                 "status": "stopped early" if t.stopped else "ran all steps",
             }
@@ -236,7 +236,15 @@ if trajs:
         "the steps each needs to get within the tolerance."
     )
     st.plotly_chart(loss_figure(surface, trajs, step, tol))
-    st.dataframe(results_table(surface, trajs, tol), hide_index=True)
+    st.dataframe(
+        results_table(surface, trajs, tol),
+        hide_index=True,
+        # runs end as close as 1e-25 to the minimum: significant digits, not 20 leading zeros
+        column_config={
+            name: st.column_config.NumberColumn(format="%.4g")
+            for name in ("final L", "distance to nearest minimum")
+        },
+    )
 
     st.header("Inside the optimizer")
     st.markdown(

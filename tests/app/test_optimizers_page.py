@@ -69,6 +69,18 @@ def test_a_new_surface_brings_its_start_point_and_suggested_settings(at):
     assert any("κ = 100" in c.value for c in at.caption)
 
 
+def test_results_table_shows_tiny_losses_in_significant_digits(at):
+    # On the bowl every run ends ~1e-25 from the minimum: a fixed-point column read 0000000000.
+    at.selectbox(key="optimizers_surface").set_value("Quadratic bowl")
+    run(at)
+    table = at.dataframe[0]
+    assert table.value["final L"].min() < 1e-12
+    config = json.loads(table.proto.columns)
+    for column in ("final L", "distance to nearest minimum"):
+        assert config[column]["type_config"]["format"] == "%.4g"
+        assert table.value[column].dtype.kind == "f"  # numbers (None a blank), not text
+
+
 def test_a_learning_rate_that_diverges_is_a_message_not_a_plot_of_inf(at):
     at.selectbox(key="optimizers_surface").set_value("Quadratic bowl")
     run(at)
