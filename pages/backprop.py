@@ -135,9 +135,10 @@ with loss_tab:
         report = loss_report(demo.model, X, y, demo.normalization)
         st.plotly_chart(loss_figure(report), key="backprop_loss_chart")
         a, b, c, d = st.columns(4)
-        a.metric("cost, reduction='sum'", f"{report.cost_sum:.4f}")
-        b.metric("cost, reduction='mean'", f"{report.cost_mean:.4f}")
-        c.metric(f"mean × B (B = {len(report.losses)})", f"{report.mean_times_batch:.4f}")
+        # significant digits: a sure model's costs are ~1e-4, and 4 decimals broke sum = mean × B
+        a.metric("cost, reduction='sum'", f"{report.cost_sum:.4g}")
+        b.metric("cost, reduction='mean'", f"{report.cost_mean:.4g}")
+        c.metric(f"mean × B (B = {len(report.losses)})", f"{report.mean_times_batch:.4g}")
         d.metric("max |nll − cross_entropy|", f"{report.max_difference:.1e}")
         st.markdown(
             "`F.cross_entropy(z, y)` is `F.nll_loss(F.log_softmax(z, dim=1), y)` in one call: the two "

@@ -31,7 +31,7 @@ def loss_figure(report: LossReport) -> go.Figure:
         y=report.losses,
         width=24,
         marker_color=[GOOD if ok else BAD for ok in correct],
-        text=[f"{v:.2f}" for v in report.losses],
+        text=[f"{v:.2g}" for v in report.losses],  # a sure model's losses are ~1e-4, not 0.00
         textposition="inside",
         customdata=list(zip(report.y, report.predicted, report.p_true, strict=True)),
         hovertemplate="true digit %{customdata[0]}, predicted %{customdata[1]}<br>"
@@ -43,7 +43,7 @@ def loss_figure(report: LossReport) -> go.Figure:
         y=[report.cost_mean] * 2,
         mode="lines",
         line=dict(dash="dash", color="#262730"),
-        name=f"mean of the losses = cost {report.cost_mean:.3f}",
+        name=f"mean of the losses = cost {report.cost_mean:.3g}",
         hoverinfo="skip",
     )
     # Two panels sharing one x axis: images on top (y2), bars below (y), each bar under its image.

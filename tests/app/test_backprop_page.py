@@ -45,7 +45,7 @@ def test_page_runs_alone_and_every_gradient_agrees(no_pretrained):
     metrics = {m.label: m.value for m in at.metric}
     batch = at.slider(key="backprop_batch").value
     total = number(metrics["cost, reduction='sum'"])
-    assert total == pytest.approx(batch * number(metrics["cost, reduction='mean'"]), abs=1e-3)
+    assert total == pytest.approx(batch * number(metrics["cost, reduction='mean'"]), rel=1e-3)
     assert number(metrics["max |nll − cross_entropy|"]) < 1e-5
 
 
@@ -67,6 +67,17 @@ def test_shipped_model_is_used_when_present(tmp_path, monkeypatch):
     at = run_page()
     assert "shipped pretrained" in texts(at.caption)
     assert "not in" not in texts(at.info)
+
+
+def test_a_sure_models_tiny_costs_still_show_sum_is_mean_times_b():
+    at = run_page()  # the shipped pretrained model: its losses on the first digits are ~1e-4
+    assert "shipped pretrained" in texts(at.caption)
+    metrics = {m.label: number(m.value) for m in at.metric}
+    batch = at.slider(key="backprop_batch").value
+    total, mean = metrics["cost, reduction='sum'"], metrics["cost, reduction='mean'"]
+    assert 0 < total < 0.1  # small enough that fixed decimals would round it away
+    assert total == pytest.approx(batch * mean, rel=1e-3)  # readable on screen, not just true
+    assert metrics[f"mean × B (B = {batch})"] == pytest.approx(total, rel=1e-3)
 
 
 def test_next_step_walks_the_backward_pass(no_pretrained):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -114,3 +116,15 @@ def test_loss_figure_puts_each_loss_under_its_image():
     assert list(bars.x) == pytest.approx([28 * i + 13.5 for i in range(6)])  # image centres
     assert len(images.z[0]) == 28 * 6
     assert set(mean.y) == {report.cost_mean}
+
+
+def test_loss_figure_labels_keep_their_digits_when_the_losses_are_tiny():
+    from core.figures.backprop import loss_figure
+
+    X, y = mini_batch(0, 4, CLASSIC_MNIST_NORMALIZATION, "cpu")
+    report = loss_report(fresh_model(0), X, y, CLASSIC_MNIST_NORMALIZATION)
+    tiny = [v * 1e-4 for v in report.losses]  # what the pretrained model gets on easy digits
+    report = replace(report, losses=tiny, cost_mean=sum(tiny) / len(tiny))
+    _, bars, mean = loss_figure(report).data
+    assert [float(t) for t in bars.text] == pytest.approx(tiny, rel=0.05)  # not "0.00"
+    assert f"{report.cost_mean:.3g}" in mean.name
