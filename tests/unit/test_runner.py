@@ -33,11 +33,11 @@ class Gate:
     and stop tests do not depend on how fast the machine is."""
 
     def __init__(self, monkeypatch):
-        import core.runner
+        import core.runner_job
 
         self.entered = threading.Event()
         self.opened = threading.Event()
-        real = core.runner.train_one_epoch
+        real = core.runner_job.train_one_epoch
 
         def gated(*args, on_batch_end=None, **kwargs):
             def hook(batch, n, loss):
@@ -48,7 +48,7 @@ class Gate:
 
             return real(*args, on_batch_end=hook, **kwargs)
 
-        monkeypatch.setattr(core.runner, "train_one_epoch", gated)
+        monkeypatch.setattr(core.runner_job, "train_one_epoch", gated)
 
 
 def test_a_run_trains_logs_and_saves_everything(runner, runs_dir):
@@ -89,10 +89,10 @@ def test_the_same_config_and_seed_give_the_same_metrics(runner):
 def test_other_code_using_the_global_rng_between_batches_does_not_change_the_run(
     runner, monkeypatch
 ):
-    import core.runner
+    import core.runner_job
 
     clean = runner.wait(runner.submit(QUICK), TIMEOUT)
-    real = core.runner.train_one_epoch
+    real = core.runner_job.train_one_epoch
 
     def meddling(*args, on_batch_end=None, **kwargs):
         def hook(batch, n, loss):
@@ -102,7 +102,7 @@ def test_other_code_using_the_global_rng_between_batches_does_not_change_the_run
 
         return real(*args, on_batch_end=hook, **kwargs)
 
-    monkeypatch.setattr(core.runner, "train_one_epoch", meddling)
+    monkeypatch.setattr(core.runner_job, "train_one_epoch", meddling)
     disturbed = runner.wait(runner.submit(QUICK), TIMEOUT)
     assert [r["loss"] for r in disturbed.train] == [r["loss"] for r in clean.train]
 
@@ -149,23 +149,23 @@ def test_a_nan_loss_fails_the_run_with_a_message_and_the_queue_goes_on(runner):
 
 
 def test_an_unexpected_error_in_a_job_is_a_failed_run_not_a_dead_server(runner, monkeypatch):
-    import core.runner
+    import core.runner_job
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(core.runner, "evaluate", broken)
+    monkeypatch.setattr(core.runner_job, "evaluate", broken)
     snap = runner.wait(runner.submit(QUICK), TIMEOUT)
     assert snap.status == JobStatus.FAILED and "boom" in snap.error
 
 
 def test_running_out_of_gpu_memory_fails_the_run_with_advice(runner, monkeypatch):
-    import core.runner
+    import core.runner_job
 
     def out_of_memory(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(core.runner, "train_one_epoch", out_of_memory)
+    monkeypatch.setattr(core.runner_job, "train_one_epoch", out_of_memory)
     snap = runner.wait(runner.submit(QUICK), TIMEOUT)
     assert snap.status == JobStatus.FAILED
     assert "ran out of memory" in snap.error and "smaller batch size" in snap.error
