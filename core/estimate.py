@@ -43,17 +43,15 @@ class StepCost:
         return batch_size / self.step_s(batch_size)
 
 
-def _time_steps(model: torch.nn.Module, batch_size: int, device: torch.device) -> float:
-    """One training step as core.training takes it: slice a batch, step, read the loss."""
+def _step_timer(model: torch.nn.Module, batch_size: int, device: torch.device):
+    """A function that times one training step as core.training takes it: slice a batch,
+    step, read the loss."""
     X_all = torch.zeros(2 * batch_size, 1, 28, 28, device=device)  # values do not matter
     y_all = torch.zeros(2 * batch_size, dtype=torch.int64, device=device)
     idx = torch.arange(batch_size, device=device)  # (B,)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the weights stay put
-    times: list[float] = []
-    budget_end = time.perf_counter() + TIME_BUDGET_S
-    while len(times) < MAX_TIMED_STEPS and (
-        len(times) < MIN_TIMED_STEPS or time.perf_counter() < budget_end
-    ):
+
+    def one_step() -> float:
         synchronize(device)
         start = time.perf_counter()
         X, y = X_all[idx], y_all[idx]  # (B, 1, 28, 28), (B,)
@@ -63,9 +61,14 @@ def _time_steps(model: torch.nn.Module, batch_size: int, device: torch.device) -
         loss.backward()
         optimizer.step()
         synchronize(device)
-        times.append(time.perf_counter() - start)
+        return time.perf_counter() - start
+
+    return one_step
+
+
+def _lower_quartile(times: list[float]) -> float:
     timed = sorted(times[1:])  # the first step warms up allocators and kernels
-    return timed[len(timed) // 4]  # the lower quartile: robust to a busy machine's hiccups
+    return timed[len(timed) // 4]  # robust to a busy machine's hiccups
 
 
 def measure_step_cost(spec: ModelSpec, device: str = "cpu") -> StepCost:
@@ -81,8 +84,20 @@ def measure_step_cost(spec: ModelSpec, device: str = "cpu") -> StepCost:
     # eval mode: dropout would draw from the global generator (its cost is negligible), and
     # the mode above would slow every op down, so the steps are timed outside it
     model.eval()
-    small = _time_steps(model, SMALL_BATCH, dev)
-    large = _time_steps(model, LARGE_BATCH, dev)
+    # The two sizes take turns, step by step: a burst of other work on a shared machine then
+    # slows both alike, instead of only the size being timed at that moment (which once
+    # made batch 1 look as slow as batch 64, a "free" per-sample cost and a 3× estimate).
+    step_small = _step_timer(model, SMALL_BATCH, dev)
+    step_large = _step_timer(model, LARGE_BATCH, dev)
+    small_times: list[float] = []
+    large_times: list[float] = []
+    budget_end = time.perf_counter() + 2 * TIME_BUDGET_S
+    while len(small_times) < MAX_TIMED_STEPS and (
+        len(small_times) < MIN_TIMED_STEPS or time.perf_counter() < budget_end
+    ):
+        small_times.append(step_small())
+        large_times.append(step_large())
+    small, large = _lower_quartile(small_times), _lower_quartile(large_times)
     per_sample = max((large - small) / (LARGE_BATCH - SMALL_BATCH), 0.0)
     overhead = max(small - per_sample * SMALL_BATCH, 1e-6)
     return StepCost(overhead_s=overhead, per_sample_s=per_sample)

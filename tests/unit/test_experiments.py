@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 
 import pytest
 import torch
@@ -166,6 +167,33 @@ def test_measure_step_cost_is_positive_and_leaves_the_global_rng_alone():
     cost = measure_step_cost(linear_spec(), "cpu")
     assert torch.equal(state, torch.random.get_rng_state())
     assert cost.overhead_s > 0 and cost.per_sample_s >= 0
+
+
+class _SleepyModel(torch.nn.Module):
+    """A step costs 2 ms + 0.1 ms per image, plus 30 ms while a burst of other work lasts."""
+
+    def __init__(self, burst_s: float):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(10))
+        self.burst_s, self.burst_until = burst_s, None
+
+    def forward(self, X):
+        if self.burst_until is None:  # the burst starts with the first timed step
+            self.burst_until = time.perf_counter() + self.burst_s
+        busy = 0.03 if time.perf_counter() < self.burst_until else 0.0
+        time.sleep(0.002 + 0.0001 * len(X) + busy)
+        return torch.log_softmax(self.w.expand(len(X), 10), dim=1)  # (B, 10)
+
+
+def test_a_burst_of_other_work_does_not_make_big_batches_look_free(monkeypatch):
+    """The burst covers the first half of the timing: timing batch 1 first, then batch 64,
+    charged the burst to batch 1 only, and the per-image cost came out as zero."""
+    from core import estimate
+
+    monkeypatch.setattr(estimate, "build_model", lambda spec: _SleepyModel(burst_s=0.45))
+    cost = measure_step_cost(linear_spec(), "cpu")
+    assert cost.per_sample_s > 0.00005  # the true cost is 0.0001 s per image
+    assert cost.overhead_s < 0.015  # 2 ms really; 32 ms if the burst were counted
 
 
 def test_describe_seconds_rounds_like_an_estimate():
