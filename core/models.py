@@ -6,6 +6,7 @@ rebuilt anywhere: on the canvas page, in the exported script, in the headless tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.activations import ACTIVATIONS as ACTIVATION_REGISTRY
 from core.errors import ConfigError
 
 MAX_CONV_BLOCKS = 4
@@ -20,18 +22,29 @@ MAX_CHANNELS = 256
 MAX_HIDDEN_UNITS = 4096
 MAX_PARAMETERS = 20_000_000
 
+
+def _model_activations() -> dict[str, Callable[[], nn.Module]]:
+    """The activation registry's functions that a model can train with, by torch.nn class name.
+
+    Only entries whose default layer is exactly `nn.<Name>()` qualify, so the layer table and
+    the exported script can name them the way PyTorch does (the step has no gradient, softmax
+    is not elementwise, and GELU's tanh form would shadow the exact one).
+    """
+    found: dict[str, Callable[[], nn.Module]] = {}
+    for entry in ACTIVATION_REGISTRY.values():
+        if not (entry.elementwise and entry.has_gradient):
+            continue
+        layer = entry.module()
+        name = type(layer).__name__
+        plain = getattr(nn, name, None)
+        if name not in found and plain is not None and repr(layer) == repr(plain()):
+            found[name] = plain
+    # ReLU first: it is the default and the chapter's choice.
+    return {"ReLU": found.pop("ReLU"), **found}
+
+
 # Activations a model can use; names follow torch.nn so the layer table reads like PyTorch.
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "ReLU": nn.ReLU,
-    "LeakyReLU": nn.LeakyReLU,
-    "ELU": nn.ELU,
-    "SELU": nn.SELU,
-    "GELU": nn.GELU,
-    "SiLU": nn.SiLU,
-    "Mish": nn.Mish,
-    "Tanh": nn.Tanh,
-    "Sigmoid": nn.Sigmoid,
-}
+ACTIVATIONS = _model_activations()
 POOLS = ("max", "avg", "none")
 
 

@@ -4,8 +4,10 @@ import pytest
 import torch
 from torch import nn
 
+from core.activations import ACTIVATIONS as REGISTRY
 from core.errors import ConfigError
 from core.models import (
+    ACTIVATIONS,
     ConvSpec,
     ModelSpec,
     build_model,
@@ -87,3 +89,16 @@ def test_bad_values_are_refused(spec):
 def test_spec_round_trips_through_a_dict():
     spec = classic_spec()
     assert ModelSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_model_activations_come_from_the_registry_and_train():
+    assert next(iter(ACTIVATIONS)) == "ReLU"
+    assert {"ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid"} <= set(ACTIVATIONS)
+    registry_layers = {repr(entry.module()) for entry in REGISTRY.values()}
+    for name in ACTIVATIONS:
+        assert repr(getattr(nn, name)()) in registry_layers  # the export writes nn.<name>()
+        spec = ModelSpec(convs=[ConvSpec(4, pool="max")], hidden=[8], activation=name)
+        model = build_model(spec)
+        loss = model(torch.randn(2, 1, 28, 28)).sum()
+        loss.backward()
+        assert all(p.grad is not None for p in model.parameters())
