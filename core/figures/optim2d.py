@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import plotly.graph_objects as go
 
 from core.optim2d import InsideStep, RuleStep, Trajectory
@@ -38,10 +39,13 @@ def _contour(surface: Surface, grid: Grid) -> go.Contour:
         )
     else:
         colorbar = dict(title=dict(text="L"))
+    # Arrays, not nested lists: Plotly validates a list number by number (~1 s a figure for
+    # 121² values on a busy machine) and writes 17 digits each; an array is copied as binary.
+    # float32 keeps 7 digits, plenty for colours, and halves the bytes sent again.
     return go.Contour(
-        x=grid.xs,
-        y=grid.ys,
-        z=grid.z_plot,
+        x=np.asarray(grid.xs),
+        y=np.asarray(grid.ys),
+        z=np.asarray(grid.z_plot, dtype=np.float32),
         colorscale="Viridis",
         ncontours=30,
         line=dict(width=0.5, color="rgba(255,255,255,0.35)"),
@@ -54,16 +58,13 @@ def _contour(surface: Surface, grid: Grid) -> go.Contour:
 
 def _pick_targets(grid: Grid) -> go.Scatter:
     """Invisible markers on a coarse grid: clicking one selects it, which picks a start point."""
-    xs, ys, zs = [], [], []
-    for i in range(0, len(grid.ys), PICK_STRIDE):
-        for j in range(0, len(grid.xs), PICK_STRIDE):
-            xs.append(grid.xs[j])
-            ys.append(grid.ys[i])
-            zs.append(grid.z[i][j])
+    rows = np.arange(0, len(grid.ys), PICK_STRIDE)  # (r,)
+    cols = np.arange(0, len(grid.xs), PICK_STRIDE)  # (c,)
+    R, C = np.meshgrid(rows, cols, indexing="ij")  # (r, c) each, row by row like the grid
     return go.Scatter(
-        x=xs,
-        y=ys,
-        customdata=zs,
+        x=np.asarray(grid.xs)[C.ravel()],  # (r·c,) float64: a click sends back exact numbers
+        y=np.asarray(grid.ys)[R.ravel()],
+        customdata=np.asarray(grid.z, dtype=np.float32)[R.ravel(), C.ravel()],  # hover only
         mode="markers",
         marker=dict(size=9, opacity=0),
         selected=dict(marker=dict(opacity=0.8, color="white")),

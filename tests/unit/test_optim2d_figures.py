@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
+from plotly.utils import PlotlyJSONEncoder
 
 from core.figures.optim2d import (
     PICK_STRIDE,
@@ -78,6 +80,20 @@ def test_minima_start_and_click_targets_are_on_the_plot(bowl_runs):
     saddle = get_surface("Saddle")
     fig = trajectories_figure(saddle, surface_grid(saddle, GRID), [], 0, saddle.start)
     assert by_name(fig, "saddle point") and not by_name(fig, "global minimum")
+
+
+def test_contour_values_travel_as_compact_arrays_that_match_the_grid(bowl_runs):
+    # Nested lists cost ~1 s of Plotly validation per rerun and 17 digits a value on the wire.
+    surface, grid, runs = bowl_runs
+    fig = trajectories_figure(surface, grid, runs, 0, (-2.0, 1.5))
+    contour = fig.data[0]
+    assert isinstance(contour.z, np.ndarray) and contour.z.dtype == np.float32
+    np.testing.assert_allclose(contour.z, np.array(grid.z_plot), rtol=1e-6)
+    assert "bdata" in json.dumps(fig.to_plotly_json()["data"][0]["z"], cls=PlotlyJSONEncoder)
+    (targets,) = by_name(fig, "start here")
+    assert targets.x.dtype == np.float64  # a click sends back the grid's exact coordinates
+    picked = set(zip(targets.x.tolist(), targets.y.tolist(), strict=True))
+    assert (grid.xs[PICK_STRIDE], grid.ys[2 * PICK_STRIDE]) in picked
 
 
 def test_loss_plot_uses_the_gap_on_a_log_axis_and_marks_the_tolerance(bowl_runs):
