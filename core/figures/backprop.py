@@ -24,7 +24,12 @@ def loss_figure(report: LossReport) -> go.Figure:
     centers = [28 * i + 13.5 for i in range(n)]
     correct = [p == t for p, t in zip(report.predicted, report.y, strict=True)]
     images = go.Heatmap(
-        z=report.images.tolist(), colorscale="gray", showscale=False, hoverinfo="skip", yaxis="y2"
+        # an array, not nested lists: Plotly checks a list value by value (28 × 1792 at B = 64)
+        z=report.images.numpy(),
+        colorscale="gray",
+        showscale=False,
+        hoverinfo="skip",
+        yaxis="y2",
     )
     bars = go.Bar(
         x=centers,

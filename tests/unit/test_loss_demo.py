@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -115,6 +116,7 @@ def test_loss_figure_puts_each_loss_under_its_image():
     assert list(bars.y) == report.losses
     assert list(bars.x) == pytest.approx([28 * i + 13.5 for i in range(6)])  # image centres
     assert len(images.z[0]) == 28 * 6
+    assert isinstance(images.z, np.ndarray)  # sent as one binary array, not 4,704 numbers
     assert set(mean.y) == {report.cost_mean}
 
 
