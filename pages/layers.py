@@ -186,13 +186,16 @@ def conv_tab(X: torch.Tensor, seed: int) -> None:
         )
         st.caption(
             "Parameters: C_out·C_in·k·k weights + C_out biases. Multiply-adds: each of the "
-            "C_out·H_out·W_out outputs reads C_in·k·k inputs. Below: the input, then each kernel "
+            "C_out·H_out·W_out outputs reads C_in·k·k inputs. Above: the input, then each kernel "
             "(red positive, blue negative)."
         )
         st.plotly_chart(
             figs.image_grid_fig(list(r.Y[0]), r.names, signed=True), key="layers_conv_maps"
         )
-        st.caption("The feature maps: where the input looks like the kernel, the map is red.")
+        st.caption(
+            "The feature maps: where the input looks like the kernel, the map is red. The empty "
+            "background is the bias alone (no ink to multiply), so a map can start tinted."
+        )
     code_ui(layers_conv.conv_output_size, layers_conv.conv_layer, layers_conv.conv_demo)
 
 

@@ -123,6 +123,10 @@ def test_classic_filters_replace_the_kernel_size():
     assert len(at.multiselect(key="layers_conv_filters").value) == 4
     with pytest.raises(KeyError):
         at.number_input(key="layers_conv_k")
+    # the caption under the kernels points up at them (it said "Below", over the feature maps)
+    captions = [c.value for c in at.caption]
+    assert any("Above: the input, then each kernel" in c for c in captions)
+    assert any("background is the bias" in c for c in captions)
 
 
 def test_a_data_dependent_if_cannot_be_captured():
