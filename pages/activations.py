@@ -145,8 +145,9 @@ if tab_functions.open:
             drawn = curves([key, *compare], params, x_min, x_max, device=device_name())
             st.plotly_chart(curves_figure(drawn, shade), key="activations_curves")
             st.caption(
-                "Shaded: |f′(x)| < 0.01, where the function is saturated (flat) and almost no "
-                "gradient flows back. Circles on the right: kinks, at the slope torch uses there."
+                "Shaded, in each function's own colour: where its |f′(x)| < 0.01, so it is "
+                "saturated (flat) and almost no gradient flows back; overlaps look darker. "
+                "Circles on the right: kinks, at the slope torch uses there."
             )
 
         card, facts = st.columns([1.3, 1], gap="large")
