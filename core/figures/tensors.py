@@ -22,6 +22,16 @@ ORDER_SCALE = "Viridis"  # view order 0 (dark) .. last (yellow)
 UNTOUCHED = "#e6e6e6"  # storage cells the view does not read
 PICK_COLOUR = "#EE4C2C"  # the picked element, in both pictures
 CELL_PX = 42  # height of one row of cells
+# Strip and grid draw cells alike: coloured by view order scaled to [0, 1], hover from customdata
+CELLS = dict(
+    hovertemplate="%{customdata}<extra></extra>",
+    colorscale=ORDER_SCALE,
+    zmin=0,
+    zmax=1,
+    showscale=False,
+    xgap=2,
+    ygap=2,
+)
 
 
 class NotDrawable(ValueError):
@@ -92,13 +102,7 @@ def storage_strip_fig(
             text=text,
             customdata=hover,
             texttemplate="%{text}",
-            hovertemplate="%{customdata}<extra></extra>",
-            colorscale=ORDER_SCALE,
-            zmin=0,
-            zmax=1,
-            showscale=False,
-            xgap=2,
-            ygap=2,
+            **CELLS,
         )
     )
     if pick is not None and 0 <= pick < n:
@@ -164,13 +168,7 @@ def logical_grid_fig(
                     text=[[str(v) for v in row] for row in cells] if labelled else None,
                     customdata=hover,
                     texttemplate="%{text}" if labelled else None,
-                    hovertemplate="%{customdata}<extra></extra>",
-                    colorscale=ORDER_SCALE,
-                    zmin=0,
-                    zmax=1,
-                    showscale=False,
-                    xgap=2,
-                    ygap=2,
+                    **CELLS,
                 ),
                 row=i + 1,
                 col=j + 1,
