@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.errors import ConfigError, LimitError, ParseError
+from core.errors import ConfigError
+from core.number_text import read_numbers
 
 MAX_TEXT_CHARS = 200  # longest text a number box accepts
 MAX_ABS_VALUE = 100.0  # largest |number| for inputs, target and parameters
@@ -134,30 +134,8 @@ LOSSES: dict[str, Loss] = {
 
 
 def parse_numbers(text: str, count: int, what: str) -> list[float]:
-    """Exactly `count` numbers split on commas or spaces: float() on each piece, never eval."""
-    text = text or ""
-    if len(text) > MAX_TEXT_CHARS:
-        raise LimitError(f"{what}: at most {MAX_TEXT_CHARS} characters, not {len(text)}.")
-    pieces = [p for p in re.split(r"[,;\s]+", text.strip()) if p]
-    if len(pieces) != count:
-        raise ParseError(
-            f"{what}: expected {count} number{'s' * (count > 1)} separated by commas, "
-            f"got {len(pieces)}. Write decimals with a dot, e.g. 0.5."
-        )
-    values = []
-    for piece in pieces:
-        try:
-            value = float(piece)
-        except ValueError:
-            raise ParseError(f"{what}: {piece[:20]!r} is not a number.") from None
-        if not math.isfinite(value):
-            raise ParseError(f"{what}: {piece[:20]!r} is not a finite number.")
-        if abs(value) > MAX_ABS_VALUE:
-            raise LimitError(
-                f"{what}: {value:g} is too large; keep numbers within ±{MAX_ABS_VALUE:g}."
-            )
-        values.append(value)
-    return values
+    """Exactly `count` numbers within ±MAX_ABS_VALUE, read from one of the page's boxes."""
+    return read_numbers(text, what, count=count, max_abs=MAX_ABS_VALUE, max_chars=MAX_TEXT_CHARS)
 
 
 @dataclass(frozen=True)

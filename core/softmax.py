@@ -8,13 +8,13 @@ for x > 88.7, so the textbook formula e^z / Σ e^z returns inf/inf = nan for lar
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from core.errors import ConfigError, LimitError, ParseError
+from core.errors import ConfigError, LimitError
+from core.number_text import read_numbers
 
 MAX_LOGITS = 12  # entries in the logits vector
 MAX_ABS_LOGIT = 1e4  # |logit| limit: far past float32's overflow at 88.7, still printable
@@ -27,28 +27,10 @@ DEFAULT_LOGITS = "2.0, 1.0, 0.1, -1.5"
 
 
 def parse_logits(text: str) -> list[float]:
-    """Numbers separated by commas or spaces; anything else is refused with a clear message."""
-    if len(text or "") > MAX_TEXT:
-        raise LimitError(f"Keep the logits under {MAX_TEXT} characters.")
-    parts = [p for p in re.split(r"[,\s;]+", (text or "").strip()) if p]
-    if not parts:
-        raise ParseError("Type at least one logit, e.g. 2.0, 1.0, 0.1.")
-    if len(parts) > MAX_LOGITS:
-        raise LimitError(f"Use at most {MAX_LOGITS} logits, not {len(parts)}.")
-    values = []
-    for part in parts:
-        try:
-            value = float(part)
-        except ValueError:
-            raise ParseError(
-                f"{part!r} is not a number. Type numbers separated by commas, e.g. 2, 1, 0.1."
-            ) from None
-        if not math.isfinite(value):
-            raise ParseError(f"{part!r} is not a finite number.")
-        if abs(value) > MAX_ABS_LOGIT:
-            raise LimitError(f"Keep each logit within ±{MAX_ABS_LOGIT:g}; {part} is too large.")
-        values.append(value)
-    return values
+    """1 to MAX_LOGITS numbers separated by commas or spaces; anything else is a message."""
+    return read_numbers(
+        text, "Logits", max_count=MAX_LOGITS, max_abs=MAX_ABS_LOGIT, max_chars=MAX_TEXT
+    )
 
 
 def check_temperature(temperature: float) -> float:
