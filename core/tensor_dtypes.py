@@ -118,13 +118,30 @@ def dtype_table(shape: tuple[int, ...]) -> list[DtypeRow]:
     return rows
 
 
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+POWER_FROM = 10**12  # integers this large are written as powers of two: 19 digits do not fit
+
+
+def integer_text(n: int, commas: bool = False) -> str:
+    """An integer a table column can show whole: 2⁶³ − 1 rather than 9223372036854775807."""
+    if abs(n) >= POWER_FROM:
+        sign, k = "-" if n < 0 else "", abs(n).bit_length()
+        if abs(n) == 2 ** (k - 1):
+            return f"{sign}2{str(k - 1).translate(SUPERSCRIPT)}"
+        if abs(n) == 2**k - 1:
+            return f"{sign}2{str(k).translate(SUPERSCRIPT)} − 1"
+    return f"{n:,}" if commas else str(n)
+
+
 def dtype_rows(shape: tuple[int, ...], current: str) -> list[dict[str, str | int]]:
     """dtype_table formatted for display, the current dtype marked with ▶."""
 
     def number(value: float | int | bool | None) -> str:
         if value is None:
             return ""
-        return f"{value:.6g}" if isinstance(value, float) else str(value)
+        if isinstance(value, bool):
+            return str(value)
+        return f"{value:.6g}" if isinstance(value, float) else integer_text(value)
 
     return [
         {
@@ -134,7 +151,7 @@ def dtype_rows(shape: tuple[int, ...], current: str) -> list[dict[str, str | int
             "max": number(row.max),
             "eps": number(row.eps),
             "smallest normal": number(row.smallest_normal),
-            "exact integers up to": f"{row.exact_integers_up_to:,}",
+            "exact integers up to": integer_text(row.exact_integers_up_to, commas=True),
             "memory of x": format_bytes(row.memory_bytes),
         }
         for row in dtype_table(shape)

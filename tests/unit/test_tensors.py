@@ -11,7 +11,14 @@ import torch
 
 from core.errors import LimitError, ParseError
 from core.tensor_code import explorer_code
-from core.tensor_dtypes import DTYPES, check_value_fits, dtype_rows, dtype_table, format_bytes
+from core.tensor_dtypes import (
+    DTYPES,
+    check_value_fits,
+    dtype_rows,
+    dtype_table,
+    format_bytes,
+    integer_text,
+)
 from core.tensor_eval import MAX_ELEMENTS, TensorOpError, evaluate
 from core.tensor_examples import EXAMPLES
 from core.tensor_expr import parse_expression
@@ -194,6 +201,13 @@ def test_dtype_table_matches_iinfo_and_finfo():
             assert (row.min, row.max, row.eps) == (info.min, info.max, None)
     shown = dtype_rows((3, 4), "int8")
     assert [r["dtype"] for r in shown if r["dtype"].startswith("▶")] == ["▶ int8"]
+    # 19-digit int64 limits were cut off by their column: powers of two fit and stay exact
+    int64 = next(r for r in shown if r["dtype"] == "int64")
+    assert (int64["min"], int64["max"]) == ("-2⁶³", "2⁶³ − 1")
+    assert int64["exact integers up to"] == "2⁶³ − 1"
+    assert next(r for r in shown if r["dtype"] == "float64")["exact integers up to"] == "2⁵³"
+    assert next(r for r in shown if r["dtype"] == "int32")["max"] == str(2**31 - 1)
+    assert integer_text(10**12 + 1, commas=True) == "1,000,000,000,001"
     assert format_bytes(48) == "48 B" and format_bytes(40_000_000) == "38.1 MiB"
     check_value_fits(float("nan"), torch.float16)
     with pytest.raises(ParseError):
