@@ -154,6 +154,11 @@ with loss_tab:
                     "cross_entropy(z, y)": report.cross_entropy,
                 }
             ),
+            # 4 decimals showed p = 1 and losses of 0.0008 for 0.00081: keep significant digits
+            column_config={
+                name: st.column_config.NumberColumn(format="%.4g")
+                for name in ("p(true digit)", "nll_loss(log_softmax(z), y)", "cross_entropy(z, y)")
+            },
             key="backprop_loss_table",
         )
     code_ui(loss_report, logits, mini_batch)

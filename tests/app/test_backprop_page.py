@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -78,6 +79,10 @@ def test_a_sure_models_tiny_costs_still_show_sum_is_mean_times_b():
     assert 0 < total < 0.1  # small enough that fixed decimals would round it away
     assert total == pytest.approx(batch * mean, rel=1e-3)  # readable on screen, not just true
     assert metrics[f"mean × B (B = {batch})"] == pytest.approx(total, rel=1e-3)
+    table = next(d for d in at.dataframe if "cross_entropy(z, y)" in d.value.columns)
+    config = json.loads(table.proto.columns)
+    for column in ("p(true digit)", "nll_loss(log_softmax(z), y)", "cross_entropy(z, y)"):
+        assert config[column]["type_config"]["format"] == "%.4g"
 
 
 def test_next_step_walks_the_backward_pass(no_pretrained):
