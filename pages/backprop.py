@@ -266,7 +266,7 @@ with update_tab:
             curves = {f"{k}: α = {a:.3g}": descent(net, a) for k, a in line.references.items()}
             curves[f"your α = {lr:g}"] = descent(net, lr)
             st.plotly_chart(descent_figure(curves), key="backprop_descent_chart")
-        code_ui(sgd_update, lr_line)
+        code_ui(sgd_update, lr_line, descent)
 
 with autograd_tab:
     left, right = st.columns([1, 2])
