@@ -33,6 +33,7 @@ from core.loss_demo import (
     logits,
     loss_report,
     mini_batch,
+    pretrained_available,
 )
 from core.update_demo import LR_CHOICES, descent, lr_line, sgd_update
 from ui.common import code_ui, device_name, errors_ui
@@ -108,7 +109,14 @@ with loss_tab:
             format_func=SOURCE_LABELS.__getitem__,
             horizontal=True,
         )
-        st.number_input("Seed of the fresh model", 0, MAX_SEED, key="backprop_seed")
+        st.number_input(
+            "Seed of the fresh model",
+            0,
+            MAX_SEED,
+            key="backprop_seed",
+            # only a fresh model has a seed (the page falls back to one if the file is missing)
+            disabled=st.session_state["backprop_source"] == "pretrained" and pretrained_available(),
+        )
         batch_size = st.slider("Batch size B", 1, MAX_BATCH_SIZE, key="backprop_batch")
         start = st.number_input(
             "First test image", 0, TEST_SET_SIZE - 1, key="backprop_start",

@@ -52,10 +52,13 @@ def test_page_runs_alone_and_every_gradient_agrees(no_pretrained):
 
 def test_batch_and_model_controls_change_the_cost(no_pretrained):
     at = run_page()
+    # the pretrained file is missing here, so the fallback fresh model's seed stays usable
+    assert not at.number_input(key="backprop_seed").disabled
     first = {m.label: m.value for m in at.metric}["cost, reduction='sum'"]
     at.slider(key="backprop_batch").set_value(20).run(timeout=60)
     at.radio(key="backprop_source").set_value("fresh").run(timeout=60)
     assert not at.exception
+    assert not at.number_input(key="backprop_seed").disabled
     metrics = {m.label: m.value for m in at.metric}
     assert "mean × B (B = 20)" in metrics
     assert metrics["cost, reduction='sum'"] != first
@@ -68,6 +71,7 @@ def test_shipped_model_is_used_when_present(tmp_path, monkeypatch):
     at = run_page()
     assert "shipped pretrained" in texts(at.caption)
     assert "not in" not in texts(at.info)
+    assert at.number_input(key="backprop_seed").disabled  # a seed does nothing to it
 
 
 def test_a_sure_models_tiny_costs_still_show_sum_is_mean_times_b():
