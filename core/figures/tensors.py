@@ -22,6 +22,10 @@ ORDER_SCALE = "Viridis"  # view order 0 (dark) .. last (yellow)
 UNTOUCHED = "#e6e6e6"  # storage cells the view does not read
 PICK_COLOUR = "#EE4C2C"  # the picked element, in both pictures
 CELL_PX = 42  # height of one row of cells
+WIDE_STRIP_COLUMNS = 100  # an unlabelled (large) storage wraps at this many cells a row instead
+MAX_CELLS_PX = 900  # many rows of cells share this height rather than growing the page
+MIN_CELL_PX = 8  # ... down to rows this thin (colours only)
+MIN_LABELLED_CELL_PX = 22  # ... or this thin while cells still carry text
 # Strip and grid draw cells alike: coloured by view order scaled to [0, 1], hover from customdata
 CELLS = dict(
     hovertemplate="%{customdata}<extra></extra>",
@@ -68,6 +72,12 @@ def first_visit(indices: torch.Tensor, storage_length: int) -> tuple[list[int], 
     return first.tolist(), counts.tolist()
 
 
+def cell_px(rows: int, labelled: bool) -> int:
+    """Row height: CELL_PX for a few rows; thinner for many, so 10,000 cells stay one screen."""
+    floor = MIN_LABELLED_CELL_PX if labelled else MIN_CELL_PX
+    return max(floor, min(CELL_PX, MAX_CELLS_PX // max(rows, 1)))
+
+
 def storage_strip_fig(
     values: Sequence[str],
     indices: torch.Tensor,
@@ -78,13 +88,13 @@ def storage_strip_fig(
     n = len(values)
     check_drawable(indices.numel(), n, (n,))
     first, counts = first_visit(indices, n)
-    cols = max(1, min(n, STRIP_COLUMNS))
+    labelled = n <= MAX_LABELLED_CELLS
+    cols = max(1, min(n, STRIP_COLUMNS if labelled else WIDE_STRIP_COLUMNS))
     rows = max(1, math.ceil(n / cols))
     last = max(indices.numel() - 1, 1)
     z = [[None] * cols for _ in range(rows)]
     text = [[""] * cols for _ in range(rows)]
     hover = [[""] * cols for _ in range(rows)]
-    labelled = n <= MAX_LABELLED_CELLS
     for s in range(n):
         r, c = divmod(s, cols)
         touched = first[s] >= 0
@@ -108,18 +118,20 @@ def storage_strip_fig(
     if pick is not None and 0 <= pick < n:
         r, c = divmod(pick, cols)
         _outline(fig, c, r)
+    every = 1 if labelled else 10  # a label on every tenth column and row of a large strip
     fig.update_xaxes(
-        tickmode="array", tickvals=list(range(cols)), ticktext=[str(c) for c in range(cols)],
+        tickmode="array", tickvals=list(range(0, cols, every)),
+        ticktext=[str(c) for c in range(0, cols, every)],
         showgrid=False, zeroline=False, side="top",
     )  # fmt: skip
     fig.update_yaxes(
-        tickmode="array", tickvals=list(range(rows)),
-        ticktext=[f"{r * cols}+" if rows > 1 else "" for r in range(rows)],
+        tickmode="array", tickvals=list(range(0, rows, every)),
+        ticktext=[f"{r * cols}+" if rows > 1 else "" for r in range(0, rows, every)],
         autorange="reversed", showgrid=False, zeroline=False,
     )  # fmt: skip
     fig.update_layout(
         title=dict(text=title, x=0, y=1, yanchor="top", font=dict(size=14)),
-        height=90 + CELL_PX * rows,
+        height=90 + cell_px(rows, labelled) * rows,
         margin=dict(l=40, r=10, t=60, b=10),
         plot_bgcolor=UNTOUCHED,
     )
@@ -174,14 +186,15 @@ def logical_grid_fig(
                 col=j + 1,
             )
     fig.update_annotations(yshift=24)  # slice titles above the column numbers
-    fig.update_xaxes(showgrid=False, zeroline=False, side="top", dtick=1)
-    fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed", dtick=1)
+    tick = 1 if labelled else 10  # one number per cell would overlap on a large grid
+    fig.update_xaxes(showgrid=False, zeroline=False, side="top", dtick=tick)
+    fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed", dtick=tick)
     if pick is not None and len(pick) == len(shape):
         i, j, r, c = _split_pick(shape, pick)
         _outline(fig, c, r, row=i + 1, col=j + 1)
     fig.update_layout(
         title=dict(text=title, x=0, y=1, yanchor="top", font=dict(size=14)),
-        height=100 + a * (CELL_PX * h + 50),
+        height=100 + a * (cell_px(a * h, labelled) * h + 50),
         margin=dict(l=30, r=10, t=80 if len(shape) > 2 else 60, b=10),
         plot_bgcolor="white",
     )

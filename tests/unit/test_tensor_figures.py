@@ -6,8 +6,13 @@ import pytest
 import torch
 
 from core.figures.tensors import (
+    CELL_PX,
+    MAX_CELLS_PX,
     MAX_DRAWN_CELLS,
+    MIN_LABELLED_CELL_PX,
+    WIDE_STRIP_COLUMNS,
     NotDrawable,
+    cell_px,
     first_visit,
     logical_grid_fig,
     storage_strip_fig,
@@ -94,3 +99,19 @@ def test_what_cannot_be_drawn_says_why():
     many = torch.zeros(10, 10, 1, 1)
     with pytest.raises(NotDrawable, match="slices"):
         logical_grid_fig(indices_of(many), formatted_values(many))
+
+
+def test_ten_thousand_cells_stay_about_one_screen_high():
+    # A 100 × 100 x drew a 13,000 px strip and a 4,300 px grid: rows now share the height.
+    x = torch.arange(10_000.0).reshape(100, 100)
+    t = x.t()
+    strip = storage_strip_fig(formatted_values(storage_of(t)), indices_of(t))
+    grid = logical_grid_fig(indices_of(t), formatted_values(t))
+    assert len(strip.data[0].z[0]) == WIDE_STRIP_COLUMNS  # unlabelled: wider rows
+    assert strip.layout.height <= 100 + MAX_CELLS_PX and grid.layout.height <= 150 + MAX_CELLS_PX
+    assert strip.layout.yaxis.ticktext[1] == f"{10 * WIDE_STRIP_COLUMNS}+"  # every tenth row
+    small = torch.arange(12.0).reshape(3, 4)
+    assert storage_strip_fig(formatted_values(small), indices_of(small)).layout.height == (
+        90 + CELL_PX  # a small strip keeps full-size, labelled cells
+    )
+    assert cell_px(1000, labelled=True) == MIN_LABELLED_CELL_PX  # text still fits its cell
