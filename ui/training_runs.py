@@ -21,6 +21,7 @@ from ui.training_live import POLL_S, STATUS_ICONS, curve_controls_ui
 
 P = "training_"
 COMPARE_KEY = P + "compare"
+SHOW_KEY = P + "show_run"  # the "Show this run above" picker
 MAX_COMPARED = 10  # runs in one comparison chart
 SAVED_RUNS_TTL_S = 5  # the run folders are re-read at most this often
 FAIR = "fair-"  # the group prefix of fair-comparison runs
@@ -95,13 +96,16 @@ def _my_runs_table(snaps: list[JobSnapshot], attached: str | None) -> None:
         column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0)},
     )
     ids = [s.id for s in snaps]
-    index = ids.index(attached) if attached in ids else 0
+    # The picker's value lives in session state, set by whoever attaches a run (Start, the
+    # fair race): a default index alone would not reach the browser, which would send its old
+    # choice back on the next poll and re-attach the previous run.
+    if st.session_state.get(SHOW_KEY) not in ids:
+        st.session_state[SHOW_KEY] = attached if attached in ids else ids[0]
     chosen = st.selectbox(
         "Show this run above",
         ids,
-        index=index,
         format_func=lambda i: label(next(s for s in snaps if s.id == i)),
-        key=P + "show_run",
+        key=SHOW_KEY,
     )
     if chosen != attached:
         attach_job("training", chosen)

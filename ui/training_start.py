@@ -14,7 +14,7 @@ from core.export import export_script
 from core.optimizers import OPTIMIZER_INFO
 from core.training import initial_state, state_hash
 from ui.runner import attach_job, get_runner
-from ui.training_runs import COMPARE_KEY, FAIR
+from ui.training_runs import COMPARE_KEY, FAIR, SHOW_KEY
 
 P = "training_"
 MESSAGE_KEY = P + "start_error"  # an error from a button callback, shown on the next run
@@ -28,7 +28,7 @@ def _start(config: RunConfig, owner: str) -> None:
         st.session_state[MESSAGE_KEY] = str(exc)
         return
     attach_job("training", job_id)
-    st.session_state.pop(P + "show_run", None)  # the picker follows the new run
+    st.session_state[SHOW_KEY] = job_id  # the picker follows the new run
 
 
 def _start_fair(config: RunConfig, owner: str, table: pd.DataFrame) -> None:
@@ -53,7 +53,7 @@ def _start_fair(config: RunConfig, owner: str, table: pd.DataFrame) -> None:
         st.session_state[MESSAGE_KEY] = str(exc)
         return
     attach_job("training", ids[0])
-    st.session_state.pop(P + "show_run", None)
+    st.session_state[SHOW_KEY] = ids[0]
     st.session_state[COMPARE_KEY] = ids
     st.session_state[P + "fair_hash"] = state_hash(state)
 

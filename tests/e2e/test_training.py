@@ -76,4 +76,18 @@ def test_a_run_survives_clicks_page_switches_and_a_refresh_then_stops(app_url, p
 
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_text("stopped · seed 0")).to_be_visible(timeout=WAIT_MS)
+
+    # A second Start shows the new run and keeps showing it: the "Show this run above"
+    # picker in the browser used to keep the first run and re-attach it on the next poll.
+    page.get_by_role("tab", name="Optimizer and batches").click()
+    seed = page.get_by_role("spinbutton", name="Seed")
+    seed.fill("1")
+    seed.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("running · seed 1")).to_be_visible(timeout=WAIT_MS)
+    wait_for_more_points(page, 1)  # several polls later, still the new run
+    expect(page.get_by_text("running · seed 1")).to_be_visible()
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text("stopped · seed 1")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_test_id("stException")).to_have_count(0)
