@@ -37,6 +37,10 @@ def progress_text(snap: JobSnapshot) -> str:
     if snap.status == JobStatus.QUEUED:
         position = get_runner().queue_position(snap.id)
         return f"queued: waiting for a free slot (place {position} in the queue)"
+    if not snap.total_steps:  # it has not counted its batches yet: nothing to count in
+        if snap.finished:
+            return "ended before the first batch"
+        return "loading the data and building the model…"
     per_epoch = snap.total_steps // max(snap.config.epochs, 1)
     batch = snap.step - (snap.epoch - 1) * per_epoch if per_epoch else snap.step
     parts = [
@@ -89,6 +93,10 @@ def snapshot_view_ui(snap: JobSnapshot) -> None:
         c1.metric("Test accuracy", f"{last['accuracy']:.2%}")
         c2.metric("Test loss", f"{last['loss']:.4f}")
         c3.metric("Training loss (last logged)", f"{snap.train[-1]['loss']:.4f}")
+    if not snap.train:  # an empty chart with made-up axes reads as a broken plot
+        st.caption("The loss curve appears here after the first logged batch.")
+        st.code("\n".join(snap.log[-LOG_LINES:]) or "waiting for the first batch…", language=None)
+        return
     x_axis, smoothing, log_y = curve_controls_ui("live_")
     series = [(snap.name, snap.train, snap.test)]
     st.plotly_chart(
