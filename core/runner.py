@@ -55,6 +55,8 @@ def default_name(config: RunConfig) -> str:
         parts.append(f"{config.train_subset:,} images")
     if config.dataset != "MNIST":
         parts.append(config.dataset)
+    if config.seed != 0:  # the page invites re-running with another seed: tell them apart
+        parts.append(f"seed {config.seed}")
     return " · ".join(parts)
 
 

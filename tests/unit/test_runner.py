@@ -11,9 +11,9 @@ from core.checkpoint import load_model
 from core.config import RunConfig
 from core.errors import ConfigError, TorchlabError
 from core.models import ConvSpec, ModelSpec
-from core.runner import JobStatus, Runner
+from core.runner import JobStatus, Runner, default_name
 from core.runs import list_runs, load_run
-from core.training import initial_state, load_run_data, state_hash
+from core.training import initial_state, load_run_data, run_preset, state_hash
 
 SMALL = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.2)
 LEAKY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], activation="LeakyReLU")
@@ -206,3 +206,11 @@ def test_max_concurrent_two_trains_two_at_once(runs_dir, monkeypatch):
         assert all(runner.wait(i, TIMEOUT).status == JobStatus.DONE for i in ids)
     finally:
         runner.shutdown()
+
+
+def test_runs_that_differ_only_in_their_seed_get_different_default_names():
+    config = run_preset("classic").with_changes(train_subset=2000)
+    assert default_name(config) == "Adadelta lr=0.5 · batch 32 · 2,000 images"
+    assert default_name(config.with_changes(seed=1)) == (
+        "Adadelta lr=0.5 · batch 32 · 2,000 images · seed 1"
+    )
