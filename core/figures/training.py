@@ -172,6 +172,7 @@ def per_class_figure(accuracy: Sequence[float], classes: Sequence[str]) -> go.Fi
             marker_color=PALETTE[1],
             texttemplate="%{y:.1f}%",
             textposition="outside",
+            cliponaxis=False,  # a 100% bar's label sits above the axis and was cut off
         )
     )
     low = min((100 * a for a in accuracy), default=0.0)

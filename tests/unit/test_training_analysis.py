@@ -7,7 +7,14 @@ import torch
 
 from core.analysis import analyze, compare_settings, confusion_matrix, flat_settings
 from core.config import RunConfig
-from core.figures.training import accuracy_figure, confusion_figure, loss_figure, smooth, thin
+from core.figures.training import (
+    accuracy_figure,
+    confusion_figure,
+    loss_figure,
+    per_class_figure,
+    smooth,
+    thin,
+)
 from core.models import ConvSpec, ModelSpec, build_model
 from core.training import evaluate, load_run_data
 
@@ -84,3 +91,12 @@ def test_figures_draw_what_they_are_given():
         [1, 2],
         [3, 4],
     ]
+
+
+def test_per_class_labels_are_not_cut_off_at_100_percent():
+    fig = per_class_figure([1.0, 0.5, 0.98], ["0", "1", "2"])
+    bars = fig.data[0]
+    assert list(bars.y) == [100.0, 50.0, 98.0]
+    # The label of a full bar sits above the top of the axis: it must be drawn there.
+    assert fig.layout.yaxis.range[1] < 100 + 5 and bars.textposition == "outside"
+    assert bars.cliponaxis is False
