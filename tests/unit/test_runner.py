@@ -214,3 +214,14 @@ def test_runs_that_differ_only_in_their_seed_get_different_default_names():
     assert default_name(config.with_changes(seed=1)) == (
         "Adadelta lr=0.5 · batch 32 · 2,000 images · seed 1"
     )
+
+
+def test_the_pages_tip_holds_sgd_at_lr_5_fails_the_classic_preset_with_nan(runner):
+    """The Train page tells learners that SGD at lr 5 stops the classic ConvNet as failed (at
+    lr 10 the ReLUs can die instead, and the run ends 'done' at 10%: the tip used to say 10)."""
+    config = run_preset("classic").with_changes(
+        optimizer="SGD", lr=5.0, optimizer_params={}, train_subset=1000, test_subset=100, epochs=1
+    )
+    snap = runner.wait(runner.submit(config), TIMEOUT)
+    assert snap.status == JobStatus.FAILED
+    assert "NaN" in snap.error and snap.step <= 10
