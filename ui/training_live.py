@@ -94,7 +94,10 @@ def snapshot_view_ui(snap: JobSnapshot) -> None:
         c2.metric("Test loss", f"{last['loss']:.4f}")
         c3.metric("Training loss (last logged)", f"{snap.train[-1]['loss']:.4f}")
     if not snap.train:  # an empty chart with made-up axes reads as a broken plot
-        st.caption("The loss curve appears here after the first logged batch.")
+        if snap.finished:
+            st.caption("The run ended before its first logged batch: no loss curve to draw.")
+        else:
+            st.caption("The loss curve appears here after the first logged batch.")
         st.code("\n".join(snap.log[-LOG_LINES:]) or "waiting for the first batch…", language=None)
         return
     x_axis, smoothing, log_y = curve_controls_ui("live_")

@@ -6,6 +6,7 @@ have an id, a name, a status, a config and train/test metric rows.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +102,11 @@ def _my_runs_table(snaps: list[JobSnapshot], attached: str | None) -> None:
     # choice back on the next poll and re-attach the previous run.
     if st.session_state.get(SHOW_KEY) not in ids:
         st.session_state[SHOW_KEY] = attached if attached in ids else ids[0]
-    chosen = st.selectbox(
-        "Show this run above",
-        ids,
-        format_func=lambda i: label(next(s for s in snaps if s.id == i)),
-        key=SHOW_KEY,
-    )
+    names = {s.id: f"{s.name} · started {time.strftime('%H:%M:%S', time.localtime(s.submitted))}"
+             for s in snaps}  # fmt: skip
+    # No status in these labels: the browser keeps showing the label it got when the run was
+    # picked ("running") long after the run ended; the table above has the live status.
+    chosen = st.selectbox("Show this run above", ids, format_func=names.get, key=SHOW_KEY)
     if chosen != attached:
         attach_job("training", chosen)
         st.rerun(scope="app")

@@ -139,3 +139,20 @@ def test_a_finished_run_can_be_downloaded_and_deleted(at):
     assert not at.exception, [e.value for e in at.exception]
     assert not folder.exists() and not get_runner().has(job_id)
     assert "training_job" not in at.session_state
+
+
+def test_a_nan_run_fails_with_its_message_and_the_labels_do_not_go_stale(at):
+    small(at, train=1000, test=100, log_interval=10)
+    at.selectbox(key="training_optimizer").set_value("SGD").run(timeout=TIMEOUT)
+    at.number_input(key="training_lr").set_value(5.0).run(timeout=TIMEOUT)
+    at.button(key="training_start").click().run(timeout=TIMEOUT)
+    picked = list(at.selectbox(key="training_show_run").options)
+    snap = get_runner().wait(at.session_state["training_job"], TIMEOUT)
+    assert snap.status == JobStatus.FAILED and snap.step < 10  # before the first logged batch
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert any("became NaN" in e.value for e in at.error)
+    assert any("ended before its first logged batch" in c.value for c in at.caption)
+    # The browser keeps the label it got when the run was picked: it must not carry a status.
+    assert list(at.selectbox(key="training_show_run").options) == picked
+    assert not any(word in picked[0] for word in ("queued", "running", "failed"))
