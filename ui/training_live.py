@@ -7,6 +7,8 @@ the next fragment is created without `run_every`, so polling stops.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from core.figures.training import X_AXES, accuracy_figure, loss_figure
@@ -16,6 +18,7 @@ from ui.runner import get_runner
 P = "training_"
 POLL_S = 0.75  # about 1.3 redraws per second while a job trains
 LOG_LINES = 12  # newest log lines shown under the curves
+SAVED = "__kept"  # suffix of a widget value's copy that outlives the widget (see `keep`)
 STATUS_ICONS = {
     JobStatus.QUEUED: "⏳",
     JobStatus.RUNNING: "🏃",
@@ -55,11 +58,24 @@ def progress_text(snap: JobSnapshot) -> str:
     return " · ".join(parts)
 
 
+def recall(key: str, default: Any) -> None:
+    """Give widget `key` its value from before a visit to another page. Streamlit drops the
+    state of widgets a run did not draw, but keeps plain entries: `keep` writes one."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(key + SAVED, default)
+
+
+def keep(*keys: str) -> None:
+    """Copy the widgets' values where a visit to another page does not erase them."""
+    for key in keys:
+        st.session_state[key + SAVED] = st.session_state[key]
+
+
 def curve_controls_ui(prefix: str) -> tuple[str, float, bool]:
     """x-axis, smoothing and log scale for a loss chart; returns the three choices."""
-    st.session_state.setdefault(P + prefix + "x", "step")
-    st.session_state.setdefault(P + prefix + "smoothing", 0.6)
-    st.session_state.setdefault(P + prefix + "log", False)
+    keys = (P + prefix + "x", P + prefix + "smoothing", P + prefix + "log")
+    for key, default in zip(keys, ("step", 0.6, False), strict=True):
+        recall(key, default)
     c1, c2, c3 = st.columns([2, 2, 1])
     x_axis = c1.radio(
         "x-axis", list(X_AXES), key=P + prefix + "x", horizontal=True, format_func=X_AXES.get
@@ -74,6 +90,7 @@ def curve_controls_ui(prefix: str) -> tuple[str, float, bool]:
         "of the previous average plus the rest of the new loss. 0 shows the raw curve.",
     )
     log_y = c3.toggle("log scale", key=P + prefix + "log")
+    keep(*keys)
     return x_axis, smoothing, log_y
 
 

@@ -18,7 +18,7 @@ from core.figures.training import accuracy_figure, loss_figure
 from core.runner import JobSnapshot
 from core.runs import RunRecord, list_runs, runs_root
 from ui.runner import attach_job, get_runner
-from ui.training_live import POLL_S, STATUS_ICONS, curve_controls_ui
+from ui.training_live import POLL_S, STATUS_ICONS, curve_controls_ui, keep, recall
 
 P = "training_"
 COMPARE_KEY = P + "compare"
@@ -140,7 +140,7 @@ def compare_ui(owner: str) -> None:
     if not runs:
         st.caption("Nothing to compare yet.")
         return
-    st.session_state.setdefault(COMPARE_KEY, [])
+    recall(COMPARE_KEY, [])
     # Keep only runs that still exist (one may have been deleted).
     st.session_state[COMPARE_KEY] = [i for i in st.session_state[COMPARE_KEY] if i in runs]
     chosen = st.multiselect(
@@ -150,6 +150,7 @@ def compare_ui(owner: str) -> None:
         format_func=lambda i: label(runs[i]),
         max_selections=MAX_COMPARED,
     )
+    keep(COMPARE_KEY)
     if not chosen:
         st.caption("Pick two or more runs to overlay their curves.")
         return
@@ -166,7 +167,9 @@ def compare_ui(owner: str) -> None:
             key=P + "cmp_loss",
         )
         st.plotly_chart(accuracy_figure(series, x_axis=x_axis), key=P + "cmp_acc")
+        recall(P + "cmp_all", False)
         show_all = st.toggle("Show every setting (differences highlighted)", key=P + "cmp_all")
+        keep(P + "cmp_all")
         table = compare_table(fresh, show_all)
         st.dataframe(table, hide_index=True)
         if not show_all and len(fresh) > 1 and len(table.columns) == 5:

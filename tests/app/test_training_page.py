@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.models import ConvSpec, ModelSpec
 from core.runner import JobStatus
+from core.training import run_preset
 from ui.runner import get_runner
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "training.py")
@@ -143,7 +145,8 @@ def test_a_finished_run_can_be_downloaded_and_deleted(at):
 
 def test_a_nan_run_fails_with_its_message_and_the_labels_do_not_go_stale(at):
     small(at, train=1000, test=100, log_interval=10)
-    at.selectbox(key="training_optimizer").set_value("SGD").run(timeout=TIMEOUT)
+    at.selectbox(key="training_optimizer").set_value("SGD")
+    at.selectbox(key="training_activation").set_value("LeakyReLU").run(timeout=TIMEOUT)
     at.number_input(key="training_lr").set_value(5.0).run(timeout=TIMEOUT)
     at.button(key="training_start").click().run(timeout=TIMEOUT)
     picked = list(at.selectbox(key="training_show_run").options)
@@ -156,3 +159,27 @@ def test_a_nan_run_fails_with_its_message_and_the_labels_do_not_go_stale(at):
     # The browser keeps the label it got when the run was picked: it must not carry a status.
     assert list(at.selectbox(key="training_show_run").options) == picked
     assert not any(word in picked[0] for word in ("queued", "running", "failed"))
+
+
+def test_compare_picks_and_chart_settings_survive_a_visit_to_another_page(runs_dir):
+    tiny = run_preset("classic").with_changes(
+        model=ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16]),
+        train_subset=64, test_subset=50, epochs=1,
+    )  # fmt: skip
+    ids = [get_runner().submit(tiny.with_changes(seed=s)) for s in (0, 1)]
+    for i in ids:
+        get_runner().wait(i, TIMEOUT)
+    app = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py")).run(timeout=TIMEOUT)
+    app.switch_page("pages/training.py").run(timeout=TIMEOUT)
+    app.multiselect(key="training_compare").set_value(ids).run(timeout=TIMEOUT)
+    app.radio(key="training_cmp_x").set_value("samples")
+    app.slider(key="training_cmp_smoothing").set_value(0.9)
+    app.toggle(key="training_cmp_all").set_value(True).run(timeout=TIMEOUT)
+
+    app.switch_page("pages/tensors.py").run(timeout=TIMEOUT)
+    app.switch_page("pages/training.py").run(timeout=TIMEOUT)
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.multiselect(key="training_compare").value == ids
+    assert app.radio(key="training_cmp_x").value == "samples"
+    assert app.slider(key="training_cmp_smoothing").value == 0.9
+    assert app.toggle(key="training_cmp_all").value is True
