@@ -43,6 +43,10 @@ _WD = HyperParam(
     "weight_decay", "weight decay", 0.0, 0.0, 0.1, "Pulls every weight a little towards zero."
 )
 _EPS = HyperParam("eps", "eps", 1e-8, 1e-12, 1e-2, "Keeps the division away from zero.")
+_BETAS = (  # Adam's and AdamW's two moving averages
+    HyperParam("beta1", "beta1", 0.9, 0.0, 0.999, "Momentum of the gradient average."),
+    HyperParam("beta2", "beta2", 0.999, 0.0, 0.9999, "Memory of squared gradients."),
+)
 
 OPTIMIZER_INFO: dict[str, OptimizerInfo] = {
     "SGD": OptimizerInfo(
@@ -70,8 +74,7 @@ OPTIMIZER_INFO: dict[str, OptimizerInfo] = {
         "Adam",
         1e-3,
         (
-            HyperParam("beta1", "beta1", 0.9, 0.0, 0.999, "Momentum of the gradient average."),
-            HyperParam("beta2", "beta2", 0.999, 0.0, 0.9999, "Memory of squared gradients."),
+            *_BETAS,
             _EPS,
             _WD,
         ),
@@ -81,8 +84,7 @@ OPTIMIZER_INFO: dict[str, OptimizerInfo] = {
         "AdamW",
         1e-3,
         (
-            HyperParam("beta1", "beta1", 0.9, 0.0, 0.999, "Momentum of the gradient average."),
-            HyperParam("beta2", "beta2", 0.999, 0.0, 0.9999, "Memory of squared gradients."),
+            *_BETAS,
             _EPS,
             HyperParam(
                 "weight_decay", "weight decay", 0.01, 0.0, 0.5, "Decoupled decay of the weights."
