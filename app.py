@@ -1,4 +1,9 @@
-"""Torchlab: the frame. Page config, navigation over pages/, the shared sidebar."""
+"""Torchlab: the frame. Page config, navigation over the page scripts in views/, the shared sidebar.
+
+The scripts live in views/, not pages/: Streamlit treats a pages/ folder beside the main script
+as old-style pages until st.navigation first runs, so a server's first visit through a deep link
+would skip this frame.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +15,21 @@ st.set_page_config(page_title="Torchlab", page_icon="🔥", layout="wide")
 
 PAGES = {
     "Start": [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
     ],
     "Basics": [
-        st.Page("pages/tensors.py", title="Tensors", icon=":material/grid_on:"),
-        st.Page("pages/activations.py", title="Activations", icon=":material/show_chart:"),
-        st.Page("pages/layers.py", title="Layers", icon=":material/layers:"),
+        st.Page("views/tensors.py", title="Tensors", icon=":material/grid_on:"),
+        st.Page("views/activations.py", title="Activations", icon=":material/show_chart:"),
+        st.Page("views/layers.py", title="Layers", icon=":material/layers:"),
     ],
     "Training": [
-        st.Page("pages/backprop.py", title="Loss & backprop", icon=":material/account_tree:"),
-        st.Page("pages/training.py", title="Train", icon=":material/model_training:"),
-        st.Page("pages/optimizers.py", title="Optimizers", icon=":material/landscape:"),
-        st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
+        st.Page("views/backprop.py", title="Loss & backprop", icon=":material/account_tree:"),
+        st.Page("views/training.py", title="Train", icon=":material/model_training:"),
+        st.Page("views/optimizers.py", title="Optimizers", icon=":material/landscape:"),
+        st.Page("views/experiments.py", title="Experiments", icon=":material/science:"),
     ],
     "Inference": [
-        st.Page("pages/canvas.py", title="Canvas", icon=":material/draw:"),
+        st.Page("views/canvas.py", title="Canvas", icon=":material/draw:"),
     ],
 }
 

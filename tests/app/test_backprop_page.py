@@ -14,7 +14,7 @@ from core.autograd_demo import ACTIVATIONS, DEFAULT_PARAMS
 from core.checkpoint import save_model
 from core.models import classic_spec
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "backprop.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "backprop.py")
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from core.config import RunConfig
 from core.models import build_model, classic_spec
 from core.runs import write_config, write_status
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "canvas.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "canvas.py")
 CANVAS_KEY = "canvas_drawing"
 NORM = (0.1307, 0.3081)
 

@@ -12,7 +12,7 @@ from core.models import linear_spec
 from core.predictor import pretrained_present
 from core.runner import Runner
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "experiments.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "experiments.py")
 
 
 def _open(tab: str | None = None) -> AppTest:

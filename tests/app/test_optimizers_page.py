@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core.optim2d import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "optimizers.py")
+PAGE = str(ROOT / "views" / "optimizers.py")
 
 
 def run(at: AppTest) -> AppTest:

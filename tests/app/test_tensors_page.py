@@ -7,7 +7,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "tensors.py")
+PAGE = str(ROOT / "views" / "tensors.py")
 
 
 def markdown(at: AppTest) -> str:

@@ -21,6 +21,20 @@ PAGE_TITLES = {
 }
 
 
+def test_a_deep_link_as_first_visit_gets_the_app_frame(app_url, page):
+    """The server's very first visit is a deep link: it must still run app.py's frame.
+
+    Streamlit treats a `pages/` folder beside the main script as old-style pages until
+    st.navigation first runs, so our pages live in views/ instead.
+    """
+    page.goto(f"{app_url}/tensors")
+    wait_for_app(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Basics", exact=True)).to_be_visible()
+    expect(sidebar.get_by_test_id("stSelectbox")).to_contain_text("Device")
+    expect(page.locator("h1").first).to_contain_text("Tensors")
+
+
 def test_visit_every_page_through_the_sidebar(app_url, page):
     page.goto(app_url)
     wait_for_app(page)

@@ -33,7 +33,7 @@ with c1:
         "More data helps deep nets most",
         "Run the same ConvNet and a linear baseline on growing training sets and compare "
         "their test accuracy.",
-        "pages/experiments.py",
+        "views/experiments.py",
         "Experiments",
     )
 with c2:
@@ -41,7 +41,7 @@ with c2:
         "Tensors: the data structure of it all",
         "A tensor is a *view* (size, storage offset, stride) over one flat block of memory. "
         "Transposing or slicing changes only those numbers, not the data.",
-        "pages/tensors.py",
+        "views/tensors.py",
         "Tensors and storage",
     )
 
@@ -53,7 +53,7 @@ with c1:
         "Fully connected layers mix every input; convolutions slide a small filter over an "
         "image; pooling shrinks it; recurrent layers read a sequence; dropout switches units "
         "off while training. See each on a real digit.",
-        "pages/layers.py",
+        "views/layers.py",
         "Layers lab",
     )
 with c2:
@@ -61,7 +61,7 @@ with c2:
         "Activations",
         "Without a non-linear function between layers, any stack of linear layers is one "
         "linear layer. Compare sigmoid, tanh, ReLU and friends, and their derivatives.",
-        "pages/activations.py",
+        "views/activations.py",
         "Activation functions",
     )
 with c3:
@@ -69,7 +69,7 @@ with c3:
         "Loss and backpropagation",
         "A loss scores one prediction, the cost averages it over a batch; the chain rule "
         "turns it into a gradient for every weight, and the learning rate scales the step.",
-        "pages/backprop.py",
+        "views/backprop.py",
         "Loss and backprop",
     )
 
@@ -80,7 +80,7 @@ with c1:
         "Train a ConvNet on MNIST",
         "Pick layers, an optimizer (SGD, Adadelta, Adam...), batch size, learning rate and "
         "epochs; watch the loss and accuracy curves live; compare runs side by side.",
-        "pages/training.py",
+        "views/training.py",
         "Train",
     )
 with c2:
@@ -88,7 +88,7 @@ with c2:
         "Optimizers on a map",
         "Race SGD, momentum, Adam and others down 2-D loss surfaces and see why a too-large "
         "learning rate diverges.",
-        "pages/optimizers.py",
+        "views/optimizers.py",
         "Optimizers",
     )
 
@@ -97,7 +97,7 @@ idea(
     "Draw a digit",
     "Sketch a digit in the browser; it is cropped, scaled and centred like MNIST, and a "
     "trained network predicts it on the device you chose.",
-    "pages/canvas.py",
+    "views/canvas.py",
     "Canvas",
 )
 
