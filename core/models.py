@@ -16,6 +16,7 @@ from torch import nn
 
 from core.activations import ACTIVATIONS as ACTIVATION_REGISTRY
 from core.errors import ConfigError
+from core.private_random import PrivateRandom
 
 MAX_CONV_BLOCKS = 4
 MAX_CHANNELS = 256
@@ -247,8 +248,13 @@ class LayerRow:
 
 
 def layer_table(spec: ModelSpec) -> list[LayerRow]:
-    """Each layer's output shape and parameter count, from a dummy batch of one image."""
-    model = build_model(spec).eval()
+    """Each layer's output shape and parameter count, from a dummy batch of one image.
+
+    Pages draw this table on every rerun, often while a run trains in another thread: the
+    throw-away weights come from a private generator so the run's dropout stream is untouched.
+    """
+    with PrivateRandom():
+        model = build_model(spec).eval()
     rows: list[LayerRow] = []
     h = _dummy(spec)
     index = 0

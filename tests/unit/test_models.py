@@ -102,3 +102,11 @@ def test_model_activations_come_from_the_registry_and_train():
         loss = model(torch.randn(2, 1, 28, 28)).sum()
         loss.backward()
         assert all(p.grad is not None for p in model.parameters())
+
+
+def test_layer_table_leaves_the_global_generator_alone():
+    """A run training in another thread takes its dropout from it; the table must not draw."""
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    layer_table(classic_spec())
+    assert torch.equal(torch.get_rng_state(), before)
