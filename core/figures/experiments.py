@@ -17,22 +17,8 @@ from core.experiment_results import (
     verdict,
 )
 from core.experiments import is_baseline
-from core.figures.training import smooth
+from core.figures.training import PALETTE, smooth
 
-PALETTE = (
-    "#EE4C2C",
-    "#1f77b4",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#17becf",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#393b79",
-    "#637939",
-)
 X_AXES = {
     "seconds": "wall time (s)",
     "samples": "samples seen",
