@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for_app
@@ -20,6 +21,21 @@ def _number(page, label: str, value: str) -> None:
     wait_for_app(page)
 
 
+def _choose(page, label: str, option: str) -> None:
+    """Open a selectbox and pick an option; a rerun landing mid-click can close the list, so
+    open it again rather than wait on a list that is gone."""
+    for _ in range(3):
+        page.get_by_label(label, exact=True).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            wait_for_app(page)
+    else:
+        raise AssertionError(f"could not choose {option!r} in {label!r}")
+    wait_for_app(page)
+
+
 def test_a_tiny_gd_experiment_runs_plots_and_survives_a_refresh(app_url, page):
     page.goto(app_url)
     wait_for_app(page)
@@ -32,9 +48,7 @@ def test_a_tiny_gd_experiment_runs_plots_and_survives_a_refresh(app_url, page):
     _number(page, "Epochs", "1")
     page.get_by_text("More settings").click()
     _number(page, "Test images scored per epoch", "100")
-    page.get_by_label("Model", exact=True).click()
-    page.get_by_role("option", name="linear", exact=True).click()
-    wait_for_app(page)
+    _choose(page, "Model", "linear")
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/experiments_knobs.png", full_page=True)
     expect(page.get_by_text("3 runs, 192 training samples in all")).to_be_visible()
