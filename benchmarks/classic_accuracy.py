@@ -10,16 +10,13 @@ baseline printed beside it is the untrained model's accuracy (chance, about 10%)
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
+from benchmarks.bench import machine_line, timed_run
 from core.runner import Runner
 from core.training import evaluate, init_model, load_run_data, run_preset
 
@@ -33,19 +30,15 @@ def main() -> None:
     args = parser.parse_args()
     config = run_preset("classic").with_changes(epochs=args.epochs, seed=args.seed, device="cpu")
     print(
-        f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} threads, "
-        f"device cpu; {config.optimizer} lr={config.lr} batch={config.batch_size} "
-        f"epochs={config.epochs} seed={config.seed}"
+        f"{machine_line()}, device cpu; {config.optimizer} lr={config.lr} "
+        f"batch={config.batch_size} epochs={config.epochs} seed={config.seed}"
     )
     _, _, X_test, y_test = load_run_data(config, "cpu")
     _, untrained = evaluate(init_model(config), X_test, y_test)
     print(f"baseline, the untrained model: {untrained:.2%}")
     with tempfile.TemporaryDirectory() as root:
         runner = Runner(runs_root=root, max_concurrent=1)
-        start = time.perf_counter()
-        snap = runner.wait(runner.submit(config))
-        wall = time.perf_counter() - start
-    assert snap.status == "done", snap.error
+        snap, wall = timed_run(runner, config)
     for row in snap.test:
         print(f"epoch {row['epoch']}: test loss {row['loss']:.4f}, accuracy {row['accuracy']:.2%}")
     accuracy = snap.test[-1]["accuracy"]

@@ -14,16 +14,13 @@ estimated from it.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
+from benchmarks.bench import machine_line, timed_run
 from core.runner import Runner
 from core.training import run_preset
 
@@ -37,16 +34,12 @@ def main() -> None:
     args = parser.parse_args()
     config = run_preset("fast").with_changes(seed=args.seed, device="cpu")
     print(
-        f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} threads, "
-        f"device cpu; {config.optimizer} lr={config.lr} {config.schedule} "
+        f"{machine_line()}, device cpu; {config.optimizer} lr={config.lr} {config.schedule} "
         f"batch={config.batch_size} epochs={config.epochs} seed={config.seed}"
     )
     with tempfile.TemporaryDirectory() as root:
         runner = Runner(runs_root=root, max_concurrent=1)
-        start = time.perf_counter()
-        snap = runner.wait(runner.submit(config))
-        wall = time.perf_counter() - start
-        assert snap.status == "done", snap.error
+        snap, wall = timed_run(runner, config)
         classic = run_preset("classic").with_changes(
             train_subset=BASELINE_IMAGES, test_subset=1000, epochs=1, device="cpu"
         )

@@ -20,7 +20,6 @@ samples per second, torchlab with polling over classic.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -33,6 +32,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
+from benchmarks.bench import machine_line
 from core.data import data_root
 from core.figures.training import accuracy_figure, loss_figure
 from core.models import build_model, classic_spec
@@ -160,8 +160,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print(
-        f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} threads, "
-        f"device cpu; {args.batches} batches of {BATCH_SIZE} per measurement, "
+        f"{machine_line()}, device cpu; {args.batches} batches of {BATCH_SIZE} per measurement, "
         f"{args.rounds} rounds"
     )
     rates: dict[str, list[float]] = {"classic": [], "torchlab": []}
