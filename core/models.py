@@ -16,7 +16,6 @@ from torch import nn
 
 from core.activations import ACTIVATIONS as ACTIVATION_REGISTRY
 from core.errors import ConfigError
-from core.private_random import PrivateRandom
 
 MAX_CONV_BLOCKS = 4
 MAX_CHANNELS = 256
@@ -250,13 +249,16 @@ class LayerRow:
 def layer_table(spec: ModelSpec) -> list[LayerRow]:
     """Each layer's output shape and parameter count, from a dummy batch of one image.
 
-    Pages draw this table on every rerun, often while a run trains in another thread: the
-    throw-away weights come from a private generator so the run's dropout stream is untouched.
+    Pages draw this table on every rerun, often while a run trains in another thread, so it is
+    worked out on the meta device, where tensors have shapes but no numbers: nothing is
+    computed, no random weights are drawn (the run's dropout stream is untouched), and no
+    OpenMP workers start beside the run's (in a thread that keeps them, they would slow the
+    run's parallel kernels; see benchmarks/training_throughput.py).
     """
-    with PrivateRandom():
+    with torch.device("meta"):
         model = build_model(spec).eval()
+        h = _dummy(spec)
     rows: list[LayerRow] = []
-    h = _dummy(spec)
     index = 0
     with torch.no_grad():
         for layer in model.features:
