@@ -17,6 +17,7 @@ from core.experiment_results import (
     verdict,
 )
 from core.experiments import is_baseline
+from core.figures.theme import LIGHT
 from core.figures.training import PALETTE, smooth
 
 X_AXES = {
@@ -46,7 +47,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
         height=HEIGHT,
         margin={"l": 60, "r": 20, "t": 50, "b": 50},
         legend={"orientation": "h", "y": -0.25},
-        template="plotly_white",
+        template=LIGHT,
     )
     return fig
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
+
+from core.figures.theme import LIGHT
 
 MAX_PLOT_POINTS = 1500  # points per curve sent to the browser; longer curves are thinned
 PALETTE = (
@@ -42,15 +45,17 @@ def smooth(values: Sequence[float], weight: float) -> list[float]:
 
 
 def thin(xs: Sequence[float], ys: Sequence[float], limit: int = MAX_PLOT_POINTS):
-    """Every k-th point (always keeping the last), so a long run stays cheap to draw."""
+    """(xs, ys) as float arrays, every k-th point when there are more than `limit` (the last
+    always kept), so a long run stays cheap to draw. Arrays, not lists: Plotly checks a list
+    element by element, which cost the live chart more than everything else it does."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     n = len(xs)
     if n <= limit:
-        return list(xs), list(ys)
-    step = -(-n // limit)
-    idx = list(range(0, n, step))
+        return xs, ys
+    idx = np.arange(0, n, -(-n // limit))
     if idx[-1] != n - 1:
-        idx.append(n - 1)
-    return [xs[i] for i in idx], [ys[i] for i in idx]
+        idx = np.append(idx, n - 1)
+    return xs[idx], ys[idx]
 
 
 def _layout(fig: go.Figure, title: str, x_axis: str, y_title: str, log_y: bool) -> go.Figure:
@@ -62,7 +67,7 @@ def _layout(fig: go.Figure, title: str, x_axis: str, y_title: str, log_y: bool) 
         height=HEIGHT,
         margin={"l": 60, "r": 20, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.2},
-        template="plotly_white",
+        template=LIGHT,
         uirevision=title,  # keep the user's zoom while new points arrive
     )
     return fig
@@ -156,7 +161,7 @@ def confusion_figure(confusion: Sequence[Sequence[int]], classes: Sequence[str])
         yaxis_autorange="reversed",
         height=460,
         margin={"l": 80, "r": 20, "t": 50, "b": 60},
-        template="plotly_white",
+        template=LIGHT,
     )
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category")
@@ -182,7 +187,7 @@ def per_class_figure(accuracy: Sequence[float], classes: Sequence[str]) -> go.Fi
         yaxis_range=[max(0.0, low - 5), 101],
         height=360,
         margin={"l": 60, "r": 20, "t": 50, "b": 60},
-        template="plotly_white",
+        template=LIGHT,
     )
     fig.update_xaxes(type="category")
     return fig
