@@ -1,14 +1,24 @@
-"""Pieces the benchmark scripts share: the machine line they print and one timed run."""
+"""Pieces the benchmark scripts share: the machine line they print, one timed run, and the two
+throughput measurements (the classic loop in its own process, the runner in this one)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
 from core.config import RunConfig
 from core.runner import JobSnapshot, Runner
+from core.training import run_preset
+
+BATCH_SIZE = 32  # the classic preset's, and the classic example's
+CLASSIC_LOOP = Path(__file__).with_name("classic_loop.py")
 
 
 def machine_line() -> str:
@@ -24,3 +34,46 @@ def timed_run(runner: Runner, config: RunConfig) -> tuple[JobSnapshot, float]:
     wall = time.perf_counter() - start
     assert snap.status == "done", snap.error
     return snap, wall
+
+
+def classic_rate(batches: int, seed: int, device: str = "cpu") -> float:
+    """Samples per second of the classic loop, run as its own program (classic_loop.py)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(CLASSIC_LOOP),
+            f"--batches={batches}",
+            f"--seed={seed}",
+            f"--device={device}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.split()[-1])
+
+
+def runner_rate(
+    batches: int,
+    seed: int,
+    runs_root: str,
+    device: str = "cpu",
+    beside: Callable[[Runner, str, threading.Event], None] | None = None,
+) -> float:
+    """Samples per second of the runner training the classic preset on `batches` batches, by
+    wall time from its first to its last batch; `beside(runner, job_id, done)` runs in a
+    thread meanwhile (the Train page's polling) until `done` is set."""
+    runner = Runner(runs_root=runs_root, max_concurrent=1)
+    config = run_preset("classic").with_changes(
+        epochs=1, train_subset=batches * BATCH_SIZE, test_subset=1000, seed=seed, device=device
+    )
+    job_id = runner.submit(config)
+    done = threading.Event()
+    if beside is not None:
+        threading.Thread(target=beside, args=(runner, job_id, done), daemon=True).start()
+    snap = runner.wait(job_id)
+    done.set()
+    runner.shutdown()
+    assert snap.status == "done", snap.error
+    last = snap.train[-1]  # logged at the last batch; seconds count from the first batch
+    return last["samples"] / last["seconds"]
