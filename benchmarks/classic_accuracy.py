@@ -33,12 +33,14 @@ def main() -> None:
         f"{machine_line()}, device cpu; {config.optimizer} lr={config.lr} "
         f"batch={config.batch_size} epochs={config.epochs} seed={config.seed}"
     )
-    _, _, X_test, y_test = load_run_data(config, "cpu")
-    _, untrained = evaluate(init_model(config), X_test, y_test)
-    print(f"baseline, the untrained model: {untrained:.2%}")
     with tempfile.TemporaryDirectory() as root:
         runner = Runner(runs_root=root, max_concurrent=1)
         snap, wall = timed_run(runner, config)
+    # The baseline is computed after the run: parallel kernels on this (main) thread would
+    # leave OpenMP workers here that slow the runner's thread (see core/runner.py).
+    _, _, X_test, y_test = load_run_data(config, "cpu")
+    _, untrained = evaluate(init_model(config), X_test, y_test)
+    print(f"baseline, the untrained model: {untrained:.2%}")
     for row in snap.test:
         print(f"epoch {row['epoch']}: test loss {row['loss']:.4f}, accuracy {row['accuracy']:.2%}")
     accuracy = snap.test[-1]["accuracy"]

@@ -5,6 +5,13 @@ stop Event, a lock around its history, and a status: queued -> running -> done /
 failed. At most `max_concurrent` jobs train at once; the rest wait in a queue. Pages never touch
 a job directly: they ask for a `JobSnapshot`, a copy taken under the lock, so a page can draw
 it while the thread keeps training. What runs inside a job's thread is core.runner_job.
+
+Speed on a CPU: torch's parallel kernels share work with libgomp (OpenMP) workers, and every
+thread that runs one keeps its own pool of them for as long as it lives. Once a process holds
+more pool threads than cores, libgomp stops letting idle workers spin, and each kernel of the
+job's thread then waits for a sleeping worker to wake: about 25% slower on 2 cores. Streamlit
+runs page scripts in short-lived threads, so a server is fine; a program that drives a Runner
+should keep parallel torch work off its long-lived threads (its main thread) while jobs train.
 """
 
 from __future__ import annotations
