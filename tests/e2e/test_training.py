@@ -11,10 +11,13 @@ from tests.e2e.conftest import wait_for_app
 pytestmark = pytest.mark.e2e
 
 WAIT_MS = 90_000  # the test machine's cores are shared: be patient, never sleep
-# Points on the first trace of the first Plotly chart (the training loss).
+# Points on the first trace of the first Plotly chart (the training loss); the page sends
+# NumPy arrays, which plotly.js keeps decoded beside the binary spec it was given.
 POINTS_JS = """() => {
     const plot = document.querySelector('.js-plotly-plot');
-    return plot && plot.data && plot.data.length ? plot.data[0].x.length : 0;
+    if (!plot || !plot.data || !plot.data.length) return 0;
+    const x = plot.data[0].x;
+    return (x && (x.length !== undefined ? x.length : (x._inputArray || []).length)) || 0;
 }"""
 
 
