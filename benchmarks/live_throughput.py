@@ -1,0 +1,130 @@
+"""Training throughput of the default preset in the real app, watched by a real browser.
+
+training_throughput.py imitates the Train page's polling inside one process; this runs the
+real thing: `streamlit run app.py` and Debian's Chromium (Playwright) on the same machine, as a
+learner runs Torchlab locally. Each round measures, in alternating order:
+- classic: the classic loop as its own program (classic_loop.py), the baseline;
+- watched: a run started from the Train page, which stays open until the run ends (its
+  fragment reruns every 0.75 s on the server, the browser redraws both charts);
+- unwatched: the same run started from the page, whose tab is then closed, so the server
+  trains with nobody polling.
+Each run's rate comes from the metrics it saved: images over seconds, from its first batch to
+its last. Figures are medians over the rounds. Polling cost = 1 - watched / unwatched; the
+headline (last line) is watched over classic.
+
+    TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/live_throughput.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+
+from benchmarks.bench import BATCH_SIZE, classic_rate, machine_line
+from core.runs import METRICS_FILE, STATUS_FILE, read_metrics
+from tests.e2e.server import CHROMIUM_ARGS, chromium_path, start_app, stop_app
+
+WAIT_MS = 300_000
+READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def start_run(browser, url: str, images: int):
+    """Open the Train page, ask for `images` training images, start; returns (page context,
+    job id) once the page shows the run as running."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(f"{url}/training")
+    page.wait_for_selector(READY)
+    page.get_by_role("spinbutton", name="Training images (0 = all 60,000)").fill(str(images))
+    page.get_by_role("spinbutton", name="Test images (0 = all 10,000)").fill("1000")
+    page.keyboard.press("Tab")
+    page.wait_for_selector(READY)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("running · seed 0").wait_for()
+    job_id = parse_qs(urlparse(page.url).query)["training_job"][0]
+    return context, page, job_id
+
+
+def saved_rate(run_dir: Path, timeout: float = WAIT_MS / 1000) -> float:
+    """Wait for the run to end, then its training images per second from its metrics."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status = json.loads((run_dir / STATUS_FILE).read_text())["status"]
+        except (OSError, ValueError, KeyError):
+            status = ""
+        if status in ("done", "stopped", "failed"):
+            break
+        time.sleep(0.5)
+    assert status == "done", f"run {run_dir.name} ended as {status!r}"
+    train, _ = read_metrics(run_dir / METRICS_FILE)
+    return train[-1]["samples"] / train[-1]["seconds"]
+
+
+def live_rate(browser, url: str, runs: Path, images: int, watched: bool) -> float:
+    context, page, job_id = start_run(browser, url, images)
+    if watched:
+        page.get_by_text("done · seed 0").wait_for()
+    context.close()  # unwatched: the tab goes at once and the run trains on in the server
+    return saved_rate(runs / job_id)
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batches", type=int, default=1200, help="batches per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    images = args.batches * BATCH_SIZE
+    print(
+        f"{machine_line()}, device cpu; {args.batches} batches of {BATCH_SIZE} per measurement, "
+        f"{args.rounds} rounds; server and Chromium on this machine"
+    )
+    sides = ["classic", "watched", "unwatched"]
+    rates: dict[str, list[float]] = {side: [] for side in sides}
+    with tempfile.TemporaryDirectory() as work, sync_playwright() as pw:
+        runs = Path(work) / "runs"
+        env = {"TORCHLAB_RUNS": str(runs), "TORCHLAB_HANDWRITING": str(Path(work) / "hw")}
+        browser = pw.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        with open(Path(work) / "streamlit.log", "w") as log:
+            server, url = start_app(env, log)
+            try:
+                for r in range(args.rounds):
+                    for side in sides[r % 3 :] + sides[: r % 3]:  # each side leads once
+                        if side == "classic":
+                            rate = classic_rate(args.batches, 0)
+                        else:
+                            rate = live_rate(browser, url, runs, images, side == "watched")
+                        rates[side].append(rate)
+                    print(
+                        f"round {r + 1}: "
+                        + ", ".join(f"{k} {v[-1]:,.0f} samples/s" for k, v in rates.items())
+                    )
+            finally:
+                stop_app(server)
+                browser.close()
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    for side, value in med.items():
+        print(f"{side:>10}: {value:,.0f} samples/s (median of {args.rounds})")
+    cost = 1 - med["watched"] / med["unwatched"]
+    print(f"polling cost in the app (page open vs closed): {cost:.1%}")
+    print(
+        "throughput ratio, app run watched in Chromium / classic DataLoader loop: "
+        f"{med['watched'] / med['classic']:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
