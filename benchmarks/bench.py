@@ -4,6 +4,7 @@ throughput measurements (the classic loop in its own process, the runner in this
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -77,3 +78,20 @@ def runner_rate(
     assert snap.status == "done", snap.error
     last = snap.train[-1]  # logged at the last batch; seconds count from the first batch
     return last["samples"] / last["seconds"]
+
+
+def alternating_rounds(rounds: int, sides: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """Measure every side once per round, a different side leading each round so a drift in
+    the machine's load favours none; print each round and the medians, and return those."""
+    names = list(sides)
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            rates[name].append(sides[name]())
+        print(
+            f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:,.0f} samples/s" for k, v in rates.items())
+        )
+    medians = {name: statistics.median(v) for name, v in rates.items()}
+    for name, value in medians.items():
+        print(f"{name:>10}: {value:,.0f} samples/s (median of {rounds})")
+    return medians

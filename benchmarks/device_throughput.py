@@ -13,7 +13,6 @@ is the ratio of samples per second, runner over classic.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +21,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from benchmarks.bench import BATCH_SIZE, classic_rate, machine_line, runner_rate
+from benchmarks.bench import (
+    BATCH_SIZE,
+    alternating_rounds,
+    classic_rate,
+    machine_line,
+    runner_rate,
+)
 from core.devices import resolve_device
 
 
@@ -39,20 +44,14 @@ def main() -> None:
         f"{machine_line()}, device {device} ({name}); {args.batches} batches of {BATCH_SIZE} "
         f"per measurement, {args.rounds} rounds"
     )
-    rates: dict[str, list[float]] = {"classic": [], "runner": []}
     with tempfile.TemporaryDirectory() as runs_root:
-        for r in range(1, args.rounds + 1):
-            for side in ["classic", "runner"] if r % 2 else ["runner", "classic"]:
-                if side == "classic":
-                    rates[side].append(classic_rate(args.batches, args.seed, device))
-                else:
-                    rates[side].append(runner_rate(args.batches, args.seed, runs_root, device))
-            print(
-                f"round {r}: " + ", ".join(f"{k} {v[-1]:,.0f} samples/s" for k, v in rates.items())
-            )
-    med = {k: statistics.median(v) for k, v in rates.items()}
-    for side, value in med.items():
-        print(f"{side:>8}: {value:,.0f} samples/s (median of {args.rounds})")
+        med = alternating_rounds(
+            args.rounds,
+            {
+                "classic": lambda: classic_rate(args.batches, args.seed, device),
+                "runner": lambda: runner_rate(args.batches, args.seed, runs_root, device),
+            },
+        )
     ratio = med["runner"] / med["classic"]
     print(f"throughput ratio on {device}, runner / classic DataLoader loop: {ratio:.2f}x")
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ from urllib.parse import parse_qs, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from benchmarks.bench import BATCH_SIZE, classic_rate, machine_line
+from benchmarks.bench import BATCH_SIZE, alternating_rounds, classic_rate, machine_line
 from core.runs import METRICS_FILE, STATUS_FILE, read_metrics
 from tests.e2e.server import CHROMIUM_ARGS, chromium_path, start_app, stop_app
 
@@ -90,8 +89,6 @@ def main() -> None:
         f"{machine_line()}, device cpu; {args.batches} batches of {BATCH_SIZE} per measurement, "
         f"{args.rounds} rounds; server and Chromium on this machine"
     )
-    sides = ["classic", "watched", "unwatched"]
-    rates: dict[str, list[float]] = {side: [] for side in sides}
     with tempfile.TemporaryDirectory() as work, sync_playwright() as pw:
         runs = Path(work) / "runs"
         env = {"TORCHLAB_RUNS": str(runs), "TORCHLAB_HANDWRITING": str(Path(work) / "hw")}
@@ -101,23 +98,17 @@ def main() -> None:
         with open(Path(work) / "streamlit.log", "w") as log:
             server, url = start_app(env, log)
             try:
-                for r in range(args.rounds):
-                    for side in sides[r % 3 :] + sides[: r % 3]:  # each side leads once
-                        if side == "classic":
-                            rate = classic_rate(args.batches, 0)
-                        else:
-                            rate = live_rate(browser, url, runs, images, side == "watched")
-                        rates[side].append(rate)
-                    print(
-                        f"round {r + 1}: "
-                        + ", ".join(f"{k} {v[-1]:,.0f} samples/s" for k, v in rates.items())
-                    )
+                med = alternating_rounds(
+                    args.rounds,
+                    {
+                        "classic": lambda: classic_rate(args.batches, 0),
+                        "watched": lambda: live_rate(browser, url, runs, images, True),
+                        "unwatched": lambda: live_rate(browser, url, runs, images, False),
+                    },
+                )
             finally:
                 stop_app(server)
                 browser.close()
-    med = {k: statistics.median(v) for k, v in rates.items()}
-    for side, value in med.items():
-        print(f"{side:>10}: {value:,.0f} samples/s (median of {args.rounds})")
     cost = 1 - med["watched"] / med["unwatched"]
     print(f"polling cost in the app (page open vs closed): {cost:.1%}")
     print(

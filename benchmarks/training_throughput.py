@@ -40,7 +40,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from benchmarks.bench import BATCH_SIZE, classic_rate, machine_line, runner_rate
+from benchmarks.bench import (
+    BATCH_SIZE,
+    alternating_rounds,
+    classic_rate,
+    machine_line,
+    runner_rate,
+)
 from core.figures.training import accuracy_figure, loss_figure
 from core.models import build_model
 from core.runner import Runner
@@ -130,26 +136,16 @@ def main() -> None:
         f"{machine_line()}, device cpu; {args.batches} batches of {BATCH_SIZE} per measurement, "
         f"{args.rounds} rounds"
     )
-    rates: dict[str, list[float]] = {"classic": [], "torchlab": []}
     with tempfile.TemporaryDirectory() as runs_root:
-        for r in range(1, args.rounds + 1):
-            # Alternate who goes first, so a drift in the machine's load favours neither.
-            order = ["classic", "torchlab"] if r % 2 else ["torchlab", "classic"]
-            for name in order:
-                if name == "classic":
-                    rates[name].append(classic_rate(args.batches, args.seed))
-                else:
-                    rates[name].append(
-                        runner_rate(args.batches, args.seed, runs_root, beside=_poll)
-                    )
-            print(
-                f"round {r}: " + ", ".join(f"{k} {v[-1]:,.0f} samples/s" for k, v in rates.items())
-            )
+        med = alternating_rounds(
+            args.rounds,
+            {
+                "classic": lambda: classic_rate(args.batches, args.seed),
+                "torchlab": lambda: runner_rate(args.batches, args.seed, runs_root, beside=_poll),
+            },
+        )
         cost, polled, quiet = polling_cost(args.polling_seconds, runs_root)
     profile_ours()
-    med = {k: statistics.median(v) for k, v in rates.items()}
-    for name, value in med.items():
-        print(f"{name:>10}: {value:,.0f} samples/s (median of {args.rounds})")
     print(
         f"polling cost: {cost:.1%} of throughput (median over pairs of windows; {polled:,.0f} "
         f"samples/s while polling every {POLL_S} s, {quiet:,.0f} without, "
