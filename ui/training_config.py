@@ -289,7 +289,7 @@ def batches_ui() -> tuple[int, int, int, int]:
         2**31 - 1,
         key=P + "seed",
         help="Seeds the initial weights, the dropout masks and the batch order: the same seed "
-        "and settings give the same curve (on the CPU).",
+        "and settings give the same curve (on the CPU and on CUDA GPUs).",
     )
     log_interval = c4.number_input(
         "Log every N batches",
