@@ -89,6 +89,11 @@ class Runner:
     """The server-wide registry of training jobs, with a cap on how many train at once."""
 
     def __init__(self, runs_root: Path | None = None, max_concurrent: int | None = None):
+        # cuDNN otherwise picks backward kernels that add in no fixed order, and the same seed
+        # drifts in the last digits on a GPU. The flag is process-wide (and does nothing
+        # without CUDA): the pages' GPU convolutions are deterministic too, which suits a place
+        # where runs are compared.
+        torch.backends.cudnn.deterministic = True
         self.runs_root = Path(runs_root) if runs_root else runs.runs_root()
         self.max_concurrent = max_concurrent or default_max_concurrent()
         self._lock = threading.Lock()  # guards _jobs, _queue and _running

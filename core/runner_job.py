@@ -262,11 +262,6 @@ def _train(job: Job) -> bool:
     """Train every epoch; False when a stop request ended it early."""
     config = job.config
     device = resolve_device(config.device)
-    if device.type == "cuda":
-        # cuDNN otherwise picks backward kernels that add in no fixed order, and the same seed
-        # drifts in the last digits. The flag is process-wide: the pages' convolutions on the
-        # GPU become deterministic too, which suits a place where runs are compared.
-        torch.backends.cudnn.deterministic = True
     X, y, X_test, y_test = load_run_data(config, device)
     n = X.shape[0]
     per_epoch = steps_per_epoch(n, config.batch_size)
