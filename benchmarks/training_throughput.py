@@ -16,12 +16,8 @@ in the machine's load hits both alike; both rates are wall-clock, from the first
 last; the figures are medians over the rounds. The headline (last line) is the ratio of
 samples per second, torchlab with polling over classic.
 
-Why two processes: torch's CPU kernels share work with libgomp (OpenMP) worker threads, and
-each thread that runs a parallel kernel keeps its own pool of them. When a process holds more
-pool threads than it has cores, libgomp stops letting idle workers spin and puts them to sleep
-at once, so every parallel kernel then waits on a futex wake-up: on a 2-core machine that cost
-the runner's thread about 25% of its speed when the classic loop had run first on the main
-thread. Neither side is slowed that way in real use.
+Why two processes: in one, the classic loop's OpenMP workers on the main thread would slow
+the runner's thread by about 25% (core/runner.py says why), which never happens in real use.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/training_throughput.py
 """

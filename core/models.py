@@ -252,8 +252,7 @@ def layer_table(spec: ModelSpec) -> list[LayerRow]:
     Pages draw this table on every rerun, often while a run trains in another thread, so it is
     worked out on the meta device, where tensors have shapes but no numbers: nothing is
     computed, no random weights are drawn (the run's dropout stream is untouched), and no
-    OpenMP workers start beside the run's (in a thread that keeps them, they would slow the
-    run's parallel kernels; see benchmarks/training_throughput.py).
+    OpenMP workers start beside the run's (see core/runner.py on why those slow a run).
     """
     with torch.device("meta"):
         model = build_model(spec).eval()
