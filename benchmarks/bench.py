@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from core.config import RunConfig
-from core.runner import JobSnapshot, Runner
-from core.training import run_preset
+from core.engine.config import RunConfig
+from core.engine.loop import run_preset
+from core.engine.runner import JobSnapshot, Runner
 
 BATCH_SIZE = 32  # the classic preset's, and the classic example's
 CLASSIC_LOOP = Path(__file__).with_name("classic_loop.py")

@@ -23,10 +23,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import inference as inf
-from core import predictor as pr
-from core.checkpoint import PRETRAINED_DIR
-from core.data import load_raw
+from core.canvas import preprocess as inf
+from core.engine import predictor as pr
+from core.engine.checkpoint import PRETRAINED_DIR
+from core.engine.data import load_raw
 
 PEN_RADIUS = 3  # canvas pixels added around each stroke: a pen a little wider than MNIST's
 

@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 from benchmarks.bench import machine_line, timed_run
-from core.runner import Runner
-from core.training import evaluate, init_model, load_run_data, run_preset
+from core.engine.loop import evaluate, init_model, load_run_data, run_preset
+from core.engine.runner import Runner
 
 GOAL = 0.985
 
@@ -37,7 +37,7 @@ def main() -> None:
         runner = Runner(runs_root=root, max_concurrent=1)
         snap, wall = timed_run(runner, config)
     # The baseline is computed after the run: parallel kernels on this (main) thread would
-    # leave OpenMP workers here that slow the runner's thread (see core/runner.py).
+    # leave OpenMP workers here that slow the runner's thread (see core/engine/runner.py).
     _, _, X_test, y_test = load_run_data(config, "cpu")
     _, untrained = evaluate(init_model(config), X_test, y_test)
     print(f"baseline, the untrained model: {untrained:.2%}")

@@ -5,7 +5,7 @@ It is the loop of pytorch/examples' mnist/main.py on a CPU: torchvision's MNIST 
 Normalize run on every image, batched by a DataLoader with num_workers=0, Adadelta at lr 0.5,
 the loss read every 10 batches. The model is Torchlab's classic preset, so both sides train the
 same network from the same seed. It runs as a process of its own, as people run that example
-(in the benchmark's process its OpenMP workers would slow the runner's: see core/runner.py).
+(in the benchmark's process its OpenMP workers would slow the runner's: see core/engine/runner.py).
 Prints the samples per second, from the first batch to the last, on its last line.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/classic_loop.py --batches 600
@@ -23,9 +23,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from core.data import CLASSIC_MNIST_NORMALIZATION, data_root
 from core.devices import synchronize
-from core.models import build_model, classic_spec
+from core.engine.data import CLASSIC_MNIST_NORMALIZATION, data_root
+from core.engine.models import build_model, classic_spec
 
 BATCH_SIZE = 32
 

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlparse
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 from benchmarks.bench import BATCH_SIZE, alternating_rounds, classic_rate, machine_line
-from core.runs import METRICS_FILE, STATUS_FILE, read_metrics
+from core.engine.runs import METRICS_FILE, STATUS_FILE, read_metrics
 from tests.e2e.server import CHROMIUM_ARGS, chromium_path, start_app, stop_app
 
 WAIT_MS = 300_000

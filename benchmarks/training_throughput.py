@@ -5,7 +5,7 @@ of 32 on the CPU:
 - classic: torchvision MNIST with ToTensor + Normalize run per image, batched by a DataLoader
   (num_workers=0, as the classic example runs on a CPU), the loop of pytorch/examples mnist,
   run as a program of its own (classic_loop.py), as people run that example;
-- torchlab: the background runner (core.runner) on the data as one normalized tensor, batches
+- torchlab: the background runner (core.engine.runner) on the data as one normalized tensor, batches
   as index slices, with a thread polling snapshots and building the live figures at the Train
   page's rate (what the page's fragment does while a run trains), in this process, whose main
   thread does no parallel torch work, as in the Streamlit server;
@@ -17,7 +17,7 @@ last; the figures are medians over the rounds. The headline (last line) is the r
 samples per second, torchlab with polling over classic.
 
 Why two processes: in one, the classic loop's OpenMP workers on the main thread would slow
-the runner's thread by about 25% (core/runner.py says why), which never happens in real use.
+the runner's thread by about 25% (core/engine/runner.py says why), which never happens in real use.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/training_throughput.py
 """
@@ -43,10 +43,10 @@ from benchmarks.bench import (
     machine_line,
     runner_rate,
 )
-from core.figures.training import accuracy_figure, loss_figure
-from core.models import build_model
-from core.runner import Runner
-from core.training import run_preset
+from core.engine.figures import accuracy_figure, loss_figure
+from core.engine.loop import run_preset
+from core.engine.models import build_model
+from core.engine.runner import Runner
 from ui.training_live import POLL_S
 
 
@@ -101,7 +101,7 @@ def profile_ours(batches: int = 60) -> None:
     """Where the time goes in the runner's loop: the top operators by their own CPU time."""
     from torch.profiler import ProfilerActivity, profile
 
-    from core.training import load_run_data, make_optimizer, train_one_epoch
+    from core.engine.loop import load_run_data, make_optimizer, train_one_epoch
 
     config = run_preset("classic").with_changes(train_subset=batches * BATCH_SIZE)
     X, y, _, _ = load_run_data(config, "cpu")

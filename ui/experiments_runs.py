@@ -12,13 +12,13 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import RunConfig
-from core.estimate import LONG_RUN_S, StepCost, describe_seconds, estimate_seconds, run_work
-from core.estimate import measure_step_cost as _measure
-from core.experiment_results import Finding, summarise, verdict
-from core.experiments import launch, launched_set, stop_set
-from core.models import ModelSpec
-from core.runner import JobSnapshot
+from core.engine.config import RunConfig
+from core.engine.estimate import LONG_RUN_S, StepCost, describe_seconds, estimate_seconds, run_work
+from core.engine.estimate import measure_step_cost as _measure
+from core.engine.models import ModelSpec
+from core.engine.runner import JobSnapshot
+from core.experiments.results import Finding, summarise, verdict
+from core.experiments.sets import launch, launched_set, stop_set
 from ui.common import errors_ui
 from ui.runner import attach_job, attached_job, get_runner, owner_id
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import experiments as E
-from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, OPTIMIZERS
-from core.data import DATASETS
-from core.estimate import TRAIN_SIZE
-from core.experiment_results import summarise
-from core.figures import experiments as figs
-from core.models import PRESETS
-from core.optimizers import OPTIMIZER_INFO
-from core.runner import JobSnapshot
+from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, OPTIMIZERS
+from core.engine.data import DATASETS
+from core.engine.estimate import TRAIN_SIZE
+from core.engine.models import PRESETS
+from core.engine.optimizers import OPTIMIZER_INFO
+from core.engine.runner import JobSnapshot
+from core.experiments import figures as figs
+from core.experiments import sets as E
+from core.experiments.results import summarise
 from ui.common import code_ui, device_name
 
 SIZE_CHOICES = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000]
@@ -51,7 +51,7 @@ def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -
             list(PRESETS),
             index=list(PRESETS).index(defaults.model),
             key=k("model"),
-            help="A preset of core.models: 'classic' is the chapter's ConvNet, 'linear' a "
+            help="A preset of core.engine.models: 'classic' is the chapter's ConvNet, 'linear' a "
             "softmax classifier on the raw pixels.",
         ),
         "seed": int(c3.number_input("Seed", 0, 2**31 - 1, defaults.seed, key=k("seed"))),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import pipelines as P
-from core import testset as T
-from core.checkpoint import PRETRAINED_DIR
-from core.data import DATASETS
-from core.estimate import describe_seconds
-from core.figures import experiments as figs
-from core.predictor import pretrained_present
+from core.engine import testset as T
+from core.engine.checkpoint import PRETRAINED_DIR
+from core.engine.data import DATASETS
+from core.engine.estimate import describe_seconds
+from core.engine.predictor import pretrained_present
+from core.experiments import figures as figs
+from core.experiments import pipelines as P
 from ui.common import code_ui, device_name, errors_ui
 from ui.experiments_runs import numbers_show_ui
 from ui.predictor import model_choices

@@ -1,7 +1,7 @@
 """The one Runner per server, and which runs belong to this browser tab.
 
-Training jobs live in a server-wide `core.runner.Runner` held by `st.cache_resource`, so clicking
-widgets, switching pages or refreshing never stops or loses a run. A page keeps only ids:
+Training jobs live in a server-wide `core.engine.runner.Runner` held by `st.cache_resource`, so
+clicking widgets, switching pages or refreshing never stops or loses a run. A page keeps only ids:
 - the owner token (which runs are "mine"), in session_state and in the URL (`?session=...`);
 - the job it shows, in session_state and in the URL (`?<page>_job=...`),
 so a refresh (a new Streamlit session) re-attaches to the same runs.
@@ -14,8 +14,8 @@ import uuid
 
 import streamlit as st
 
-from core.runner import Runner
-from core.runs import runs_root
+from core.engine.runner import Runner
+from core.engine.runs import runs_root
 
 OWNER_KEY = "runner_owner"
 OWNER_PARAM = "session"

@@ -8,9 +8,9 @@ from typing import Any
 
 import streamlit as st
 
-from core.analysis import MAX_GALLERY, Analysis, analyze, analyze_run, gallery_images
-from core.figures.training import confusion_figure, per_class_figure
-from core.runs import WEIGHTS_FILE, delete_run, metrics_csv
+from core.engine.analysis import MAX_GALLERY, Analysis, analyze, analyze_run, gallery_images
+from core.engine.figures import confusion_figure, per_class_figure
+from core.engine.runs import WEIGHTS_FILE, delete_run, metrics_csv
 from ui.common import code_ui, errors_ui
 from ui.runner import attach_job, attached_job, get_runner
 from ui.training_runs import catalog, label, saved_runs

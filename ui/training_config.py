@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, RunConfig
-from core.data import DATASETS
-from core.errors import ConfigError, ParseError, TorchlabError
-from core.models import (
+from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, RunConfig
+from core.engine.data import DATASETS
+from core.engine.loop import RUN_PRESETS, run_preset
+from core.engine.models import (
     ACTIVATIONS,
     MAX_CHANNELS,
     MAX_CONV_BLOCKS,
@@ -25,8 +25,8 @@ from core.models import (
     ModelSpec,
     layer_table,
 )
-from core.optimizers import OPTIMIZER_INFO, SCHEDULE_INFO, HyperParam
-from core.training import RUN_PRESETS, run_preset
+from core.engine.optimizers import OPTIMIZER_INFO, SCHEDULE_INFO, HyperParam
+from core.errors import ConfigError, ParseError, TorchlabError
 
 P = "training_"  # every widget key on this page starts with it
 CONFIG_KEY = P + "config"  # the last valid configuration, as a dict

@@ -11,8 +11,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.figures.training import X_AXES, accuracy_figure, loss_figure
-from core.runner import JobSnapshot, JobStatus
+from core.engine.figures import X_AXES, accuracy_figure, loss_figure
+from core.engine.runner import JobSnapshot, JobStatus
 from ui.runner import get_runner
 
 P = "training_"

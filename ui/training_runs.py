@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.analysis import compare_settings
-from core.figures.training import accuracy_figure, loss_figure
-from core.runner import JobSnapshot
-from core.runs import RunRecord, list_runs, runs_root
+from core.engine.analysis import compare_settings
+from core.engine.figures import accuracy_figure, loss_figure
+from core.engine.runner import JobSnapshot
+from core.engine.runs import RunRecord, list_runs, runs_root
 from ui.runner import attach_job, get_runner
 from ui.training_live import POLL_S, STATUS_ICONS, curve_controls_ui, keep, recall
 

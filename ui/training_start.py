@@ -8,11 +8,11 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from core.config import RunConfig
+from core.engine.config import RunConfig
+from core.engine.export import export_script
+from core.engine.loop import initial_state, state_hash
+from core.engine.optimizers import OPTIMIZER_INFO
 from core.errors import TorchlabError
-from core.export import export_script
-from core.optimizers import OPTIMIZER_INFO
-from core.training import initial_state, state_hash
 from ui.runner import attach_job, get_runner
 from ui.training_runs import COMPARE_KEY, FAIR, SHOW_KEY
 

@@ -6,17 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.activation_curves import (
+from core.activations.curves import (
     MAX_CURVES,
     curves,
     evaluate,
     is_zero_centred,
     mean_on_standard_normal,
 )
-from core.activations import ACTIVATIONS, ELEMENTWISE, get_activation
-from core.figures.activations import chain_figure, curves_figure, softmax_figure
-from core.figures.nonlinearity import collapse_figure, fit_figure, loss_figure
-from core.nonlinearity import (
+from core.activations.figures import chain_figure, curves_figure, softmax_figure
+from core.activations.nonlinearity import (
     GRID_POINTS,
     MAX_FIT_STEPS,
     MAX_HIDDEN_LAYERS,
@@ -30,20 +28,22 @@ from core.nonlinearity import (
     linear_stack,
     mlp,
 )
-from core.softmax import (
+from core.activations.nonlinearity_figures import collapse_figure, fit_figure, loss_figure
+from core.activations.softmax import (
     DEFAULT_LOGITS,
     overflow_demo,
     parse_logits,
     shift_check,
     softmax,
 )
-from core.vanishing import (
+from core.activations.vanishing import (
     DEFAULT_KEYS,
     MAX_ABS_INPUT,
     MAX_ABS_WEIGHT,
     MAX_DEPTH,
     chain_gradients,
 )
+from core.engine.activations.registry import ACTIVATIONS, ELEMENTWISE, get_activation
 from ui.common import code_ui, device_name, errors_ui
 
 TABS = ["Functions", "Why non-linearity", "Vanishing gradients", "Softmax"]

@@ -6,8 +6,21 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.autograd_bookkeeping import bookkeeping, grad_fn_chain, tiny_net_chain
-from core.autograd_demo import (
+from core.backprop.bookkeeping import bookkeeping, grad_fn_chain, tiny_net_chain
+from core.backprop.figures import descent_figure, graph_figure, loss_figure, lr_figure
+from core.backprop.loss import (
+    DEFAULT_BATCH_SIZE,
+    MAX_BATCH_SIZE,
+    MAX_SEED,
+    SOURCES,
+    TEST_SET_SIZE,
+    demo_model,
+    logits,
+    loss_report,
+    mini_batch,
+    pretrained_available,
+)
+from core.backprop.tinynet import (
     ACTIVATIONS,
     DEFAULT_PARAMS,
     DEFAULT_X,
@@ -22,20 +35,7 @@ from core.autograd_demo import (
     random_params,
     torch_forward,
 )
-from core.figures.backprop import descent_figure, graph_figure, loss_figure, lr_figure
-from core.loss_demo import (
-    DEFAULT_BATCH_SIZE,
-    MAX_BATCH_SIZE,
-    MAX_SEED,
-    SOURCES,
-    TEST_SET_SIZE,
-    demo_model,
-    logits,
-    loss_report,
-    mini_batch,
-    pretrained_available,
-)
-from core.update_demo import LR_CHOICES, descent, lr_line, sgd_update
+from core.backprop.update import LR_CHOICES, descent, lr_line, sgd_update
 from ui.common import code_ui, device_name, errors_ui
 
 SOURCE_LABELS = {"pretrained": "Pretrained digit model", "fresh": "Freshly initialised"}

@@ -8,19 +8,19 @@ import time
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from core import handwriting as hw
-from core import inference as inf
-from core import predictor as pr
-from core.checkpoint import PRETRAINED_DIR
+from core.canvas import figures as figs
+from core.canvas import handwriting as hw
+from core.canvas import preprocess as inf
+from core.engine import predictor as pr
+from core.engine.checkpoint import PRETRAINED_DIR
 from core.errors import TorchlabError
-from core.figures import canvas as figs
 from ui.common import code_ui, device_name, errors_ui
 from ui.predictor import model_choices
 
 CANVAS_KEY = "canvas_drawing"
 DRAWN_KEY = "last_drawn_digit"  # read by the Layers page
 # How assets/digit_model was made (see its commit); rerunning it recreates the shipped model.
-PRETRAIN_COMMAND = "python -m core.train --preset fast --device cpu --out assets/digit_model"
+PRETRAIN_COMMAND = "python -m core.engine.cli --preset fast --device cpu --out assets/digit_model"
 MAX_MISTAKES_SHOWN = 12  # thumbnails of misread sketches under the evaluation
 STEP_OPTIONS = {  # PreprocessOptions field -> toggle label
     "crop": "Crop to the ink",

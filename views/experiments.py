@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.experiments import EXPERIMENTS, build_runs
+from core.experiments.sets import EXPERIMENTS, build_runs
 from ui.common import errors_ui
 from ui.experiments_runs import launch_ui, live_ui
 from ui.experiments_sets import TABS

@@ -9,9 +9,13 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import layers, layers_conv, layers_dropout, layers_graph, layers_pooling
-from core import layers_recurrent as recurrent
-from core.figures import layers as figs
+from core.layers import common as layers
+from core.layers import conv as layers_conv
+from core.layers import dropout as layers_dropout
+from core.layers import figures as figs
+from core.layers import graph as layers_graph
+from core.layers import pooling as layers_pooling
+from core.layers import recurrent
 from ui.common import code_ui, device_name, errors_ui
 
 DRAWN_KEY = "last_drawn_digit"  # written by the canvas page
@@ -125,7 +129,7 @@ def linear_tab(X: torch.Tensor, seed: int) -> None:
     units = num("Outputs of the Linear layer", 1, layers.MAX_FLAT_UNITS, 10, "units")
     with errors_ui():
         f = layers.flatten_demo(X, int(units), seed)
-        st.plotly_chart(figs.flatten_fig(f.X_flat, layers.DIGIT_SIZE), key="layers_flat")
+        st.plotly_chart(figs.flatten_fig(f.X_flat, layers.IMAGE_SIZE), key="layers_flat")
         st.caption(
             "The 784 features in order; each red line starts the next image row. Hover for the pixel."
         )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.figures.optim2d import loss_figure, rule_figure, step_figure, trajectories_figure
-from core.optim2d import (
+from core.optim2d.figures import loss_figure, rule_figure, step_figure, trajectories_figure
+from core.optim2d.race import (
     MAX_LR,
     MAX_RUNS,
     MAX_STEPS,
@@ -23,7 +23,7 @@ from core.optim2d import (
     steps_to_tolerance,
     suggested_spec,
 )
-from core.surfaces import (
+from core.optim2d.surfaces import (
     MAX_CONDITION,
     SURFACE_NAMES,
     Grid,

@@ -4,21 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.figures.tensors import (
-    MAX_DRAWN_CELLS,
-    NotDrawable,
-    check_drawable,
-    logical_grid_fig,
-    storage_strip_fig,
-)
-from core.tensor_code import explorer_code
-from core.tensor_dtypes import DTYPES, dtype_rows, format_bytes
-from core.tensor_eval import MAX_ELEMENTS, evaluate
-from core.tensor_examples import EXAMPLES
-from core.tensor_expr import MAX_STEPS, MAX_TEXT_LENGTH, parse_expression
-from core.tensor_methods import signatures
-from core.tensor_write import WRITE_MODES, failure_demos, step_names, write_through
-from core.tensors import (
+from core.tensors.base import (
     FILLS,
     BaseSpec,
     address,
@@ -30,6 +16,20 @@ from core.tensors import (
     storage_of,
     tensor_info,
 )
+from core.tensors.code import explorer_code
+from core.tensors.dtypes import DTYPES, dtype_rows, format_bytes
+from core.tensors.evaluate import MAX_ELEMENTS, evaluate
+from core.tensors.examples import EXAMPLES
+from core.tensors.figures import (
+    MAX_DRAWN_CELLS,
+    NotDrawable,
+    check_drawable,
+    logical_grid_fig,
+    storage_strip_fig,
+)
+from core.tensors.methods import signatures
+from core.tensors.parse import MAX_STEPS, MAX_TEXT_LENGTH, parse_expression
+from core.tensors.write import WRITE_MODES, failure_demos, step_names, write_through
 from ui.common import code_ui, device_name, errors_ui
 
 st.session_state.setdefault("tensors_fill", "arange")

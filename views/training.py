@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.training import evaluate, train_one_epoch
+from core.engine.loop import evaluate, train_one_epoch
 from ui.common import code_ui, device_name, errors_ui
 from ui.runner import attached_job, owner_id
 from ui.training_analysis import inspect_ui
@@ -70,7 +70,7 @@ with errors_ui():
 
 st.header("3 · Compare")
 st.markdown(
-    "Overlay any runs (yours, earlier ones, headless ones from `python -m core.train`) on one "
+    "Overlay any runs (yours, earlier ones, headless ones from `python -m core.engine.cli`) on one "
     "chart. The table lists only the settings that differ, next to the final metrics: if two "
     "curves differ, that is where to look."
 )

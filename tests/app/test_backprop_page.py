@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import core.loss_demo as loss_demo
-from core.autograd_demo import ACTIVATIONS, DEFAULT_PARAMS
-from core.checkpoint import save_model
-from core.models import classic_spec
+import core.backprop.loss as loss_demo
+from core.backprop.tinynet import ACTIVATIONS, DEFAULT_PARAMS
+from core.engine.checkpoint import save_model
+from core.engine.models import classic_spec
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "backprop.py")
 

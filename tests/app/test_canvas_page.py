@@ -13,13 +13,13 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import handwriting as hw
-from core import inference as inf
-from core import predictor as pr
-from core.checkpoint import save_model
-from core.config import RunConfig
-from core.models import build_model, classic_spec
-from core.runs import write_config, write_status
+from core.canvas import handwriting as hw
+from core.canvas import preprocess as inf
+from core.engine import predictor as pr
+from core.engine.checkpoint import save_model
+from core.engine.config import RunConfig
+from core.engine.models import build_model, classic_spec
+from core.engine.runs import write_config, write_status
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "canvas.py")
 CANVAS_KEY = "canvas_drawing"

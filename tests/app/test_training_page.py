@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.models import ConvSpec, ModelSpec
-from core.runner import JobStatus
-from core.training import run_preset
+from core.engine.loop import run_preset
+from core.engine.models import ConvSpec, ModelSpec
+from core.engine.runner import JobStatus
 from ui.runner import get_runner
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "training.py")

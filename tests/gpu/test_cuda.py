@@ -11,14 +11,14 @@ import time
 import pytest
 import torch
 
-from core.checkpoint import PRETRAINED_DIR, load_model
-from core.config import RunConfig
-from core.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
 from core.devices import available_devices, default_device, resolve_device
-from core.models import ConvSpec, ModelSpec
-from core.predictor import load_predictor, predict
-from core.runner import JobStatus, Runner
-from core.training import run_preset
+from core.engine.checkpoint import PRETRAINED_DIR, load_model
+from core.engine.config import RunConfig
+from core.engine.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
+from core.engine.loop import run_preset
+from core.engine.models import ConvSpec, ModelSpec
+from core.engine.predictor import load_predictor, predict
+from core.engine.runner import JobStatus, Runner
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

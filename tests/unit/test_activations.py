@@ -8,8 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from core import models
-from core.activation_curves import (
+from core.activations.curves import (
     MAX_ABS_X,
     MAX_CURVES,
     check_range,
@@ -19,7 +18,14 @@ from core.activation_curves import (
     is_zero_centred,
     mean_on_standard_normal,
 )
-from core.activations import ACTIVATIONS, ELEMENTWISE, SELU_ALPHA, SELU_SCALE, get_activation
+from core.engine import models
+from core.engine.activations.registry import (
+    ACTIVATIONS,
+    ELEMENTWISE,
+    SELU_ALPHA,
+    SELU_SCALE,
+    get_activation,
+)
 from core.errors import ConfigError, LimitError
 
 H = 1e-6  # finite-difference step

@@ -6,8 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.errors import ConfigError, LimitError, ParseError
-from core.softmax import (
+from core.activations.softmax import (
     MAX_ABS_LOGIT,
     MAX_LOGITS,
     MAX_TEMPERATURE,
@@ -17,6 +16,7 @@ from core.softmax import (
     shift_check,
     softmax,
 )
+from core.errors import ConfigError, LimitError, ParseError
 
 
 @pytest.mark.parametrize(

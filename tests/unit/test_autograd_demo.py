@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from core.autograd_bookkeeping import bookkeeping, grad_fn_chain, tiny_net_chain
-from core.autograd_demo import (
+from core.backprop.bookkeeping import bookkeeping, grad_fn_chain, tiny_net_chain
+from core.backprop.tinynet import (
     ACTIVATIONS,
     DEFAULT_PARAMS,
     LOSSES,
@@ -29,8 +29,8 @@ from core.autograd_demo import (
     random_params,
     torch_forward,
 )
+from core.backprop.update import MAX_LR, check_lr, descent, lr_line, sgd_update
 from core.errors import ConfigError, LimitError, ParseError
-from core.update_demo import MAX_LR, check_lr, descent, lr_line, sgd_update
 
 
 def random_net(seed: int, activation: str, loss: str, scale: float = 2.0) -> TinyNet:
@@ -251,7 +251,7 @@ def test_grad_fn_chains_name_the_leaves_and_stop_at_the_limit():
 
 
 def test_graph_figure_shows_the_gradients_found_so_far_and_the_current_products():
-    from core.figures.backprop import GRAD, graph_figure
+    from core.backprop.figures import GRAD, graph_figure
 
     net = random_net(5, "ELU", "squared error")
     values, steps = forward(net), backward(net)

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.checkpoint import load_model, read_json, save_model, write_json_atomic
+from core.engine.checkpoint import load_model, read_json, save_model, write_json_atomic
+from core.engine.models import build_model, classic_spec
 from core.errors import CheckpointError
-from core.models import build_model, classic_spec
 
 
 def test_save_and_load_round_trip(tmp_path):

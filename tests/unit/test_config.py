@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import RunConfig
+from core.engine.config import RunConfig
+from core.engine.models import ConvSpec, ModelSpec
 from core.errors import ConfigError
-from core.models import ConvSpec, ModelSpec
 
 
 def test_config_round_trips_through_a_dict():

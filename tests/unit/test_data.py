@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.data import DATASETS, load_raw, load_tensors, missing_files
+from core.engine.data import DATASETS, load_raw, load_tensors, missing_files
 from core.errors import DataError
 
 

@@ -7,8 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.experiment_results import summarise
-from core.experiments import (
+from core.experiments import figures as F
+from core.experiments.results import summarise
+from core.experiments.sets import (
     BatchSizeKnobs,
     DataSizeKnobs,
     LearningRateKnobs,
@@ -16,7 +17,6 @@ from core.experiments import (
     data_size_runs,
     learning_rate_runs,
 )
-from core.figures import experiments as F
 
 
 def snapshot(config, losses=(), accuracy=None, status="done", test_loss=0.5):

@@ -9,10 +9,8 @@ import time
 import pytest
 import torch
 
-from core import experiments as E
-from core.config import RunConfig
-from core.errors import ConfigError, LimitError, TorchlabError
-from core.estimate import (
+from core.engine.config import RunConfig
+from core.engine.estimate import (
     EPOCH_OVERHEAD_S,
     RUN_OVERHEAD_S,
     StepCost,
@@ -22,10 +20,12 @@ from core.estimate import (
     run_seconds,
     run_work,
 )
-from core.experiment_results import chance_loss, error_factor, summarise, verdict
-from core.figures import experiments as F
-from core.models import build_model, classic_spec, linear_spec
-from core.runner import Runner, check_config
+from core.engine.models import build_model, classic_spec, linear_spec
+from core.engine.runner import Runner, check_config
+from core.errors import ConfigError, LimitError, TorchlabError
+from core.experiments import figures as F
+from core.experiments import sets as E
+from core.experiments.results import chance_loss, error_factor, summarise, verdict
 
 
 def _without(config: RunConfig, *keys: str) -> dict:
@@ -188,7 +188,7 @@ class _SleepyModel(torch.nn.Module):
 def test_a_burst_of_other_work_does_not_make_big_batches_look_free(monkeypatch):
     """The burst covers the first half of the timing: timing batch 1 first, then batch 64,
     charged the burst to batch 1 only, and the per-image cost came out as zero."""
-    from core import estimate
+    from core.engine import estimate
 
     monkeypatch.setattr(estimate, "build_model", lambda spec: _SleepyModel(burst_s=0.45))
     cost = measure_step_cost(linear_spec(), "cpu")

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from core.config import RunConfig
-from core.data import data_root
-from core.export import export_script
-from core.runner import Runner
-from core.training import run_preset
+from core.engine.config import RunConfig
+from core.engine.data import data_root
+from core.engine.export import export_script
+from core.engine.loop import run_preset
+from core.engine.runner import Runner
 
 SMALL = {"train_subset": 320, "test_subset": 100, "log_interval": 1, "device": "cpu"}
 CONFIGS = {

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from core import handwriting as hw
-from core import inference as inf
-from core import predictor as pr
-from core.checkpoint import save_model
-from core.data import load_raw
+from core.canvas import figures as figs
+from core.canvas import handwriting as hw
+from core.canvas import preprocess as inf
+from core.engine import predictor as pr
+from core.engine.checkpoint import save_model
+from core.engine.data import load_raw
+from core.engine.models import build_model, classic_spec
 from core.errors import LimitError
-from core.figures import canvas as figs
-from core.models import build_model, classic_spec
 
 
 def stroke(label: int) -> np.ndarray:

@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from core import inference as inf
-from core.data import load_raw
+from core.canvas import preprocess as inf
+from core.engine.data import load_raw
 from core.errors import LimitError
 
 NORM = (0.1307, 0.3081)

@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from core import layers
-from core.data import load_raw
+from core.engine.data import load_raw
 from core.errors import LimitError
-from core.figures import layers as figs
-from core.layers import LayerError
-from core.layers_pooling import pool_demo
+from core.layers import common as layers
+from core.layers import figures as figs
+from core.layers.common import LayerError
+from core.layers.pooling import pool_demo
 
 
 @pytest.fixture(scope="module")

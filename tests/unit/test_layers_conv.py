@@ -11,9 +11,9 @@ from torch import nn
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
-from core import layers_conv as conv
 from core.errors import LimitError
-from core.layers import LayerError, mnist_test_digit
+from core.layers import conv
+from core.layers.common import LayerError, mnist_test_digit
 
 
 @pytest.fixture(scope="module")

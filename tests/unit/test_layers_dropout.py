@@ -8,8 +8,8 @@ from torch import nn
 from torch.testing import assert_close
 
 from core.errors import LimitError
-from core.layers import LayerError, mnist_test_digit
-from core.layers_dropout import DROPOUT_DRAWS, MAX_DROPOUT, dropout_demo
+from core.layers.common import LayerError, mnist_test_digit
+from core.layers.dropout import DROPOUT_DRAWS, MAX_DROPOUT, dropout_demo
 
 
 @pytest.fixture(scope="module")

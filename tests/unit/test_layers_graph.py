@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from core.layers import LayerError, mnist_test_digit
-from core.layers_graph import (
+from core.layers.common import LayerError, mnist_test_digit
+from core.layers.graph import (
     CAPTURES,
     FORWARD_REPEATS,
     SmallNet,

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 from core.errors import LimitError
-from core.layers import LayerError, mnist_test_digit
-from core.layers_pooling import MAX_POOL_KERNEL, min_pool2d, pool_demo, pool_output_size
+from core.layers.common import LayerError, mnist_test_digit
+from core.layers.pooling import MAX_POOL_KERNEL, min_pool2d, pool_demo, pool_output_size
 
 GRID = list(itertools.product((1, 2, 3, 4), (1, 2, 3)))  # (kernel, stride)
 

@@ -10,8 +10,8 @@ from torch import nn
 from torch.testing import assert_close
 
 from core.errors import LimitError
-from core.layers import LayerError, mnist_test_digit
-from core.layers_recurrent import (
+from core.layers.common import LayerError, mnist_test_digit
+from core.layers.recurrent import (
     MAX_HIDDEN,
     RECURRENT_KINDS,
     RecurrentConfig,

@@ -10,11 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-import core.loss_demo as loss_demo
-from core.checkpoint import save_model
-from core.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
-from core.errors import LimitError
-from core.loss_demo import (
+import core.backprop.loss as loss_demo
+from core.backprop.loss import (
     MAX_BATCH_SIZE,
     MAX_SEED,
     TEST_SET_SIZE,
@@ -24,7 +21,10 @@ from core.loss_demo import (
     loss_report,
     mini_batch,
 )
-from core.models import classic_spec
+from core.engine.checkpoint import save_model
+from core.engine.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
+from core.engine.models import classic_spec
+from core.errors import LimitError
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_image_strip_puts_each_image_in_its_own_block():
 
 
 def test_loss_figure_puts_each_loss_under_its_image():
-    from core.figures.backprop import loss_figure
+    from core.backprop.figures import loss_figure
 
     X, y = mini_batch(0, 6, CLASSIC_MNIST_NORMALIZATION, "cpu")
     report = loss_report(fresh_model(0), X, y, CLASSIC_MNIST_NORMALIZATION)
@@ -121,7 +121,7 @@ def test_loss_figure_puts_each_loss_under_its_image():
 
 
 def test_loss_figure_labels_keep_their_digits_when_the_losses_are_tiny():
-    from core.figures.backprop import loss_figure
+    from core.backprop.figures import loss_figure
 
     X, y = mini_batch(0, 4, CLASSIC_MNIST_NORMALIZATION, "cpu")
     report = loss_report(fresh_model(0), X, y, CLASSIC_MNIST_NORMALIZATION)

@@ -4,9 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from core.activations import ACTIVATIONS as REGISTRY
-from core.errors import ConfigError
-from core.models import (
+from core.engine.activations.registry import ACTIVATIONS as REGISTRY
+from core.engine.models import (
     ACTIVATIONS,
     ConvSpec,
     ModelSpec,
@@ -15,6 +14,7 @@ from core.models import (
     count_parameters,
     layer_table,
 )
+from core.errors import ConfigError
 
 
 def test_classic_net_matches_the_chapter():

@@ -7,9 +7,8 @@ import math
 import pytest
 import torch
 
-import core.nonlinearity
-from core.errors import ConfigError, LimitError
-from core.nonlinearity import (
+import core.activations.nonlinearity
+from core.activations.nonlinearity import (
     MAX_FIT_STEPS,
     MAX_LINEAR_LAYERS,
     FitConfig,
@@ -18,7 +17,8 @@ from core.nonlinearity import (
     linear_stack,
     make_target,
 )
-from core.vanishing import MAX_DEPTH, chain_gradients
+from core.activations.vanishing import MAX_DEPTH, chain_gradients
+from core.errors import ConfigError, LimitError
 
 SMALL = dict(hidden_units=16, hidden_layers=2, steps=60, lr=0.03)  # a fit of well under a second
 
@@ -102,13 +102,13 @@ def test_fit_trains_on_one_thread_and_restores_the_count(monkeypatch):
     # The page calls fit() from a server thread that has torch's default (several threads):
     # on a busy machine their spinning made the default fit ~20x slower than one thread.
     seen = []
-    train = core.nonlinearity._train
+    train = core.activations.nonlinearity._train
 
     def spy(*args, **kwargs):
         seen.append(torch.get_num_threads())
         return train(*args, **kwargs)
 
-    monkeypatch.setattr(core.nonlinearity, "_train", spy)
+    monkeypatch.setattr(core.activations.nonlinearity, "_train", spy)
     torch.set_num_threads(2)  # the module fixture puts its own count back afterwards
     fit(FitConfig(target="wave", activation="tanh", **{**SMALL, "steps": 5}))
     assert seen == [1, 1]  # both models, with and without the activation

@@ -9,7 +9,7 @@ import torch
 from torch.testing import assert_close
 
 from core.errors import ConfigError, LimitError
-from core.optim2d import (
+from core.optim2d.race import (
     MAX_RUNS,
     MAX_STEPS,
     OPTIMIZERS,
@@ -24,7 +24,7 @@ from core.optim2d import (
     steps_to_tolerance,
     suggested_spec,
 )
-from core.surfaces import OPTIMIZER_ORDER, SURFACE_NAMES, Surface, get_surface
+from core.optim2d.surfaces import OPTIMIZER_ORDER, SURFACE_NAMES, Surface, get_surface
 
 NUM_STEPS = 40
 

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from plotly.utils import PlotlyJSONEncoder
 
-from core.figures.optim2d import (
+from core.optim2d.figures import (
     PICK_STRIDE,
     loss_figure,
     rule_figure,
     step_figure,
     trajectories_figure,
 )
-from core.optim2d import OptimizerSpec, inside_step, race, run_trajectory, sgd_rule_step
-from core.surfaces import get_surface, surface_grid, window_around
+from core.optim2d.race import OptimizerSpec, inside_step, race, run_trajectory, sgd_rule_step
+from core.optim2d.surfaces import get_surface, surface_grid, window_around
 
 GRID = 31
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core import pipelines as P
-from core.data import dataset_info, load_raw, load_tensors
+from core.engine.data import dataset_info, load_raw, load_tensors
 from core.errors import LimitError
+from core.experiments import pipelines as P
 
 N = 96
 

@@ -1,4 +1,4 @@
-"""Prediction, saliency, model loading and the model list of core.predictor, against PyTorch."""
+"""Prediction, saliency, model loading and the model list of the predictor, against PyTorch."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core import inference as inf
-from core import predictor as pr
-from core.checkpoint import save_model
-from core.config import RunConfig
-from core.data import DATASETS, load_raw
+from core.canvas import preprocess as inf
+from core.engine import predictor as pr
+from core.engine.checkpoint import save_model
+from core.engine.config import RunConfig
+from core.engine.data import DATASETS, load_raw
+from core.engine.models import build_model, classic_spec, linear_spec
+from core.engine.runs import write_config, write_metrics, write_status
 from core.errors import CheckpointError
-from core.models import build_model, classic_spec, linear_spec
-from core.runs import write_config, write_metrics, write_status
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ import threading
 import pytest
 import torch
 
-from core.checkpoint import load_model
-from core.config import RunConfig
+from core.engine.checkpoint import load_model
+from core.engine.config import RunConfig
+from core.engine.loop import initial_state, load_run_data, run_preset, state_hash
+from core.engine.models import ConvSpec, ModelSpec
+from core.engine.runner import JobStatus, Runner, default_name
+from core.engine.runs import list_runs, load_run
 from core.errors import ConfigError, TorchlabError
-from core.models import ConvSpec, ModelSpec
-from core.runner import JobStatus, Runner, default_name
-from core.runs import list_runs, load_run
-from core.training import initial_state, load_run_data, run_preset, state_hash
 
 SMALL = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.2)
 LEAKY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], activation="LeakyReLU")
@@ -34,11 +34,11 @@ class Gate:
     and stop tests do not depend on how fast the machine is."""
 
     def __init__(self, monkeypatch):
-        import core.runner_job
+        import core.engine.job
 
         self.entered = threading.Event()
         self.opened = threading.Event()
-        real = core.runner_job.train_one_epoch
+        real = core.engine.job.train_one_epoch
 
         def gated(*args, on_batch_end=None, **kwargs):
             def hook(batch, n, loss):
@@ -49,7 +49,7 @@ class Gate:
 
             return real(*args, on_batch_end=hook, **kwargs)
 
-        monkeypatch.setattr(core.runner_job, "train_one_epoch", gated)
+        monkeypatch.setattr(core.engine.job, "train_one_epoch", gated)
 
 
 def test_a_run_trains_logs_and_saves_everything(runner, runs_dir):
@@ -90,10 +90,10 @@ def test_the_same_config_and_seed_give_the_same_metrics(runner):
 def test_other_code_using_the_global_rng_between_batches_does_not_change_the_run(
     runner, monkeypatch
 ):
-    import core.runner_job
+    import core.engine.job
 
     clean = runner.wait(runner.submit(QUICK), TIMEOUT)
-    real = core.runner_job.train_one_epoch
+    real = core.engine.job.train_one_epoch
 
     def meddling(*args, on_batch_end=None, **kwargs):
         def hook(batch, n, loss):
@@ -103,7 +103,7 @@ def test_other_code_using_the_global_rng_between_batches_does_not_change_the_run
 
         return real(*args, on_batch_end=hook, **kwargs)
 
-    monkeypatch.setattr(core.runner_job, "train_one_epoch", meddling)
+    monkeypatch.setattr(core.engine.job, "train_one_epoch", meddling)
     disturbed = runner.wait(runner.submit(QUICK), TIMEOUT)
     assert [r["loss"] for r in disturbed.train] == [r["loss"] for r in clean.train]
 
@@ -150,23 +150,23 @@ def test_a_nan_loss_fails_the_run_with_a_message_and_the_queue_goes_on(runner):
 
 
 def test_an_unexpected_error_in_a_job_is_a_failed_run_not_a_dead_server(runner, monkeypatch):
-    import core.runner_job
+    import core.engine.job
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(core.runner_job, "evaluate", broken)
+    monkeypatch.setattr(core.engine.job, "evaluate", broken)
     snap = runner.wait(runner.submit(QUICK), TIMEOUT)
     assert snap.status == JobStatus.FAILED and "boom" in snap.error
 
 
 def test_running_out_of_gpu_memory_fails_the_run_with_advice(runner, monkeypatch):
-    import core.runner_job
+    import core.engine.job
 
     def out_of_memory(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(core.runner_job, "train_one_epoch", out_of_memory)
+    monkeypatch.setattr(core.engine.job, "train_one_epoch", out_of_memory)
     snap = runner.wait(runner.submit(QUICK), TIMEOUT)
     assert snap.status == JobStatus.FAILED
     assert "ran out of memory" in snap.error and "smaller batch size" in snap.error

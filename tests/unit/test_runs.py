@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.checkpoint import write_json_atomic
-from core.config import RunConfig
-from core.errors import CheckpointError
-from core.runs import (
+from core.engine.checkpoint import write_json_atomic
+from core.engine.config import RunConfig
+from core.engine.runs import (
     STATUS_FILE,
     delete_run,
     list_runs,
@@ -20,6 +19,7 @@ from core.runs import (
     write_metrics,
     write_status,
 )
+from core.errors import CheckpointError
 
 TRAIN = [
     {"step": 10, "epoch": 1, "samples": 320, "seconds": 0.5, "loss": 1.25, "lr": 0.5},

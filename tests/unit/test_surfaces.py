@@ -9,7 +9,7 @@ import torch
 from torch.testing import assert_close
 
 from core.errors import ConfigError
-from core.surfaces import (
+from core.optim2d.surfaces import (
     ESCAPE_FACTOR,
     LOG_OFFSET,
     MAX_CONDITION,

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import tensor_eval
 from core.errors import LimitError, ParseError, TorchlabError
-from core.tensor_eval import MAX_ELEMENTS, IndexRangeError, TensorOpError, evaluate
-from core.tensor_expr import MAX_STEPS, MAX_TEXT_LENGTH, parse_expression
-from core.tensors import same_storage, storage_indices, storage_of, tensor_info
+from core.tensors import evaluate as tensor_eval
+from core.tensors.base import same_storage, storage_indices, storage_of, tensor_info
+from core.tensors.evaluate import MAX_ELEMENTS, IndexRangeError, TensorOpError, evaluate
+from core.tensors.parse import MAX_STEPS, MAX_TEXT_LENGTH, parse_expression
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.figures.tensors import (
+from core.tensors.base import formatted_values, storage_indices, storage_of
+from core.tensors.figures import (
     CELL_PX,
     MAX_CELLS_PX,
     MAX_DRAWN_CELLS,
@@ -17,7 +18,6 @@ from core.figures.tensors import (
     logical_grid_fig,
     storage_strip_fig,
 )
-from core.tensors import formatted_values, storage_indices, storage_of
 
 
 def indices_of(t: torch.Tensor) -> torch.Tensor:

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import TorchlabError
-from core.tensor_eval import evaluate
-from core.tensor_expr import parse_expression
+from core.tensors.evaluate import evaluate
+from core.tensors.parse import parse_expression
 from tests.unit.test_tensor_expr import check_matches
 
 OPS = ("slice", "index", "transpose", "permute", "view", "reshape", "unsqueeze", "expand", "t")

@@ -10,20 +10,7 @@ import pytest
 import torch
 
 from core.errors import LimitError, ParseError
-from core.tensor_code import explorer_code
-from core.tensor_dtypes import (
-    DTYPES,
-    check_value_fits,
-    dtype_rows,
-    dtype_table,
-    format_bytes,
-    integer_text,
-)
-from core.tensor_eval import MAX_ELEMENTS, TensorOpError, evaluate
-from core.tensor_examples import EXAMPLES
-from core.tensor_expr import parse_expression
-from core.tensor_write import failure_demos, write_through
-from core.tensors import (
+from core.tensors.base import (
     FILLS,
     BaseSpec,
     address,
@@ -35,6 +22,19 @@ from core.tensors import (
     storage_of,
     tensor_info,
 )
+from core.tensors.code import explorer_code
+from core.tensors.dtypes import (
+    DTYPES,
+    check_value_fits,
+    dtype_rows,
+    dtype_table,
+    format_bytes,
+    integer_text,
+)
+from core.tensors.evaluate import MAX_ELEMENTS, TensorOpError, evaluate
+from core.tensors.examples import EXAMPLES
+from core.tensors.parse import parse_expression
+from core.tensors.write import failure_demos, write_through
 
 
 def run_script(code: str) -> tuple[dict, str]:

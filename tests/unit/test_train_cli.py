@@ -1,4 +1,4 @@
-"""The headless trainer: `python -m core.train ...` trains, logs, saves, and refuses bad input."""
+"""The headless trainer: `python -m core.engine.cli ...` trains, logs, saves, refuses bad input."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from core.checkpoint import load_model
+from core.engine.checkpoint import load_model
+from core.engine.cli import config_from_args, main, parser
+from core.engine.models import ConvSpec
+from core.engine.runs import load_run
 from core.errors import ParseError
-from core.models import ConvSpec
-from core.runs import load_run
-from core.train import config_from_args, main, parser
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ["--train-subset", "256", "--test-subset", "200", "--epochs", "1", "--device", "cpu"]
@@ -24,7 +24,7 @@ def test_the_command_line_trains_prints_the_log_and_saves_the_run(tmp_path):
         [
             sys.executable,
             "-m",
-            "core.train",
+            "core.engine.cli",
             "--preset",
             "fast",
             *QUICK,

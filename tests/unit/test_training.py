@@ -8,10 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.config import RunConfig
-from core.errors import ConfigError
-from core.models import ConvSpec, ModelSpec, build_model, classic_spec
-from core.training import (
+from core.engine.config import RunConfig
+from core.engine.loop import (
     NonFiniteLossError,
     evaluate,
     initial_state,
@@ -22,6 +20,8 @@ from core.training import (
     state_hash,
     train_one_epoch,
 )
+from core.engine.models import ConvSpec, ModelSpec, build_model, classic_spec
+from core.errors import ConfigError
 
 # No dropout, so two passes over the same batches must give the same weights.
 TINY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16])

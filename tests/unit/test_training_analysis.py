@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from core.analysis import analyze, compare_settings, confusion_matrix, flat_settings
-from core.config import RunConfig
-from core.figures.training import (
+from core.engine.analysis import analyze, compare_settings, confusion_matrix, flat_settings
+from core.engine.config import RunConfig
+from core.engine.figures import (
     accuracy_figure,
     confusion_figure,
     loss_figure,
@@ -16,8 +16,8 @@ from core.figures.training import (
     smooth,
     thin,
 )
-from core.models import ConvSpec, ModelSpec, build_model
-from core.training import evaluate, load_run_data
+from core.engine.loop import evaluate, load_run_data
+from core.engine.models import ConvSpec, ModelSpec, build_model
 
 
 def test_confusion_matrix_counts_every_true_predicted_pair():

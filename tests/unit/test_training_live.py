@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.runner_job import JobSnapshot, JobStatus
-from core.training import run_preset
+from core.engine.job import JobSnapshot, JobStatus
+from core.engine.loop import run_preset
 from ui.training_live import progress_text
 
 

@@ -1,0 +1,256 @@
+"""From a drawing to the model's input: canvas image or upload -> MNIST-style 28×28 digit.
+
+MNIST digits were made in a fixed way: white ink on black, cropped to the ink, scaled so the
+longer side is 20 px with anti-aliasing, then placed in a 28×28 field with the centre of mass
+at the centre. A model trained on MNIST has only seen digits made that way, so a drawing must
+go through the same steps, or the model is asked about something it never learned.
+core.engine.predictor then loads a model and asks it about the result.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps
+
+from core.engine.data import IMAGE_SIZE
+from core.errors import LimitError, TorchlabError
+
+CANVAS_SIZE = 280  # canvas side in screen pixels: 10× MNIST, one MNIST pixel is 10×10 on screen
+STROKE_WIDTHS = (6, 40)  # the pen slider's range, in canvas pixels
+DEFAULT_STROKE_WIDTH = 20  # about 2 MNIST pixels once the digit is scaled down, like MNIST pens
+BOX_SIZE = 20  # MNIST scales each digit so its longer side fits 20 px
+# Where MNIST puts the centre of mass, in pixel indices: measured on the test set, the mean
+# is (13.99, 14.00), so MNIST centred on pixel 14, not on the geometric centre 13.5.
+MNIST_CENTER = 14.0
+EMPTY_INK = 0.2  # below this peak ink level there is no drawing, only noise
+BOX_INK = 0.1  # ink above this counts when finding the bounding box
+MAX_INK_FRACTION = 0.6  # more of the image than this is ink: a scribble, not a digit
+UPLOAD_INK_FLOOR = 0.15  # ink below this in an upload is paper grain or JPEG noise
+MAX_UPLOAD_BYTES = 5 * 2**20  # 5 MiB: plenty for a photo of a digit
+MAX_UPLOAD_PIXELS = 25_000_000  # refuse larger images before decoding them (decompression bombs)
+MIN_UPLOAD_SIDE = 8  # smaller images cannot hold a readable digit
+WORK_SIDE = 560  # uploads are shrunk to at most this side first: a digit needs no more
+UPLOAD_TYPES = ("png", "jpg", "jpeg")  # what the uploader accepts; checked by content too
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as PIL's convert("L")
+
+
+class InputImageError(TorchlabError):
+    """An uploaded file or a drawing that cannot be turned into a digit."""
+
+
+@dataclass
+class PreprocessOptions:
+    crop: bool = True  # crop to the ink's bounding box (off: keep the whole image)
+    fit_box: bool = True  # longer side to 20 px, aspect kept (off: squash to 28×28)
+    antialias: bool = True  # average pixels when shrinking (off: nearest pixel, jagged)
+    center_of_mass: bool = True  # put the centre of mass at the centre (off: centre the box)
+    normalize: bool = True  # subtract the dataset mean, divide by its std (off: raw [0, 1])
+
+
+@dataclass
+class Step:
+    name: str  # short title for the page
+    image: np.ndarray  # (H, W) float32: what this step produced
+    note: str  # what happened here, with its numbers
+
+
+@dataclass
+class Preprocessed:
+    steps: list[Step] = field(default_factory=list)  # each stage, for the page to show
+    digit: np.ndarray | None = None  # (28, 28) float32 on [0, 1], white on black; None if empty
+    X: torch.Tensor | None = None  # (1, 1, 28, 28) float32: exactly what the model receives
+
+    @property
+    def empty(self) -> bool:
+        return self.digit is None
+
+
+def _border(a: np.ndarray) -> np.ndarray:
+    return np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
+
+
+def ink_image(image: np.ndarray, background: str = "black") -> np.ndarray:
+    """(H, W) float32 ink on [0, 1] (1 = full ink), whatever the colours and alpha.
+
+    `background="black"` is the canvas: light ink on black, nothing to invert. `"auto"` is an
+    upload: the border tells the background, and dark ink on light paper is inverted, once.
+    """
+    img = np.asarray(image)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    scale = 255.0 if img.dtype == np.uint8 else 1.0
+    if img.ndim == 2:
+        grey, alpha = img.astype(np.float32) / scale, None
+    elif img.ndim == 3 and img.shape[2] in (3, 4):
+        grey = (img[..., :3].astype(np.float32) / scale) @ LUMA  # (H, W)
+        alpha = img[..., 3].astype(np.float32) / scale if img.shape[2] == 4 else None
+    else:
+        raise InputImageError(f"An image must be grey, RGB or RGBA, not of shape {img.shape}.")
+    if min(grey.shape) < 2:
+        raise InputImageError(f"The image is too small ({grey.shape[1]}×{grey.shape[0]} px).")
+    if alpha is not None:
+        if np.median(_border(alpha)) < 0.5:
+            # A transparent background: the ink is what was painted, whatever its colour.
+            return np.clip(alpha, 0.0, 1.0)
+        grey = grey * alpha  # composite over black: see-through pixels are background
+    bg = 0.0 if background == "black" else float(np.median(_border(grey)))
+    # Light ink on a dark ground is kept; dark ink on light paper is inverted, exactly once.
+    ink = (grey - bg) / max(1.0 - bg, 1e-6) if bg <= 0.5 else (bg - grey) / bg
+    ink = np.clip(ink, 0.0, 1.0)
+    peak = float(ink.max())
+    if background != "black" and peak >= EMPTY_INK:
+        # A photo's darkest stroke is rarely pure black: stretch it to full ink, as MNIST's
+        # are, then drop what is left of the paper's grain and the JPEG's noise.
+        ink = np.clip((ink / peak - UPLOAD_INK_FLOOR) / (1.0 - UPLOAD_INK_FLOOR), 0.0, 1.0)
+    return ink.astype(np.float32)
+
+
+def ink_bbox(ink: np.ndarray, level: float = BOX_INK) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right), bottom/right exclusive, of the pixels above `level`."""
+    rows = np.flatnonzero((ink > level).any(axis=1))
+    cols = np.flatnonzero((ink > level).any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def resize(image: np.ndarray, size: tuple[int, int], antialias: bool = True) -> np.ndarray:
+    """Resize (H, W) to (h, w); anti-aliasing averages the pixels each new pixel covers."""
+    x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None, None]  # (1,1,H,W)
+    if antialias:
+        y = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
+    else:
+        y = F.interpolate(x, size=size, mode="nearest")
+    return y[0, 0].clamp_(0.0, 1.0).numpy()
+
+
+def fit_size(height: int, width: int, box: int = BOX_SIZE) -> tuple[int, int]:
+    """The (h, w) that makes the longer side `box` px and keeps the aspect ratio."""
+    scale = box / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def center_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """(row, col) of the ink's centre of mass, in pixel indices."""
+    total = float(image.sum())
+    if total <= 0:
+        return (image.shape[0] - 1) / 2, (image.shape[1] - 1) / 2
+    rows = np.arange(image.shape[0], dtype=np.float64)
+    cols = np.arange(image.shape[1], dtype=np.float64)
+    return float(image.sum(1) @ rows) / total, float(image.sum(0) @ cols) / total
+
+
+def place(box: np.ndarray, by_mass: bool = True, size: int = IMAGE_SIZE) -> np.ndarray:
+    """Paste `box` into a black size×size field, centred by mass (MNIST) or by its edges."""
+    h, w = box.shape
+    if by_mass:
+        cy, cx = center_of_mass(box)
+        top, left = round(MNIST_CENTER - cy), round(MNIST_CENTER - cx)
+    else:
+        top, left = (size - h) // 2, (size - w) // 2
+    # Never push ink off the field: a lopsided digit stays whole, as close as it can get.
+    top, left = min(max(top, 0), size - h), min(max(left, 0), size - w)
+    field_ = np.zeros((size, size), dtype=np.float32)
+    field_[top : top + h, left : left + w] = box
+    return field_
+
+
+def preprocess(
+    ink: np.ndarray,
+    normalization: tuple[float, float],
+    options: PreprocessOptions | None = None,
+) -> Preprocessed:
+    """Turn an ink image into the model's input, keeping every intermediate image to show."""
+    opts = options or PreprocessOptions()
+    ink = np.asarray(ink, dtype=np.float32)
+    out = Preprocessed(
+        steps=[Step("Ink", ink, f"{ink.shape[1]}×{ink.shape[0]} px, white on black")]
+    )
+    peak = float(ink.max()) if ink.size else 0.0
+    if peak < EMPTY_INK:
+        return out
+    share = float((ink > 0.5).mean())
+    if share > MAX_INK_FRACTION:
+        raise InputImageError(
+            f"{share:.0%} of the image is ink: that is a scribble, not a digit. "
+            "Clear it and draw one digit, with black space around it."
+        )
+    bbox = ink_bbox(ink)
+    if opts.crop and bbox is not None:
+        top, bottom, left, right = bbox
+        crop = ink[top:bottom, left:right]
+        note = f"the ink's box: rows {top}-{bottom - 1}, columns {left}-{right - 1}"
+    else:
+        crop = ink
+        note = "skipped: the whole image, empty margins included"
+    out.steps.append(Step("Crop", crop, note))
+    h, w = crop.shape
+    aa = "anti-aliased" if opts.antialias else "nearest pixel, no anti-aliasing"
+    if opts.fit_box:
+        size = fit_size(h, w)
+        box = resize(crop, size, opts.antialias)
+        note = f"{w}×{h} -> {size[1]}×{size[0]} px (longer side {BOX_SIZE}), {aa}"
+    else:
+        box = resize(crop, (IMAGE_SIZE, IMAGE_SIZE), opts.antialias)
+        note = f"skipped: squashed {w}×{h} -> {IMAGE_SIZE}×{IMAGE_SIZE}, aspect lost, {aa}"
+    out.steps.append(Step("Scale", box, note))
+    digit = place(box, by_mass=opts.center_of_mass)
+    cy, cx = center_of_mass(digit)
+    how = "by mass" if opts.center_of_mass else "skipped: box centred by its edges"
+    c = f"{MNIST_CENTER:g}"
+    note = f"{how}; centre of mass at ({cy:.1f}, {cx:.1f}), MNIST's is ({c}, {c})"
+    out.steps.append(Step("Centre", digit, note))
+    X = torch.from_numpy(digit.copy())[None, None]  # (1, 1, 28, 28)
+    if opts.normalize:
+        mean, std = normalization
+        X = (X - mean) / std
+        low, high = float(X.min()), float(X.max())
+        note = f"(x - {mean:.4f}) / {std:.4f}: values from {low:.2f} to {high:.2f}"
+    else:
+        note = "skipped: raw pixels on [0, 1], not what the model was trained on"
+    out.steps.append(Step("Normalize", X[0, 0].numpy(), note))
+    out.digit, out.X = digit, X
+    return out
+
+
+def decode_upload(data: bytes, name: str = "the file") -> np.ndarray:
+    """Check an uploaded file and decode it to a uint8 (H, W) or (H, W, 4) array.
+
+    The content decides, not the name: a PNG or JPEG within the size limits that decodes
+    completely. Anything else is an `InputImageError` that says what was wrong.
+    """
+    if not data:
+        raise InputImageError(f"{name} is empty.")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise LimitError(
+            f"{name} is {len(data) / 2**20:.1f} MiB; the limit is {MAX_UPLOAD_BYTES // 2**20} MiB."
+        )
+    is_jpeg = data.startswith(b"\xff\xd8\xff")
+    if not (data.startswith(b"\x89PNG\r\n\x1a\n") or is_jpeg):
+        raise InputImageError(f"{name} is not a PNG or JPEG image (its content says otherwise).")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            w, h = img.size
+            if w * h > MAX_UPLOAD_PIXELS:
+                raise LimitError(
+                    f"{name} is {w}×{h} px; the limit is {MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels."
+                )
+            if min(w, h) < MIN_UPLOAD_SIDE:
+                raise InputImageError(
+                    f"{name} is only {w}×{h} px: at least {MIN_UPLOAD_SIDE} px a side is needed."
+                )
+            if is_jpeg:
+                img.draft("L", (WORK_SIDE, WORK_SIDE))  # decode JPEGs at a reduced size: faster
+            img = ImageOps.exif_transpose(img)  # phones store the rotation in EXIF
+            img.thumbnail((WORK_SIDE, WORK_SIDE))
+            has_alpha = "A" in img.getbands() or "transparency" in img.info
+            return np.asarray(img.convert("RGBA" if has_alpha else "L"))
+    except TorchlabError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise InputImageError(f"{name} could not be decoded as an image: {exc}") from exc

@@ -1,0 +1,96 @@
+"""Models on disk: safetensors weights plus a JSON model spec, always written atomically.
+
+Atomic means: write a temporary file in the same folder, then `os.replace` it over the
+target, so a reader never sees half a file even if the writer dies mid-way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from core.engine.models import ConvNet, ModelSpec, build_model
+from core.errors import CheckpointError, TorchlabError
+
+WEIGHTS_FILE = "model.safetensors"
+SPEC_FILE = "model.json"
+
+
+def _atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    _atomic(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} does not exist.") from None
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not readable JSON: {exc}") from exc
+
+
+def save_weights(path: Path, state_dict: dict[str, torch.Tensor]) -> None:
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+    _atomic(Path(path), lambda tmp: save_file(tensors, tmp))
+
+
+def load_weights(path: Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(path), device=str(device))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} does not exist.") from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a readable safetensors file: {exc}") from exc
+
+
+def save_model(folder: Path, model: torch.nn.Module, spec: ModelSpec, meta: dict | None = None):
+    """Write model.safetensors and model.json (the spec plus `meta`, e.g. dataset, accuracy)."""
+    folder = Path(folder)
+    save_weights(folder / WEIGHTS_FILE, model.state_dict())
+    write_json_atomic(folder / SPEC_FILE, {"spec": spec.to_dict(), "meta": meta or {}})
+
+
+def load_model(
+    folder: Path, device: str | torch.device = "cpu"
+) -> tuple[ConvNet, ModelSpec, dict[str, Any]]:
+    """Rebuild the model from model.json and load model.safetensors into it, in eval mode."""
+    folder = Path(folder)
+    info = read_json(folder / SPEC_FILE)
+    try:
+        spec = ModelSpec.from_dict(info["spec"])
+    except (KeyError, TypeError, TorchlabError) as exc:
+        raise CheckpointError(f"{folder / SPEC_FILE} has no valid model spec: {exc}") from exc
+    model = build_model(spec)
+    state = load_weights(folder / WEIGHTS_FILE, device)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise CheckpointError(f"The weights in {folder} do not fit its model spec: {exc}") from exc
+    return model.to(device).eval(), spec, info.get("meta", {})
+
+
+# The pretrained digit model shipped with the app (see README for the command that makes it).
+PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "assets" / "digit_model"

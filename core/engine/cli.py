@@ -1,0 +1,227 @@
+"""Train without the UI: `python -m core.engine.cli --preset classic --epochs 2 --out runs/NAME`.
+
+The same options as the Train page, the same background runner, the same run folder; it prints
+the classic log lines while it trains and the final test accuracy at the end. Ctrl-C stops the
+run within one batch and still saves it. Exit status: 0 done, 1 failed or refused, 130 stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from core.devices import default_device
+from core.engine.config import MAX_EPOCHS, RunConfig
+from core.engine.data import DATASETS
+from core.engine.loop import RUN_PRESETS, run_preset
+from core.engine.models import ACTIVATIONS, POOLS, ConvSpec, layer_table
+from core.engine.optimizers import OPTIMIZER_INFO, SCHEDULE_INFO
+from core.engine.runner import JobStatus, Runner
+from core.errors import ParseError, TorchlabError
+
+POLL_S = 0.2  # how often the log is read from the background job
+
+
+def _value(text: str) -> Any:
+    """A setting's value from the command line: true/false, an int or a float."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return int(low)
+    except ValueError:
+        pass
+    try:
+        return float(low)
+    except ValueError:
+        raise ParseError(f"{text!r} is not a number or true/false.") from None
+
+
+def _settings(pairs: list[str]) -> dict[str, Any]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParseError(f"Settings are NAME=VALUE, like momentum=0.9; not {pair!r}.")
+        out[key.strip()] = _value(value)
+    return out
+
+
+def _conv(text: str) -> ConvSpec:
+    """`channels,kernel,stride,padding,pool` (trailing ones optional), e.g. 16,3,1,0,max."""
+    parts = [p.strip() for p in text.split(",")]
+    if not 1 <= len(parts) <= 5:
+        raise ParseError(f"A conv block is channels,kernel,stride,padding,pool; not {text!r}.")
+    pool = parts.pop() if len(parts) == 5 else "none"
+    if pool not in POOLS:
+        raise ParseError(f"Pooling must be one of {', '.join(POOLS)}, not {pool!r}.")
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        raise ParseError(f"A conv block needs whole numbers: {text!r}.") from None
+    return ConvSpec(*numbers, pool=pool)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m core.engine.cli", description=__doc__)
+    p.add_argument("--preset", choices=list(RUN_PRESETS), default="classic")
+    p.add_argument("--config", type=Path, help="start from a saved config.json")
+    p.add_argument("--out", type=Path, help="the run folder (default: a new one in the runs root)")
+    p.add_argument("--name", help="a label for the run list")
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", choices=list(DATASETS))
+    data.add_argument("--normalization", choices=["classic", "dataset", "computed"])
+    data.add_argument("--train-subset", type=int, help="train on the first N images")
+    data.add_argument("--test-subset", type=int, help="test on the first N images")
+    model = p.add_argument_group("model")
+    model.add_argument(
+        "--conv",
+        action="append",
+        type=_conv,
+        metavar="C,K,S,P,POOL",
+        help="a conv block (repeat for more); replaces the preset's conv stack",
+    )
+    model.add_argument("--no-conv", action="store_true", help="no conv blocks at all")
+    model.add_argument("--hidden", help="hidden Linear units, comma separated ('' for none)")
+    model.add_argument("--conv-dropout", type=float)
+    model.add_argument("--dropout", type=float)
+    model.add_argument("--activation", choices=list(ACTIVATIONS))
+    opt = p.add_argument_group("optimization")
+    opt.add_argument("--optimizer", choices=list(OPTIMIZER_INFO))
+    opt.add_argument("--lr", type=float)
+    opt.add_argument(
+        "--opt",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an optimizer setting, e.g. momentum=0.9 (repeatable)",
+    )
+    opt.add_argument("--schedule", choices=list(SCHEDULE_INFO))
+    opt.add_argument(
+        "--sched",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a schedule setting, e.g. gamma=0.7 (repeatable)",
+    )
+    opt.add_argument("--batch-size", type=int)
+    opt.add_argument("--epochs", type=int, help=f"1 to {MAX_EPOCHS}")
+    opt.add_argument("--seed", type=int)
+    opt.add_argument("--init-seed", type=int)
+    opt.add_argument("--device", help="cpu, cuda:0, mps (default: the best one here)")
+    opt.add_argument("--log-interval", type=int, help="log the training loss every N batches")
+    p.add_argument("--quiet", action="store_true", help="print only the final result")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The preset (or --config file), then every option given on top of it."""
+    if args.config:
+        from core.engine.checkpoint import read_json
+
+        config = RunConfig.from_dict(read_json(args.config))
+    else:
+        config = run_preset(args.preset).with_changes(device=default_device())
+    if args.optimizer and args.optimizer != config.optimizer:
+        # A new optimizer starts from its own default learning rate and settings.
+        config = config.with_changes(
+            optimizer=args.optimizer,
+            lr=OPTIMIZER_INFO[args.optimizer].default_lr,
+            optimizer_params={},
+        )
+    if args.schedule and args.schedule != config.schedule:
+        config = config.with_changes(schedule=args.schedule, schedule_params={})
+    changes: dict[str, Any] = {}
+    for field in (
+        "dataset",
+        "normalization",
+        "train_subset",
+        "test_subset",
+        "lr",
+        "batch_size",
+        "epochs",
+        "seed",
+        "init_seed",
+        "device",
+        "log_interval",
+        "name",
+    ):
+        value = getattr(args, field)
+        if value is not None:
+            changes[field] = value
+    if args.opt:
+        changes["optimizer_params"] = config.optimizer_params | _settings(args.opt)
+    if args.sched:
+        changes["schedule_params"] = config.schedule_params | _settings(args.sched)
+    spec = config.model
+    model_changes: dict[str, Any] = {}
+    if args.conv or args.no_conv:
+        model_changes["convs"] = [] if args.no_conv else args.conv
+    if args.hidden is not None:
+        try:
+            model_changes["hidden"] = [int(u) for u in args.hidden.split(",") if u.strip()]
+        except ValueError:
+            raise ParseError(
+                f"--hidden takes whole numbers like 128,64, not {args.hidden!r}."
+            ) from None
+    for field in ("conv_dropout", "dropout", "activation"):
+        if getattr(args, field) is not None:
+            model_changes[field] = getattr(args, field)
+    if model_changes:
+        changes["model"] = replace(spec, **model_changes)
+    return RunConfig.from_dict((config.with_changes(**changes)).to_dict())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+        n_params = sum(r.parameters for r in layer_table(config.model))
+        runner = Runner(max_concurrent=1)
+        job_id = runner.submit(config, run_dir=args.out.resolve() if args.out else None)
+    except TorchlabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(
+            f"{config.optimizer} lr={config.lr:g} batch={config.batch_size} "
+            f"epochs={config.epochs} seed={config.seed} on {config.device}; "
+            f"model with {n_params:,} parameters"
+        )
+    printed = 0
+    t0 = time.perf_counter()
+    try:
+        while True:
+            snap = runner.wait(job_id, POLL_S)
+            new = snap.log_total - printed
+            if new > 0 and not args.quiet:
+                for line in snap.log[-new:]:
+                    print(line, flush=True)
+            printed = snap.log_total
+            if snap.finished:
+                break
+    except KeyboardInterrupt:
+        runner.stop(job_id)
+        snap = runner.wait(job_id)
+    wall = time.perf_counter() - t0
+    if snap.status == JobStatus.FAILED:
+        print(f"failed: {snap.error}", file=sys.stderr)
+        return 1
+    accuracy = snap.test[-1]["accuracy"] if snap.test else None
+    print(f"saved to {snap.run_dir}")
+    if accuracy is not None:
+        print(
+            f"wall time {wall:.1f} s; final test accuracy: {accuracy:.2%} "
+            f"({snap.status.value} after {len(snap.test)} epoch(s))"
+        )
+    else:
+        print(f"wall time {wall:.1f} s; {snap.status.value} before the first test")
+    return 130 if snap.status == JobStatus.STOPPED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""The seed ConvNet and a configurable model spec that builds an `nn.Module`.
+
+A spec is plain data (JSON-friendly), so a run's model can be saved next to its weights and
+rebuilt anywhere: on the canvas page, in the exported script, in the headless trainer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.engine.activations.registry import ACTIVATIONS as ACTIVATION_REGISTRY
+from core.errors import ConfigError
+
+MAX_CONV_BLOCKS = 4
+MAX_CHANNELS = 256
+MAX_HIDDEN_UNITS = 4096
+MAX_PARAMETERS = 20_000_000
+
+
+def _model_activations() -> dict[str, Callable[[], nn.Module]]:
+    """The activation registry's functions that a model can train with, by torch.nn class name.
+
+    Only entries whose default layer is exactly `nn.<Name>()` qualify, so the layer table and
+    the exported script can name them the way PyTorch does (the step has no gradient, softmax
+    is not elementwise, and GELU's tanh form would shadow the exact one).
+    """
+    found: dict[str, Callable[[], nn.Module]] = {}
+    for entry in ACTIVATION_REGISTRY.values():
+        if not (entry.elementwise and entry.has_gradient):
+            continue
+        layer = entry.module()
+        name = type(layer).__name__
+        plain = getattr(nn, name, None)
+        if name not in found and plain is not None and repr(layer) == repr(plain()):
+            found[name] = plain
+    # ReLU first: it is the default and the chapter's choice.
+    return {"ReLU": found.pop("ReLU"), **found}
+
+
+# Activations a model can use; names follow torch.nn so the layer table reads like PyTorch.
+ACTIVATIONS = _model_activations()
+POOLS = ("max", "avg", "none")
+
+
+@dataclass
+class ConvSpec:
+    channels: int  # output channels of this Conv2d
+    kernel_size: int = 3
+    stride: int = 1
+    padding: int = 0
+    pool: str = "none"  # pooling after this block's activation: "max", "avg" or "none"
+    pool_size: int = 2  # pooling window and stride
+
+
+@dataclass
+class ModelSpec:
+    convs: list[ConvSpec] = field(default_factory=list)  # conv -> activation (-> pool) blocks
+    conv_dropout: float = 0.0  # Dropout2d after the conv stack: zeroes whole channels
+    hidden: list[int] = field(default_factory=list)  # units of each hidden Linear layer
+    dropout: float = 0.0  # plain Dropout on flat vectors (Dropout2d would warn on 2-D input)
+    activation: str = "ReLU"  # a key of ACTIVATIONS
+    in_channels: int = 1
+    image_size: int = 28
+    num_classes: int = 10
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        try:
+            convs = [ConvSpec(**c) for c in data.get("convs", [])]
+            rest = {k: v for k, v in data.items() if k != "convs"}
+            spec = cls(convs=convs, **rest)
+        except TypeError as exc:
+            raise ConfigError(
+                f"This model description is not one Torchlab can read: {exc}"
+            ) from exc
+        validate_spec(spec)
+        return spec
+
+
+def classic_spec() -> ModelSpec:
+    """The chapter's MNIST ConvNet: two 3×3 convs, max-pool, two dropouts, 64 hidden units."""
+    return ModelSpec(
+        convs=[ConvSpec(16, 3, 1), ConvSpec(32, 3, 1, pool="max")],
+        conv_dropout=0.10,
+        hidden=[64],
+        dropout=0.25,
+    )
+
+
+def linear_spec() -> ModelSpec:
+    """A traditional baseline: softmax regression on the raw pixels, no hidden layer."""
+    return ModelSpec()
+
+
+def fast_spec() -> ModelSpec:
+    """Quick on a CPU: 5×5 convs each followed by max-pooling shrink the image early, so
+    there is little left to compute; two epochs reach 99% on MNIST."""
+    return ModelSpec(
+        convs=[ConvSpec(16, 5, 1, 0, "max"), ConvSpec(32, 5, 1, 0, "max")],
+        hidden=[128],
+        dropout=0.1,
+    )
+
+
+PRESETS = {"classic": classic_spec, "fast": fast_spec, "linear": linear_spec}
+
+
+def preset(name: str) -> ModelSpec:
+    try:
+        return PRESETS[name]()
+    except KeyError:
+        raise ConfigError(
+            f"Unknown preset {name!r}. Choose one of: {', '.join(PRESETS)}."
+        ) from None
+
+
+def _check_rate(name: str, p: float) -> None:
+    if not 0.0 <= p < 1.0:
+        raise ConfigError(f"{name} must be in [0, 1), not {p}.")
+
+
+def validate_spec(spec: ModelSpec) -> None:
+    """Check the numbers one by one; shapes are checked by `layer_table`."""
+    if spec.activation not in ACTIVATIONS:
+        raise ConfigError(
+            f"Unknown activation {spec.activation!r}. Choose one of: {', '.join(ACTIVATIONS)}."
+        )
+    if len(spec.convs) > MAX_CONV_BLOCKS:
+        raise ConfigError(f"At most {MAX_CONV_BLOCKS} conv blocks, not {len(spec.convs)}.")
+    for i, c in enumerate(spec.convs, 1):
+        if not 1 <= c.channels <= MAX_CHANNELS:
+            raise ConfigError(f"Conv block {i}: channels must be 1 to {MAX_CHANNELS}.")
+        if c.kernel_size < 1 or c.stride < 1 or c.padding < 0:
+            raise ConfigError(
+                f"Conv block {i}: kernel size and stride must be at least 1, padding at least 0."
+            )
+        if c.pool not in POOLS:
+            raise ConfigError(f"Conv block {i}: pooling must be one of {', '.join(POOLS)}.")
+        if c.pool != "none" and c.pool_size < 1:
+            raise ConfigError(f"Conv block {i}: the pooling window must be at least 1.")
+    for units in spec.hidden:
+        if not 1 <= units <= MAX_HIDDEN_UNITS:
+            raise ConfigError(f"Hidden layers need 1 to {MAX_HIDDEN_UNITS} units, not {units}.")
+    _check_rate("Conv dropout", spec.conv_dropout)
+    _check_rate("Dropout", spec.dropout)
+
+
+class ConvNet(nn.Module):
+    """features (conv blocks) -> flatten -> classifier (Linear layers) -> log_softmax."""
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        validate_spec(spec)
+        act = ACTIVATIONS[spec.activation]
+        layers: list[nn.Module] = []
+        channels = spec.in_channels
+        for c in spec.convs:
+            layers += [nn.Conv2d(channels, c.channels, c.kernel_size, c.stride, c.padding), act()]
+            if c.pool == "max":
+                layers.append(nn.MaxPool2d(c.pool_size))
+            elif c.pool == "avg":
+                layers.append(nn.AvgPool2d(c.pool_size))
+            channels = c.channels
+        if spec.convs and spec.conv_dropout > 0:
+            layers.append(nn.Dropout2d(spec.conv_dropout))
+        self.features = nn.Sequential(*layers)
+        flat = _flat_size(self.features, spec)
+        head: list[nn.Module] = []
+        for units in spec.hidden:
+            head += [nn.Linear(flat, units), act()]
+            if spec.dropout > 0:
+                head.append(nn.Dropout(spec.dropout))
+            flat = units
+        head.append(nn.Linear(flat, spec.num_classes))
+        self.classifier = nn.Sequential(*head)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        h = self.features(X)  # (B, C, H', W')
+        h = torch.flatten(h, 1)  # (B, C·H'·W')
+        return F.log_softmax(self.classifier(h), dim=1)  # (B, num_classes) log-probabilities
+
+
+def _dummy(spec: ModelSpec) -> torch.Tensor:
+    return torch.zeros(1, spec.in_channels, spec.image_size, spec.image_size)
+
+
+def _flat_size(features: nn.Sequential, spec: ModelSpec) -> int:
+    """Run a dummy image through the conv stack, naming the layer where the shape breaks."""
+    h = _dummy(spec)
+    with torch.no_grad():
+        for i, layer in enumerate(features):
+            h = _apply(layer, h, i)
+    return h[0].numel()
+
+
+def _apply(layer: nn.Module, h: torch.Tensor, index: int) -> torch.Tensor:
+    size = tuple(h.shape[1:])
+    window = getattr(layer, "kernel_size", None)
+    if window is not None:
+        k = window if isinstance(window, tuple) else (window, window)
+        pad = getattr(layer, "padding", 0)
+        p = pad if isinstance(pad, tuple) else (pad, pad)
+        if h.shape[-2] + 2 * p[0] < k[0] or h.shape[-1] + 2 * p[1] < k[1]:
+            raise ConfigError(
+                f"The shape breaks at layer {index} ({layer}): its {k[0]}×{k[1]} window does "
+                f"not fit the {h.shape[-2]}×{h.shape[-1]} input it receives (shape {size}). "
+                "Use fewer blocks, smaller kernels or strides, padding, or less pooling."
+            )
+    try:
+        return layer(h)
+    except RuntimeError as exc:
+        raise ConfigError(
+            f"The shape breaks at layer {index} ({layer}) on input {size}: {exc}"
+        ) from exc
+
+
+def build_model(spec: ModelSpec) -> ConvNet:
+    model = ConvNet(spec)
+    n = count_parameters(model)
+    if n > MAX_PARAMETERS:
+        raise ConfigError(
+            f"This model has {n:,} parameters; the limit is {MAX_PARAMETERS:,}. "
+            "Use fewer channels or hidden units, or more pooling before the Linear layers."
+        )
+    return model
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    index: int
+    name: str  # the module as PyTorch prints it
+    output_shape: tuple[int, ...]  # for one image, batch dimension included
+    parameters: int
+
+
+def layer_table(spec: ModelSpec) -> list[LayerRow]:
+    """Each layer's output shape and parameter count, from a dummy batch of one image.
+
+    Pages draw this table on every rerun, often while a run trains in another thread, so it is
+    worked out on the meta device, where tensors have shapes but no numbers: nothing is
+    computed, no random weights are drawn (the run's dropout stream is untouched), and no
+    OpenMP workers start beside the run's (see core/engine/runner.py on why those slow a run).
+    """
+    with torch.device("meta"):
+        model = build_model(spec).eval()
+        h = _dummy(spec)
+    rows: list[LayerRow] = []
+    index = 0
+    with torch.no_grad():
+        for layer in model.features:
+            h = _apply(layer, h, index)
+            rows.append(LayerRow(index, repr(layer), tuple(h.shape), count_parameters(layer)))
+            index += 1
+        h = torch.flatten(h, 1)
+        rows.append(LayerRow(index, "Flatten(start_dim=1)", tuple(h.shape), 0))
+        index += 1
+        for layer in model.classifier:
+            h = layer(h)
+            rows.append(LayerRow(index, repr(layer), tuple(h.shape), count_parameters(layer)))
+            index += 1
+    rows.append(LayerRow(index, "log_softmax(dim=1)", tuple(h.shape), 0))
+    return rows

@@ -1,0 +1,243 @@
+"""Background training jobs: each run trains in its own daemon thread, never in a page script.
+
+A `Runner` is a server-wide registry (the UI holds one with st.cache_resource). Each job has a
+stop Event, a lock around its history, and a status: queued -> running -> done / stopped /
+failed. At most `max_concurrent` jobs train at once; the rest wait in a queue. Pages never touch
+a job directly: they ask for a `JobSnapshot`, a copy taken under the lock, so a page can draw
+it while the thread keeps training. What runs inside a job's thread is core.engine.job.
+
+Speed on a CPU: torch's parallel kernels share work with libgomp (OpenMP) workers, and every
+thread that runs one keeps its own pool of them for as long as it lives. Once a process holds
+more pool threads than cores, libgomp stops letting idle workers spin, and each kernel of the
+job's thread then waits for a sleeping worker to wake: about 25% slower on 2 cores. Streamlit
+runs page scripts in short-lived threads, so a server is fine; a program that drives a Runner
+should keep parallel torch work off its long-lived threads (its main thread) while jobs train.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from pathlib import Path
+
+import torch
+
+from core.devices import resolve_device
+from core.engine import runs
+from core.engine.config import RunConfig, validate_config
+from core.engine.data import dataset_info, load_raw, missing_files
+from core.engine.job import FINISHED, Job, JobSnapshot, JobStatus, train_job
+from core.engine.models import layer_table
+from core.errors import ConfigError, LimitError, TorchlabError
+
+__all__ = ["FINISHED", "JobSnapshot", "JobStatus", "Runner", "check_config", "default_name"]
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED = 20  # jobs waiting for a free slot, server-wide
+MAX_KEPT_JOBS = 200  # finished jobs kept in memory; older ones stay on disk only
+MAX_JOBS_ENV = "TORCHLAB_MAX_JOBS"
+
+
+def default_max_concurrent() -> int:
+    """`TORCHLAB_MAX_JOBS`, else 1 on a CPU-only machine (two runs would only share the
+    cores and both crawl) and 2 with a GPU."""
+    text = os.environ.get(MAX_JOBS_ENV, "")
+    if text.strip().isdigit() and int(text) > 0:
+        return int(text)
+    return 2 if torch.cuda.is_available() else 1
+
+
+def default_name(config: RunConfig) -> str:
+    """A readable label for a run nobody named: 'Adam lr=0.001 · batch 32 · 2,000 images'."""
+    parts = [f"{config.optimizer} lr={config.lr:g}", f"batch {config.batch_size}"]
+    if config.schedule != "none":
+        parts.append(config.schedule)
+    if config.train_subset:
+        parts.append(f"{config.train_subset:,} images")
+    if config.dataset != "MNIST":
+        parts.append(config.dataset)
+    if config.seed != 0:  # the page invites re-running with another seed: tell them apart
+        parts.append(f"seed {config.seed}")
+    return " · ".join(parts)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24]
+
+
+def check_config(config: RunConfig) -> None:
+    """Everything that can be refused before a job exists: numbers, shapes, device, data."""
+    validate_config(config)
+    layer_table(config.model)  # names the layer where the shape breaks
+    resolve_device(config.device)
+    info = dataset_info(config.dataset)
+    if missing_files(info.key):
+        load_raw(info.key)  # raises the DataError that says where the files go
+    if config.model.in_channels != 1 or config.model.image_size != 28:
+        raise ConfigError("The datasets here are 1×28×28 images: keep 1 channel and size 28.")
+    if config.model.num_classes != len(info.classes):
+        raise ConfigError(f"{info.key} has {len(info.classes)} classes; the model must too.")
+
+
+class Runner:
+    """The server-wide registry of training jobs, with a cap on how many train at once."""
+
+    def __init__(self, runs_root: Path | None = None, max_concurrent: int | None = None):
+        # cuDNN otherwise picks backward kernels that add in no fixed order, and the same seed
+        # drifts in the last digits on a GPU. The flag is process-wide (and does nothing
+        # without CUDA): the pages' GPU convolutions are deterministic too, which suits a place
+        # where runs are compared.
+        torch.backends.cudnn.deterministic = True
+        self.runs_root = Path(runs_root) if runs_root else runs.runs_root()
+        self.max_concurrent = max_concurrent or default_max_concurrent()
+        self._lock = threading.Lock()  # guards _jobs, _queue and _running
+        self._jobs: dict[str, Job] = {}
+        self._queue: deque[str] = deque()
+        self._running: set[str] = set()
+        self._closed = False
+
+    # ---- the public interface -------------------------------------------------------------
+
+    def submit(
+        self,
+        config: RunConfig,
+        *,
+        owner: str = "",
+        group: str = "",
+        name: str = "",
+        initial_state: dict | None = None,
+        run_dir: Path | None = None,
+    ) -> str:
+        """Validate the config, then start the job now or queue it; returns the job id.
+
+        The run is saved in `run_dir` if given (the headless trainer's --out), else in a new
+        folder named after the job id under the runs root.
+        """
+        if name or not config.name:
+            config = config.with_changes(name=name or default_name(config))
+        check_config(config)
+        job_id = self._new_id(config)
+        folder = Path(run_dir) if run_dir else self.runs_root / job_id
+        job = Job(job_id, config, owner, group, initial_state, folder)
+        with self._lock:
+            if self._closed:
+                raise TorchlabError("The runner is shutting down; start the run again later.")
+            if len(self._queue) >= MAX_QUEUED:
+                raise LimitError(
+                    f"{MAX_QUEUED} runs are already waiting; stop one or wait for the queue."
+                )
+            self._jobs[job_id] = job
+            self._queue.append(job_id)
+            self._prune()
+        self._start_queued()
+        return job_id
+
+    def snapshot(self, job_id: str) -> JobSnapshot:
+        return self._job(job_id).snapshot()
+
+    def jobs(self, owner: str | None = None, group: str | None = None) -> list[JobSnapshot]:
+        """Snapshots of the jobs in memory, oldest first, optionally of one owner / group."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return [
+            j.snapshot()
+            for j in jobs
+            if (owner is None or j.owner == owner) and (group is None or j.group == group)
+        ]
+
+    def stop(self, job_id: str) -> None:
+        """A running job stops before its next batch; a queued one leaves the queue."""
+        job = self._job(job_id)
+        job.stop_event.set()
+        with self._lock:
+            dequeued = job_id in self._queue
+            if dequeued:
+                self._queue.remove(job_id)
+        if dequeued:
+            with job.lock:
+                job.status = JobStatus.STOPPED
+                job.add_log("stopped before it started")
+            job.done_event.set()
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobSnapshot:
+        """Block until the job finishes (or `timeout` seconds pass); for tests and the CLI."""
+        self._job(job_id).done_event.wait(timeout)
+        return self.snapshot(job_id)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop everything: queued jobs leave the queue, running ones stop within a batch."""
+        with self._lock:
+            self._closed = True
+            ids = list(self._jobs)
+        for job_id in ids:
+            self.stop(job_id)
+        for job in list(self._jobs.values()):
+            if job.thread is not None:
+                job.thread.join(timeout)
+
+    # ---- extras for the pages --------------------------------------------------------------
+
+    def forget(self, job_id: str) -> None:
+        """Drop a finished job from memory (after its folder was deleted, say)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and job.done_event.is_set():
+                del self._jobs[job_id]
+
+    def has(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._jobs
+
+    def queue_position(self, job_id: str) -> int | None:
+        """1 for the next job to start; None if the job is not queued."""
+        with self._lock:
+            return self._queue.index(job_id) + 1 if job_id in self._queue else None
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _job(self, job_id: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise TorchlabError(
+                f"There is no run {job_id!r} on this server (it may have ended "
+                "before a restart; look in the saved runs)."
+            )
+        return job
+
+    def _new_id(self, config: RunConfig) -> str:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        label = _slug(config.name) or "run"
+        return f"{stamp}-{label}-{uuid.uuid4().hex[:6]}"
+
+    def _prune(self) -> None:
+        finished = [k for k, j in self._jobs.items() if j.done_event.is_set()]
+        for key in finished[: max(0, len(self._jobs) - MAX_KEPT_JOBS)]:
+            del self._jobs[key]
+
+    def _start_queued(self) -> None:
+        with self._lock:
+            while self._queue and len(self._running) < self.max_concurrent and not self._closed:
+                job = self._jobs[self._queue.popleft()]
+                self._running.add(job.id)
+                job.thread = threading.Thread(
+                    target=self._run, args=(job,), name=f"torchlab-job-{job.id}", daemon=True
+                )
+                job.thread.start()
+
+    def _run(self, job: Job) -> None:
+        try:
+            train_job(job)
+        except BaseException:  # never let a job take the server down
+            log.exception("training job %s crashed", job.id)
+        finally:
+            job.done_event.set()
+            with self._lock:
+                self._running.discard(job.id)
+            self._start_queued()

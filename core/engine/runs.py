@@ -1,0 +1,221 @@
+"""Runs on disk: one folder per run, so runs survive a server restart.
+
+A run folder holds
+- config.json       the RunConfig (RunConfig.from_dict reads it back)
+- status.json       status, times, error, the process that trains it, the initial-weights hash
+- metrics.csv       one row per logged training step (kind=train) and per epoch (kind=test)
+- model.safetensors + model.json   the weights, written with core.engine.checkpoint.save_model, so
+                    `core.engine.checkpoint.load_model(run_dir)` rebuilds the trained model
+Every file is written atomically (temporary file, then os.replace).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.engine.checkpoint import (
+    SPEC_FILE,
+    WEIGHTS_FILE,
+    read_json,
+    write_json_atomic,
+    write_text_atomic,
+)
+from core.engine.config import RunConfig
+from core.errors import CheckpointError, TorchlabError
+
+RUNS_ENV = "TORCHLAB_RUNS"
+DEFAULT_RUNS = "./runs"
+CONFIG_FILE = "config.json"
+STATUS_FILE = "status.json"
+METRICS_FILE = "metrics.csv"
+METRIC_COLUMNS = ("kind", "epoch", "step", "samples", "seconds", "loss", "lr", "accuracy")
+MAX_LISTED_RUNS = 500  # the run list reads at most this many folders (newest first)
+
+# Statuses a folder can have; "interrupted" = the process training it is gone.
+FINISHED = ("done", "stopped", "failed", "interrupted")
+
+
+@dataclass
+class RunRecord:
+    id: str  # the folder name, also the job id of the run that wrote it
+    dir: Path
+    config: RunConfig
+    status: str  # running, done, stopped, failed or interrupted
+    train: list[dict[str, Any]] = field(default_factory=list)  # per logged step
+    test: list[dict[str, Any]] = field(default_factory=list)  # per epoch
+    error: str | None = None
+    started: float | None = None  # unix time
+    finished: float | None = None
+    owner: str = ""
+    group: str = ""
+    init_hash: str = ""  # short hash of the initial weights (equal = identical start)
+    has_model: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.config.name or self.id
+
+    @property
+    def metrics(self) -> list[dict[str, Any]]:
+        """All rows of metrics.csv: the training rows then the test rows."""
+        return [{"kind": "train", **r} for r in self.train] + [
+            {"kind": "test", **r} for r in self.test
+        ]
+
+    @property
+    def final_accuracy(self) -> float | None:
+        return self.test[-1]["accuracy"] if self.test else None
+
+    @property
+    def final_test_loss(self) -> float | None:
+        return self.test[-1]["loss"] if self.test else None
+
+
+def runs_root() -> Path:
+    """`TORCHLAB_RUNS` if set, else ./runs."""
+    return Path(os.environ.get(RUNS_ENV) or DEFAULT_RUNS).expanduser().resolve()
+
+
+def metrics_csv(train: list[dict[str, Any]], test: list[dict[str, Any]]) -> str:
+    """The metrics as CSV text (what metrics.csv holds and the page offers for download)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for kind, rows in (("train", train), ("test", test)):
+        for row in rows:
+            writer.writerow({"kind": kind, **row})
+    return out.getvalue()
+
+
+def _number(text: str) -> float | int | None:
+    if text in ("", None):
+        return None
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text else value
+
+
+def read_metrics(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    train: list[dict[str, Any]] = []
+    test: list[dict[str, Any]] = []
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                kind = row.pop("kind", "")
+                values = {k: _number(v) for k, v in row.items() if v not in ("", None)}
+                (test if kind == "test" else train).append(values)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, csv.Error) as exc:
+        raise CheckpointError(f"{path} is not a readable metrics file: {exc}") from exc
+    return train, test
+
+
+def write_metrics(run_dir: Path, train: list[dict], test: list[dict]) -> None:
+    write_text_atomic(Path(run_dir) / METRICS_FILE, metrics_csv(train, test))
+
+
+def write_config(run_dir: Path, config: RunConfig) -> None:
+    write_json_atomic(Path(run_dir) / CONFIG_FILE, config.to_dict())
+
+
+def write_status(run_dir: Path, status: dict[str, Any]) -> None:
+    write_json_atomic(Path(run_dir) / STATUS_FILE, status)
+
+
+def process_token(pid: int | None = None) -> str:
+    """Identifies a live process: its pid plus its start time where /proc tells it, so a
+    new server that happens to reuse an old pid is not mistaken for the old one."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        start = stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        start = ""
+    return f"{pid}:{start}"
+
+
+def _process_alive(token: str) -> bool:
+    try:
+        pid = int(token.split(":", 1)[0])
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        pass  # the process exists but belongs to someone else
+    except OSError:
+        return False
+    return process_token(pid) == token
+
+
+def load_run(run_dir: Path | str) -> RunRecord:
+    """Read one run folder back; a run whose training process is gone is 'interrupted'."""
+    run_dir = Path(run_dir)
+    try:
+        config = RunConfig.from_dict(read_json(run_dir / CONFIG_FILE))
+    except CheckpointError:
+        raise
+    except (TorchlabError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{run_dir / CONFIG_FILE} is not a valid run config: {exc}") from exc
+    try:
+        status = read_json(run_dir / STATUS_FILE)
+    except CheckpointError:
+        status = {}
+    if not isinstance(status, dict):
+        status = {}
+    train, test = read_metrics(run_dir / METRICS_FILE)
+    state = str(status.get("status", "interrupted"))
+    if state in ("running", "queued") and not _process_alive(str(status.get("process", ""))):
+        state = "interrupted"
+    return RunRecord(
+        id=run_dir.name,
+        dir=run_dir,
+        config=config,
+        status=state,
+        train=train,
+        test=test,
+        error=status.get("error"),
+        started=status.get("started"),
+        finished=status.get("finished"),
+        owner=str(status.get("owner", "")),
+        group=str(status.get("group", "")),
+        init_hash=str(status.get("init_hash", "")),
+        has_model=(run_dir / WEIGHTS_FILE).exists() and (run_dir / SPEC_FILE).exists(),
+    )
+
+
+def list_runs(root: Path | None = None) -> list[RunRecord]:
+    """Every readable run under the root, newest first; unreadable folders are skipped."""
+    root = Path(root) if root else runs_root()
+    if not root.is_dir():
+        return []
+    folders = sorted(
+        (p for p in root.iterdir() if (p / CONFIG_FILE).is_file()),
+        key=lambda p: p.name,
+        reverse=True,
+    )
+    records = []
+    for folder in folders[:MAX_LISTED_RUNS]:
+        try:
+            records.append(load_run(folder))
+        except TorchlabError:
+            continue
+    # Folder names start with a timestamp to the second; the start time breaks the ties.
+    records.sort(key=lambda r: (r.started or 0.0, r.id), reverse=True)
+    return records
+
+
+def delete_run(run_dir: Path | str) -> None:
+    """Remove a run folder; refuses anything that is not a run folder."""
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise CheckpointError(f"{run_dir} is not a run folder (it has no {CONFIG_FILE}).")
+    record = load_run(run_dir)
+    if record.status == "running":
+        raise CheckpointError("This run is still training: stop it before deleting it.")
+    shutil.rmtree(run_dir)

@@ -1,0 +1,258 @@
+"""Plotly figures for the experiments page: pure functions of run snapshots and results."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from core.engine.estimate import TRAIN_SIZE
+from core.engine.figures import PALETTE, smooth
+from core.engine.theme import LIGHT
+from core.experiments.results import (
+    DIVERGED_FACTOR,
+    chance_loss,
+    final_test,
+    final_train_loss,
+    verdict,
+)
+from core.experiments.sets import is_baseline
+
+X_AXES = {
+    "seconds": "wall time (s)",
+    "samples": "samples seen",
+    "step": "updates (optimizer steps)",
+}
+HEIGHT = 380
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    if not any(len(t.x or ()) for t in fig.data):
+        fig.add_annotation(
+            text="No numbers yet: they appear as the runs log them.",
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+        )
+        fig.update_xaxes(showticklabels=False)
+        fig.update_yaxes(showticklabels=False)
+    fig.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        height=HEIGHT,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        legend={"orientation": "h", "y": -0.25},
+        template=LIGHT,
+    )
+    return fig
+
+
+def _status(s: Any) -> str:
+    return str(getattr(s.status, "value", s.status))
+
+
+def _label(s: Any) -> str:
+    status = _status(s)
+    return s.config.name if status == "done" else f"{s.config.name} ({status})"
+
+
+def accuracy_vs_size_figure(snaps: Sequence[Any]) -> go.Figure:
+    """Test accuracy against training-set size on a log axis, one line per model family."""
+    families: dict[str, list[tuple[int, float, str]]] = {}
+    for s in snaps:
+        acc = final_test(s, "accuracy")
+        if acc is not None:
+            family = s.config.name.split(" · ")[0]
+            n = s.config.train_subset or TRAIN_SIZE
+            families.setdefault(family, []).append((n, 100 * acc, _status(s)))
+    fig = go.Figure()
+    for i, (family, pts) in enumerate(sorted(families.items())):
+        pts.sort()
+        baseline = any(is_baseline(s.config) and s.config.name.startswith(family) for s in snaps)
+        fig.add_scatter(
+            x=[p[0] for p in pts],
+            y=[p[1] for p in pts],
+            mode="lines+markers",
+            name=family,
+            line={"color": PALETTE[i % len(PALETTE)], "dash": "dash" if baseline else "solid"},
+            text=[p[2] for p in pts],
+            hovertemplate="%{x:,} images: %{y:.1f}% (%{text})<extra>" + family + "</extra>",
+        )
+    sizes = sorted({p[0] for pts in families.values() for p in pts})
+    # ticks at the sizes trained, not plotly's 2-3-4-5 between powers of ten
+    fig.update_xaxes(type="log", tickvals=sizes, ticktext=[_count(n) for n in sizes])
+    return _layout(
+        fig, "Test accuracy against training-set size", "training images (log)", "test accuracy (%)"
+    )
+
+
+def loss_curves_figure(
+    snaps: Sequence[Any],
+    x: str = "samples",
+    log_y: bool = False,
+    smooth_weight: float = 0.0,
+    log_x: bool = False,
+) -> go.Figure:
+    """The logged training loss of every run against wall time, samples seen or updates.
+
+    `smooth_weight` > 0 draws each run's moving average over a faint copy of its raw losses:
+    one-image losses jump by orders of magnitude, and the trend hides behind the noise.
+    `log_x` spreads runs whose update counts differ a thousandfold (SGD against batch GD).
+    """
+    if x not in X_AXES:
+        raise ValueError(f"x must be one of {', '.join(X_AXES)}")
+    fig = go.Figure()
+    for i, s in enumerate(snaps):
+        rows = [r for r in s.train if math.isfinite(float(r["loss"]))]
+        xs, ys = [r[x] for r in rows], [r["loss"] for r in rows]
+        color = PALETTE[i % len(PALETTE)]
+        if smooth_weight > 0:
+            fig.add_scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": color, "width": 1},
+                opacity=0.25,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+            ys = smooth(ys, smooth_weight)
+        fig.add_scatter(
+            x=xs, y=ys, mode="lines", name=_label(s), line={"color": color, "width": 1.5}
+        )
+    if log_y:
+        _log_y(fig, [y for t in fig.data for y in (t.y or ())])
+    x_title = X_AXES[x]
+    if log_x:
+        fig.update_xaxes(type="log")
+        x_title += " (log)"
+    title = f"Training loss against {X_AXES[x]}" + (" (smoothed)" if smooth_weight > 0 else "")
+    return _layout(fig, title, x_title, "training loss")
+
+
+def _count(n: int) -> str:
+    """500, 2k, 10k, 60k: short tick labels for image counts."""
+    return f"{n / 1000:g}k" if n >= 1000 and n % 100 == 0 else f"{n:,}"
+
+
+def _log_y(fig: go.Figure, values: Sequence[float]) -> None:
+    """A log y axis labelled at powers of ten once it spans a few of them (plotly's default
+    then labels 2 and 5 of every decade too, a column of numbers nobody can read)."""
+    positive = [v for v in values if v > 0]
+    decades = math.log10(max(positive) / min(positive)) if positive else 0.0
+    fig.update_yaxes(type="log", **({"dtick": 1} if decades > 2 else {}))
+
+
+def _short(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def bar_figure(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    title: str,
+    y_title: str,
+    log_y: bool = False,
+) -> go.Figure:
+    """One bar per run (or pipeline), labelled with its value; a log axis for wide ranges.
+
+    A run with no value yet (still queued) gets no bar and no number, not a bar at zero.
+    """
+    vals = [None if v is None else float(v) for v in values]
+    fig = go.Figure(
+        go.Bar(
+            x=list(labels),
+            y=vals,
+            text=["" if v is None else _short(v) for v in vals],
+            textposition="outside",
+            marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(vals))],
+        )
+    )
+    if log_y:
+        _log_y(fig, [v for v in vals if v is not None])
+    else:
+        fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, title, "", y_title)
+
+
+def lr_figure(snaps: Sequence[Any]) -> go.Figure:
+    """Final loss against learning rate (log), diverged runs drawn as red crosses at the top."""
+    ordered = sorted(snaps, key=lambda s: s.config.lr)
+    fig = go.Figure()
+    finite = [  # the diverged runs sit on the ceiling, so they do not set it
+        v
+        for s in ordered
+        if verdict(s) != "diverged"
+        for v in (final_test(s, "loss"), final_train_loss(s))
+        if v is not None and math.isfinite(v)
+    ]
+    chance = [DIVERGED_FACTOR * chance_loss(s.config) for s in ordered]
+    ceiling = max(finite + chance + [1.0]) * 1.1
+    for name, value, color in (
+        ("test loss", "test", PALETTE[0]),
+        ("training loss", "train", PALETTE[1]),
+    ):
+        pts = []
+        for s in ordered:
+            v = final_test(s, "loss") if value == "test" else final_train_loss(s)
+            if v is not None and math.isfinite(v) and verdict(s) != "diverged":
+                pts.append((s.config.lr, v))
+        fig.add_scatter(
+            x=[p[0] for p in pts],
+            y=[p[1] for p in pts],
+            mode="lines+markers",
+            name=f"final {name}",
+            line={"color": color},
+        )
+    diverged = [s.config.lr for s in ordered if verdict(s) == "diverged"]
+    if diverged:
+        fig.add_scatter(
+            x=diverged,
+            y=[ceiling] * len(diverged),
+            mode="markers+text",
+            name="diverged",
+            marker={"symbol": "x", "size": 14, "color": "#d62728"},
+            text=["diverged"] * len(diverged),
+            textposition="bottom center",
+        )
+    if ordered:  # the yardstick of the verdicts: a model that knows nothing
+        fig.add_hline(
+            y=chance_loss(ordered[0].config),
+            line={"dash": "dot", "color": "#7f7f7f"},
+            annotation_text="uniform guess: ln(classes)",
+            annotation_position="top left",
+        )
+    fig.update_xaxes(type="log", exponentformat="power")
+    fig.update_yaxes(range=[0, ceiling * 1.05])
+    return _layout(fig, "Final loss against learning rate", "learning rate (log)", "loss")
+
+
+def probabilities_figure(
+    probs: Sequence[float], classes: Sequence[str], label: int, predicted: int
+) -> go.Figure:
+    """The model's probability for each class: the true class green, a wrong guess red."""
+    colors = ["#9aa5b1"] * len(classes)
+    colors[predicted] = "#d62728"
+    colors[label] = "#2ca02c"
+    fig = go.Figure(
+        go.Bar(
+            x=list(classes),
+            y=[100 * float(p) for p in probs],
+            marker_color=colors,
+            text=[f"{100 * float(p):.1f}%" for p in probs],
+            textposition="outside",
+        )
+    )
+    fig.update_yaxes(range=[0, 110])
+    fig.update_xaxes(type="category")
+    return _layout(
+        fig,
+        f"Probabilities (true: {classes[label]}, predicted: {classes[predicted]})",
+        "class",
+        "probability (%)",
+    )

@@ -1,0 +1,231 @@
+"""Three ways to feed a model batches, and how many samples per second each one delivers.
+
+1. The chapter's manual loop: fetch each sample from a torchvision dataset (PIL image ->
+   ToTensor -> Normalize, one at a time) and stack every `batch_size` of them.
+2. A `DataLoader` over the same per-sample transforms: the same work, done by PyTorch.
+3. Tensor-resident batches, as the runner trains: the whole set normalized once into one
+   tensor on the device; a batch is an index slice of a per-epoch permutation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from core.devices import resolve_device, synchronize
+from core.engine.data import data_root, dataset_info, load_raw, load_tensors
+from core.errors import LimitError
+
+MAX_SAMPLES = 20_000  # the per-sample pipelines manage a few thousand per second on a CPU
+MAX_BATCH = 1_024
+MIN_MEASURE_S = 0.3  # repeat a fast pipeline until this much time was measured...
+MAX_PASSES = 5  # ...but at most this many passes; the fastest pass counts (noise only adds)
+PER_SAMPLE_RATE = 2_000  # samples/s a per-sample pipeline manages on two busy CPU cores
+DATALOADER_SAME = 1.3  # rates within this factor of each other count as "about as fast"
+
+Batches = Iterator[tuple[torch.Tensor, torch.Tensor]]
+
+
+@lru_cache(maxsize=4)
+def _transformed(root: str, name: str, mean: float, std: float) -> Dataset:
+    import torchvision  # slow to import; only this page needs it
+    from torchvision import transforms
+
+    cls = getattr(torchvision.datasets, name)
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))])
+    return cls(root=root, train=True, download=False, transform=transform)
+
+
+def transformed_dataset(name: str = "MNIST") -> Dataset:
+    """The torchvision training set with the classic per-sample transforms."""
+    info = dataset_info(name)
+    load_raw(info.key)  # the clear DataError when the files are missing
+    return _transformed(str(data_root()), info.key, info.mean, info.std)
+
+
+def manual_batches(
+    dataset: Dataset, n: int, batch_size: int, generator: torch.Generator
+) -> Batches:
+    """The chapter's loop: one sample at a time through the transforms, stacked into batches."""
+    order = torch.randperm(n, generator=generator).tolist()  # this epoch's order
+    for start in range(0, n, batch_size):
+        images, labels = [], []
+        for i in order[start : start + batch_size]:
+            X_i, y_i = dataset[i]  # PIL image -> ToTensor -> Normalize: (1, 28, 28), int
+            images.append(X_i)
+            labels.append(y_i)
+        yield torch.stack(images), torch.tensor(labels)  # (B, 1, 28, 28), (B,)
+
+
+def dataloader_batches(
+    dataset: Dataset, n: int, batch_size: int, generator: torch.Generator
+) -> Batches:
+    """The same per-sample work, batched by torch's DataLoader (no worker processes)."""
+    loader = DataLoader(
+        Subset(dataset, range(n)), batch_size=batch_size, shuffle=True, generator=generator
+    )
+    yield from loader  # each item: (B, 1, 28, 28) images, (B,) labels
+
+
+def tensor_batches(
+    X: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
+) -> Batches:
+    """Index slices of one normalized tensor already on the device: what the runner does."""
+    perm = torch.randperm(X.shape[0], generator=generator).to(X.device)  # (N,)
+    for start in range(0, X.shape[0], batch_size):
+        idx = perm[start : start + batch_size]  # (B,)
+        yield X[idx], y[idx]  # (B, 1, 28, 28), (B,)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    key: str
+    title: str
+    source: Callable  # the function the page shows as "the code"
+    note: str  # one sentence: where its time goes
+
+
+PIPELINES: dict[str, Pipeline] = {
+    p.key: p
+    for p in (
+        Pipeline(
+            "manual",
+            "Manual batching loop",
+            manual_batches,
+            "Python touches every sample: decode, convert, normalize, then stack.",
+        ),
+        Pipeline(
+            "dataloader",
+            "DataLoader + transforms",
+            dataloader_batches,
+            "The same per-sample transforms; DataLoader does the batching for you.",
+        ),
+        Pipeline(
+            "tensors",
+            "Tensor-resident batches",
+            tensor_batches,
+            "Normalized once; a batch is one indexing operation on the device.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    key: str  # a key of PIPELINES
+    title: str
+    samples: int  # samples delivered to the device
+    batches: int
+    seconds: float  # wall time, GPU work included (synchronized)
+    samples_per_s: float
+
+
+def check_settings(samples: int, batch_size: int) -> None:
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise LimitError(f"Measure 1 to {MAX_SAMPLES:,} samples, not {samples:,}.")
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise LimitError(f"The batch size must be 1 to {MAX_BATCH:,}, not {batch_size:,}.")
+
+
+def estimate_seconds(samples: int) -> float:
+    """Roughly how long a comparison takes: the two per-sample pipelines dominate."""
+    return 2 * samples / PER_SAMPLE_RATE
+
+
+def measure(
+    key: str,
+    *,
+    dataset: str = "MNIST",
+    samples: int = 2_000,
+    batch_size: int = 64,
+    device: str = "cpu",
+    seed: int = 0,
+) -> PipelineResult:
+    """Deliver `samples` training images to `device` in batches, timed from first to last.
+
+    A fast pipeline is timed over a few passes and its fastest counts, since other work on a
+    shared machine only ever adds time.
+    """
+    check_settings(samples, batch_size)
+    if key not in PIPELINES:
+        raise LimitError(f"Unknown pipeline {key!r}. Choose one of: {', '.join(PIPELINES)}.")
+    dev = resolve_device(device)
+    generator = torch.Generator().manual_seed(seed)
+    if key == "tensors":
+        X, y = load_tensors(dataset, True, device=dev)  # cached: loaded once, like the runner
+        X, y = X[:samples], y[:samples]
+
+        def batches() -> Batches:
+            return tensor_batches(X, y, batch_size, generator)
+    else:
+        ds = transformed_dataset(dataset)
+        make = manual_batches if key == "manual" else dataloader_batches
+
+        def batches() -> Batches:
+            return make(ds, samples, batch_size, generator)
+
+    best, spent, passes = None, 0.0, 0
+    while passes < MAX_PASSES and (passes == 0 or spent < MIN_MEASURE_S):
+        result = _one_pass(key, batches(), dev)
+        spent += result.seconds
+        passes += 1
+        if best is None or result.seconds < best.seconds:
+            best = result
+    return best
+
+
+def _one_pass(key: str, batches: Batches, dev: torch.device) -> PipelineResult:
+    synchronize(dev)
+    start = time.perf_counter()
+    count = n_batches = 0
+    for X_batch, y_batch in batches:
+        X_batch, y_batch = X_batch.to(dev), y_batch.to(dev)  # a no-op when already there
+        count += len(y_batch)
+        n_batches += 1
+    synchronize(dev)
+    seconds = max(time.perf_counter() - start, 1e-9)
+    return PipelineResult(key, PIPELINES[key].title, count, n_batches, seconds, count / seconds)
+
+
+def compare(**settings) -> list[PipelineResult]:
+    """Every pipeline on the same samples, batch size and device."""
+    return [measure(key, **settings) for key in PIPELINES]
+
+
+def findings(results: list[PipelineResult], epoch_size: int = 60_000) -> list[str]:
+    """What the numbers show, in sentences: how many times faster, and what an epoch costs."""
+    by = {r.key: r for r in results}
+    manual, loader, tensors = by.get("manual"), by.get("dataloader"), by.get("tensors")
+    lines = []
+    if manual and tensors:
+        lines.append(
+            f"Tensor-resident batches delivered {tensors.samples_per_s:,.0f} samples/s, "
+            f"{tensors.samples_per_s / manual.samples_per_s:,.0f}× the manual loop: the "
+            "per-sample work (PIL image -> tensor -> normalize) was done once, before "
+            "training, instead of again in every epoch."
+        )
+        lines.append(
+            f"Feeding one epoch of {epoch_size:,} images costs about "
+            f"{epoch_size / manual.samples_per_s:.1f} s with the manual loop and "
+            f"{epoch_size / tensors.samples_per_s:.2f} s tensor-resident, before the model "
+            "has computed anything."
+        )
+    if manual and loader:
+        ratio = loader.samples_per_s / manual.samples_per_s
+        if ratio > DATALOADER_SAME:
+            how = "faster"
+        elif ratio < 1 / DATALOADER_SAME:
+            how = "slower (its sampler and collate step add a little)"
+        else:
+            how = "about as fast"
+        lines.append(
+            f"The DataLoader ran at {ratio:.2g}× the manual loop's rate, {how}: it does the "
+            "same per-sample work in this process. What it buys is shuffling, batching and "
+            "worker processes written for you, not a faster transform."
+        )
+    return lines

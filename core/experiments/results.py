@@ -1,0 +1,291 @@
+"""What the numbers show: an experiment's finished (or running) snapshots as a table and sentences.
+
+Everything is read back from each run's own config (its size, batch, learning rate), so a
+set re-attached after a refresh summarises exactly like a fresh one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.engine.estimate import TRAIN_SIZE
+from core.experiments.sets import experiment, gd_variant, is_baseline
+
+FINAL_WINDOW = 5  # the final training loss is the mean of this many last logged losses
+DIVERGED_FACTOR = 1.5  # final loss this far above chance (or the start): the run diverged
+STUCK_FACTOR = 0.9  # final loss still above this fraction of chance: it barely learned
+NON_FINITE_MARK = "loss became"  # in the error of a run core.engine.loop stopped for a NaN loss
+
+
+@dataclass
+class Finding:
+    rows: list[dict[str, Any]]  # the table: one row per run
+    lines: list[str] = field(default_factory=list)  # what the numbers show, in sentences
+    complete: bool = False  # every run of the set has finished
+
+
+def _status(s: Any) -> str:
+    return str(getattr(s.status, "value", s.status))
+
+
+def train_losses(s: Any) -> list[float]:
+    return [float(r["loss"]) for r in s.train]
+
+
+def final_train_loss(s: Any) -> float | None:
+    losses = train_losses(s)[-FINAL_WINDOW:]
+    if not losses:
+        return None
+    return statistics.fmean(losses) if all(map(math.isfinite, losses)) else math.inf
+
+
+def final_test(s: Any, key: str) -> float | None:
+    return float(s.test[-1][key]) if s.test else None
+
+
+def score(s: Any) -> float:
+    """The loss runs are compared by: on the same test images, so batch size cannot bias it
+    (a training loss from batches of one image is far noisier than one from 1,000)."""
+    value = final_test(s, "loss")
+    value = final_train_loss(s) if value is None else value
+    return math.inf if value is None or not math.isfinite(value) else value
+
+
+def updates_per_s(s: Any) -> float | None:
+    """Optimizer steps per second of training time (evaluation excluded, like samples/s)."""
+    if not s.step or not s.samples_seen or not s.samples_per_s:
+        return None
+    return s.step * s.samples_per_s / s.samples_seen
+
+
+def loss_noise(s: Any) -> float | None:
+    """How jumpy the logged loss is: the spread of its step-to-step changes."""
+    losses = [x for x in train_losses(s) if math.isfinite(x)]
+    if len(losses) < 3:
+        return None
+    return statistics.pstdev(b - a for a, b in itertools.pairwise(losses))
+
+
+def chance_loss(config: Any) -> float:
+    """The loss of a model that knows nothing and gives every class the same probability."""
+    return math.log(config.model.num_classes)
+
+
+def verdict(s: Any) -> str:
+    """learned / barely learned / diverged (or the run's status when it has no loss yet).
+
+    The yardstick is the loss of a uniform guess, ln(classes): a run must end well below it
+    to have learned, and one that ends far above it (or at NaN) has diverged.
+    """
+    if _status(s) == "failed":
+        # The trainer stops a run whose loss turns NaN or infinite: that is divergence.
+        return "diverged" if NON_FINITE_MARK in (s.error or "") else "failed"
+    losses = train_losses(s)
+    if not losses:
+        return _status(s)
+    final = final_test(s, "loss")
+    final = final_train_loss(s) if final is None else final
+    chance = chance_loss(s.config)
+    if not all(map(math.isfinite, [*losses, final])):
+        return "diverged"
+    if final > DIVERGED_FACTOR * max(chance, losses[0]):
+        return "diverged"
+    if final > STUCK_FACTOR * chance:
+        return "barely learned"
+    return "learned"
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3g}"
+
+
+def _rate(x: float | None) -> str:
+    """Per-second figures: 3,914 rather than 3.91e+03, 1.57 rather than 2."""
+    return "–" if x is None else f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def _row(s: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "run": s.config.name,
+        **extra,
+        "updates": s.step,
+        "final train loss": final_train_loss(s),
+        "test loss": final_test(s, "loss"),
+        "test accuracy": final_test(s, "accuracy"),
+        "seconds": round(s.elapsed_s, 1),
+        "status": _status(s),
+    }
+
+
+def error_factor(acc_before: float, acc_after: float) -> float:
+    """How many times fewer mistakes: error rates, not accuracy points, because near 100%
+    every point is harder to win (90% -> 99% removes nine errors out of ten)."""
+    return (1 - acc_before) / max(1 - acc_after, 1e-4)
+
+
+def summarise_data_size(snaps: Sequence[Any]) -> Finding:
+    rows, curves = [], {}
+    for s in sorted(snaps, key=lambda s: s.config.train_subset or TRAIN_SIZE):
+        n = s.config.train_subset or TRAIN_SIZE
+        family = s.config.name.split(" · ")[0]
+        rows.append(_row(s, images=n, epochs=s.config.epochs))
+        acc = final_test(s, "accuracy")
+        if acc is not None and _status(s) == "done":
+            curves.setdefault((is_baseline(s.config), family), []).append((n, acc))
+    lines = []
+    for (_, family), pts in sorted(curves.items()):
+        (n0, a0), (n1, a1) = pts[0], pts[-1]
+        if n1 > n0:
+            lines.append(
+                f"{family}: {_pct(a0)} with {n0:,} images, {_pct(a1)} with {n1:,} "
+                f"(errors divided by {error_factor(a0, a1):.2g})."
+            )
+    deep = next((dict(p) for (b, _), p in curves.items() if not b), None)
+    base = next((dict(p) for (b, _), p in curves.items() if b), None)
+    if deep and base:
+        shared = sorted(set(deep) & set(base))
+        if len(shared) >= 2:
+            n0, n1 = shared[0], shared[-1]
+            f_deep = error_factor(deep[n0], deep[n1])
+            f_base = error_factor(base[n0], base[n1])
+            verdict = "profits more from data" if f_deep > f_base else "does not profit more here"
+            lines.append(
+                f"From {n0:,} to {n1:,} images the network divided its errors by "
+                f"{f_deep:.2g} and the linear baseline by {f_base:.2g}: the network {verdict}."
+            )
+    return Finding(rows, lines)
+
+
+def _by_batch(snaps: Sequence[Any], **columns: Any) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Table rows ordered by batch size (each `columns` value is a function of a snapshot),
+    and the finished runs that logged a loss, in the same order."""
+    ordered = sorted(snaps, key=lambda s: s.config.batch_size)
+    rows = [_row(s, **{name: column(s) for name, column in columns.items()}) for s in ordered]
+    return rows, [s for s in ordered if _status(s) == "done" and s.train]
+
+
+def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
+    rows, done = _by_batch(
+        snaps,
+        batch=lambda s: s.config.batch_size,
+        **{
+            "updates/s": updates_per_s,
+            "samples/s": lambda s: round(s.samples_per_s) if s.samples_per_s else None,
+            "loss noise": loss_noise,
+        },
+    )
+    lines = []
+    if len(done) >= 2:
+        small, big = done[0], done[-1]
+        lines.append(
+            f"Batch {small.config.batch_size:,} made {small.step:,} updates at "
+            f"{_rate(updates_per_s(small))}/s; batch {big.config.batch_size:,} made "
+            f"{big.step:,} at {_rate(updates_per_s(big))}/s, for the same samples."
+        )
+        lines.append(
+            f"Noisy but frequent: the loss of batch {small.config.batch_size:,} jumps by "
+            f"{_num(loss_noise(small))} between logs; precise but slow: batch "
+            f"{big.config.batch_size:,} ends at test loss {_num(score(big))} against "
+            f"{_num(score(small))}."
+        )
+        busiest = max(done, key=lambda s: s.samples_per_s or 0.0)
+        lines.append(
+            f"Images per second of training: batch {busiest.config.batch_size:,} pushed the "
+            f"most through ({_rate(busiest.samples_per_s)}/s against "
+            f"{_rate(small.samples_per_s)}/s for batch {small.config.batch_size:,}): one big "
+            "step keeps the hardware busier than many small ones."
+        )
+        best = min(done, key=score)
+        lines.append(
+            f"Lowest test loss: batch {best.config.batch_size:,} "
+            f"({_num(score(best))}, test accuracy {_pct(final_test(best, 'accuracy'))})."
+        )
+    return Finding(rows, lines)
+
+
+def summarise_gd_variants(snaps: Sequence[Any]) -> Finding:
+    rows, done = _by_batch(
+        snaps,
+        variant=lambda s: gd_variant(s.config),
+        batch=lambda s: s.config.batch_size,
+        **{"updates/s": updates_per_s},
+    )
+    lines = [
+        f"{gd_variant(s.config)}: {s.step:,} updates in {s.elapsed_s:.1f} s, test loss "
+        f"{_num(score(s))}, test accuracy {_pct(final_test(s, 'accuracy'))}."
+        for s in done
+    ]
+    if len(done) >= 2:
+        best = min(done, key=score)
+        lines.append(f"For this budget, {gd_variant(best.config)} reached the lowest test loss.")
+    return Finding(rows, lines)
+
+
+def summarise_learning_rate(snaps: Sequence[Any]) -> Finding:
+    ordered = sorted(snaps, key=lambda s: s.config.lr)
+    rows = [_row(s, lr=s.config.lr, verdict=verdict(s)) for s in ordered]
+    # a run stopped for a NaN loss ended as "failed", but it is a finished data point too
+    ended = [s for s in ordered if _status(s) == "done" or verdict(s) == "diverged"]
+    lines = []
+    learned = [s for s in ended if verdict(s) == "learned"]
+    best_lr = min(learned, key=score).config.lr if learned else None
+    if learned:
+        best = min(learned, key=score)
+        lines.append(
+            f"Best learning rate: {best.config.lr:g} (test loss {_num(final_test(best, 'loss'))}, "
+            f"accuracy {_pct(final_test(best, 'accuracy'))})."
+        )
+    slow = [s for s in ended if verdict(s) == "barely learned"]
+    if best_lr is not None:
+        small = [s for s in slow if s.config.lr < best_lr]
+        broke = [s for s in slow if s.config.lr > best_lr]
+        groups = [
+            ("Too small, barely moved", small),
+            ("Too large, stuck near a uniform guess", broke),
+        ]
+    else:
+        broke = []
+        groups = [("Barely learned", slow)]
+    groups.append(("Diverged", [s for s in ended if verdict(s) == "diverged"]))
+    for words, runs in groups:
+        if runs:
+            lines.append(f"{words}: lr = {', '.join(f'{s.config.lr:g}' for s in runs)}.")
+    # A rate just too large often blows the loss up, then lands on the uniform guess with
+    # dead units: it ends "barely learned", but its curve shows the explosion.
+    for s in broke:
+        chance = chance_loss(s.config)
+        peak = max((x for x in train_losses(s) if math.isfinite(x)), default=0.0)
+        if peak > DIVERGED_FACTOR * chance:
+            lines.append(
+                f"lr = {s.config.lr:g} blew the loss up to {peak:.3g} on the way, then settled "
+                f"near the uniform guess ({chance:.2f}): steps that large throw the weights "
+                "where the network stops responding to its input."
+            )
+    return Finding(rows, lines)
+
+
+SUMMARIES = {
+    "data_size": summarise_data_size,
+    "batch_size": summarise_batch_size,
+    "gd_variants": summarise_gd_variants,
+    "learning_rate": summarise_learning_rate,
+}
+
+
+def summarise(experiment_id: str, snaps: Sequence[Any]) -> Finding:
+    """The table and sentences for a set; `complete` once every run has finished."""
+    experiment(experiment_id)  # a clear error for an unknown id
+    finding = SUMMARIES[experiment_id](snaps)
+    finding.complete = bool(snaps) and all(s.finished for s in snaps)
+    if snaps and not finding.complete:
+        finding.lines.insert(0, "Still running: the numbers below grow as runs finish.")
+    return finding
