@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, OPTIMIZERS
-from core.engine.data import DATASETS
-from core.engine.estimate import TRAIN_SIZE
+from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MIN_LR
+from core.engine.data import DATASETS, TRAIN_SIZE
 from core.engine.models import PRESETS
-from core.engine.optimizers import OPTIMIZER_INFO
+from core.engine.optimizers import OPTIMIZERS
 from core.engine.runner import JobSnapshot
 from core.experiments import figures as figs
 from core.experiments import sets as E
@@ -60,13 +59,16 @@ def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -
     c1, c2, c3 = st.columns(3)
     if optimizer:
         out["optimizer"] = c1.selectbox(
-            "Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(defaults.optimizer), key=k("opt")
+            "Optimizer",
+            list(OPTIMIZERS),
+            index=list(OPTIMIZERS).index(defaults.optimizer),
+            key=k("opt"),
         )
-        typical = OPTIMIZER_INFO[out["optimizer"]].default_lr
+        typical = OPTIMIZERS[out["optimizer"]].default_lr
         out["lr"] = float(
             c2.number_input(
                 "Learning rate",
-                min_value=E.MIN_LR,
+                min_value=MIN_LR,
                 max_value=MAX_LR,
                 value=defaults.lr,
                 format="%g",
@@ -220,7 +222,7 @@ def gd_variants_ui() -> E.GDVariantsKnobs:
     )
     lr = float(
         c2.number_input(
-            "Learning rate (plain SGD)", E.MIN_LR, MAX_LR, d.lr, format="%g", key=_key("gd", "lr")
+            "Learning rate (plain SGD)", MIN_LR, MAX_LR, d.lr, format="%g", key=_key("gd", "lr")
         )
     )
     n, epochs = _subset_epochs_ui("gd_variants", d.train_subset, d.epochs)
@@ -248,9 +250,9 @@ def learning_rate_ui() -> E.LearningRateKnobs:
     d = E.LearningRateKnobs()
     c0, c1, c2, c3 = st.columns(4)
     k = lambda name: _key("learning_rate", name)  # noqa: E731 - a short local alias for keys
-    optimizer = c0.selectbox("Optimizer", OPTIMIZERS, key=k("opt"))
-    lr_min = c1.number_input("Smallest lr", E.MIN_LR, MAX_LR, d.lr_min, format="%g", key=k("lo"))
-    lr_max = c2.number_input("Largest lr", E.MIN_LR, MAX_LR, d.lr_max, format="%g", key=k("hi"))
+    optimizer = c0.selectbox("Optimizer", list(OPTIMIZERS), key=k("opt"))
+    lr_min = c1.number_input("Smallest lr", MIN_LR, MAX_LR, d.lr_min, format="%g", key=k("lo"))
+    lr_max = c2.number_input("Largest lr", MIN_LR, MAX_LR, d.lr_max, format="%g", key=k("hi"))
     points = c3.slider("Learning rates", 2, E.MAX_RUNS, d.points, key=k("points"))
     n, epochs = _subset_epochs_ui("learning_rate", d.train_subset, d.epochs)
     with st.expander("More settings"):

@@ -12,33 +12,38 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, RunConfig
-from core.engine.data import DATASETS
+from core.engine.config import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_LOG_INTERVAL,
+    MAX_LR,
+    MAX_SEED,
+    MIN_LR,
+    NORMALIZATIONS,
+    RunConfig,
+)
+from core.engine.data import DATASETS, TEST_SIZE, TRAIN_SIZE
 from core.engine.loop import RUN_PRESETS, run_preset
 from core.engine.models import (
     ACTIVATIONS,
     MAX_CHANNELS,
     MAX_CONV_BLOCKS,
-    MAX_HIDDEN_UNITS,
+    MAX_DROPOUT,
+    MAX_HIDDEN_LAYERS,
+    MAX_KERNEL,
+    MAX_PADDING,
+    MAX_STRIDE,
     POOLS,
     ConvSpec,
     ModelSpec,
     layer_table,
+    parse_hidden,
 )
-from core.engine.optimizers import OPTIMIZER_INFO, SCHEDULE_INFO, HyperParam
+from core.engine.optimizers import OPTIMIZERS, SCHEDULES, HyperParam, optimizer_defaults
 from core.errors import ConfigError, ParseError, TorchlabError
 
 P = "training_"  # every widget key on this page starts with it
 CONFIG_KEY = P + "config"  # the last valid configuration, as a dict
-MAX_KERNEL = 9
-MAX_HIDDEN_LAYERS = 3
-TRAIN_SIZE = 60_000
-TEST_SIZE = 10_000
-NORMALIZATIONS = {
-    "classic": "classic constants (0.1302, 0.3069)",
-    "dataset": "the dataset's known mean and std",
-    "computed": "computed from the training images",
-}
 
 
 def _set(name: str, value: Any) -> None:
@@ -66,9 +71,9 @@ def apply_config(config: RunConfig) -> None:
     _set("activation", spec.activation)
     _set("optimizer", config.optimizer)
     _set("lr", float(config.lr))
-    _apply_params("opt", OPTIMIZER_INFO[config.optimizer].params, config.optimizer_params)
+    _apply_params("opt", OPTIMIZERS[config.optimizer].params, config.optimizer_params)
     _set("schedule", config.schedule)
-    _apply_params("sched", SCHEDULE_INFO[config.schedule].params, config.schedule_params)
+    _apply_params("sched", SCHEDULES[config.schedule].params, config.schedule_params)
     _set("batch_size", config.batch_size)
     _set("epochs", config.epochs)
     _set("seed", config.seed)
@@ -86,14 +91,14 @@ def _on_preset() -> None:
 
 
 def _on_optimizer() -> None:
-    # A new optimizer starts from its own sensible learning rate and defaults.
-    info = OPTIMIZER_INFO[_get("optimizer")]
-    _set("lr", info.default_lr)
-    _apply_params("opt", info.params, {})
+    name = _get("optimizer")
+    lr, params = optimizer_defaults(name)  # the rule RunConfig.with_optimizer follows too
+    _set("lr", lr)
+    _apply_params("opt", OPTIMIZERS[name].params, params)
 
 
 def _on_schedule() -> None:
-    _apply_params("sched", SCHEDULE_INFO[_get("schedule")].params, {})
+    _apply_params("sched", SCHEDULES[_get("schedule")].params, {})
 
 
 def restore_form() -> None:
@@ -127,20 +132,6 @@ def _param_widget(prefix: str, p: HyperParam, owner: str) -> Any:
         key=key,
         help=f"{p.help} ({owner}; {p.low:g} to {p.high:g})",
     )
-
-
-def parse_hidden(text: str) -> list[int]:
-    """'128, 64' -> [128, 64]: whole numbers separated by commas; empty means no hidden layer."""
-    parts = [t.strip() for t in (text or "").replace(";", ",").split(",") if t.strip()]
-    if len(parts) > MAX_HIDDEN_LAYERS:
-        raise ParseError(f"At most {MAX_HIDDEN_LAYERS} hidden layers, not {len(parts)}.")
-    try:
-        units = [int(t) for t in parts]
-    except ValueError:
-        raise ParseError(f"Hidden units are whole numbers like 128, 64; not {text!r}.") from None
-    if any(not 1 <= u <= MAX_HIDDEN_UNITS for u in units):
-        raise ParseError(f"Each hidden layer needs 1 to {MAX_HIDDEN_UNITS} units.")
-    return units
 
 
 def data_ui() -> None:
@@ -188,15 +179,15 @@ def model_ui() -> ModelSpec:
             f"{i + 1}: channels", 1, MAX_CHANNELS, step=8, key=f"{P}conv{i}_channels"
         )
         kernel = cols[1].number_input("kernel", 1, MAX_KERNEL, key=f"{P}conv{i}_kernel_size")
-        stride = cols[2].number_input("stride", 1, 4, key=f"{P}conv{i}_stride")
-        padding = cols[3].number_input("padding", 0, 4, key=f"{P}conv{i}_padding")
+        stride = cols[2].number_input("stride", 1, MAX_STRIDE, key=f"{P}conv{i}_stride")
+        padding = cols[3].number_input("padding", 0, MAX_PADDING, key=f"{P}conv{i}_padding")
         pool = cols[4].selectbox("pooling", POOLS, key=f"{P}conv{i}_pool")
         convs.append(ConvSpec(int(channels), int(kernel), int(stride), int(padding), pool))
     c1, c2, c3 = st.columns(3)
     conv_dropout = c1.slider(
         "Dropout2d after the convs",
         0.0,
-        0.9,
+        MAX_DROPOUT,
         step=0.05,
         key=P + "conv_dropout",
         help="Zeroes whole feature maps (channels) at random while training.",
@@ -204,7 +195,7 @@ def model_ui() -> ModelSpec:
     dropout = c2.slider(
         "Dropout in the dense layers",
         0.0,
-        0.9,
+        MAX_DROPOUT,
         step=0.05,
         key=P + "dropout",
         help="Plain Dropout: the input here is flat (B, features); Dropout2d on a 2-D input "
@@ -247,18 +238,16 @@ def layer_table_ui(spec: ModelSpec) -> int:
 
 def optimizer_ui() -> tuple[str, float, dict, str, dict]:
     c1, c2 = st.columns(2)
-    name = c1.selectbox(
-        "Optimizer", list(OPTIMIZER_INFO), key=P + "optimizer", on_change=_on_optimizer
-    )
+    name = c1.selectbox("Optimizer", list(OPTIMIZERS), key=P + "optimizer", on_change=_on_optimizer)
     lr = c2.number_input(
         "Learning rate",
-        min_value=1e-6,
+        min_value=MIN_LR,
         max_value=MAX_LR,
         format="%.4g",
         key=P + "lr",
         help="The α in β ← β − α·∂L/∂β. With OneCycle this is the peak rate.",
     )
-    info = OPTIMIZER_INFO[name]
+    info = OPTIMIZERS[name]
     st.caption(info.description)
     cols = st.columns(max(1, len(info.params)))
     params = {}
@@ -266,9 +255,9 @@ def optimizer_ui() -> tuple[str, float, dict, str, dict]:
         with col:
             params[p.name] = _param_widget("opt", p, name)
     schedule = st.selectbox(
-        "Learning-rate schedule", list(SCHEDULE_INFO), key=P + "schedule", on_change=_on_schedule
+        "Learning-rate schedule", list(SCHEDULES), key=P + "schedule", on_change=_on_schedule
     )
-    sched = SCHEDULE_INFO[schedule]
+    sched = SCHEDULES[schedule]
     st.caption(sched.description)
     sched_params = {}
     if sched.params:
@@ -286,7 +275,7 @@ def batches_ui() -> tuple[int, int, int, int]:
     seed = c3.number_input(
         "Seed",
         0,
-        2**31 - 1,
+        MAX_SEED,
         key=P + "seed",
         help="Seeds the initial weights, the dropout masks and the batch order: the same seed "
         "and settings give the same curve (on the CPU and on CUDA GPUs).",
@@ -294,7 +283,7 @@ def batches_ui() -> tuple[int, int, int, int]:
     log_interval = c4.number_input(
         "Log every N batches",
         1,
-        1000,
+        MAX_LOG_INTERVAL,
         key=P + "log_interval",
         help="How often the training loss is recorded and logged.",
     )

@@ -11,7 +11,7 @@ import streamlit as st
 from core.engine.config import RunConfig
 from core.engine.export import export_script
 from core.engine.loop import initial_state, state_hash
-from core.engine.optimizers import OPTIMIZER_INFO
+from core.engine.optimizers import OPTIMIZERS
 from core.errors import TorchlabError
 from ui.runner import attach_job, get_runner
 from ui.training_runs import COMPARE_KEY, FAIR, SHOW_KEY
@@ -94,12 +94,12 @@ def fair_ui(config: RunConfig | None, owner: str) -> None:
     st.session_state.setdefault(P + "fair_optimizers", ["SGD", "Adadelta", "Adam"])
     names = st.multiselect(
         "Optimizers",
-        list(OPTIMIZER_INFO),
+        list(OPTIMIZERS),
         key=P + "fair_optimizers",
         max_selections=MAX_FAIR_RUNS,
     )
     table = st.data_editor(
-        pd.DataFrame({"optimizer": names, "lr": [OPTIMIZER_INFO[n].default_lr for n in names]}),
+        pd.DataFrame({"optimizer": names, "lr": [OPTIMIZERS[n].default_lr for n in names]}),
         disabled=["optimizer"],
         hide_index=True,
         key=P + "fair_table_" + "-".join(names),

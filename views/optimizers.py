@@ -11,8 +11,8 @@ from core.optim2d.race import (
     MAX_RUNS,
     MAX_STEPS,
     MIN_LR,
-    OPTIMIZERS,
     RULE_STEPS,
+    VARIANTS,
     OptimizerSpec,
     Trajectory,
     inside_step,
@@ -62,7 +62,7 @@ def reset_settings() -> None:
     """Start point, hyper-parameters and the rule's α, as suggested for the current surface."""
     surface = current_surface()
     st.session_state.optimizers_x0, st.session_state.optimizers_y0 = surface.start
-    for name in OPTIMIZERS:
+    for name in VARIANTS:
         for hparam, value in suggested_spec(surface, name).hparams.items():
             st.session_state[hp_key(name, hparam)] = value
     st.session_state.optimizers_rule_lr = surface.suggested_lr["SGD"]
@@ -131,13 +131,13 @@ def start_ui(surface: Surface) -> tuple[float, float]:
 
 
 def hparams_ui(name: str) -> OptimizerSpec:
-    info = OPTIMIZERS[name]
+    info = VARIANTS[name]
     values: dict[str, float | bool] = {}
     with st.expander(f"{name} settings"):
-        st.caption(info.note)
+        st.caption(info.rule)
         for h in info.hparams:
             key = hp_key(name, h.name)
-            if h.kind == "bool":
+            if h.kind is bool:
                 values[h.name] = st.checkbox(h.label, key=key, help=h.help)
             else:
                 values[h.name] = st.number_input(
@@ -149,7 +149,7 @@ def hparams_ui(name: str) -> OptimizerSpec:
 def optimizers_ui() -> list[OptimizerSpec]:
     chosen = st.multiselect(
         "Optimizers to race",
-        list(OPTIMIZERS),
+        list(VARIANTS),
         key="optimizers_chosen",
         max_selections=MAX_RUNS,
         help="Each is the real torch.optim class, run on the same 2-element parameter.",

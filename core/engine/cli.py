@@ -18,8 +18,8 @@ from core.devices import default_device
 from core.engine.config import MAX_EPOCHS, RunConfig
 from core.engine.data import DATASETS
 from core.engine.loop import RUN_PRESETS, run_preset
-from core.engine.models import ACTIVATIONS, POOLS, ConvSpec, layer_table
-from core.engine.optimizers import OPTIMIZER_INFO, SCHEDULE_INFO
+from core.engine.models import ACTIVATIONS, POOLS, ConvSpec, layer_table, parse_hidden
+from core.engine.optimizers import OPTIMIZERS, SCHEDULES
 from core.engine.runner import JobStatus, Runner
 from core.errors import ParseError, TorchlabError
 
@@ -91,7 +91,7 @@ def parser() -> argparse.ArgumentParser:
     model.add_argument("--dropout", type=float)
     model.add_argument("--activation", choices=list(ACTIVATIONS))
     opt = p.add_argument_group("optimization")
-    opt.add_argument("--optimizer", choices=list(OPTIMIZER_INFO))
+    opt.add_argument("--optimizer", choices=list(OPTIMIZERS))
     opt.add_argument("--lr", type=float)
     opt.add_argument(
         "--opt",
@@ -100,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="an optimizer setting, e.g. momentum=0.9 (repeatable)",
     )
-    opt.add_argument("--schedule", choices=list(SCHEDULE_INFO))
+    opt.add_argument("--schedule", choices=list(SCHEDULES))
     opt.add_argument(
         "--sched",
         action="append",
@@ -127,14 +127,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     else:
         config = run_preset(args.preset).with_changes(device=default_device())
     if args.optimizer and args.optimizer != config.optimizer:
-        # A new optimizer starts from its own default learning rate and settings.
-        config = config.with_changes(
-            optimizer=args.optimizer,
-            lr=OPTIMIZER_INFO[args.optimizer].default_lr,
-            optimizer_params={},
-        )
+        config = config.with_optimizer(args.optimizer)
     if args.schedule and args.schedule != config.schedule:
-        config = config.with_changes(schedule=args.schedule, schedule_params={})
+        config = config.with_schedule(args.schedule)
     changes: dict[str, Any] = {}
     for field in (
         "dataset",
@@ -162,18 +157,13 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if args.conv or args.no_conv:
         model_changes["convs"] = [] if args.no_conv else args.conv
     if args.hidden is not None:
-        try:
-            model_changes["hidden"] = [int(u) for u in args.hidden.split(",") if u.strip()]
-        except ValueError:
-            raise ParseError(
-                f"--hidden takes whole numbers like 128,64, not {args.hidden!r}."
-            ) from None
+        model_changes["hidden"] = parse_hidden(args.hidden)
     for field in ("conv_dropout", "dropout", "activation"):
         if getattr(args, field) is not None:
             model_changes[field] = getattr(args, field)
     if model_changes:
         changes["model"] = replace(spec, **model_changes)
-    return RunConfig.from_dict((config.with_changes(**changes)).to_dict())
+    return config.with_changes(**changes)
 
 
 def main(argv: list[str] | None = None) -> int:

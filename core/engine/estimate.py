@@ -17,11 +17,10 @@ import torch.nn.functional as F
 
 from core.devices import resolve_device, synchronize
 from core.engine.config import RunConfig
+from core.engine.data import TEST_SIZE, TRAIN_SIZE
 from core.engine.models import ModelSpec, build_model
 from core.engine.randomness import PrivateRandom
 
-TRAIN_SIZE = 60_000  # training images in MNIST and FashionMNIST
-TEST_SIZE = 10_000  # test images in both
 SMALL_BATCH, LARGE_BATCH = 1, 64  # the two batch sizes timed to separate overhead from work
 MIN_TIMED_STEPS, MAX_TIMED_STEPS = 5, 50  # steps timed per batch size (warm-up included)
 TIME_BUDGET_S = 0.4  # time more steps while under this budget, per batch size

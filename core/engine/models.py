@@ -15,11 +15,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.engine.activations.registry import ACTIVATIONS as ACTIVATION_REGISTRY
+from core.engine.data import IMAGE_SIZE
 from core.errors import ConfigError
 
+# The limits of a model, for the Train page, the CLI and saved runs alike.
 MAX_CONV_BLOCKS = 4
 MAX_CHANNELS = 256
+MAX_KERNEL = 9  # a 9×9 kernel already sees a third of a digit
+MAX_STRIDE = 4
+MAX_PADDING = 4
+MAX_HIDDEN_LAYERS = 3
 MAX_HIDDEN_UNITS = 4096
+MAX_DROPOUT = 0.9  # above this almost nothing reaches the next layer while training
 MAX_PARAMETERS = 20_000_000
 
 
@@ -66,7 +73,7 @@ class ModelSpec:
     dropout: float = 0.0  # plain Dropout on flat vectors (Dropout2d would warn on 2-D input)
     activation: str = "ReLU"  # a key of ACTIVATIONS
     in_channels: int = 1
-    image_size: int = 28
+    image_size: int = IMAGE_SIZE
     num_classes: int = 10
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,8 +131,26 @@ def preset(name: str) -> ModelSpec:
 
 
 def _check_rate(name: str, p: float) -> None:
-    if not 0.0 <= p < 1.0:
-        raise ConfigError(f"{name} must be in [0, 1), not {p}.")
+    if not 0.0 <= p <= MAX_DROPOUT:
+        raise ConfigError(f"{name} must be 0 to {MAX_DROPOUT:g}, not {p}.")
+
+
+def parse_hidden(text: str) -> list[int]:
+    """'128, 64' -> [128, 64]: whole numbers separated by commas; empty means no hidden layer."""
+    parts = [t.strip() for t in (text or "").replace(";", ",").split(",") if t.strip()]
+    try:
+        units = [int(t) for t in parts]
+    except ValueError:
+        raise ConfigError(f"Hidden units are whole numbers like 128, 64; not {text!r}.") from None
+    _check_hidden(units)
+    return units
+
+
+def _check_hidden(units: list[int]) -> None:
+    if len(units) > MAX_HIDDEN_LAYERS:
+        raise ConfigError(f"At most {MAX_HIDDEN_LAYERS} hidden layers, not {len(units)}.")
+    if any(not 1 <= u <= MAX_HIDDEN_UNITS for u in units):
+        raise ConfigError(f"Each hidden layer needs 1 to {MAX_HIDDEN_UNITS} units.")
 
 
 def validate_spec(spec: ModelSpec) -> None:
@@ -139,17 +164,17 @@ def validate_spec(spec: ModelSpec) -> None:
     for i, c in enumerate(spec.convs, 1):
         if not 1 <= c.channels <= MAX_CHANNELS:
             raise ConfigError(f"Conv block {i}: channels must be 1 to {MAX_CHANNELS}.")
-        if c.kernel_size < 1 or c.stride < 1 or c.padding < 0:
-            raise ConfigError(
-                f"Conv block {i}: kernel size and stride must be at least 1, padding at least 0."
-            )
+        if not 1 <= c.kernel_size <= MAX_KERNEL:
+            raise ConfigError(f"Conv block {i}: the kernel size must be 1 to {MAX_KERNEL}.")
+        if not 1 <= c.stride <= MAX_STRIDE:
+            raise ConfigError(f"Conv block {i}: the stride must be 1 to {MAX_STRIDE}.")
+        if not 0 <= c.padding <= MAX_PADDING:
+            raise ConfigError(f"Conv block {i}: the padding must be 0 to {MAX_PADDING}.")
         if c.pool not in POOLS:
             raise ConfigError(f"Conv block {i}: pooling must be one of {', '.join(POOLS)}.")
         if c.pool != "none" and c.pool_size < 1:
             raise ConfigError(f"Conv block {i}: the pooling window must be at least 1.")
-    for units in spec.hidden:
-        if not 1 <= units <= MAX_HIDDEN_UNITS:
-            raise ConfigError(f"Hidden layers need 1 to {MAX_HIDDEN_UNITS} units, not {units}.")
+    _check_hidden(spec.hidden)
     _check_rate("Conv dropout", spec.conv_dropout)
     _check_rate("Dropout", spec.dropout)
 

@@ -29,8 +29,8 @@ import torch
 
 from core.devices import resolve_device
 from core.engine import runs
-from core.engine.config import RunConfig, validate_config
-from core.engine.data import dataset_info, load_raw, missing_files
+from core.engine.config import RunConfig
+from core.engine.data import IMAGE_SIZE, dataset_info, load_raw, missing_files
 from core.engine.job import FINISHED, Job, JobSnapshot, JobStatus, train_job
 from core.engine.models import layer_table
 from core.errors import ConfigError, LimitError, TorchlabError
@@ -72,15 +72,17 @@ def _slug(text: str) -> str:
 
 
 def check_config(config: RunConfig) -> None:
-    """Everything that can be refused before a job exists: numbers, shapes, device, data."""
-    validate_config(config)
+    """What a valid RunConfig can still fail on before a job exists: shapes, device, data."""
     layer_table(config.model)  # names the layer where the shape breaks
     resolve_device(config.device)
     info = dataset_info(config.dataset)
     if missing_files(info.key):
         load_raw(info.key)  # raises the DataError that says where the files go
-    if config.model.in_channels != 1 or config.model.image_size != 28:
-        raise ConfigError("The datasets here are 1×28×28 images: keep 1 channel and size 28.")
+    if (config.model.in_channels, config.model.image_size) != (1, IMAGE_SIZE):
+        raise ConfigError(
+            f"The datasets here are 1×{IMAGE_SIZE}×{IMAGE_SIZE} images: keep 1 channel and size "
+            f"{IMAGE_SIZE}."
+        )
     if config.model.num_classes != len(info.classes):
         raise ConfigError(f"{info.key} has {len(info.classes)} classes; the model must too.")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from core.engine.estimate import TRAIN_SIZE
+from core.engine.data import TRAIN_SIZE
 from core.engine.figures import PALETTE, smooth
 from core.engine.theme import LIGHT
 from core.experiments.results import (

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.engine.estimate import TRAIN_SIZE
+from core.engine.data import TRAIN_SIZE
 from core.experiments.sets import experiment, gd_variant, is_baseline
 
 FINAL_WINDOW = 5  # the final training loss is the mean of this many last logged losses

@@ -12,17 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.engine.config import (
-    MAX_BATCH_SIZE,
-    MAX_EPOCHS,
-    MAX_LR,
-    OPTIMIZERS,
-    RunConfig,
-    validate_config,
-)
-from core.engine.data import dataset_info
-from core.engine.estimate import TEST_SIZE, TRAIN_SIZE
+from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MIN_LR, RunConfig
+from core.engine.data import TEST_SIZE, TRAIN_SIZE, dataset_info
 from core.engine.models import ModelSpec, linear_spec, preset
+from core.engine.optimizers import optimizer_settings
 from core.engine.randomness import PrivateRandom
 from core.errors import ConfigError, LimitError, ParseError
 
@@ -31,7 +24,6 @@ if TYPE_CHECKING:  # the runner is only passed in: building a run set never need
 
 MAX_RUNS = 12  # runs one experiment may queue at once
 MAX_SAMPLES_PER_RUN = 600_000  # ten full epochs: the most any one run of a set may see
-MIN_LR = 1e-6  # below this SGD barely moves in an experiment's budget
 BASELINE_NAME = "linear baseline"
 
 
@@ -39,7 +31,7 @@ BASELINE_NAME = "linear baseline"
 class CommonKnobs:
     dataset: str = "MNIST"  # a key of core.engine.data.DATASETS
     model: str = "classic"  # a core.engine.models preset: the network every run trains
-    optimizer: str = "SGD"  # a name in core.engine.config.OPTIMIZERS
+    optimizer: str = "SGD"  # a key of core.engine.optimizers.OPTIMIZERS
     lr: float = 0.05  # learning rate shared by every run of the set
     test_subset: int = 1_000  # test images scored after each epoch (fewer = faster)
     seed: int = 0  # one seed for the whole set, so runs differ only in the knob under test
@@ -109,10 +101,7 @@ def is_baseline(config: RunConfig) -> bool:
 def _check_common(knobs: CommonKnobs) -> None:
     dataset_info(knobs.dataset)  # raises a DataError naming the choices
     model_spec(knobs.model)
-    if knobs.optimizer not in OPTIMIZERS:
-        raise ConfigError(
-            f"Unknown optimizer {knobs.optimizer!r}. Choose one of: {', '.join(OPTIMIZERS)}."
-        )
+    optimizer_settings(knobs.optimizer, {})  # names the choices when unknown
     if not 1 <= knobs.test_subset <= TEST_SIZE:
         raise LimitError(f"The test subset must be 1 to {TEST_SIZE:,} images.")
     if knobs.seed < 0:
@@ -138,7 +127,7 @@ def _log_interval(samples: int, batch_size: int, points: int = 150) -> int:
 
 
 def _config(knobs: CommonKnobs, **changes) -> RunConfig:
-    config = RunConfig(
+    return RunConfig(
         dataset=knobs.dataset,
         model=model_spec(knobs.model),
         optimizer=knobs.optimizer,
@@ -147,8 +136,6 @@ def _config(knobs: CommonKnobs, **changes) -> RunConfig:
         seed=knobs.seed,
         device=knobs.device,
     ).with_changes(**changes)
-    validate_config(config)  # the runner checks again; this names the run in the message
-    return config
 
 
 def data_size_runs(knobs: DataSizeKnobs) -> list[RunConfig]:

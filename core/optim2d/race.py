@@ -8,11 +8,13 @@ we only record where β goes, the gradient it saw, and the optimizer's state aft
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 
+from core.engine.optimizers import OPTIMIZERS as ENGINE_OPTIMIZERS
+from core.engine.optimizers import HyperParam, OptimizerInfo, optimizer_settings, torch_kwargs
 from core.errors import ConfigError, LimitError, TorchlabError
 from core.optim2d.surfaces import Surface, divergence, hessian_at, validate_start
 
@@ -28,128 +30,72 @@ class DivergedError(TorchlabError):
 
 
 @dataclass(frozen=True)
-class HParam:
-    name: str  # the torch.optim keyword; beta1/beta2 are packed into `betas`
-    label: str  # what the page shows
-    default: float | bool  # torch's default, or the usual choice for the variant
-    low: float  # smallest value accepted
-    high: float  # largest value accepted
-    help: str  # one line: what it does
-    kind: str = "float"  # "float", or "bool" for a switch
+class Variant:
+    """One racer: an optimizer of the engine's registry, as the playground offers it."""
+
+    name: str  # what the page calls it
+    optimizer: str  # the key of core.engine.optimizers.VARIANTS it runs
+    lr: float  # the learning rate it starts from (each surface suggests its own)
+    shown: tuple[str, ...]  # the registry's settings the page offers (besides lr), in order
+    defaults: dict[str, float] = field(default_factory=dict)  # where it starts off torch's
+    fixed: dict[str, Any] = field(default_factory=dict)  # settings that make the variant
+    note: str = ""  # the idea behind it; empty = the registry's update rule
 
     @property
-    def step(self) -> float:
-        """What the widget's +/- buttons add: a tenth of the default's order of magnitude."""
-        return 10 ** math.floor(math.log10(self.default)) / 10 if self.default > 0 else 0.1
+    def info(self) -> OptimizerInfo:
+        return ENGINE_OPTIMIZERS[self.optimizer]
+
+    @property
+    def hparams(self) -> tuple[HyperParam, ...]:
+        """The learning rate first, then the shown settings with this variant's defaults."""
+        params = {p.name: p for p in self.info.params}
+        shown = (
+            replace(params[n], default=self.defaults.get(n, params[n].default)) for n in self.shown
+        )
+        return (replace(LR, default=self.lr), *shown)
+
+    @property
+    def rule(self) -> str:
+        return self.note or self.info.rule
 
 
-@dataclass(frozen=True)
-class OptimizerInfo:
-    name: str  # what the page calls it
-    cls: type[torch.optim.Optimizer]  # the real implementation
-    hparams: tuple[HParam, ...]  # what the learner can change
-    note: str  # the idea behind it, in a sentence
-    fixed: dict[str, Any] = field(default_factory=dict)  # keywords of the variant (nesterov)
-
-
-def _lr(default: float) -> HParam:
-    return HParam("lr", "learning rate α", default, MIN_LR, MAX_LR, "the step size")
-
-
-_MOMENTUM = "μ: how much of the previous step carries into this one"
-_EPS = HParam("eps", "ε", 1e-8, 1e-12, 1.0, "added to the denominator so it never divides by 0")
-_BETAS = (
-    HParam("beta1", "β₁", 0.9, 0.0, 0.9999, "decay of the gradient average m"),
-    HParam("beta2", "β₂", 0.999, 0.0, 0.9999, "decay of the squared-gradient average v"),
+LR = HyperParam("lr", "learning rate α", 0.01, MIN_LR, MAX_LR, "The step size.")  # on a surface
+_MOMENTUM_RULE = (
+    "v ← μ·v + g, β ← β − α·v: a heavy ball that keeps rolling in a consistent direction."
 )
 
-OPTIMIZERS: dict[str, OptimizerInfo] = {
-    o.name: o
-    for o in (
-        OptimizerInfo(
-            "SGD",
-            torch.optim.SGD,
-            (_lr(0.01),),
-            "β ← β − α·g: the seed's rule, nothing else.",
-        ),
-        OptimizerInfo(
-            "Momentum",
-            torch.optim.SGD,
-            (_lr(0.01), HParam("momentum", "momentum μ", 0.9, 0.0, 0.999, _MOMENTUM)),
-            "v ← μ·v + g, β ← β − α·v: a heavy ball that keeps rolling in a consistent direction.",
-        ),
-        OptimizerInfo(
+VARIANTS: dict[str, Variant] = {
+    v.name: v
+    for v in (
+        Variant("SGD", "SGD", 0.01, ()),
+        Variant("Momentum", "SGD", 0.01, ("momentum",), {"momentum": 0.9}, note=_MOMENTUM_RULE),
+        Variant(
             "Nesterov",
-            torch.optim.SGD,
-            (_lr(0.01), HParam("momentum", "momentum μ", 0.9, 0.01, 0.999, _MOMENTUM)),
-            "Momentum that steps with g + μ·v, a look at where the velocity is taking it.",
+            "SGD",
+            0.01,
+            ("momentum",),
+            {"momentum": 0.9},
             {"nesterov": True},
+            "Momentum that steps with g + μ·v, a look at where the velocity is taking it.",
         ),
-        OptimizerInfo(
-            "Adagrad",
-            torch.optim.Adagrad,
-            (
-                _lr(0.5),
-                HParam("initial_accumulator_value", "initial sum", 0.0, 0.0, 100.0, "start of Σg²"),
-                HParam("eps", "ε", 1e-10, 1e-12, 1.0, _EPS.help),
-            ),
-            "Divides each coordinate's step by √(Σ g²): steep directions slow down, and every "
-            "step is smaller than the last.",
-        ),
-        OptimizerInfo(
-            "RMSprop",
-            torch.optim.RMSprop,
-            (
-                _lr(0.01),
-                HParam("alpha", "α (decay of g²)", 0.99, 0.0, 0.9999, "decay of the g² average"),
-                _EPS,
-                HParam("momentum", "momentum μ", 0.0, 0.0, 0.999, _MOMENTUM),
-                HParam("centered", "centered", False, 0, 1, "divide by the variance", "bool"),
-            ),
-            "Adagrad with a moving average of g² instead of the sum, so steps do not die out.",
-        ),
-        OptimizerInfo(
-            "Adadelta",
-            torch.optim.Adadelta,
-            (
-                _lr(1.0),
-                HParam("rho", "ρ", 0.9, 0.0, 0.9999, "decay of both running averages"),
-                HParam("eps", "ε", 1e-6, 1e-12, 1.0, "sets the size of the very first steps"),
-            ),
-            "RMSprop whose step size is the running size of its own past steps (lr = 1 is "
-            "the paper's rule); it starts very slowly.",
-        ),
-        OptimizerInfo(
-            "Adam",
-            torch.optim.Adam,
-            (_lr(0.05), *_BETAS, _EPS),
-            "Momentum (m) divided by an RMSprop scale (√v), both bias-corrected: steps of "
-            "about α in each coordinate.",
-        ),
-        OptimizerInfo(
-            "AdamW",
-            torch.optim.AdamW,
-            (
-                _lr(0.05),
-                *_BETAS,
-                _EPS,
-                HParam("weight_decay", "weight decay λ", 0.01, 0.0, 1.0, "pulls β toward 0"),
-            ),
-            "Adam plus decoupled weight decay: each step also shrinks β by α·λ·β.",
-        ),
+        Variant("Adagrad", "Adagrad", 0.5, ("initial_accumulator_value", "eps")),
+        Variant("RMSprop", "RMSprop", 0.01, ("alpha", "eps", "momentum", "centered")),
+        Variant("Adadelta", "Adadelta", 1.0, ("rho", "eps")),
+        Variant("Adam", "Adam", 0.05, ("beta1", "beta2", "eps")),
+        Variant("AdamW", "AdamW", 0.05, ("beta1", "beta2", "eps", "weight_decay")),
     )
 }
 
 
 @dataclass
 class OptimizerSpec:
-    name: str  # a key of OPTIMIZERS
+    name: str  # a key of VARIANTS
     hparams: dict[str, float | bool] = field(default_factory=dict)  # overrides of the defaults
 
     @property
     def lr(self) -> float:
-        info = OPTIMIZERS.get(self.name)
-        return float(self.hparams.get("lr", info.hparams[0].default if info else math.nan))
+        variant = VARIANTS.get(self.name)
+        return float(self.hparams.get("lr", variant.lr if variant else math.nan))
 
     @property
     def label(self) -> str:
@@ -157,48 +103,40 @@ class OptimizerSpec:
 
 
 def suggested_spec(surface: Surface, name: str) -> OptimizerSpec:
-    """The optimizer with torch's defaults and a learning rate that suits this surface."""
-    defaults = {h.name: h.default for h in OPTIMIZERS[name].hparams}
+    """The optimizer with its defaults and a learning rate that suits this surface."""
+    defaults = {h.name: h.default for h in VARIANTS[name].hparams}
     return OptimizerSpec(name, {**defaults, "lr": surface.suggested_lr[name]})
 
 
 def optimizer_kwargs(spec: OptimizerSpec) -> dict[str, Any]:
-    """Check every hyper-parameter against its limits and turn them into torch.optim keywords."""
-    if spec.name not in OPTIMIZERS:
-        raise ConfigError(
-            f"Unknown optimizer {spec.name!r}. Choose one of: {', '.join(OPTIMIZERS)}."
-        )
-    info = OPTIMIZERS[spec.name]
-    known = {h.name for h in info.hparams}
-    unknown = set(spec.hparams) - known
+    """Check every hyper-parameter against the registry's limits; torch.optim keywords."""
+    variant = VARIANTS.get(spec.name)
+    if variant is None:
+        raise ConfigError(f"Unknown optimizer {spec.name!r}. Choose one of: {', '.join(VARIANTS)}.")
+    hparams = {h.name: h for h in variant.hparams}
+    unknown = set(spec.hparams) - set(hparams)
     if unknown:
         raise ConfigError(f"{spec.name} has no setting {', '.join(sorted(unknown))}.")
-    kwargs: dict[str, Any] = dict(info.fixed)
-    for h in info.hparams:
-        value = spec.hparams.get(h.name, h.default)
-        if h.kind == "bool":
-            kwargs[h.name] = bool(value)
-            continue
-        if not (math.isfinite(value) and h.low <= value <= h.high):
-            raise ConfigError(
-                f"{spec.name}: {h.label} must be between {h.low:g} and {h.high:g}, not {value:g}."
-            )
-        kwargs[h.name] = float(value)
-    if "beta1" in kwargs:
-        kwargs["betas"] = (kwargs.pop("beta1"), kwargs.pop("beta2"))
-    return kwargs
+    values = {n: spec.hparams.get(n, h.default) for n, h in hparams.items()}
+    lr = values.pop("lr")
+    if not (isinstance(lr, int | float) and math.isfinite(lr) and MIN_LR <= lr <= MAX_LR):
+        raise ConfigError(f"{spec.name}: {LR.label} must be between {MIN_LR:g} and {MAX_LR:g}.")
+    settings = optimizer_settings(variant.optimizer, values | variant.fixed)
+    # Only what the page shows goes to torch, so the code behind the page reads as written.
+    chosen = {n: settings[n] for n in (*values, *variant.fixed)}
+    return {"lr": float(lr), **torch_kwargs(variant.optimizer, chosen)}
 
 
 def make_optimizer(spec: OptimizerSpec, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     """The real torch.optim optimizer the spec describes, over `params`."""
     kwargs = optimizer_kwargs(spec)  # first: it explains an unknown name
-    return OPTIMIZERS[spec.name].cls(params, **kwargs)
+    return VARIANTS[spec.name].info.cls(params, **kwargs)
 
 
 @dataclass
 class Trajectory:
     label: str  # e.g. "Adam (α=0.05)"
-    name: str  # the optimizer, a key of OPTIMIZERS
+    name: str  # the optimizer, a key of VARIANTS
     points: list[list[float]]  # (T+1, 2) β after each step; points[0] is the start
     losses: list[float]  # (T+1,) L at each point
     grads: list[list[float]]  # (T, 2) ∂L/∂β at points[t]: the gradient that step t+1 used

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.optim2d.race import OPTIMIZERS
+from core.optim2d.race import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "optimizers.py")
@@ -127,17 +127,17 @@ def test_no_optimizer_is_a_message_and_one_optimizer_races_alone(at):
 
 
 def test_all_optimizers_race_with_every_setting_on_the_page(at):
-    at.multiselect(key="optimizers_chosen").set_value(list(OPTIMIZERS))
+    at.multiselect(key="optimizers_chosen").set_value(list(VARIANTS))
     at.number_input(key="optimizers_steps").set_value(20)
     run(at)
-    for name, info in OPTIMIZERS.items():
+    for name, info in VARIANTS.items():
         for h in info.hparams:
-            widget = at.checkbox if h.kind == "bool" else at.number_input
+            widget = at.checkbox if h.kind is bool else at.number_input
             assert widget(key=f"optimizers_hp_{name}_{h.name}").value is not None
     at.checkbox(key="optimizers_hp_RMSprop_centered").check()
     run(at)
     table = at.dataframe[0].value
-    assert len(table) == len(OPTIMIZERS) and set(table["steps run"]) == {20}
+    assert len(table) == len(VARIANTS) and set(table["steps run"]) == {20}
     at.selectbox(key="optimizers_inside").set_value("RMSprop")
     at.slider(key="optimizers_step").set_value(20)
     run(at)

@@ -20,7 +20,7 @@ from core.engine.estimate import (
     run_seconds,
     run_work,
 )
-from core.engine.models import build_model, classic_spec, linear_spec
+from core.engine.models import ConvSpec, ModelSpec, build_model, classic_spec, linear_spec
 from core.engine.runner import Runner, check_config
 from core.errors import ConfigError, LimitError, TorchlabError
 from core.experiments import figures as F
@@ -308,7 +308,8 @@ def test_stopping_a_set_stops_every_run(runner):
 
 def test_a_refused_run_unqueues_the_rest(runner):
     good = RunConfig(train_subset=10, test_subset=10, model=linear_spec(), epochs=50)
-    bad = good.with_changes(dataset="CIFAR")
+    # valid numbers, but the fourth 9×9 conv has no 9×9 image left: only the runner sees it
+    bad = good.with_changes(model=ModelSpec(convs=[ConvSpec(4, 9)] * 4))
     with pytest.raises(TorchlabError):
         E.launch(runner, "batch_size", [good, bad], owner="refused")
     queued = runner.jobs(owner="refused")

@@ -12,8 +12,8 @@ from core.errors import ConfigError, LimitError
 from core.optim2d.race import (
     MAX_RUNS,
     MAX_STEPS,
-    OPTIMIZERS,
     RULE_STEPS,
+    VARIANTS,
     DivergedError,
     OptimizerSpec,
     Trajectory,
@@ -89,10 +89,10 @@ def by_hand(surface: Surface, cls, kwargs, start, num_steps: int):
 
 
 def test_the_registry_and_the_suggestions_cover_the_same_optimizers():
-    assert tuple(OPTIMIZERS) == OPTIMIZER_ORDER == tuple(BY_HAND)
+    assert tuple(VARIANTS) == OPTIMIZER_ORDER == tuple(BY_HAND)
     for name in SURFACE_NAMES:
         surface = get_surface(name)
-        for opt in OPTIMIZERS:
+        for opt in VARIANTS:
             assert suggested_spec(surface, opt).lr == surface.suggested_lr[opt]
 
 

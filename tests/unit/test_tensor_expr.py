@@ -87,6 +87,8 @@ def check_matches(t: torch.Tensor, expected: torch.Tensor, x: torch.Tensor) -> N
     assert info.is_contiguous == expected.is_contiguous()
     assert info.element_size == expected.element_size()
     assert info.nbytes == expected.numel() * expected.element_size()
+    stored = expected.untyped_storage().nbytes()  # a view's storage is all of x's
+    assert (info.storage_length, info.storage_nbytes) == (stored // expected.element_size(), stored)
     assert info.shares_storage == (
         expected.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
     )

@@ -164,10 +164,10 @@ def test_each_optimizer_gets_its_own_hyper_parameters(name, params, expected):
     "name, params, message",
     [
         ("Adam", {"momentum": 0.9}, "Adam has no setting momentum"),
-        ("SGD", {"momentum": 1.5}, r"momentum must be in \[0, 0.99\]"),
+        ("SGD", {"momentum": 1.5}, r"momentum μ must be in \[0, 0.999\]"),
         ("SGD", {"nesterov": True}, "Nesterov momentum needs a momentum"),
         ("SGD", {"nesterov": "yes"}, "true or false"),
-        ("Adadelta", {"rho": float("nan")}, "rho must be in"),
+        ("Adadelta", {"rho": float("nan")}, r"ρ \(rho\) must be in"),
     ],
 )
 def test_bad_optimizer_settings_are_refused(name, params, message):
@@ -216,3 +216,32 @@ def test_initial_weights_follow_the_init_seed_and_the_hash_tells_them_apart():
     assert state_hash(a) == state_hash(b) != state_hash(c)
     for key in a:
         torch.testing.assert_close(a[key], b[key])
+
+
+# Heavy dropout in both places a spec can put it, so train-mode outputs differ from eval-mode.
+DROPPY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[32], dropout=0.5, conv_dropout=0.5)
+
+
+@pytest.mark.parametrize("start_in_training_mode", [True, False])
+def test_evaluate_runs_in_eval_mode_and_puts_the_mode_back(start_in_training_mode):
+    torch.manual_seed(3)
+    model = build_model(DROPPY).double()
+    X = torch.randn(130, 1, 28, 28, dtype=torch.float64)  # 130: the last batch of 64 holds 2
+    y = torch.randint(0, 10, (130,))
+    model.eval()
+    with torch.no_grad():
+        log_p = model(X)  # the reference: eval mode by hand, dropout off
+    model.train()
+    with torch.no_grad():
+        assert not torch.allclose(model(X), log_p)  # dropout really changes the outputs
+    model.train(start_in_training_mode)
+
+    loss, accuracy = evaluate(model, X, y, batch_size=64)
+    assert model.training is start_in_training_mode
+    assert all(m.training is start_in_training_mode for m in model.modules())
+    torch.testing.assert_close(loss, F.nll_loss(log_p, y).item())
+    assert accuracy == (log_p.argmax(1) == y).sum().item() / 130
+
+    proba = predict_proba(model, X, batch_size=64)
+    assert model.training is start_in_training_mode
+    torch.testing.assert_close(proba, log_p.exp())
