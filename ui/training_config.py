@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.engine.activations.registry import MODEL_ACTIVATIONS
 from core.engine.config import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
@@ -25,7 +26,6 @@ from core.engine.config import (
 from core.engine.data import DATASETS, TEST_SIZE, TRAIN_SIZE
 from core.engine.loop import RUN_PRESETS, run_preset
 from core.engine.models import (
-    ACTIVATIONS,
     MAX_CHANNELS,
     MAX_CONV_BLOCKS,
     MAX_DROPOUT,
@@ -201,7 +201,7 @@ def model_ui() -> ModelSpec:
         help="Plain Dropout: the input here is flat (B, features); Dropout2d on a 2-D input "
         "warns in PyTorch and will become an error.",
     )
-    activation = c3.selectbox("Activation", list(ACTIVATIONS), key=P + "activation")
+    activation = c3.selectbox("Activation", list(MODEL_ACTIVATIONS), key=P + "activation")
     hidden_text = st.text_input(
         "Hidden units (comma separated, empty for none)",
         key=P + "hidden",

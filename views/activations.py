@@ -43,12 +43,16 @@ from core.activations.vanishing import (
     MAX_DEPTH,
     chain_gradients,
 )
-from core.engine.activations.registry import ACTIVATIONS, ELEMENTWISE, get_activation
+from core.engine.activations.registry import (
+    ACTIVATIONS,
+    DIFFERENTIABLE,
+    ELEMENTWISE,
+    get_activation,
+)
 from ui.common import code_ui, device_name, errors_ui
 
 TABS = ["Functions", "Why non-linearity", "Vanishing gradients", "Softmax"]
 NAMES = {k: spec.name for k, spec in ACTIVATIONS.items()}
-TRAINABLE = [k for k in ELEMENTWISE if ACTIVATIONS[k].has_gradient]
 NO_ACTIVATION = "none"
 LRS = [0.001, 0.003, 0.01, 0.03, 0.1]
 LARGE_LOGITS = "1000, 999, 990, -5"
@@ -234,7 +238,7 @@ if tab_why.open:
             "Target", list(TARGETS), format_func=TARGETS.get, key="activations_target"
         )
         activation = c1.selectbox(
-            "Activation", TRAINABLE, format_func=NAMES.get, key="activations_fit_act"
+            "Activation", list(DIFFERENTIABLE), format_func=NAMES.get, key="activations_fit_act"
         )
         units = c2.slider("Hidden units", 1, MAX_HIDDEN_UNITS, key="activations_units")
         hidden = c2.slider("Hidden layers", 1, MAX_HIDDEN_LAYERS, key="activations_hidden")
@@ -267,7 +271,7 @@ if tab_depth.open:
         c1, c2 = st.columns([1, 2.4], gap="large")
         with c1:
             keys = st.multiselect(
-                "Functions", TRAINABLE, format_func=NAMES.get, key="activations_chain"
+                "Functions", list(DIFFERENTIABLE), format_func=NAMES.get, key="activations_chain"
             )
             depth = st.slider("Depth N", 1, MAX_DEPTH, key="activations_depth")
             weight = st.slider(

@@ -21,10 +21,10 @@ from core.backprop.loss import (
     pretrained_available,
 )
 from core.backprop.tinynet import (
-    ACTIVATIONS,
     DEFAULT_PARAMS,
     DEFAULT_X,
     DEFAULT_Y,
+    HAND_RULES,
     LOSSES,
     autograd_gradients,
     backward,
@@ -174,7 +174,7 @@ with loss_tab:
 with graph_tab:
     left, right = st.columns([1, 2])
     with left:
-        st.selectbox("Hidden activation", list(ACTIVATIONS), key="backprop_activation")
+        st.selectbox("Hidden activation", list(HAND_RULES), key="backprop_activation")
         st.radio("Loss", list(LOSSES), key="backprop_loss", horizontal=True)
         st.text_input("Inputs x₁, x₂", key="backprop_x")
         st.text_input("Target y", key="backprop_y")
@@ -184,7 +184,7 @@ with graph_tab:
         b2.button("Reset", on_click=_reset_net, key="backprop_reset")
     with right:
         act, loss_fn = (
-            ACTIVATIONS[st.session_state["backprop_activation"]],
+            HAND_RULES[st.session_state["backprop_activation"]],
             LOSSES[st.session_state["backprop_loss"]],
         )
         st.markdown(

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.engine.activations.registry import MODEL_ACTIVATIONS
 from core.errors import ConfigError
 from core.number_text import read_numbers
 
@@ -65,45 +66,51 @@ def _Phi(z: float) -> float:
 
 
 @dataclass(frozen=True)
-class Activation:
+class HandRule:
+    """An activation worked out by hand, for the chain rule; torch's layer must agree."""
+
     formula: str  # act(z) as the page prints it
     derivative: str  # act'(z) as the page prints it
     f: Callable[[float], float]  # act(z) by hand
     df: Callable[[float], float]  # act'(z) by hand
-    module: Callable[[], nn.Module]  # the torch layer that must agree with f and df
+
+
+def activation_layer(name: str) -> nn.Module:
+    """The activation registry's layer for `name`; Identity is no activation at all."""
+    return nn.Identity() if name == "Identity" else MODEL_ACTIVATIONS[name].module()
 
 
 LEAK = 0.01  # LeakyReLU's slope for z < 0, torch's default
 
-ACTIVATIONS: dict[str, Activation] = {
-    "Sigmoid": Activation(
+# Keys are the activation registry's model names (plus Identity: no activation at all).
+HAND_RULES: dict[str, HandRule] = {
+    "Sigmoid": HandRule(
         "σ(z) = 1/(1+e⁻ᶻ)", "σ(z)·(1−σ(z))",
-        _sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z)), nn.Sigmoid,
+        _sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z)),
     ),
-    "Tanh": Activation(
-        "tanh(z)", "1 − tanh²(z)", math.tanh, lambda z: 1 - math.tanh(z) ** 2, nn.Tanh
+    "Tanh": HandRule(
+        "tanh(z)", "1 − tanh²(z)", math.tanh, lambda z: 1 - math.tanh(z) ** 2
     ),
-    "ReLU": Activation(
+    "ReLU": HandRule(
         "max(0, z)", "1 if z > 0 else 0",
-        lambda z: max(0.0, z), lambda z: 1.0 if z > 0 else 0.0, nn.ReLU,
+        lambda z: max(0.0, z), lambda z: 1.0 if z > 0 else 0.0,
     ),
-    "LeakyReLU": Activation(
+    "LeakyReLU": HandRule(
         f"z if z > 0 else {LEAK}·z", f"1 if z > 0 else {LEAK}",
         lambda z: z if z > 0 else LEAK * z, lambda z: 1.0 if z > 0 else LEAK,
-        lambda: nn.LeakyReLU(LEAK),
     ),
-    "ELU": Activation(
+    "ELU": HandRule(
         "z if z > 0 else eᶻ − 1", "1 if z > 0 else eᶻ",
-        lambda z: z if z > 0 else math.expm1(z), lambda z: 1.0 if z > 0 else math.exp(z), nn.ELU,
+        lambda z: z if z > 0 else math.expm1(z), lambda z: 1.0 if z > 0 else math.exp(z),
     ),
-    "SiLU": Activation(
+    "SiLU": HandRule(
         "z·σ(z)", "σ(z)·(1 + z·(1−σ(z)))",
-        lambda z: z * _sigmoid(z), lambda z: _sigmoid(z) * (1 + z * (1 - _sigmoid(z))), nn.SiLU,
+        lambda z: z * _sigmoid(z), lambda z: _sigmoid(z) * (1 + z * (1 - _sigmoid(z))),
     ),
-    "GELU": Activation(
-        "z·Φ(z)", "Φ(z) + z·φ(z)", lambda z: z * _Phi(z), lambda z: _Phi(z) + z * _phi(z), nn.GELU
+    "GELU": HandRule(
+        "z·Φ(z)", "Φ(z) + z·φ(z)", lambda z: z * _Phi(z), lambda z: _Phi(z) + z * _phi(z)
     ),
-    "Identity": Activation("z", "1", lambda z: z, lambda z: 1.0, nn.Identity),
+    "Identity": HandRule("z", "1", lambda z: z, lambda z: 1.0),
 }  # fmt: skip
 
 
@@ -143,15 +150,15 @@ class TinyNet:
     x: tuple[float, float]  # the two inputs x1, x2
     y: float  # the target the output should reach
     params: dict[str, float]  # w11, w12, w21, w22, b1, b2, v1, v2, c: what training changes
-    activation: str = "Sigmoid"  # a key of ACTIVATIONS, used by both hidden units
+    activation: str = "Sigmoid"  # a key of HAND_RULES, used by both hidden units
     loss: str = "squared error"  # a key of LOSSES
 
 
 def make_net(x_text: str, y_text: str, params_text: str, activation: str, loss: str) -> TinyNet:
     """The network from the page's text boxes, with a clear message for anything wrong."""
-    if activation not in ACTIVATIONS:
+    if activation not in HAND_RULES:
         raise ConfigError(
-            f"Unknown activation {activation!r}. Choose one of: {', '.join(ACTIVATIONS)}."
+            f"Unknown activation {activation!r}. Choose one of: {', '.join(HAND_RULES)}."
         )
     if loss not in LOSSES:
         raise ConfigError(f"Unknown loss {loss!r}. Choose one of: {', '.join(LOSSES)}.")
@@ -171,7 +178,7 @@ def random_params(seed: int) -> str:
 
 def forward(net: TinyNet) -> dict[str, float]:
     """Every node's value, inputs to loss, with Python floats."""
-    p, act = net.params, ACTIVATIONS[net.activation]
+    p, act = net.params, HAND_RULES[net.activation]
     v = {"x1": net.x[0], "x2": net.x[1], "y": net.y, **p}
     for j in ("1", "2"):
         v["z" + j] = p[f"w{j}1"] * v["x1"] + p[f"w{j}2"] * v["x2"] + p["b" + j]
@@ -243,7 +250,7 @@ class BackwardStep:
 def backward(net: TinyNet, v: dict[str, float] | None = None) -> list[BackwardStep]:
     """The backward pass by hand: from L back to every parameter and input, one node at a time."""
     v = v or forward(net)
-    act, loss = ACTIVATIONS[net.activation], LOSSES[net.loss]
+    act, loss = HAND_RULES[net.activation], LOSSES[net.loss]
     grads: dict[str, float] = {"L": 1.0}
     steps = [BackwardStep("L", (), 1.0)]  # ∂L/∂L = 1 starts the chain
 
@@ -290,7 +297,7 @@ def torch_forward(net: TinyNet) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     }
     y = torch.tensor([net.y], dtype=torch.float64)  # (1,) the target needs no gradient
     t["z"] = t["W1"] @ t["X"] + t["b1"]  # (2,)
-    t["h"] = ACTIVATIONS[net.activation].module()(t["z"])  # (2,)
+    t["h"] = activation_layer(net.activation)(t["z"])  # (2,)
     t["y_hat"] = (t["w2"] @ t["h"] + t["b2"]).reshape(1)  # (1,)
     for name in ("z", "h", "y_hat"):
         t[name].retain_grad()  # keep .grad on inner nodes too, so every step can be checked

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from core.devices import default_device
+from core.engine.activations.registry import MODEL_ACTIVATIONS
 from core.engine.config import MAX_EPOCHS, RunConfig
 from core.engine.data import DATASETS
 from core.engine.loop import RUN_PRESETS, run_preset
-from core.engine.models import ACTIVATIONS, POOLS, ConvSpec, layer_table, parse_hidden
+from core.engine.models import POOLS, ConvSpec, layer_table, parse_hidden
 from core.engine.optimizers import OPTIMIZERS, SCHEDULES
 from core.engine.runner import JobStatus, Runner
 from core.errors import ParseError, TorchlabError
@@ -89,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
     model.add_argument("--hidden", help="hidden Linear units, comma separated ('' for none)")
     model.add_argument("--conv-dropout", type=float)
     model.add_argument("--dropout", type=float)
-    model.add_argument("--activation", choices=list(ACTIVATIONS))
+    model.add_argument("--activation", choices=list(MODEL_ACTIVATIONS))
     opt = p.add_argument_group("optimization")
     opt.add_argument("--optimizer", choices=list(OPTIMIZERS))
     opt.add_argument("--lr", type=float)

@@ -6,7 +6,6 @@ rebuilt anywhere: on the canvas page, in the exported script, in the headless tr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.engine.activations.registry import ACTIVATIONS as ACTIVATION_REGISTRY
+from core.engine.activations.registry import MODEL_ACTIVATIONS
 from core.engine.data import IMAGE_SIZE
 from core.errors import ConfigError
 
@@ -30,28 +29,6 @@ MAX_DROPOUT = 0.9  # above this almost nothing reaches the next layer while trai
 MAX_PARAMETERS = 20_000_000
 
 
-def _model_activations() -> dict[str, Callable[[], nn.Module]]:
-    """The activation registry's functions that a model can train with, by torch.nn class name.
-
-    Only entries whose default layer is exactly `nn.<Name>()` qualify, so the layer table and
-    the exported script can name them the way PyTorch does (the step has no gradient, softmax
-    is not elementwise, and GELU's tanh form would shadow the exact one).
-    """
-    found: dict[str, Callable[[], nn.Module]] = {}
-    for entry in ACTIVATION_REGISTRY.values():
-        if not (entry.elementwise and entry.has_gradient):
-            continue
-        layer = entry.module()
-        name = type(layer).__name__
-        plain = getattr(nn, name, None)
-        if name not in found and plain is not None and repr(layer) == repr(plain()):
-            found[name] = plain
-    # ReLU first: it is the default and the chapter's choice.
-    return {"ReLU": found.pop("ReLU"), **found}
-
-
-# Activations a model can use; names follow torch.nn so the layer table reads like PyTorch.
-ACTIVATIONS = _model_activations()
 POOLS = ("max", "avg", "none")
 
 
@@ -71,7 +48,7 @@ class ModelSpec:
     conv_dropout: float = 0.0  # Dropout2d after the conv stack: zeroes whole channels
     hidden: list[int] = field(default_factory=list)  # units of each hidden Linear layer
     dropout: float = 0.0  # plain Dropout on flat vectors (Dropout2d would warn on 2-D input)
-    activation: str = "ReLU"  # a key of ACTIVATIONS
+    activation: str = "ReLU"  # a key of MODEL_ACTIVATIONS (a torch.nn class name)
     in_channels: int = 1
     image_size: int = IMAGE_SIZE
     num_classes: int = 10
@@ -155,10 +132,9 @@ def _check_hidden(units: list[int]) -> None:
 
 def validate_spec(spec: ModelSpec) -> None:
     """Check the numbers one by one; shapes are checked by `layer_table`."""
-    if spec.activation not in ACTIVATIONS:
-        raise ConfigError(
-            f"Unknown activation {spec.activation!r}. Choose one of: {', '.join(ACTIVATIONS)}."
-        )
+    if spec.activation not in MODEL_ACTIVATIONS:
+        names = ", ".join(MODEL_ACTIVATIONS)
+        raise ConfigError(f"Unknown activation {spec.activation!r}. Choose one of: {names}.")
     if len(spec.convs) > MAX_CONV_BLOCKS:
         raise ConfigError(f"At most {MAX_CONV_BLOCKS} conv blocks, not {len(spec.convs)}.")
     for i, c in enumerate(spec.convs, 1):
@@ -185,7 +161,7 @@ class ConvNet(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         validate_spec(spec)
-        act = ACTIVATIONS[spec.activation]
+        act = MODEL_ACTIVATIONS[spec.activation].module
         layers: list[nn.Module] = []
         channels = spec.in_channels
         for c in spec.convs:

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import core.backprop.loss as loss_demo
-from core.backprop.tinynet import ACTIVATIONS, DEFAULT_PARAMS
+from core.backprop.tinynet import DEFAULT_PARAMS, HAND_RULES
 from core.engine.checkpoint import save_model
 from core.engine.models import classic_spec
 
@@ -114,7 +114,7 @@ def test_activations_and_losses_agree_with_autograd_on_the_page(no_pretrained):
         at.selectbox(key="backprop_activation").set_value(name).run(timeout=60)
         assert not at.exception
         assert re.search(r"All \d+ gradients by hand agree", texts(at.success)), (loss, name)
-        assert f"hⱼ = {ACTIVATIONS[name].formula}" in texts(at.markdown)
+        assert f"hⱼ = {HAND_RULES[name].formula}" in texts(at.markdown)
 
 
 BAD_INPUTS = [

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.helpers import track_script_runs
 from tests.e2e.server import CHROMIUM_ARGS, chromium_path, start_app, stop_app
 
 
@@ -42,14 +43,8 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    track_script_runs(context)  # helpers.rerun waits on the runs this counts
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     yield pg
     context.close()
-
-
-def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until the script has finished running (never a fixed sleep)."""
-    page.wait_for_selector(
-        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout
-    )

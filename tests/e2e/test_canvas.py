@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.helpers import expect_no_exception, go_to, open_app
 
 pytestmark = pytest.mark.e2e
 
@@ -39,10 +39,8 @@ def prediction(page):
 
 
 def test_draw_a_one_and_a_zero_and_clear(app_url, page):
-    page.goto(app_url)
-    wait_for_app(page)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Canvas", exact=True).click()
-    wait_for_app(page)
+    open_app(page, app_url)
+    go_to(page, "Canvas")
     expect(page.get_by_text(HINT)).to_be_visible()
     canvas = page.locator("canvas.upper-canvas")
     expect(canvas).to_be_visible()
@@ -68,4 +66,4 @@ def test_draw_a_one_and_a_zero_and_clear(app_url, page):
     page.get_by_role("button", name="Undo").click()
     expect(crop).to_have_text(zero_box, timeout=30_000)
     expect(prediction(page)).to_have_text(re.compile(r"^0\??$"))
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect_no_exception(page)

@@ -3,52 +3,41 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.helpers import (
+    choose,
+    click,
+    expect_no_exception,
+    fill,
+    go_to,
+    open_app,
+    page_title,
+    reload,
+)
 
 pytestmark = pytest.mark.e2e
 SHOTS = os.environ.get("TORCHLAB_SHOTS")  # a folder for screenshots while developing
 
 
 def _number(page, label: str, value: str) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(value)
-    box.press("Enter")
-    wait_for_app(page)
-
-
-def _choose(page, label: str, option: str) -> None:
-    """Open a selectbox and pick an option; a rerun landing mid-click can close the list, so
-    open it again rather than wait on a list that is gone."""
-    for _ in range(3):
-        page.get_by_label(label, exact=True).click()
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
-            break
-        except PlaywrightTimeout:
-            wait_for_app(page)
-    else:
-        raise AssertionError(f"could not choose {option!r} in {label!r}")
-    wait_for_app(page)
+    fill(page, page.get_by_label(label, exact=True), value)
 
 
 def test_a_tiny_gd_experiment_runs_plots_and_survives_a_refresh(app_url, page):
-    page.goto(app_url)
-    wait_for_app(page)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Experiments").click()
-    wait_for_app(page)
-    expect(page.locator("h1").first).to_contain_text("Experiments")
-    page.get_by_role("tab", name="SGD vs batch GD").click()
-    wait_for_app(page)
+    open_app(page, app_url)
+    go_to(page, "Experiments")
+    expect(page_title(page)).to_contain_text("Experiments")
+    gd_tab = page.get_by_role("tab", name="SGD vs batch GD")
+    click(page, gd_tab)  # only the chosen tab runs, so choosing one reruns the page
     _number(page, "Training images", "64")
     _number(page, "Epochs", "1")
-    page.get_by_text("More settings").click()
+    page.get_by_text("More settings").click()  # an expander: it opens in the browser only
     _number(page, "Test images scored per epoch", "100")
-    _choose(page, "Model", "linear")
+    choose(page, "Model", "linear")
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/experiments_knobs.png", full_page=True)
     expect(page.get_by_text("3 runs, 192 training samples in all")).to_be_visible()
@@ -58,11 +47,9 @@ def test_a_tiny_gd_experiment_runs_plots_and_survives_a_refresh(app_url, page):
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2)
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/experiments_gd.png", full_page=True)
-    assert "experiments_gd_variants_job=" in page.url  # the set is in the URL...
-    page.reload()
-    wait_for_app(page)
-    page.get_by_role("tab", name="SGD vs batch GD").click()
-    wait_for_app(page)
+    expect(page).to_have_url(re.compile("experiments_gd_variants_job="))  # the set is in the URL...
+    reload(page)
+    click(page, gd_tab)
     # ...so a refresh finds the same finished set again
     expect(page.get_by_text("What the numbers show")).to_be_visible()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect_no_exception(page)

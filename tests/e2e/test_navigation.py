@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.helpers import expect_no_exception, go_to, open_app, page_title
 
 pytestmark = pytest.mark.e2e
 
@@ -27,21 +27,17 @@ def test_a_deep_link_as_first_visit_gets_the_app_frame(app_url, page):
     Streamlit treats a `pages/` folder beside the main script as old-style pages until
     st.navigation first runs, so our pages live in views/ instead.
     """
-    page.goto(f"{app_url}/tensors")
-    wait_for_app(page)
+    open_app(page, app_url, "tensors")
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Basics", exact=True)).to_be_visible()
     expect(sidebar.get_by_test_id("stSelectbox")).to_contain_text("Device")
-    expect(page.locator("h1").first).to_contain_text("Tensors")
+    expect(page_title(page)).to_contain_text("Tensors")
 
 
 def test_visit_every_page_through_the_sidebar(app_url, page):
-    page.goto(app_url)
-    wait_for_app(page)
+    open_app(page, app_url)
     expect(page.get_by_role("heading", name="Torchlab", exact=True)).to_be_visible()
-    nav = page.get_by_test_id("stSidebarNav")
     for link, heading in PAGE_TITLES.items():
-        nav.get_by_role("link", name=link, exact=True).click()
-        wait_for_app(page)
-        expect(page.locator("h1").first).to_contain_text(heading, ignore_case=True)
-        expect(page.get_by_test_id("stException")).to_have_count(0)
+        go_to(page, link)
+        expect(page_title(page)).to_contain_text(heading, ignore_case=True)
+        expect_no_exception(page)

@@ -5,30 +5,25 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.helpers import expect_no_exception, fill, open_app, page_title
 
 pytestmark = pytest.mark.e2e
 
 
 def test_type_an_expression_see_its_stride_then_a_bad_one_and_its_message(app_url, page):
-    page.goto(f"{app_url}/tensors")
-    wait_for_app(page)
-    expect(page.locator("h1").first).to_contain_text("Tensors")
+    open_app(page, app_url, "tensors")
+    expect(page_title(page)).to_contain_text("Tensors")
     box = page.get_by_role("textbox", name="PyTorch expression on x")
 
-    box.fill("x.unsqueeze(0).expand(3, -1, -1)")
-    box.press("Enter")
-    wait_for_app(page)
+    fill(page, box, "x.unsqueeze(0).expand(3, -1, -1)")
     card = page.locator(".st-key-tensors_card_2")  # the card of v2, the second step
     expect(card).to_contain_text("v2 = x.unsqueeze(0).expand(3, -1, -1)")
     expect(card).to_contain_text("stride (0, 4, 1)")
     expect(card).to_contain_text("view of x's storage")
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2)
 
-    box.fill("x.__class__.__bases__")
-    box.press("Enter")
-    wait_for_app(page)
+    fill(page, box, "x.__class__.__bases__")
     alert = page.get_by_test_id("stAlert").filter(has_text="underscore")
     expect(alert).to_be_visible()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect_no_exception(page)
     expect(page.get_by_text("(the base tensor)")).to_be_visible()  # the page keeps working

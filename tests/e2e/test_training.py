@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.helpers import (
+    click,
+    expect_no_exception,
+    fill,
+    go_to,
+    open_app,
+    page_title,
+    reload,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,22 +39,13 @@ def wait_for_more_points(page, than: int) -> int:
 
 
 def test_a_run_survives_clicks_page_switches_and_a_refresh_then_stops(app_url, page):
-    page.goto(app_url)
-    wait_for_app(page)
-    nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_role("link", name="Train", exact=True).click()
-    wait_for_app(page)
-    expect(page.locator("h1").first).to_contain_text("Train")
+    open_app(page, app_url)
+    go_to(page, "Train")
+    expect(page_title(page)).to_contain_text("Train")
 
-    subset = page.get_by_role("spinbutton", name="Training images (0 = all 60,000)")
-    subset.fill("20000")
-    subset.press("Enter")
-    wait_for_app(page)
-    page.get_by_role("tab", name="Optimizer and batches").click()
-    log_every = page.get_by_role("spinbutton", name="Log every N batches")
-    log_every.fill("2")
-    log_every.press("Enter")
-    wait_for_app(page)
+    fill(page, page.get_by_role("spinbutton", name="Training images (0 = all 60,000)"), "20000")
+    page.get_by_role("tab", name="Optimizer and batches").click()  # these tabs: browser only
+    fill(page, page.get_by_role("spinbutton", name="Log every N batches"), "2")
 
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text("running · seed 0")).to_be_visible(timeout=WAIT_MS)
@@ -54,26 +53,21 @@ def test_a_run_survives_clicks_page_switches_and_a_refresh_then_stops(app_url, p
 
     # Other widgets rerun the page; the run and its curve go on.
     page.get_by_role("tab", name="Model").click()
-    page.get_by_text("log scale").first.click()
-    wait_for_app(page)
+    click(page, page.get_by_text("log scale").first)
     seen = wait_for_more_points(page, seen)
     page.get_by_role("tab", name="Data").click()
-    page.get_by_text("the dataset's known mean and std").click()
-    wait_for_app(page)
+    click(page, page.get_by_text("the dataset's known mean and std"))
     seen = wait_for_more_points(page, seen)
 
     # Another page and back: the Train page re-attaches to the same run.
-    nav.get_by_role("link", name="Tensors", exact=True).click()
-    wait_for_app(page)
-    expect(page.locator("h1").first).to_contain_text("Tensors")
-    nav.get_by_role("link", name="Train", exact=True).click()
-    wait_for_app(page)
+    go_to(page, "Tensors")
+    expect(page_title(page)).to_contain_text("Tensors")
+    go_to(page, "Train")
     expect(page.get_by_text("running · seed 0")).to_be_visible(timeout=WAIT_MS)
     seen = wait_for_more_points(page, seen)
 
     # A refresh is a new session: the URL carries the run, so the page finds it again.
-    page.reload()
-    wait_for_app(page)
+    reload(page)
     expect(page.get_by_text("running · seed 0")).to_be_visible(timeout=WAIT_MS)
     wait_for_more_points(page, 1)
 
@@ -83,14 +77,11 @@ def test_a_run_survives_clicks_page_switches_and_a_refresh_then_stops(app_url, p
     # A second Start shows the new run and keeps showing it: the "Show this run above"
     # picker in the browser used to keep the first run and re-attach it on the next poll.
     page.get_by_role("tab", name="Optimizer and batches").click()
-    seed = page.get_by_role("spinbutton", name="Seed")
-    seed.fill("1")
-    seed.press("Enter")
-    wait_for_app(page)
+    fill(page, page.get_by_role("spinbutton", name="Seed"), "1")
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text("running · seed 1")).to_be_visible(timeout=WAIT_MS)
     wait_for_more_points(page, 1)  # several polls later, still the new run
     expect(page.get_by_text("running · seed 1")).to_be_visible()
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_text("stopped · seed 1")).to_be_visible(timeout=WAIT_MS)
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect_no_exception(page)

@@ -8,17 +8,19 @@ import random
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.testing import assert_close
 
 from core.backprop.bookkeeping import bookkeeping, grad_fn_chain, tiny_net_chain
 from core.backprop.tinynet import (
-    ACTIVATIONS,
     DEFAULT_PARAMS,
+    HAND_RULES,
     LOSSES,
     MAX_ABS_VALUE,
     MAX_TEXT_CHARS,
     PARAMS,
     TinyNet,
+    activation_layer,
     autograd_gradients,
     backward,
     forward,
@@ -30,6 +32,7 @@ from core.backprop.tinynet import (
     torch_forward,
 )
 from core.backprop.update import MAX_LR, check_lr, descent, lr_line, sgd_update
+from core.engine.activations.registry import MODEL_ACTIVATIONS
 from core.errors import ConfigError, LimitError, ParseError
 
 
@@ -47,7 +50,7 @@ def as_tensor(d: dict[str, float], keys) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("loss", list(LOSSES))
-@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+@pytest.mark.parametrize("activation", list(HAND_RULES))
 def test_hand_gradients_equal_autograd_on_random_networks(activation, loss):
     for seed in range(6):
         net = random_net(seed, activation, loss)
@@ -70,12 +73,17 @@ def test_kinks_follow_torch_convention(activation):
     assert_close(as_tensor(hand, keys), as_tensor(auto, keys), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_the_hand_rules_are_the_registry_s_model_activations():
+    assert set(HAND_RULES) - {"Identity"} <= set(MODEL_ACTIVATIONS)
+    assert type(activation_layer("LeakyReLU")) is nn.LeakyReLU
+
+
+@pytest.mark.parametrize("name", list(HAND_RULES))
 def test_activation_formulas_match_torch(name):
-    act = ACTIVATIONS[name]
+    act = HAND_RULES[name]
     z = torch.tensor([-90.0, -20.0, -3.0, -0.7, 0.0, 0.4, 2.5, 20.0, 90.0], dtype=torch.float64)
     z.requires_grad_(True)
-    out = act.module()(z)
+    out = activation_layer(name)(z)
     (grad,) = torch.autograd.grad(out.sum(), z)
     assert_close(torch.tensor([act.f(v) for v in z.tolist()], dtype=torch.float64), out.detach())
     assert_close(torch.tensor([act.df(v) for v in z.tolist()], dtype=torch.float64), grad)
@@ -83,7 +91,7 @@ def test_activation_formulas_match_torch(name):
 
 def test_extreme_allowed_values_still_agree_with_autograd():
     big = MAX_ABS_VALUE
-    for activation in ACTIVATIONS:
+    for activation in HAND_RULES:
         params = {k: (big if i % 2 else -big) for i, k in enumerate(PARAMS)}
         net = TinyNet((big, -big), big, params, activation, "squared error")
         hand, auto = hand_gradients(net), autograd_gradients(net)

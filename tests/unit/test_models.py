@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from core.engine.activations.registry import ACTIVATIONS as REGISTRY
+from core.engine.activations.registry import MODEL_ACTIVATIONS as ACTIVATIONS
 from core.engine.models import (
-    ACTIVATIONS,
     ConvSpec,
     ModelSpec,
     build_model,

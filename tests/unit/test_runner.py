@@ -11,7 +11,7 @@ import torch
 from core.engine.checkpoint import load_model
 from core.engine.config import RunConfig
 from core.engine.loop import initial_state, load_run_data, run_preset, state_hash
-from core.engine.models import ConvSpec, ModelSpec
+from core.engine.models import ConvSpec, ModelSpec, preset
 from core.engine.runner import JobStatus, Runner, default_name
 from core.engine.runs import list_runs, load_run
 from core.errors import ConfigError, TorchlabError
@@ -229,3 +229,29 @@ def test_the_pages_tip_holds_sgd_at_lr_5_with_leaky_relu_fails_with_nan(runner):
     snap = runner.wait(runner.submit(config), TIMEOUT)
     assert snap.status == JobStatus.FAILED
     assert "NaN" in snap.error and snap.step <= 10
+
+
+def test_the_last_partial_batch_counts_and_one_cycle_ends_on_it(runner):
+    """300 images in batches of 32: nine full batches and one of 12 per epoch. OneCycle plans
+    exactly total_steps steps, so a lost or an extra batch fails or skews the run."""
+    config = RunConfig(
+        model=preset("linear"),
+        optimizer="Adam",
+        lr=0.01,
+        schedule="OneCycle",
+        train_subset=300,
+        test_subset=100,
+        batch_size=32,
+        epochs=2,
+        log_interval=4,
+    )
+    snap = runner.wait(runner.submit(config), TIMEOUT)
+    assert snap.status == JobStatus.DONE, snap.error
+    assert snap.step == snap.total_steps == 20 and snap.samples_seen == 600
+    assert [(r["epoch"], r["step"], r["samples"]) for r in snap.test] == [(1, 10, 300), (2, 20, 600)]
+    # Each epoch's last (partial) batch is logged, and the schedule ends its cycle on the very
+    # last one: the rate there is OneCycle's floor, lr / div_factor / final_div_factor.
+    assert [r["step"] for r in snap.train] == [4, 8, 10, 14, 18, 20]
+    assert snap.train[-1]["samples"] == 600
+    assert snap.train[-1]["lr"] == pytest.approx(0.01 / 25 / 1e4, rel=1e-3)
+    assert load_run(snap.run_dir).status == "done"

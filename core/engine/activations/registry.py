@@ -304,6 +304,29 @@ _SPECS = (
 
 ACTIVATIONS: dict[str, ActivationSpec] = {spec.key: spec for spec in _SPECS}
 ELEMENTWISE = tuple(k for k, spec in ACTIVATIONS.items() if spec.elementwise)
+DIFFERENTIABLE = tuple(k for k in ELEMENTWISE if ACTIVATIONS[k].has_gradient)  # can train
+
+
+def _model_activations() -> dict[str, ActivationSpec]:
+    """The entries a model can train with, by torch.nn class name.
+
+    Only entries whose default layer is exactly `nn.<Name>()` qualify, so a run's config, the
+    layer table and the exported script name them the way PyTorch does (the step has no
+    gradient, softmax is not elementwise, and GELU's tanh form would shadow the exact one).
+    """
+    found: dict[str, ActivationSpec] = {}
+    for spec in ACTIVATIONS.values():
+        if not (spec.elementwise and spec.has_gradient):
+            continue
+        layer = spec.module()
+        name = type(layer).__name__
+        plain = getattr(nn, name, None)
+        if name not in found and plain is not None and repr(layer) == repr(plain()):
+            found[name] = spec
+    return {"ReLU": found.pop("ReLU"), **found}  # ReLU first: the default, the chapter's choice
+
+
+MODEL_ACTIVATIONS = _model_activations()
 
 
 def get_activation(key: str) -> ActivationSpec:
