@@ -16,7 +16,8 @@ import torch
 
 from core.engine.config import RunConfig
 from core.engine.loop import run_preset
-from core.engine.runner import JobSnapshot, Runner
+from core.engine.runner import Runner
+from core.engine.runs import Run
 
 BATCH_SIZE = 32  # the classic preset's, and the classic example's
 CLASSIC_LOOP = Path(__file__).with_name("classic_loop.py")
@@ -27,7 +28,7 @@ def machine_line() -> str:
     return f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} threads"
 
 
-def timed_run(runner: Runner, config: RunConfig) -> tuple[JobSnapshot, float]:
+def timed_run(runner: Runner, config: RunConfig) -> tuple[Run, float]:
     """Submit `config`, wait for it, and return its snapshot and wall time (data loading,
     training, evaluation and saving included); a run that does not finish is an error."""
     start = time.perf_counter()

@@ -16,7 +16,7 @@ from core.engine.config import RunConfig
 from core.engine.estimate import LONG_RUN_S, StepCost, describe_seconds, estimate_seconds, run_work
 from core.engine.estimate import measure_step_cost as _measure
 from core.engine.models import ModelSpec
-from core.engine.runner import JobSnapshot
+from core.engine.runs import Run
 from core.experiments.results import Finding, summarise, verdict
 from core.experiments.sets import launch, launched_set, stop_set
 from ui.common import errors_ui
@@ -53,7 +53,7 @@ def _set_key(exp_id: str) -> str:
     return f"experiments_{exp_id}"
 
 
-def current_set(exp_id: str) -> list[JobSnapshot]:
+def current_set(exp_id: str) -> list[Run]:
     """The runs of this tab's latest launch (empty when none is attached)."""
     first = attached_job(_set_key(exp_id))
     if first is None:
@@ -104,7 +104,7 @@ def launch_ui(exp_id: str, configs: list[RunConfig]) -> None:
             st.rerun()
 
 
-def _progress_ui(snaps: list[JobSnapshot]) -> None:
+def _progress_ui(snaps: list[Run]) -> None:
     done = sum(s.progress if not s.finished else 1.0 for s in snaps) / len(snaps)
     running = [s for s in snaps if s.status == "running"]
     if running:
@@ -130,7 +130,7 @@ def finding_ui(finding: Finding) -> None:
     st.dataframe(finding.rows, hide_index=True, column_config=COLUMNS)
 
 
-def live_ui(exp_id: str, plots: Callable[[list[JobSnapshot]], Any]) -> None:
+def live_ui(exp_id: str, plots: Callable[[list[Run]], Any]) -> None:
     """Plots, progress and findings of the latest launch, refreshed while it runs."""
     snaps = current_set(exp_id)
     if not snaps:

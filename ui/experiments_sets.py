@@ -8,7 +8,7 @@ from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MIN_LR
 from core.engine.data import DATASETS, TRAIN_SIZE
 from core.engine.models import PRESETS
 from core.engine.optimizers import OPTIMIZERS
-from core.engine.runner import JobSnapshot
+from core.engine.runs import Run
 from core.experiments import figures as figs
 from core.experiments import sets as E
 from core.experiments.results import summarise
@@ -127,7 +127,7 @@ def data_size_ui() -> E.DataSizeKnobs:
     )
 
 
-def data_size_plots(snaps: list[JobSnapshot]) -> None:
+def data_size_plots(snaps: list[Run]) -> None:
     left, right = st.columns(2)
     left.plotly_chart(figs.accuracy_vs_size_figure(snaps), key="experiments_ds_acc")
     right.plotly_chart(figs.loss_curves_figure(snaps, "samples"), key="experiments_ds_loss")
@@ -181,7 +181,7 @@ def batch_size_ui() -> E.BatchSizeKnobs:
     )
 
 
-def batch_size_plots(snaps: list[JobSnapshot]) -> None:
+def batch_size_plots(snaps: list[Run]) -> None:
     c1, c2 = st.columns([3, 1])
     x = (
         c1.segmented_control(
@@ -231,7 +231,7 @@ def gd_variants_ui() -> E.GDVariantsKnobs:
     return E.GDVariantsKnobs(mini_batch=mini, lr=lr, train_subset=n, epochs=epochs, **common)
 
 
-def gd_variants_plots(snaps: list[JobSnapshot]) -> None:
+def gd_variants_plots(snaps: list[Run]) -> None:
     smoothing = _smoothing_ui("gd_variants")
     left, right = st.columns(2)
     # log axes: one-image losses jump by orders of magnitude, and SGD makes a thousand times
@@ -270,7 +270,7 @@ def learning_rate_ui() -> E.LearningRateKnobs:
     )
 
 
-def learning_rate_plots(snaps: list[JobSnapshot]) -> None:
+def learning_rate_plots(snaps: list[Run]) -> None:
     left, right = st.columns(2)
     left.plotly_chart(figs.lr_figure(snaps), key="experiments_lr_final")
     right.plotly_chart(figs.loss_curves_figure(snaps, "step", True), key="experiments_lr_curves")

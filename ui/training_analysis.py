@@ -25,11 +25,6 @@ def _analysis(run_dir: str, stamp: float) -> Analysis:
     return analyze_run(run_dir)
 
 
-def _run_dir(run: Any) -> Path | None:
-    folder = getattr(run, "dir", None) or getattr(run, "run_dir", None)
-    return Path(folder) if folder else None
-
-
 def gallery_ui(result: Analysis, dataset: str) -> None:
     if not result.wrong:
         st.success("Not a single test image is misclassified.")
@@ -82,9 +77,7 @@ def files_ui(run: Any, folder: Path | None) -> None:
 def inspect_ui(owner: str) -> None:
     """Pick a finished run; see its mistakes; download or delete it."""
     runs = {
-        i: r
-        for i, r in catalog(owner).items()
-        if _status(r) != "running" and _status(r) != "queued"
+        i: r for i, r in catalog(owner).items() if r.status != "running" and r.status != "queued"
     }
     if not runs:
         st.caption("When a run has finished, its confusion matrix and mistakes appear here.")
@@ -99,7 +92,7 @@ def inspect_ui(owner: str) -> None:
         st.session_state[P + "inspect"] = ids[0]
     run_id = st.selectbox("Run", ids, key=P + "inspect", format_func=lambda i: label(runs[i]))
     run = runs[run_id]
-    folder = _run_dir(run)
+    folder = run.run_dir
     analysis_tab, gallery_tab, files_tab = st.tabs(
         ["Confusion matrix and per-class accuracy", "Misclassified images", "Metrics and files"]
     )
@@ -126,7 +119,3 @@ def inspect_ui(owner: str) -> None:
             code_ui(analyze)
         with gallery_tab:
             gallery_ui(result, run.config.dataset)
-
-
-def _status(run: Any) -> str:
-    return str(getattr(run.status, "value", run.status))

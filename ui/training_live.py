@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from core.engine.figures import X_AXES, accuracy_figure, loss_figure
-from core.engine.runner import JobSnapshot, JobStatus
+from core.engine.runs import Run, RunStatus
 from ui.runner import get_runner
 
 P = "training_"
@@ -20,11 +20,11 @@ POLL_S = 0.75  # about 1.3 redraws per second while a job trains
 LOG_LINES = 12  # newest log lines shown under the curves
 SAVED = "__kept"  # suffix of a widget value's copy that outlives the widget (see `keep`)
 STATUS_ICONS = {
-    JobStatus.QUEUED: "⏳",
-    JobStatus.RUNNING: "🏃",
-    JobStatus.DONE: "✅",
-    JobStatus.STOPPED: "⏹️",
-    JobStatus.FAILED: "❌",
+    RunStatus.QUEUED: "⏳",
+    RunStatus.RUNNING: "🏃",
+    RunStatus.DONE: "✅",
+    RunStatus.STOPPED: "⏹️",
+    RunStatus.FAILED: "❌",
 }
 
 
@@ -35,9 +35,9 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
 
 
-def progress_text(snap: JobSnapshot) -> str:
+def progress_text(snap: Run) -> str:
     """epoch 1/2 · batch 120/3750 · 1,850 images/s · 2:31 left"""
-    if snap.status == JobStatus.QUEUED:
+    if snap.status == RunStatus.QUEUED:
         position = get_runner().queue_position(snap.id)
         return f"queued: waiting for a free slot (place {position} in the queue)"
     if not snap.total_steps:  # it has not counted its batches yet: nothing to count in
@@ -94,7 +94,7 @@ def curve_controls_ui(prefix: str) -> tuple[str, float, bool]:
     return x_axis, smoothing, log_y
 
 
-def snapshot_view_ui(snap: JobSnapshot) -> None:
+def snapshot_view_ui(snap: Run) -> None:
     """Everything about one job at this instant (called by the fragment)."""
     icon = STATUS_ICONS[snap.status]
     st.markdown(
@@ -102,7 +102,7 @@ def snapshot_view_ui(snap: JobSnapshot) -> None:
         + (f" · initial weights `{snap.init_hash}`" if snap.init_hash else "")
     )
     st.progress(min(snap.progress, 1.0), text=progress_text(snap))
-    if snap.status == JobStatus.FAILED:
+    if snap.status == RunStatus.FAILED:
         st.error(snap.error or "The run failed.")
     if snap.test:
         last = snap.test[-1]

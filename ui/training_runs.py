@@ -15,8 +15,7 @@ import streamlit as st
 
 from core.engine.analysis import compare_settings
 from core.engine.figures import accuracy_figure, loss_figure
-from core.engine.runner import JobSnapshot
-from core.engine.runs import RunRecord, list_runs, runs_root
+from core.engine.runs import Run, list_runs, runs_root
 from ui.runner import attach_job, get_runner
 from ui.training_live import POLL_S, STATUS_ICONS, curve_controls_ui, keep, recall
 
@@ -28,22 +27,18 @@ SAVED_RUNS_TTL_S = 5  # the run folders are re-read at most this often
 FAIR = "fair-"  # the group prefix of fair-comparison runs
 
 
-def _status(run: Any) -> str:
-    return str(getattr(run.status, "value", run.status))
-
-
 def _accuracy(run: Any) -> str:
     return f"{run.test[-1]['accuracy']:.2%}" if run.test else "—"
 
 
-def my_jobs(owner: str) -> list[JobSnapshot]:
+def my_jobs(owner: str) -> list[Run]:
     """This tab's Train-page runs (plain and fair-comparison ones; the Experiments page
     lists its own), oldest first."""
     return [s for s in get_runner().jobs(owner=owner) if not s.group or s.group.startswith(FAIR)]
 
 
 @st.cache_data(ttl=SAVED_RUNS_TTL_S, show_spinner=False)
-def saved_runs(root: str) -> list[RunRecord]:
+def saved_runs(root: str) -> list[Run]:
     """Every run folder, read at most once per SAVED_RUNS_TTL_S (both sections use it)."""
     return list_runs(Path(root))
 
@@ -57,7 +52,7 @@ def catalog(owner: str) -> dict[str, Any]:
 
 
 def label(run: Any) -> str:
-    return f"{run.name} · {_status(run)} · {_accuracy(run)}"
+    return f"{run.name} · {run.status.value} · {_accuracy(run)}"
 
 
 def my_runs_ui(owner: str, attached: str | None) -> None:
@@ -78,7 +73,7 @@ def my_runs_ui(owner: str, attached: str | None) -> None:
     _table()
 
 
-def _my_runs_table(snaps: list[JobSnapshot], attached: str | None) -> None:
+def _my_runs_table(snaps: list[Run], attached: str | None) -> None:
     snaps = list(reversed(snaps))
     frame = pd.DataFrame(
         {
@@ -120,7 +115,7 @@ def compare_table(runs: list[Any], show_all: bool) -> pd.DataFrame | Any:
     for run, flat in zip(runs, flats, strict=True):
         row = {
             "run": run.name,
-            "status": _status(run),
+            "status": run.status.value,
             "test accuracy": _accuracy(run),
             "test loss": f"{run.test[-1]['loss']:.4f}" if run.test else "—",
             "initial weights": run.init_hash or "—",
@@ -154,12 +149,12 @@ def compare_ui(owner: str) -> None:
     if not chosen:
         st.caption("Pick two or more runs to overlay their curves.")
         return
-    live = [i for i in chosen if isinstance(runs[i], JobSnapshot) and not runs[i].finished]
+    live = [i for i in chosen if not runs[i].finished and get_runner().has(i)]
 
     @st.fragment(run_every=POLL_S if live else None)
     def _overlay() -> None:
         runner = get_runner()
-        fresh = [runner.snapshot(i) if i in live and runner.has(i) else runs[i] for i in chosen]
+        fresh = [runner.snapshot(i) if i in live else runs[i] for i in chosen]
         x_axis, smoothing, log_y = curve_controls_ui("cmp_")
         series = [(r.name, r.train, r.test) for r in fresh]
         st.plotly_chart(
@@ -174,7 +169,7 @@ def compare_ui(owner: str) -> None:
         st.dataframe(table, hide_index=True)
         if not show_all and len(fresh) > 1 and len(table.columns) == 5:
             st.caption("These runs share every setting: any difference comes from chance alone.")
-        if live and all(r.finished for r in fresh if isinstance(r, JobSnapshot)):
+        if live and all(r.finished for r in fresh):
             st.rerun()
 
     _overlay()

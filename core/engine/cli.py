@@ -21,7 +21,8 @@ from core.engine.data import DATASETS
 from core.engine.loop import RUN_PRESETS, run_preset
 from core.engine.models import POOLS, ConvSpec, layer_table, parse_hidden
 from core.engine.optimizers import OPTIMIZERS, SCHEDULES
-from core.engine.runner import JobStatus, Runner
+from core.engine.runner import Runner
+from core.engine.runs import RunStatus
 from core.errors import ParseError, TorchlabError
 
 POLL_S = 0.2  # how often the log is read from the background job
@@ -199,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         runner.stop(job_id)
         snap = runner.wait(job_id)
     wall = time.perf_counter() - t0
-    if snap.status == JobStatus.FAILED:
+    if snap.status == RunStatus.FAILED:
         print(f"failed: {snap.error}", file=sys.stderr)
         return 1
     accuracy = snap.test[-1]["accuracy"] if snap.test else None
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         print(f"wall time {wall:.1f} s; {snap.status.value} before the first test")
-    return 130 if snap.status == JobStatus.STOPPED else 0
+    return 130 if snap.status == RunStatus.STOPPED else 0
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 snapshot and a saved run alike.
 
 A "series" is (label, train_rows, test_rows) where the rows are the dicts of
-`JobSnapshot.train/test` or `RunRecord.train/test`.
+`Run.train/test` or `Run.train/test`.
 """
 
 from __future__ import annotations

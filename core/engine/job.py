@@ -3,7 +3,7 @@
 `core.engine.runner.Runner` queues jobs and starts their threads; this module is what runs inside
 one. The thread loads the data, builds the model, trains epoch by epoch through
 core.engine.loop, records every logged step and epoch under the job's lock (pages read copies,
-`JobSnapshot`s), saves the run folder after each epoch, and turns every failure into a FAILED
+`Run`s), saves the run folder after each epoch, and turns every failure into a FAILED
 status with a message. It never calls Streamlit.
 """
 
@@ -13,8 +13,6 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 import torch
@@ -22,7 +20,6 @@ import torch
 from core.devices import resolve_device
 from core.engine import runs
 from core.engine.checkpoint import save_model
-from core.engine.config import RunConfig
 from core.engine.data import dataset_info
 from core.engine.loop import (
     NonFiniteLossError,
@@ -36,60 +33,12 @@ from core.engine.loop import (
     steps_per_epoch,
     train_one_epoch,
 )
+from core.engine.runs import Run, RunStatus
 from core.errors import TorchlabError
 
 log = logging.getLogger(__name__)
 
 MAX_LOG_LINES = 500  # the newest log lines a job keeps
-
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    STOPPED = "stopped"
-    FAILED = "failed"
-
-
-FINISHED = (JobStatus.DONE, JobStatus.STOPPED, JobStatus.FAILED)
-
-
-@dataclass(frozen=True)
-class JobSnapshot:
-    """A consistent copy of a job taken under its lock; safe to read anywhere."""
-
-    id: str
-    owner: str  # the browser session that started it ("" for headless)
-    group: str  # e.g. an experiment id; "" for a plain run
-    config: RunConfig
-    status: JobStatus
-    epoch: int  # the epoch in progress (or the last one), from 1
-    step: int  # batches done over all epochs
-    total_steps: int
-    samples_seen: int
-    samples_per_s: float  # training images per second, evaluation excluded
-    eta_s: float | None  # seconds left, None until there is a rate to go by
-    elapsed_s: float  # wall time since the job started running
-    train: list[dict]  # per logged step: step, epoch, samples, seconds, loss, lr
-    test: list[dict]  # per epoch: epoch, step, samples, seconds, loss, accuracy
-    log: list[str]  # "epoch: 1 [320 / 60000] (1%)  training loss: 0.412"
-    error: str | None  # for FAILED: the message for the page
-    run_dir: str | None  # where the run is saved
-    init_hash: str = ""  # short hash of the initial weights
-    submitted: float = 0.0  # unix time of submit
-    log_total: int = 0  # lines ever logged (`log` keeps the newest MAX_LOG_LINES)
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED
-
-    @property
-    def name(self) -> str:
-        return self.config.name or self.id
-
-    @property
-    def progress(self) -> float:
-        return self.step / self.total_steps if self.total_steps else 0.0
 
 
 class Job:
@@ -105,7 +54,7 @@ class Job:
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
         self.done_event = threading.Event()
-        self.status = JobStatus.QUEUED
+        self.status = RunStatus.QUEUED
         self.epoch = 0
         self.step = 0
         self.total_steps = 0
@@ -121,6 +70,7 @@ class Job:
         self.log_total = 0
         self.error: str | None = None
         self.init_hash = ""
+        self.saved = False  # weights are in the run folder
         self.thread: threading.Thread | None = None
 
     def add_log(self, line: str) -> None:
@@ -128,15 +78,15 @@ class Job:
         self.log.append(line)
         self.log_total += 1
 
-    def snapshot(self) -> JobSnapshot:
+    def snapshot(self) -> Run:
         with self.lock:
             now = time.time()
             elapsed = (self.finished or now) - self.started if self.started else 0.0
             rate = self.samples_seen / self.train_seconds if self.train_seconds > 0 else 0.0
             eta = None
-            if rate > 0 and self.status == JobStatus.RUNNING:
+            if rate > 0 and self.status == RunStatus.RUNNING:
                 eta = (self.total_samples - self.samples_seen) / rate
-            return JobSnapshot(
+            return Run(
                 id=self.id,
                 owner=self.owner,
                 group=self.group,
@@ -153,10 +103,13 @@ class Job:
                 test=list(self.test),
                 log=list(self.log),
                 error=self.error,
-                run_dir=str(self.run_dir) if self.started else None,
+                run_dir=self.run_dir if self.started else None,
                 init_hash=self.init_hash,
                 submitted=self.submitted,
+                started_at=self.started,
+                ended_at=self.finished,
                 log_total=self.log_total,
+                has_model=self.saved,
             )
 
     def status_record(self) -> dict:
@@ -219,7 +172,7 @@ def train_job(job: Job) -> None:
     """The body of a job's thread: train, log, save; failures become a FAILED status."""
     config = job.config
     with job.lock:
-        job.status = JobStatus.RUNNING
+        job.status = RunStatus.RUNNING
         job.started = time.time()
     run_dir = job.run_dir
     completed = False
@@ -241,8 +194,8 @@ def train_job(job: Job) -> None:
     finally:
         with job.lock:
             job.finished = time.time()
-            if job.status == JobStatus.RUNNING:
-                job.status = JobStatus.DONE if completed else JobStatus.STOPPED
+            if job.status == RunStatus.RUNNING:
+                job.status = RunStatus.DONE if completed else RunStatus.STOPPED
             status, train, test = job.status_record(), list(job.train), list(job.test)
         try:
             runs.write_metrics(run_dir, train, test)
@@ -253,7 +206,7 @@ def train_job(job: Job) -> None:
 
 def _fail(job: Job, message: str) -> None:
     with job.lock:
-        job.status = JobStatus.FAILED
+        job.status = RunStatus.FAILED
         job.error = message
         job.add_log(f"failed: {message}")
 
@@ -384,3 +337,5 @@ def _save(job: Job, model: torch.nn.Module) -> None:
     save_model(job.run_dir, model, job.config.model, meta)
     runs.write_metrics(job.run_dir, train, test)
     runs.write_status(job.run_dir, status)
+    with job.lock:
+        job.saved = True

@@ -161,7 +161,7 @@ def model_choices(
         # A FashionMNIST run knows clothes, not digits: it has nothing to say about a drawing.
         if not record.has_model or (wanted is not None and record.config.dataset not in wanted):
             continue
-        stamp = _stamp(record.dir)
+        stamp = _stamp(record.run_dir)
         if stamp is None:
             continue
         acc = record.final_accuracy
@@ -174,5 +174,5 @@ def model_choices(
         )
         note = f" · {acc:.2%} on {tested}" if isinstance(acc, (int, float)) else ""
         label = f"Run {record.name} · {record.config.dataset} · {record.status}{note}"
-        choices.append(ModelChoice(label, record.dir, stamp))
+        choices.append(ModelChoice(label, record.run_dir, stamp))
     return choices

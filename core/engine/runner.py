@@ -3,7 +3,7 @@
 A `Runner` is a server-wide registry (the UI holds one with st.cache_resource). Each job has a
 stop Event, a lock around its history, and a status: queued -> running -> done / stopped /
 failed. At most `max_concurrent` jobs train at once; the rest wait in a queue. Pages never touch
-a job directly: they ask for a `JobSnapshot`, a copy taken under the lock, so a page can draw
+a job directly: they ask for a `Run`, a copy taken under the lock, so a page can draw
 it while the thread keeps training. What runs inside a job's thread is core.engine.job.
 
 Speed on a CPU: torch's parallel kernels share work with libgomp (OpenMP) workers, and every
@@ -31,11 +31,10 @@ from core.devices import resolve_device
 from core.engine import runs
 from core.engine.config import RunConfig
 from core.engine.data import IMAGE_SIZE, dataset_info, load_raw, missing_files
-from core.engine.job import FINISHED, Job, JobSnapshot, JobStatus, train_job
+from core.engine.job import Job, train_job
 from core.engine.models import layer_table
+from core.engine.runs import Run, RunStatus
 from core.errors import ConfigError, LimitError, TorchlabError
-
-__all__ = ["FINISHED", "JobSnapshot", "JobStatus", "Runner", "check_config", "default_name"]
 
 log = logging.getLogger(__name__)
 
@@ -140,10 +139,10 @@ class Runner:
         self._start_queued()
         return job_id
 
-    def snapshot(self, job_id: str) -> JobSnapshot:
+    def snapshot(self, job_id: str) -> Run:
         return self._job(job_id).snapshot()
 
-    def jobs(self, owner: str | None = None, group: str | None = None) -> list[JobSnapshot]:
+    def jobs(self, owner: str | None = None, group: str | None = None) -> list[Run]:
         """Snapshots of the jobs in memory, oldest first, optionally of one owner / group."""
         with self._lock:
             jobs = list(self._jobs.values())
@@ -163,11 +162,11 @@ class Runner:
                 self._queue.remove(job_id)
         if dequeued:
             with job.lock:
-                job.status = JobStatus.STOPPED
+                job.status = RunStatus.STOPPED
                 job.add_log("stopped before it started")
             job.done_event.set()
 
-    def wait(self, job_id: str, timeout: float | None = None) -> JobSnapshot:
+    def wait(self, job_id: str, timeout: float | None = None) -> Run:
         """Block until the job finishes (or `timeout` seconds pass); for tests and the CLI."""
         self._job(job_id).done_event.wait(timeout)
         return self.snapshot(job_id)

@@ -16,6 +16,7 @@ import io
 import os
 import shutil
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from core.engine.checkpoint import (
     write_text_atomic,
 )
 from core.engine.config import RunConfig
+from core.engine.data import TRAIN_SIZE
+from core.engine.loop import steps_per_epoch
 from core.errors import CheckpointError, TorchlabError
 
 RUNS_ENV = "TORCHLAB_RUNS"
@@ -37,29 +40,58 @@ METRICS_FILE = "metrics.csv"
 METRIC_COLUMNS = ("kind", "epoch", "step", "samples", "seconds", "loss", "lr", "accuracy")
 MAX_LISTED_RUNS = 500  # the run list reads at most this many folders (newest first)
 
-# Statuses a folder can have; "interrupted" = the process training it is gone.
-FINISHED = ("done", "stopped", "failed", "interrupted")
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # read from disk: the process that trained it is gone
 
 
-@dataclass
-class RunRecord:
-    id: str  # the folder name, also the job id of the run that wrote it
-    dir: Path
+FINISHED = frozenset({RunStatus.DONE, RunStatus.STOPPED, RunStatus.FAILED, RunStatus.INTERRUPTED})
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run as a page reads it, live from the runner or back from its folder: one type."""
+
+    id: str  # the job id, also the run folder's name
     config: RunConfig
-    status: str  # running, done, stopped, failed or interrupted
+    status: RunStatus
+    owner: str = ""  # the browser session that started it ("" for headless)
+    group: str = ""  # e.g. an experiment id; "" for a plain run
+    epoch: int = 0  # the epoch in progress (or the last one), from 1
+    step: int = 0  # batches done over all epochs
+    total_steps: int = 0
+    samples_seen: int = 0
+    samples_per_s: float = 0.0  # training images per second, evaluation excluded
+    eta_s: float | None = None  # seconds left, None until there is a rate to go by
+    elapsed_s: float = 0.0  # wall time since the run started
     train: list[dict[str, Any]] = field(default_factory=list)  # per logged step
     test: list[dict[str, Any]] = field(default_factory=list)  # per epoch
-    error: str | None = None
-    started: float | None = None  # unix time
-    finished: float | None = None
-    owner: str = ""
-    group: str = ""
+    log: list[str] = field(default_factory=list)  # "epoch: 1 [320 / 60000] (1%)  training ..."
+    log_total: int = 0  # lines ever logged (`log` keeps the newest ones)
+    error: str | None = None  # for FAILED: the message for the page
+    run_dir: Path | None = None  # where the run is saved (None until it starts)
     init_hash: str = ""  # short hash of the initial weights (equal = identical start)
-    has_model: bool = False
+    submitted: float = 0.0  # unix times
+    started_at: float | None = None
+    ended_at: float | None = None
+    has_model: bool = False  # the folder holds trained weights the Canvas page can load
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
 
     @property
     def name(self) -> str:
         return self.config.name or self.id
+
+    @property
+    def progress(self) -> float:
+        return self.step / self.total_steps if self.total_steps else 0.0
 
     @property
     def metrics(self) -> list[dict[str, Any]]:
@@ -75,6 +107,11 @@ class RunRecord:
     @property
     def final_test_loss(self) -> float | None:
         return self.test[-1]["loss"] if self.test else None
+
+
+def planned_steps(config: RunConfig) -> int:
+    """Batches over all epochs; the last batch of an epoch may be smaller (drop_last=False)."""
+    return steps_per_epoch(config.train_subset or TRAIN_SIZE, config.batch_size) * config.epochs
 
 
 def runs_root() -> Path:
@@ -153,7 +190,7 @@ def _process_alive(token: str) -> bool:
     return process_token(pid) == token
 
 
-def load_run(run_dir: Path | str) -> RunRecord:
+def load_run(run_dir: Path | str) -> Run:
     """Read one run folder back; a run whose training process is gone is 'interrupted'."""
     run_dir = Path(run_dir)
     try:
@@ -169,27 +206,42 @@ def load_run(run_dir: Path | str) -> RunRecord:
     if not isinstance(status, dict):
         status = {}
     train, test = read_metrics(run_dir / METRICS_FILE)
-    state = str(status.get("status", "interrupted"))
-    if state in ("running", "queued") and not _process_alive(str(status.get("process", ""))):
-        state = "interrupted"
-    return RunRecord(
+    try:
+        state = RunStatus(status.get("status", RunStatus.INTERRUPTED))
+    except ValueError:
+        state = RunStatus.INTERRUPTED
+    if state in (RunStatus.RUNNING, RunStatus.QUEUED) and not _process_alive(
+        str(status.get("process", ""))
+    ):
+        state = RunStatus.INTERRUPTED
+    started, ended = status.get("started"), status.get("finished")
+    last = train[-1] if train else {}
+    seconds = last.get("seconds") or 0.0
+    return Run(
         id=run_dir.name,
-        dir=run_dir,
         config=config,
         status=state,
+        owner=str(status.get("owner", "")),
+        group=str(status.get("group", "")),
+        epoch=int((test[-1] if test else last).get("epoch", 0)),
+        step=int(last.get("step", 0)),
+        total_steps=planned_steps(config),
+        samples_seen=int(last.get("samples", 0)),
+        samples_per_s=last.get("samples", 0) / seconds if seconds else 0.0,
+        elapsed_s=(ended - started) if started and ended else 0.0,
         train=train,
         test=test,
         error=status.get("error"),
-        started=status.get("started"),
-        finished=status.get("finished"),
-        owner=str(status.get("owner", "")),
-        group=str(status.get("group", "")),
+        run_dir=run_dir,
         init_hash=str(status.get("init_hash", "")),
+        submitted=started or 0.0,
+        started_at=started,
+        ended_at=ended,
         has_model=(run_dir / WEIGHTS_FILE).exists() and (run_dir / SPEC_FILE).exists(),
     )
 
 
-def list_runs(root: Path | None = None) -> list[RunRecord]:
+def list_runs(root: Path | None = None) -> list[Run]:
     """Every readable run under the root, newest first; unreadable folders are skipped."""
     root = Path(root) if root else runs_root()
     if not root.is_dir():
@@ -206,7 +258,7 @@ def list_runs(root: Path | None = None) -> list[RunRecord]:
         except TorchlabError:
             continue
     # Folder names start with a timestamp to the second; the start time breaks the ties.
-    records.sort(key=lambda r: (r.started or 0.0, r.id), reverse=True)
+    records.sort(key=lambda r: (r.started_at or 0.0, r.id), reverse=True)
     return records
 
 
@@ -216,6 +268,6 @@ def delete_run(run_dir: Path | str) -> None:
     if not (run_dir / CONFIG_FILE).is_file():
         raise CheckpointError(f"{run_dir} is not a run folder (it has no {CONFIG_FILE}).")
     record = load_run(run_dir)
-    if record.status == "running":
+    if record.status == RunStatus.RUNNING:
         raise CheckpointError("This run is still training: stop it before deleting it.")
     shutil.rmtree(run_dir)

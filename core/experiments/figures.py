@@ -52,12 +52,8 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
     return fig
 
 
-def _status(s: Any) -> str:
-    return str(getattr(s.status, "value", s.status))
-
-
 def _label(s: Any) -> str:
-    status = _status(s)
+    status = s.status.value
     return s.config.name if status == "done" else f"{s.config.name} ({status})"
 
 
@@ -69,7 +65,7 @@ def accuracy_vs_size_figure(snaps: Sequence[Any]) -> go.Figure:
         if acc is not None:
             family = s.config.name.split(" · ")[0]
             n = s.config.train_subset or TRAIN_SIZE
-            families.setdefault(family, []).append((n, 100 * acc, _status(s)))
+            families.setdefault(family, []).append((n, 100 * acc, s.status.value))
     fig = go.Figure()
     for i, (family, pts) in enumerate(sorted(families.items())):
         pts.sort()

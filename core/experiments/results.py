@@ -29,10 +29,6 @@ class Finding:
     complete: bool = False  # every run of the set has finished
 
 
-def _status(s: Any) -> str:
-    return str(getattr(s.status, "value", s.status))
-
-
 def train_losses(s: Any) -> list[float]:
     return [float(r["loss"]) for r in s.train]
 
@@ -82,12 +78,12 @@ def verdict(s: Any) -> str:
     The yardstick is the loss of a uniform guess, ln(classes): a run must end well below it
     to have learned, and one that ends far above it (or at NaN) has diverged.
     """
-    if _status(s) == "failed":
+    if s.status == "failed":
         # The trainer stops a run whose loss turns NaN or infinite: that is divergence.
         return "diverged" if NON_FINITE_MARK in (s.error or "") else "failed"
     losses = train_losses(s)
     if not losses:
-        return _status(s)
+        return s.status.value
     final = final_test(s, "loss")
     final = final_train_loss(s) if final is None else final
     chance = chance_loss(s.config)
@@ -122,7 +118,7 @@ def _row(s: Any, **extra: Any) -> dict[str, Any]:
         "test loss": final_test(s, "loss"),
         "test accuracy": final_test(s, "accuracy"),
         "seconds": round(s.elapsed_s, 1),
-        "status": _status(s),
+        "status": s.status.value,
     }
 
 
@@ -139,7 +135,7 @@ def summarise_data_size(snaps: Sequence[Any]) -> Finding:
         family = s.config.name.split(" · ")[0]
         rows.append(_row(s, images=n, epochs=s.config.epochs))
         acc = final_test(s, "accuracy")
-        if acc is not None and _status(s) == "done":
+        if acc is not None and s.status == "done":
             curves.setdefault((is_baseline(s.config), family), []).append((n, acc))
     lines = []
     for (_, family), pts in sorted(curves.items()):
@@ -170,7 +166,7 @@ def _by_batch(snaps: Sequence[Any], **columns: Any) -> tuple[list[dict[str, Any]
     and the finished runs that logged a loss, in the same order."""
     ordered = sorted(snaps, key=lambda s: s.config.batch_size)
     rows = [_row(s, **{name: column(s) for name, column in columns.items()}) for s in ordered]
-    return rows, [s for s in ordered if _status(s) == "done" and s.train]
+    return rows, [s for s in ordered if s.status == "done" and s.train]
 
 
 def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
@@ -234,7 +230,7 @@ def summarise_learning_rate(snaps: Sequence[Any]) -> Finding:
     ordered = sorted(snaps, key=lambda s: s.config.lr)
     rows = [_row(s, lr=s.config.lr, verdict=verdict(s)) for s in ordered]
     # a run stopped for a NaN loss ended as "failed", but it is a finished data point too
-    ended = [s for s in ordered if _status(s) == "done" or verdict(s) == "diverged"]
+    ended = [s for s in ordered if s.status == "done" or verdict(s) == "diverged"]
     lines = []
     learned = [s for s in ended if verdict(s) == "learned"]
     best_lr = min(learned, key=score).config.lr if learned else None

@@ -20,7 +20,8 @@ from core.engine.randomness import PrivateRandom
 from core.errors import ConfigError, LimitError, ParseError
 
 if TYPE_CHECKING:  # the runner is only passed in: building a run set never needs it
-    from core.engine.runner import JobSnapshot, Runner
+    from core.engine.runner import Runner
+    from core.engine.runs import Run
 
 MAX_RUNS = 12  # runs one experiment may queue at once
 MAX_SAMPLES_PER_RUN = 600_000  # ten full epochs: the most any one run of a set may see
@@ -363,7 +364,7 @@ def launch(
     return ids
 
 
-def launched_set(snaps: list[JobSnapshot], first_id: str) -> list[JobSnapshot]:
+def launched_set(snaps: list[Run], first_id: str) -> list[Run]:
     """The runs of the launch that began with `first_id`: it and everything queued after it."""
     first = next((s for s in snaps if s.id == first_id), None)
     if first is None:
@@ -371,7 +372,7 @@ def launched_set(snaps: list[JobSnapshot], first_id: str) -> list[JobSnapshot]:
     return [s for s in snaps if s.submitted >= first.submitted]
 
 
-def stop_set(runner: Runner, snaps: list[JobSnapshot]) -> int:
+def stop_set(runner: Runner, snaps: list[Run]) -> int:
     """Stop every unfinished run of a set (queued ones leave the queue); how many were stopped."""
     stopped = 0
     for s in snaps:

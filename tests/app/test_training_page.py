@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.engine.loop import run_preset
 from core.engine.models import ConvSpec, ModelSpec
-from core.engine.runner import JobStatus
+from core.engine.runs import RunStatus
 from ui.runner import get_runner
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "training.py")
@@ -60,7 +60,7 @@ def test_configure_start_see_progress_and_the_curve_then_stop(at):
     assert "epoch: 1 [" in at.code[-1].value and "training loss:" in at.code[-1].value
     at.button(key="training_stop").click().run(timeout=TIMEOUT)
     snap = get_runner().wait(job_id, TIMEOUT)
-    assert snap.status == JobStatus.STOPPED
+    assert snap.status == RunStatus.STOPPED
     at.run(timeout=TIMEOUT)
     assert any("stopped" in m.value for m in at.markdown)
     assert not at.exception
@@ -99,7 +99,7 @@ def test_fair_comparison_and_a_finished_run_to_inspect(at):
     assert len({s.group for s in snaps}) == 1 and snaps[0].group.startswith("fair-")
     assert at.session_state["training_compare"] == [s.id for s in snaps]
     done = [get_runner().wait(s.id, TIMEOUT) for s in snaps]
-    assert {s.status for s in done} == {JobStatus.DONE}
+    assert {s.status for s in done} == {RunStatus.DONE}
     assert len({s.init_hash for s in done}) == 1
 
     at.run(timeout=TIMEOUT)
@@ -155,7 +155,7 @@ def test_a_nan_run_fails_with_its_message_and_the_labels_do_not_go_stale(at):
     at.button(key="training_start").click().run(timeout=TIMEOUT)
     picked = list(at.selectbox(key="training_show_run").options)
     snap = get_runner().wait(at.session_state["training_job"], TIMEOUT)
-    assert snap.status == JobStatus.FAILED and snap.step < 10  # before the first logged batch
+    assert snap.status == RunStatus.FAILED and snap.step < 10  # before the first logged batch
     at.run(timeout=TIMEOUT)
     assert not at.exception
     assert any("became NaN" in e.value for e in at.error)

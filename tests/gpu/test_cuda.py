@@ -18,7 +18,8 @@ from core.engine.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
 from core.engine.loop import run_preset
 from core.engine.models import ConvSpec, ModelSpec
 from core.engine.predictor import load_predictor, predict
-from core.engine.runner import JobStatus, Runner
+from core.engine.runner import Runner
+from core.engine.runs import RunStatus
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -39,7 +40,7 @@ def runner(runs_dir):
 
 def _losses(runner: Runner, config: RunConfig) -> list[float]:
     snap = runner.wait(runner.submit(config), TIMEOUT)
-    assert snap.status == JobStatus.DONE, snap.error
+    assert snap.status == RunStatus.DONE, snap.error
     return [row["loss"] for row in snap.train]
 
 
@@ -85,7 +86,7 @@ def test_a_classic_gpu_run_learns_saves_and_loads_on_the_cpu(runner):
         device="cuda", epochs=1, train_subset=8192, test_subset=2000
     )
     snap = runner.wait(runner.submit(config), TIMEOUT)
-    assert snap.status == JobStatus.DONE, snap.error
+    assert snap.status == RunStatus.DONE, snap.error
     assert snap.test[-1]["accuracy"] > 0.9
     model, _, meta = load_model(snap.run_dir, "cpu")
     assert meta["accuracy"] == snap.test[-1]["accuracy"]
@@ -99,7 +100,7 @@ def test_a_gpu_run_stops_within_a_batch(runner):
         time.sleep(0.05)
     runner.stop(job)
     snap = runner.wait(job, TIMEOUT)
-    assert snap.status == JobStatus.STOPPED and 5 <= snap.step < snap.total_steps
+    assert snap.status == RunStatus.STOPPED and 5 <= snap.step < snap.total_steps
 
 
 def test_a_nan_loss_on_the_gpu_fails_the_run_with_a_message(runner):
@@ -107,7 +108,7 @@ def test_a_nan_loss_on_the_gpu_fails_the_run_with_a_message(runner):
         runner.submit(QUICK.with_changes(device="cuda", model=LEAKY, optimizer="SGD", lr=100.0)),
         TIMEOUT,
     )
-    assert snap.status == JobStatus.FAILED and "lower learning rate" in snap.error
+    assert snap.status == RunStatus.FAILED and "lower learning rate" in snap.error
 
 
 def test_running_out_of_gpu_memory_fails_the_run_and_the_queue_goes_on(runner):
@@ -123,7 +124,7 @@ def test_running_out_of_gpu_memory_fails_the_run_and_the_queue_goes_on(runner):
         snap = runner.wait(bad, TIMEOUT)
     finally:
         torch.cuda.set_per_process_memory_fraction(1.0, 0)
-    assert snap.status == JobStatus.FAILED
+    assert snap.status == RunStatus.FAILED
     assert "ran out of memory" in snap.error and "smaller batch" in snap.error
     assert _losses(runner, QUICK.with_changes(device="cuda"))  # the next run trains
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
+from dataclasses import replace
 
 import pytest
 
+from core.engine.runs import Run, RunStatus
 from core.experiments import figures as F
 from core.experiments.results import summarise
 from core.experiments.sets import (
@@ -20,21 +21,20 @@ from core.experiments.sets import (
 
 
 def snapshot(config, losses=(), accuracy=None, status="done", test_loss=0.5):
-    """What the figures and summaries read from a runner JobSnapshot."""
+    """What the figures and summaries read from a runner Run."""
     train = [
         {"step": i + 1, "samples": 32 * (i + 1), "seconds": 0.1 * (i + 1), "loss": loss}
         for i, loss in enumerate(losses)
     ]
     test = [] if accuracy is None else [{"loss": test_loss, "accuracy": accuracy}]
-    return SimpleNamespace(
+    return Run(
+        id=config.name,
         config=config,
         train=train,
         test=test,
-        status=status,
+        status=RunStatus(status),
         step=len(train),
         elapsed_s=1.0,
-        error=None,
-        finished=status in ("done", "failed", "stopped"),
     )
 
 
@@ -102,8 +102,7 @@ def test_rates_read_as_plain_numbers_not_scientific_notation():
     snaps = []
     for config, steps, rate in ((small, 3_000, 238.5), (big, 3, 3_914.7)):
         snap = snapshot(config, losses=[2.3, 1.0, 0.5], accuracy=0.7)
-        snap.step, snap.samples_seen, snap.samples_per_s = steps, 3_000, rate
-        snaps.append(snap)
+        snaps.append(replace(snap, step=steps, samples_seen=3_000, samples_per_s=rate))
     finding = summarise("batch_size", snaps)
     assert [r["samples/s"] for r in finding.rows] == [238, 3_915]
     text = " ".join(finding.lines)

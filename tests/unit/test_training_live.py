@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.engine.job import JobSnapshot, JobStatus
+from core.engine.runs import Run, RunStatus
 from core.engine.loop import run_preset
 from ui.training_live import progress_text
 
 
-def snapshot(**changes) -> JobSnapshot:
-    base = JobSnapshot(
+def snapshot(**changes) -> Run:
+    base = Run(
         id="run-1", owner="me", group="", config=run_preset("classic"),
-        status=JobStatus.RUNNING, epoch=0, step=0, total_steps=0, samples_seen=0,
+        status=RunStatus.RUNNING, epoch=0, step=0, total_steps=0, samples_seen=0,
         samples_per_s=0.0, eta_s=None, elapsed_s=1.0, train=[], test=[], log=[], error=None,
         run_dir=None,
     )  # fmt: skip
@@ -25,7 +25,7 @@ def test_a_run_still_loading_its_data_says_so_instead_of_batch_0_of_0():
 
 
 def test_a_run_that_failed_before_its_first_batch_does_not_claim_to_be_loading():
-    text = progress_text(snapshot(status=JobStatus.FAILED))
+    text = progress_text(snapshot(status=RunStatus.FAILED))
     assert "before the first batch" in text and "loading" not in text
 
 
