@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MIN_LR
+from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MAX_SEED, MIN_LR
 from core.engine.data import DATASETS, TRAIN_SIZE
 from core.engine.models import PRESETS
 from core.engine.optimizers import OPTIMIZERS
@@ -53,7 +53,7 @@ def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -
             help="A preset of core.engine.models: 'classic' is the chapter's ConvNet, 'linear' a "
             "softmax classifier on the raw pixels.",
         ),
-        "seed": int(c3.number_input("Seed", 0, 2**31 - 1, defaults.seed, key=k("seed"))),
+        "seed": int(c3.number_input("Seed", 0, MAX_SEED, defaults.seed, key=k("seed"))),
         "device": device_name(),
     }
     c1, c2, c3 = st.columns(3)

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from core.engine.config import MAX_SEED
 from core.layers import common as layers
 from core.layers import conv as layers_conv
 from core.layers import dropout as layers_dropout
@@ -20,7 +21,7 @@ from ui.common import code_ui, device_name, errors_ui
 
 DRAWN_KEY = "last_drawn_digit"  # written by the canvas page
 MNIST_SOURCE, DRAWN_SOURCE = "MNIST test digit", "Your drawn digit"
-MAX_SEED = 2**31 - 1  # the largest seed torch.manual_seed takes everywhere
+
 SEED_HELP = (
     "Every random weight and dropout mask here comes from this seed: change it for new ones."
 )

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from core.engine.activations.registry import get_activation
+from core.engine.randomness import seeded
 from core.errors import ConfigError, LimitError
 
 MAX_LINEAR_LAYERS = 12  # layers in the collapse demo
@@ -221,8 +222,7 @@ def fit(config: FitConfig, device: torch.device | str = "cpu") -> FitResult:
     name = get_activation(config.activation).name
     with one_thread():
         for use_activation in (True, False):
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(config.seed)  # both models start from the same weights
+            with seeded(config.seed):  # both models start from the same weights
                 model = mlp(X.shape[1], out, config, use_activation).to(device)
             losses = _train(model, X.to(device), y.to(device), config)
             with torch.no_grad():

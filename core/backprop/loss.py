@@ -14,14 +14,15 @@ import torch
 import torch.nn.functional as F
 
 from core.engine.checkpoint import PRETRAINED_DIR, SPEC_FILE, WEIGHTS_FILE, load_model
+from core.engine.config import MAX_SEED
 from core.engine.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
 from core.engine.models import ConvNet, build_model, classic_spec
+from core.engine.randomness import seeded
 from core.errors import CheckpointError, LimitError
 
 MAX_BATCH_SIZE = 64  # most images in the demo's mini-batch
 DEFAULT_BATCH_SIZE = 8  # what the page starts with
 TEST_SET_SIZE = 10_000  # images in the MNIST test set, where the mini-batch comes from
-MAX_SEED = 2**31 - 1  # largest seed for the freshly initialised model
 SOURCES = ("pretrained", "fresh")  # where the model's weights come from
 FOLDER = f"{PRETRAINED_DIR.parent.name}/{PRETRAINED_DIR.name}/"  # as the page names it
 
@@ -42,8 +43,7 @@ def fresh_model(seed: int, device: str | torch.device = "cpu") -> ConvNet:
     """The chapter's ConvNet with random initial weights, the same ones for the same seed."""
     if not 0 <= seed <= MAX_SEED:
         raise LimitError(f"The seed must be 0 to {MAX_SEED:,}, not {seed}.")
-    with torch.random.fork_rng(devices=[]):  # leave everyone else's random stream alone
-        torch.manual_seed(seed)
+    with seeded(seed):
         model = build_model(classic_spec())
     return model.to(device).eval()
 

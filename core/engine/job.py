@@ -33,6 +33,7 @@ from core.engine.loop import (
     steps_per_epoch,
     train_one_epoch,
 )
+from core.engine.randomness import RunRNG
 from core.engine.runs import Run, RunStatus
 from core.errors import TorchlabError
 
@@ -125,49 +126,6 @@ class Job:
         }
 
 
-class JobRNG:
-    """The job's own stream of random numbers for dropout.
-
-    Dropout draws from torch's global generator, which every thread shares: a page building a
-    model, or another job, would shift this job's masks and break "same seed, same curve".
-    So around each forward pass the job swaps its own generator state in and the others' back
-    out. The stream is the one `torch.manual_seed(seed)` starts, as in a plain script.
-    """
-
-    def __init__(self, model: torch.nn.Module, seed: int, device: torch.device):
-        self.cuda = device.type == "cuda"
-        self.device = device
-        with torch.random.fork_rng(devices=[device] if self.cuda else []):
-            torch.manual_seed(seed)
-            self.state = self._get()
-        self._other = self.state
-        self._hooks = [
-            model.register_forward_pre_hook(self._enter),
-            model.register_forward_hook(self._leave),
-        ]
-
-    def _get(self):
-        cuda = torch.cuda.get_rng_state(self.device) if self.cuda else None
-        return torch.get_rng_state(), cuda
-
-    def _set(self, state) -> None:
-        torch.set_rng_state(state[0])
-        if self.cuda:
-            torch.cuda.set_rng_state(state[1], self.device)
-
-    def _enter(self, *_) -> None:
-        self._other = self._get()
-        self._set(self.state)
-
-    def _leave(self, *_) -> None:
-        self.state = self._get()
-        self._set(self._other)
-
-    def close(self) -> None:
-        for hook in self._hooks:
-            hook.remove()
-
-
 def train_job(job: Job) -> None:
     """The body of a job's thread: train, log, save; failures become a FAILED status."""
     config = job.config
@@ -221,7 +179,7 @@ def _train(job: Job) -> bool:
     model = init_model(config, job.initial_state).to(device)
     job.initial_state = None  # the weights now live in the model; free the copy
     init_hash = state_hash(model.state_dict())
-    rng = JobRNG(model, config.seed, device)  # dropout masks
+    rng = RunRNG(model, config.seed, device)  # dropout masks
     generator = torch.Generator().manual_seed(config.seed)  # batch order
     optimizer = make_optimizer(config, model.parameters())
     scheduler = make_scheduler(config, optimizer, per_epoch)

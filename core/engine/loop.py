@@ -29,6 +29,7 @@ from core.engine.data import (
 )
 from core.engine.models import build_model, preset
 from core.engine.optimizers import build_optimizer, build_scheduler
+from core.engine.randomness import seeded
 from core.errors import ConfigError, TorchlabError
 
 EVAL_BATCH_SIZE = 1000  # evaluation needs no gradients, so big batches are cheap
@@ -190,9 +191,7 @@ def load_run_data(
 def init_model(config: RunConfig, initial_state: dict[str, torch.Tensor] | None = None):
     """The configured model with its initial weights: seeded by init_seed (or seed), or
     `initial_state` copied in, so several runs can start from identical weights."""
-    # fork_rng: seeding here must not disturb the random numbers of anything else running.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed if config.init_seed is None else config.init_seed)
+    with seeded(config.seed if config.init_seed is None else config.init_seed):
         model = build_model(config.model)
     if initial_state is not None:
         try:

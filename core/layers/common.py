@@ -9,8 +9,6 @@ layers_recurrent and layers_graph.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +18,7 @@ from torch import nn
 
 from core.engine.data import IMAGE_SIZE, load_raw
 from core.engine.models import count_parameters
+from core.engine.randomness import seeded
 from core.errors import LimitError, TorchlabError
 
 LINEAR_IN = 256  # the fully connected demo reads 256 = 16×16 features...
@@ -30,14 +29,6 @@ MAX_FLAT_UNITS = 128  # most outputs of the Linear layer on the flattened 784-pi
 
 class LayerError(TorchlabError):
     """A layer's settings do not fit together or do not fit the input."""
-
-
-@contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed torch's generator for one demo without changing it for the rest of the app."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 def mnist_test_digit(index: int) -> tuple[torch.Tensor, int]:

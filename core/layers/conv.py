@@ -12,8 +12,9 @@ import torch
 from torch import nn
 
 from core.engine.models import count_parameters
+from core.engine.randomness import seeded
 from core.errors import LimitError
-from core.layers.common import LayerError, seeded, shrink
+from core.layers.common import LayerError, shrink
 
 MAX_KERNEL = 11  # largest kernel side offered
 MAX_STRIDE = 8  # largest stride offered

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from core.engine.randomness import seeded
 from core.errors import LimitError
-from core.layers.common import LayerError, as_batch, seeded
+from core.layers.common import LayerError, as_batch
 from core.layers.conv import CLASSIC_FILTERS, ConvConfig, conv_layer
 
 MAX_DROPOUT = 0.95  # highest drop probability offered (p = 1 would drop everything)

@@ -21,7 +21,8 @@ from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 from torch.overrides import TorchFunctionMode
 
-from core.layers.common import LayerError, as_batch, seeded
+from core.engine.randomness import seeded
+from core.layers.common import LayerError, as_batch
 
 CAPTURES = ("torch.fx.symbolic_trace", "torch.export")
 FORWARD_REPEATS = 5  # timed eager passes; the fastest is reported (the first pays warm-up)

@@ -13,8 +13,9 @@ import torch
 from torch import nn
 
 from core.engine.models import count_parameters
+from core.engine.randomness import seeded
 from core.errors import LimitError
-from core.layers.common import IMAGE_SIZE, LayerError, seeded
+from core.layers.common import IMAGE_SIZE, LayerError
 
 RECURRENT_KINDS: dict[str, type[nn.RNNBase]] = {"RNN": nn.RNN, "GRU": nn.GRU, "LSTM": nn.LSTM}
 GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}  # weight blocks per layer: LSTM has 4 gates, GRU 3
