@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from core.engine.analysis import compare_settings
+from core.engine.fair_race import is_race
 from core.engine.figures import accuracy_figure, loss_figure
 from core.engine.runs import Run, list_runs, runs_root
 from ui.runner import attach_job, get_runner
@@ -24,7 +25,6 @@ COMPARE_KEY = P + "compare"
 SHOW_KEY = P + "show_run"  # the "Show this run above" picker
 MAX_COMPARED = 10  # runs in one comparison chart
 SAVED_RUNS_TTL_S = 5  # the run folders are re-read at most this often
-FAIR = "fair-"  # the group prefix of fair-comparison runs
 
 
 def _accuracy(run: Any) -> str:
@@ -34,7 +34,7 @@ def _accuracy(run: Any) -> str:
 def my_jobs(owner: str) -> list[Run]:
     """This tab's Train-page runs (plain and fair-comparison ones; the Experiments page
     lists its own), oldest first."""
-    return [s for s in get_runner().jobs(owner=owner) if not s.group or s.group.startswith(FAIR)]
+    return [s for s in get_runner().jobs(owner=owner) if not s.group or is_race(s.group)]
 
 
 @st.cache_data(ttl=SAVED_RUNS_TTL_S, show_spinner=False)

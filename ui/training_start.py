@@ -3,22 +3,20 @@ from the very same initial weights and batch order; and the script export."""
 
 from __future__ import annotations
 
-import uuid
-
 import pandas as pd
 import streamlit as st
 
 from core.engine.config import RunConfig
 from core.engine.export import export_script
+from core.engine.fair_race import MAX_RACERS, start_race
 from core.engine.loop import initial_state, state_hash
 from core.engine.optimizers import OPTIMIZERS
 from core.errors import TorchlabError
 from ui.runner import attach_job, get_runner
-from ui.training_runs import COMPARE_KEY, FAIR, SHOW_KEY
+from ui.training_runs import COMPARE_KEY, SHOW_KEY
 
 P = "training_"
 MESSAGE_KEY = P + "start_error"  # an error from a button callback, shown on the next run
-MAX_FAIR_RUNS = 6
 
 
 def _start(config: RunConfig, owner: str) -> None:
@@ -32,30 +30,16 @@ def _start(config: RunConfig, owner: str) -> None:
 
 
 def _start_fair(config: RunConfig, owner: str, table: pd.DataFrame) -> None:
-    names = [str(n) for n in table["optimizer"]]
-    if not 2 <= len(names) <= MAX_FAIR_RUNS:
-        st.session_state[MESSAGE_KEY] = f"Pick 2 to {MAX_FAIR_RUNS} optimizers to compare."
-        return
     try:
-        state = initial_state(config)
-        group = FAIR + uuid.uuid4().hex[:8]
-        configs = [
-            config.with_changes(
-                optimizer=name, lr=float(lr), optimizer_params={}, name=f"{name} lr={lr:g}"
-            )
-            for name, lr in zip(names, table["lr"], strict=True)
-        ]
-        for c in configs:
-            RunConfig.from_dict(c.to_dict())  # refuse a bad learning rate before any starts
-        runner = get_runner()
-        ids = [runner.submit(c, owner=owner, group=group, initial_state=state) for c in configs]
+        picks = list(zip(table["optimizer"].astype(str), table["lr"], strict=True))
+        race = start_race(get_runner(), config, picks, owner)
     except (TorchlabError, ValueError, TypeError) as exc:
         st.session_state[MESSAGE_KEY] = str(exc)
         return
-    attach_job("training", ids[0])
-    st.session_state[SHOW_KEY] = ids[0]
-    st.session_state[COMPARE_KEY] = ids
-    st.session_state[P + "fair_hash"] = state_hash(state)
+    attach_job("training", race.ids[0])
+    st.session_state[SHOW_KEY] = race.ids[0]
+    st.session_state[COMPARE_KEY] = race.ids
+    st.session_state[P + "fair_hash"] = race.init_hash
 
 
 def start_ui(config: RunConfig | None, owner: str) -> None:
@@ -96,7 +80,7 @@ def fair_ui(config: RunConfig | None, owner: str) -> None:
         "Optimizers",
         list(OPTIMIZERS),
         key=P + "fair_optimizers",
-        max_selections=MAX_FAIR_RUNS,
+        max_selections=MAX_RACERS,
     )
     table = st.data_editor(
         pd.DataFrame({"optimizer": names, "lr": [OPTIMIZERS[n].default_lr for n in names]}),

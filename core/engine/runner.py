@@ -33,6 +33,7 @@ from core.engine.config import RunConfig
 from core.engine.data import IMAGE_SIZE, dataset_info, load_raw, missing_files
 from core.engine.job import Job, train_job
 from core.engine.models import layer_table
+from core.engine.randomness import PrivateRandom
 from core.engine.runs import Run, RunStatus
 from core.errors import ConfigError, LimitError, TorchlabError
 
@@ -115,29 +116,32 @@ class Runner:
         initial_state: dict | None = None,
         run_dir: Path | None = None,
     ) -> str:
-        """Validate the config, then start the job now or queue it; returns the job id.
+        """Check the config, then start the job now or queue it; returns the job id.
 
         The run is saved in `run_dir` if given (the headless trainer's --out), else in a new
         folder named after the job id under the runs root.
         """
-        if name or not config.name:
-            config = config.with_changes(name=name or default_name(config))
-        check_config(config)
-        job_id = self._new_id(config)
-        folder = Path(run_dir) if run_dir else self.runs_root / job_id
-        job = Job(job_id, config, owner, group, initial_state, folder)
-        with self._lock:
-            if self._closed:
-                raise TorchlabError("The runner is shutting down; start the run again later.")
-            if len(self._queue) >= MAX_QUEUED:
-                raise LimitError(
-                    f"{MAX_QUEUED} runs are already waiting; stop one or wait for the queue."
-                )
-            self._jobs[job_id] = job
-            self._queue.append(job_id)
-            self._prune()
-        self._start_queued()
-        return job_id
+        job = self._prepare(config, owner, group, name, initial_state, run_dir)
+        return self._enqueue([job])[0]
+
+    def submit_set(
+        self,
+        configs: list[RunConfig],
+        *,
+        owner: str = "",
+        group: str = "",
+        initial_state: dict | None = None,
+    ) -> list[str]:
+        """Queue runs that belong together (an experiment, a fair race): all or nothing.
+
+        Every config is checked and the queue must have room for all of them before any is
+        queued, so a refusal leaves nothing behind and a half set never trains.
+        """
+        # Checking a config builds its model, while a run may be training beside us and
+        # drawing its dropout masks from the global generator: keep the builds off it.
+        with PrivateRandom():
+            jobs = [self._prepare(c, owner, group, "", initial_state, None) for c in configs]
+        return self._enqueue(jobs)
 
     def snapshot(self, job_id: str) -> Run:
         return self._job(job_id).snapshot()
@@ -211,6 +215,34 @@ class Runner:
                 "before a restart; look in the saved runs)."
             )
         return job
+
+    def _prepare(self, config, owner, group, name, initial_state, run_dir) -> Job:
+        if name or not config.name:
+            config = config.with_changes(name=name or default_name(config))
+        check_config(config)
+        job_id = self._new_id(config)
+        folder = Path(run_dir) if run_dir else self.runs_root / job_id
+        return Job(job_id, config, owner, group, initial_state, folder)
+
+    def _enqueue(self, jobs: list[Job]) -> list[str]:
+        with self._lock:
+            if self._closed:
+                raise TorchlabError("The runner is shutting down; start the run again later.")
+            free = max(0, self.max_concurrent - len(self._running))
+            waiting = len(self._queue) + max(0, len(jobs) - free)
+            if waiting > MAX_QUEUED:
+                raise LimitError(
+                    f"{MAX_QUEUED} runs are already waiting; stop one or wait for the queue."
+                    if len(jobs) == 1
+                    else f"The queue has room for {max(0, MAX_QUEUED - len(self._queue))} more "
+                    f"runs, not {len(jobs)}; stop some or wait for the queue."
+                )
+            for job in jobs:
+                self._jobs[job.id] = job
+                self._queue.append(job.id)
+            self._prune()
+        self._start_queued()
+        return [job.id for job in jobs]
 
     def _new_id(self, config: RunConfig) -> str:
         stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -16,7 +16,6 @@ from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MIN_LR, RunCo
 from core.engine.data import TEST_SIZE, TRAIN_SIZE, dataset_info
 from core.engine.models import ModelSpec, linear_spec, preset
 from core.engine.optimizers import optimizer_settings
-from core.engine.randomness import PrivateRandom
 from core.errors import ConfigError, LimitError, ParseError
 
 if TYPE_CHECKING:  # the runner is only passed in: building a run set never needs it
@@ -343,25 +342,10 @@ def build_runs(experiment_id: str, knobs: Knobs | None = None) -> list[RunConfig
 def launch(
     runner: Runner, experiment_id: str, configs: list[RunConfig], owner: str = ""
 ) -> list[str]:
-    """Queue every run of a set in the shared runner, grouped under the experiment's id.
-
-    All or nothing: if the runner refuses one run (a full queue, say), the ones already
-    queued are stopped again, so a half set never trains.
-    The first run starts training while the others are submitted, and checking a config
-    builds its model: PrivateRandom keeps that build off the global generator the running
-    run takes its dropout masks from, so the set's numbers depend on its seed alone.
-    """
+    """Queue every run of a set in the shared runner, grouped under the experiment's id, all
+    or nothing (Runner.submit_set): a half set never trains."""
     experiment(experiment_id)
-    ids: list[str] = []
-    try:
-        with PrivateRandom():
-            for config in configs:
-                ids.append(runner.submit(config, owner=owner, group=experiment_id))
-    except Exception:
-        for job_id in ids:
-            runner.stop(job_id)
-        raise
-    return ids
+    return runner.submit_set(configs, owner=owner, group=experiment_id)
 
 
 def launched_set(snaps: list[Run], first_id: str) -> list[Run]:

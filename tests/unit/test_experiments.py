@@ -21,7 +21,7 @@ from core.engine.estimate import (
     run_work,
 )
 from core.engine.models import ConvSpec, ModelSpec, build_model, classic_spec, linear_spec
-from core.engine.runner import Runner, check_config
+from core.engine.runner import Runner
 from core.errors import ConfigError, LimitError, TorchlabError
 from core.experiments import figures as F
 from core.experiments import sets as E
@@ -223,6 +223,7 @@ def _run(runner: Runner, experiment_id: str, knobs) -> list:
     return snaps
 
 
+@pytest.mark.needs_data
 def test_tiny_data_size_set_runs_and_summarises(runner):
     knobs = E.DataSizeKnobs(sizes=[50, 200], samples_per_run=200, test_subset=100, model="linear")
     snaps = _run(runner, "data_size", knobs)
@@ -236,6 +237,7 @@ def test_tiny_data_size_set_runs_and_summarises(runner):
     assert list(fig.data[0].y) == [100 * s.test[-1]["accuracy"] for s in snaps]
 
 
+@pytest.mark.needs_data
 def test_tiny_batch_size_set_shows_updates_against_samples(runner):
     knobs = E.BatchSizeKnobs(
         batch_sizes=[1, 16], train_subset=64, epochs=1, test_subset=50, model="linear"
@@ -260,6 +262,7 @@ def test_tiny_batch_size_set_shows_updates_against_samples(runner):
     ]
 
 
+@pytest.mark.needs_data
 def test_tiny_gd_variants_set_runs(runner):
     knobs = E.GDVariantsKnobs(train_subset=48, mini_batch=8, epochs=1, test_subset=50)
     snaps = _run(runner, "gd_variants", knobs)
@@ -269,6 +272,7 @@ def test_tiny_gd_variants_set_runs(runner):
     assert [r["variant"] for r in finding.rows] == list(E.GD_VARIANTS)
 
 
+@pytest.mark.needs_data
 def test_tiny_lr_sweep_marks_the_diverging_runs(runner):
     knobs = E.LearningRateKnobs(
         lr_min=0.01, lr_max=100.0, points=3, train_subset=128, test_subset=100, model="linear"
@@ -285,6 +289,7 @@ def test_tiny_lr_sweep_marks_the_diverging_runs(runner):
     assert all(100.0 not in t.x for t in fig.data if t.name != "diverged")
 
 
+@pytest.mark.needs_data
 def test_same_seed_gives_the_same_numbers(runner):
     knobs = E.GDVariantsKnobs(
         train_subset=40, mini_batch=8, epochs=1, test_subset=40, model="linear", seed=3
@@ -296,6 +301,7 @@ def test_same_seed_gives_the_same_numbers(runner):
         assert a.test[-1]["accuracy"] == b.test[-1]["accuracy"]
 
 
+@pytest.mark.needs_data
 def test_stopping_a_set_stops_every_run(runner):
     knobs = E.BatchSizeKnobs(batch_sizes=[1, 2], train_subset=3_000, epochs=5, test_subset=50)
     ids = E.launch(runner, "batch_size", E.build_runs("batch_size", knobs), owner="stopper")
@@ -306,30 +312,35 @@ def test_stopping_a_set_stops_every_run(runner):
     assert summarise("batch_size", done).complete
 
 
-def test_a_refused_run_unqueues_the_rest(runner):
+@pytest.mark.needs_data
+def test_a_refused_run_queues_none_of_the_set(runner):
     good = RunConfig(train_subset=10, test_subset=10, model=linear_spec(), epochs=50)
     # valid numbers, but the fourth 9×9 conv has no 9×9 image left: only the runner sees it
     bad = good.with_changes(model=ModelSpec(convs=[ConvSpec(4, 9)] * 4))
-    with pytest.raises(TorchlabError):
+    with pytest.raises(TorchlabError, match="breaks at layer"):
         E.launch(runner, "batch_size", [good, bad], owner="refused")
-    queued = runner.jobs(owner="refused")
-    assert len(queued) == 1  # the good run was queued, then stopped again
-    assert runner.wait(queued[0].id, timeout=30).status == "stopped"
+    assert runner.jobs(owner="refused") == []  # not even the good run trains
 
 
-class _CheckingRunner:
-    """Validates each config as Runner.submit does (which builds its model), trains nothing."""
+def test_a_set_the_queue_cannot_hold_queues_none_of_it(runner, monkeypatch):
+    monkeypatch.setattr("core.engine.runner.MAX_QUEUED", 2)
+    configs = [RunConfig(train_subset=10, test_subset=10, model=linear_spec())] * 4
+    # one slot trains the first run, two wait: the fourth does not fit, so none is queued
+    with pytest.raises(LimitError, match="room for 2 more runs, not 4"):
+        E.launch(runner, "batch_size", configs, owner="full")
+    assert runner.jobs(owner="full") == []
+    ids = E.launch(runner, "batch_size", configs[:3], owner="fits")
+    assert [runner.wait(i, timeout=60).status for i in ids] == ["done"] * 3
 
-    def __init__(self):
-        self.ids: list[str] = []
 
-    def submit(self, config, *, owner="", group=""):
-        check_config(config)
-        self.ids.append(f"job{len(self.ids)}")
-        return self.ids[-1]
+class _CheckingRunner(Runner):
+    """Checks each config as the real runner does (which builds its model), trains nothing."""
+
+    def _enqueue(self, jobs):
+        return [job.id for job in jobs]
 
 
-def test_launching_a_set_leaves_the_global_random_stream_alone():
+def test_launching_a_set_leaves_the_global_random_stream_alone(tmp_path):
     """The first run of a set trains while the rest are submitted, with dropout masks from
     the global generator: submitting must not draw from it, or the same seed gives another
     curve depending on what was launched meanwhile."""
@@ -337,7 +348,7 @@ def test_launching_a_set_leaves_the_global_random_stream_alone():
     torch.manual_seed(0)
     expected = torch.rand(5)
     torch.manual_seed(0)
-    ids = E.launch(_CheckingRunner(), "batch_size", configs)
+    ids = E.launch(_CheckingRunner(tmp_path), "batch_size", configs)
     torch.testing.assert_close(torch.rand(5), expected)
     assert len(ids) == len(configs)
 
@@ -355,6 +366,7 @@ def test_error_factor_counts_mistakes_not_points():
     assert error_factor(0.5, 1.0) == pytest.approx(0.5 / 1e-4)  # no errors left: capped
 
 
+@pytest.mark.needs_data
 def test_a_run_stopped_for_a_nan_loss_counts_as_diverged(runner):
     config = E.build_runs(
         "learning_rate",
