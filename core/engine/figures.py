@@ -1,12 +1,12 @@
-"""Plotly figures for the Train page: pure functions of metric rows, so they draw a live job's
-snapshot and a saved run alike.
+"""Plotly figures of training runs: pure functions of metric rows, so they draw a live run and
+a saved one alike. The Train page draws them, and the Experiments page reuses the loss figure.
 
-A "series" is (label, train_rows, test_rows) where the rows are the dicts of
-`Run.train/test` or `Run.train/test`.
+A "series" is (label, train_rows, test_rows) where the rows are the dicts of `Run.train/test`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +28,11 @@ PALETTE = (
     "#7f7f7f",
     "#bcbd22",
 )
-X_AXES = {"step": "updates (optimizer steps)", "samples": "images seen", "seconds": "seconds"}
+X_AXES = {
+    "step": "updates (optimizer steps)",
+    "samples": "images seen",
+    "seconds": "training time (s)",
+}
 HEIGHT = 360
 
 Series = tuple[str, Sequence[dict[str, Any]], Sequence[dict[str, Any]]]
@@ -58,12 +62,37 @@ def thin(xs: Sequence[float], ys: Sequence[float], limit: int = MAX_PLOT_POINTS)
     return xs[idx], ys[idx]
 
 
-def _layout(fig: go.Figure, title: str, x_axis: str, y_title: str, log_y: bool) -> go.Figure:
+def log_y_axis(fig: go.Figure) -> None:
+    """A log y axis labelled at powers of ten once it spans a few of them (plotly's default
+    then labels 2 and 5 of every decade too, a column of numbers nobody can read)."""
+    ys = (v for t in fig.data for v in (t.y if t.y is not None else ()))
+    positive = [v for v in ys if v is not None and v > 0]
+    decades = math.log10(max(positive) / min(positive)) if positive else 0.0
+    fig.update_yaxes(type="log", **({"dtick": 1} if decades > 2 else {}))
+
+
+def no_numbers_yet(fig: go.Figure) -> None:
+    """Say so on a chart with no points instead of drawing empty made-up axes."""
+    if any(len(t.x if t.x is not None else ()) for t in fig.data):
+        return
+    fig.add_annotation(
+        text="No numbers yet: they appear as the runs log them.",
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+    )
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    no_numbers_yet(fig)
     fig.update_layout(
         title=title,
-        xaxis_title=X_AXES[x_axis],
+        xaxis_title=x_title,
         yaxis_title=y_title,
-        yaxis_type="log" if log_y else "linear",
         height=HEIGHT,
         margin={"l": 60, "r": 20, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.2},
@@ -79,15 +108,21 @@ def loss_figure(
     x_axis: str = "step",
     smoothing: float = 0.6,
     log_y: bool = False,
+    log_x: bool = False,
     show_raw: bool = True,
+    show_test: bool = True,
+    title: str = "Loss",
 ) -> go.Figure:
-    """Training loss per logged step (faint raw line, solid smoothed line) and the test loss
-    per epoch (markers), one colour per run."""
+    """Training loss per logged step (faint raw line under the smoothed one) and the test loss
+    per epoch (markers), one colour per run. Non-finite losses (a diverged run) are left out:
+    they cannot be drawn and would turn the whole moving average into NaN."""
+    if x_axis not in X_AXES:
+        raise ValueError(f"x_axis must be one of {', '.join(X_AXES)}")
     fig = go.Figure()
     for i, (label, train, test) in enumerate(series):
         color = PALETTE[i % len(PALETTE)]
-        xs = [r[x_axis] for r in train]
-        ys = [r["loss"] for r in train]
+        rows = [r for r in train if math.isfinite(float(r["loss"]))]
+        xs, ys = [r[x_axis] for r in rows], [r["loss"] for r in rows]
         if show_raw and smoothing > 0:
             rx, ry = thin(xs, ys)
             fig.add_scatter(
@@ -107,10 +142,10 @@ def loss_figure(
             y=sy,
             mode="lines",
             line={"color": color, "width": 2},
-            name=f"{label} · training loss",
+            name=f"{label} · training loss" if show_test else label,
             legendgroup=label,
         )
-        if test:
+        if test and show_test:
             fig.add_scatter(
                 x=[r[x_axis] for r in test],
                 y=[r["loss"] for r in test],
@@ -120,7 +155,13 @@ def loss_figure(
                 name=f"{label} · test loss",
                 legendgroup=label,
             )
-    return _layout(fig, "Loss", x_axis, "negative log-likelihood", log_y)
+    if log_y:
+        log_y_axis(fig)
+    x_title = X_AXES[x_axis]
+    if log_x:
+        fig.update_xaxes(type="log")
+        x_title += " (log)"
+    return _layout(fig, title, x_title, "loss (negative log-likelihood)")
 
 
 def accuracy_figure(series: Sequence[Series], *, x_axis: str = "step") -> go.Figure:
@@ -136,7 +177,7 @@ def accuracy_figure(series: Sequence[Series], *, x_axis: str = "step") -> go.Fig
             name=label,
             hovertemplate="%{y:.2f}%<extra>" + label + "</extra>",
         )
-    fig = _layout(fig, "Test accuracy", x_axis, "accuracy (%)", False)
+    fig = _layout(fig, "Test accuracy", X_AXES[x_axis], "accuracy (%)")
     fig.update_yaxes(ticksuffix="%")
     return fig
 

@@ -9,7 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from core.engine.data import TRAIN_SIZE
-from core.engine.figures import PALETTE, smooth
+from core.engine.figures import PALETTE, X_AXES, log_y_axis, loss_figure, no_numbers_yet
 from core.engine.theme import LIGHT
 from core.experiments.results import (
     DIVERGED_FACTOR,
@@ -20,26 +20,11 @@ from core.experiments.results import (
 )
 from core.experiments.sets import is_baseline
 
-X_AXES = {
-    "seconds": "wall time (s)",
-    "samples": "samples seen",
-    "step": "updates (optimizer steps)",
-}
 HEIGHT = 380
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
-    if not any(len(t.x or ()) for t in fig.data):
-        fig.add_annotation(
-            text="No numbers yet: they appear as the runs log them.",
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-        )
-        fig.update_xaxes(showticklabels=False)
-        fig.update_yaxes(showticklabels=False)
+    no_numbers_yet(fig)
     fig.update_layout(
         title=title,
         xaxis_title=x_title,
@@ -94,54 +79,28 @@ def loss_curves_figure(
     smooth_weight: float = 0.0,
     log_x: bool = False,
 ) -> go.Figure:
-    """The logged training loss of every run against wall time, samples seen or updates.
+    """The logged training loss of every run against training time, samples seen or updates:
+    the Train page's loss figure, without the test markers.
 
     `smooth_weight` > 0 draws each run's moving average over a faint copy of its raw losses:
     one-image losses jump by orders of magnitude, and the trend hides behind the noise.
     `log_x` spreads runs whose update counts differ a thousandfold (SGD against batch GD).
     """
-    if x not in X_AXES:
-        raise ValueError(f"x must be one of {', '.join(X_AXES)}")
-    fig = go.Figure()
-    for i, s in enumerate(snaps):
-        rows = [r for r in s.train if math.isfinite(float(r["loss"]))]
-        xs, ys = [r[x] for r in rows], [r["loss"] for r in rows]
-        color = PALETTE[i % len(PALETTE)]
-        if smooth_weight > 0:
-            fig.add_scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                line={"color": color, "width": 1},
-                opacity=0.25,
-                showlegend=False,
-                hoverinfo="skip",
-            )
-            ys = smooth(ys, smooth_weight)
-        fig.add_scatter(
-            x=xs, y=ys, mode="lines", name=_label(s), line={"color": color, "width": 1.5}
-        )
-    if log_y:
-        _log_y(fig, [y for t in fig.data for y in (t.y or ())])
-    x_title = X_AXES[x]
-    if log_x:
-        fig.update_xaxes(type="log")
-        x_title += " (log)"
-    title = f"Training loss against {X_AXES[x]}" + (" (smoothed)" if smooth_weight > 0 else "")
-    return _layout(fig, title, x_title, "training loss")
+    title = f"Training loss against {X_AXES.get(x, x)}" + (" (smoothed)" if smooth_weight else "")
+    return loss_figure(
+        [(_label(s), s.train, ()) for s in snaps],
+        x_axis=x,
+        smoothing=smooth_weight,
+        log_y=log_y,
+        log_x=log_x,
+        show_test=False,
+        title=title,
+    )
 
 
 def _count(n: int) -> str:
     """500, 2k, 10k, 60k: short tick labels for image counts."""
     return f"{n / 1000:g}k" if n >= 1000 and n % 100 == 0 else f"{n:,}"
-
-
-def _log_y(fig: go.Figure, values: Sequence[float]) -> None:
-    """A log y axis labelled at powers of ten once it spans a few of them (plotly's default
-    then labels 2 and 5 of every decade too, a column of numbers nobody can read)."""
-    positive = [v for v in values if v > 0]
-    decades = math.log10(max(positive) / min(positive)) if positive else 0.0
-    fig.update_yaxes(type="log", **({"dtick": 1} if decades > 2 else {}))
 
 
 def _short(v: float) -> str:
@@ -170,7 +129,7 @@ def bar_figure(
         )
     )
     if log_y:
-        _log_y(fig, [v for v in vals if v is not None])
+        log_y_axis(fig)
     else:
         fig.update_yaxes(rangemode="tozero")
     return _layout(fig, title, "", y_title)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
+from core.engine.figures import MAX_PLOT_POINTS
 from core.engine.runs import Run, RunStatus
 from core.experiments import figures as F
 from core.experiments.results import summarise
@@ -78,6 +80,17 @@ def test_smoothed_curves_are_a_moving_average_over_the_faint_raw_losses():
     assert len(F.loss_curves_figure([snapshot(config, losses=raw)], "step").data) == 1
     fig = F.loss_curves_figure([snapshot(config, losses=raw)], "step", log_x=True)
     assert fig.layout.xaxis.type == "log"
+
+
+def test_long_experiment_curves_are_thinned_like_the_live_chart_and_skip_nan():
+    (config,) = data_size_runs(DataSizeKnobs(sizes=[500], baseline=False))
+    raw = [1.0 / (i + 1) for i in range(10 * MAX_PLOT_POINTS)] + [math.nan, math.inf]
+    (line,) = F.loss_curves_figure([snapshot(config, losses=raw)], "step").data
+    assert MAX_PLOT_POINTS <= len(line.y) <= MAX_PLOT_POINTS + 1
+    assert line.x[-1] == 10 * MAX_PLOT_POINTS  # the last finite point is always kept
+    assert all(math.isfinite(y) for y in line.y)
+    # sent to the browser in Plotly's binary array form, not as a list of Python floats
+    assert isinstance(line.to_plotly_json()["y"], np.ndarray)
 
 
 def test_a_rate_that_blew_up_then_stalled_is_explained():
