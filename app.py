@@ -24,9 +24,19 @@ PAGES = {
     ],
     "Training": [
         st.Page("views/backprop.py", title="Loss & backprop", icon=":material/account_tree:"),
-        st.Page("views/training.py", title="Train", icon=":material/model_training:"),
+        st.Page(
+            "views/train/page.py",
+            title="Train",
+            icon=":material/model_training:",
+            url_path="training",
+        ),
         st.Page("views/optimizers.py", title="Optimizers", icon=":material/landscape:"),
-        st.Page("views/experiments.py", title="Experiments", icon=":material/science:"),
+        st.Page(
+            "views/experiments/page.py",
+            title="Experiments",
+            icon=":material/science:",
+            url_path="experiments",
+        ),
     ],
     "Inference": [
         st.Page("views/canvas.py", title="Canvas", icon=":material/draw:"),

@@ -47,7 +47,7 @@ from core.engine.figures import accuracy_figure, loss_figure
 from core.engine.loop import run_preset
 from core.engine.models import build_model
 from core.engine.runner import Runner
-from ui.training_live import POLL_S
+from views.train.live import POLL_S
 
 
 def _draw(runner: Runner, job_id: str) -> None:

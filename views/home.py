@@ -33,7 +33,7 @@ with c1:
         "More data helps deep nets most",
         "Run the same ConvNet and a linear baseline on growing training sets and compare "
         "their test accuracy.",
-        "views/experiments.py",
+        "views/experiments/page.py",
         "Experiments",
     )
 with c2:
@@ -80,7 +80,7 @@ with c1:
         "Train a ConvNet on MNIST",
         "Pick layers, an optimizer (SGD, Adadelta, Adam...), batch size, learning rate and "
         "epochs; watch the loss and accuracy curves live; compare runs side by side.",
-        "views/training.py",
+        "views/train/page.py",
         "Train",
     )
 with c2:

@@ -12,7 +12,7 @@ from core.engine.models import linear_spec
 from core.engine.predictor import pretrained_present
 from core.engine.runner import Runner
 
-PAGE = str(Path(__file__).resolve().parents[2] / "views" / "experiments.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "experiments" / "page.py")
 
 
 def _open(tab: str | None = None) -> AppTest:

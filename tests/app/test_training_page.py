@@ -16,7 +16,7 @@ from core.engine.models import ConvSpec, ModelSpec
 from core.engine.runs import RunStatus
 from ui.runner import get_runner
 
-PAGE = str(Path(__file__).resolve().parents[2] / "views" / "training.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "train" / "page.py")
 TIMEOUT = 120
 
 
@@ -174,14 +174,14 @@ def test_compare_picks_and_chart_settings_survive_a_visit_to_another_page(runs_d
     for i in ids:
         get_runner().wait(i, TIMEOUT)
     app = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py")).run(timeout=TIMEOUT)
-    app.switch_page("views/training.py").run(timeout=TIMEOUT)
+    app.switch_page("views/train/page.py").run(timeout=TIMEOUT)
     app.multiselect(key="training_compare").set_value(ids).run(timeout=TIMEOUT)
     app.radio(key="training_cmp_x").set_value("samples")
     app.slider(key="training_cmp_smoothing").set_value(0.9)
     app.toggle(key="training_cmp_all").set_value(True).run(timeout=TIMEOUT)
 
     app.switch_page("views/tensors.py").run(timeout=TIMEOUT)
-    app.switch_page("views/training.py").run(timeout=TIMEOUT)
+    app.switch_page("views/train/page.py").run(timeout=TIMEOUT)
     assert not app.exception, [e.value for e in app.exception]
     assert app.multiselect(key="training_compare").value == ids
     assert app.radio(key="training_cmp_x").value == "samples"

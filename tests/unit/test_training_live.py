@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.engine.runs import Run, RunStatus
 from core.engine.loop import run_preset
-from ui.training_live import progress_text
+from core.engine.runs import Run, RunStatus
+from views.train.live import progress_text
 
 
 def snapshot(**changes) -> Run:

@@ -41,8 +41,9 @@ from core.engine.models import (
 )
 from core.engine.optimizers import OPTIMIZERS, SCHEDULES, HyperParam, optimizer_defaults
 from core.errors import ConfigError, ParseError, TorchlabError
+from views.train import KEY_PREFIX
 
-P = "training_"  # every widget key on this page starts with it
+P = KEY_PREFIX
 CONFIG_KEY = P + "config"  # the last valid configuration, as a dict
 
 

@@ -13,9 +13,10 @@ from core.engine.loop import initial_state, state_hash
 from core.engine.optimizers import OPTIMIZERS
 from core.errors import TorchlabError
 from ui.runner import attach_job, get_runner
-from ui.training_runs import COMPARE_KEY, SHOW_KEY
+from views.train import KEY_PREFIX
+from views.train.run_list import COMPARE_KEY, SHOW_KEY
 
-P = "training_"
+P = KEY_PREFIX
 MESSAGE_KEY = P + "start_error"  # an error from a button callback, shown on the next run
 
 

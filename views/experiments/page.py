@@ -6,9 +6,9 @@ import streamlit as st
 
 from core.experiments.sets import EXPERIMENTS, build_runs
 from ui.common import errors_ui
-from ui.experiments_runs import launch_ui, live_ui
-from ui.experiments_sets import TABS
-from ui.experiments_tools import pipelines_ui, testset_ui
+from views.experiments.launch import launch_ui, live_ui
+from views.experiments.sets import TABS
+from views.experiments.tools import pipelines_ui, testset_ui
 
 TAB_KEY = "experiments_tab"
 PIPELINE_TAB, BROWSER_TAB = "Data pipeline", "Test-set browser"

@@ -12,9 +12,9 @@ from core.engine.predictor import pretrained_present
 from core.experiments import figures as figs
 from core.experiments import pipelines as P
 from ui.common import code_ui, device_name, errors_ui
-from ui.experiments_runs import numbers_show_ui
 from ui.predictor import model_choices
 from ui.runner import get_runner
+from views.experiments.launch import numbers_show_ui
 
 RESULTS_KEY = "experiments_pipeline_results"
 PAGE_SIZES = (12, 24, 48, 96)

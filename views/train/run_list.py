@@ -18,9 +18,10 @@ from core.engine.fair_race import is_race
 from core.engine.figures import accuracy_figure, loss_figure
 from core.engine.runs import Run, list_runs, runs_root
 from ui.runner import attach_job, get_runner
-from ui.training_live import POLL_S, STATUS_ICONS, curve_controls_ui, keep, recall
+from views.train import KEY_PREFIX
+from views.train.live import POLL_S, STATUS_ICONS, curve_controls_ui, keep, recall
 
-P = "training_"
+P = KEY_PREFIX
 COMPARE_KEY = P + "compare"
 SHOW_KEY = P + "show_run"  # the "Show this run above" picker
 MAX_COMPARED = 10  # runs in one comparison chart

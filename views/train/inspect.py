@@ -13,9 +13,10 @@ from core.engine.figures import confusion_figure, per_class_figure
 from core.engine.runs import WEIGHTS_FILE, delete_run, metrics_csv
 from ui.common import code_ui, errors_ui
 from ui.runner import attach_job, attached_job, get_runner
-from ui.training_runs import catalog, label, saved_runs
+from views.train import KEY_PREFIX
+from views.train.run_list import catalog, label, saved_runs
 
-P = "training_"
+P = KEY_PREFIX
 GALLERY_COLUMNS = 8
 
 

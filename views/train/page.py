@@ -7,11 +7,11 @@ import streamlit as st
 from core.engine.loop import evaluate, train_one_epoch
 from ui.common import code_ui, device_name, errors_ui
 from ui.runner import attached_job, owner_id
-from ui.training_analysis import inspect_ui
-from ui.training_config import config_ui
-from ui.training_live import live_ui
-from ui.training_runs import compare_ui, my_runs_ui
-from ui.training_start import fair_ui, start_ui
+from views.train.form import config_ui
+from views.train.inspect import inspect_ui
+from views.train.live import live_ui
+from views.train.run_list import compare_ui, my_runs_ui
+from views.train.start import fair_ui, start_ui
 
 st.session_state.setdefault("training_preset", "classic")
 

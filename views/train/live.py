@@ -14,8 +14,9 @@ import streamlit as st
 from core.engine.figures import X_AXES, accuracy_figure, loss_figure
 from core.engine.runs import Run, RunStatus
 from ui.runner import get_runner
+from views.train import KEY_PREFIX
 
-P = "training_"
+P = KEY_PREFIX
 POLL_S = 0.75  # about 1.3 redraws per second while a job trains
 LOG_LINES = 12  # newest log lines shown under the curves
 SAVED = "__kept"  # suffix of a widget value's copy that outlives the widget (see `keep`)
