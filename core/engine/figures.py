@@ -87,7 +87,8 @@ def no_numbers_yet(fig: go.Figure) -> None:
     fig.update_yaxes(showticklabels=False)
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+def chart_layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    """The look every run chart shares (the Train and the Experiments pages)."""
     no_numbers_yet(fig)
     fig.update_layout(
         title=title,
@@ -161,7 +162,7 @@ def loss_figure(
     if log_x:
         fig.update_xaxes(type="log")
         x_title += " (log)"
-    return _layout(fig, title, x_title, "loss (negative log-likelihood)")
+    return chart_layout(fig, title, x_title, "loss (negative log-likelihood)")
 
 
 def accuracy_figure(series: Sequence[Series], *, x_axis: str = "step") -> go.Figure:
@@ -177,7 +178,7 @@ def accuracy_figure(series: Sequence[Series], *, x_axis: str = "step") -> go.Fig
             name=label,
             hovertemplate="%{y:.2f}%<extra>" + label + "</extra>",
         )
-    fig = _layout(fig, "Test accuracy", X_AXES[x_axis], "accuracy (%)")
+    fig = chart_layout(fig, "Test accuracy", X_AXES[x_axis], "accuracy (%)")
     fig.update_yaxes(ticksuffix="%")
     return fig
 

@@ -9,8 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from core.engine.data import TRAIN_SIZE
-from core.engine.figures import PALETTE, X_AXES, log_y_axis, loss_figure, no_numbers_yet
-from core.engine.theme import LIGHT
+from core.engine.figures import PALETTE, X_AXES, chart_layout, log_y_axis, loss_figure
 from core.experiments.results import (
     DIVERGED_FACTOR,
     chance_loss,
@@ -19,22 +18,6 @@ from core.experiments.results import (
     verdict,
 )
 from core.experiments.sets import is_baseline
-
-HEIGHT = 380
-
-
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
-    no_numbers_yet(fig)
-    fig.update_layout(
-        title=title,
-        xaxis_title=x_title,
-        yaxis_title=y_title,
-        height=HEIGHT,
-        margin={"l": 60, "r": 20, "t": 50, "b": 50},
-        legend={"orientation": "h", "y": -0.25},
-        template=LIGHT,
-    )
-    return fig
 
 
 def _label(s: Any) -> str:
@@ -67,7 +50,7 @@ def accuracy_vs_size_figure(snaps: Sequence[Any]) -> go.Figure:
     sizes = sorted({p[0] for pts in families.values() for p in pts})
     # ticks at the sizes trained, not plotly's 2-3-4-5 between powers of ten
     fig.update_xaxes(type="log", tickvals=sizes, ticktext=[_count(n) for n in sizes])
-    return _layout(
+    return chart_layout(
         fig, "Test accuracy against training-set size", "training images (log)", "test accuracy (%)"
     )
 
@@ -132,7 +115,7 @@ def bar_figure(
         log_y_axis(fig)
     else:
         fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, title, "", y_title)
+    return chart_layout(fig, title, "", y_title)
 
 
 def lr_figure(snaps: Sequence[Any]) -> go.Figure:
@@ -184,7 +167,7 @@ def lr_figure(snaps: Sequence[Any]) -> go.Figure:
         )
     fig.update_xaxes(type="log", exponentformat="power")
     fig.update_yaxes(range=[0, ceiling * 1.05])
-    return _layout(fig, "Final loss against learning rate", "learning rate (log)", "loss")
+    return chart_layout(fig, "Final loss against learning rate", "learning rate (log)", "loss")
 
 
 def probabilities_figure(
@@ -205,7 +188,7 @@ def probabilities_figure(
     )
     fig.update_yaxes(range=[0, 110])
     fig.update_xaxes(type="category")
-    return _layout(
+    return chart_layout(
         fig,
         f"Probabilities (true: {classes[label]}, predicted: {classes[predicted]})",
         "class",
