@@ -16,7 +16,7 @@ from typing import Any
 
 from core.devices import default_device
 from core.engine.activations.registry import MODEL_ACTIVATIONS
-from core.engine.config import MAX_EPOCHS, RunConfig
+from core.engine.config import MAX_EPOCHS, NORMALIZATIONS, RunConfig
 from core.engine.data import DATASETS
 from core.engine.loop import RUN_PRESETS, run_preset
 from core.engine.models import POOLS, ConvSpec, layer_table, parse_hidden
@@ -76,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="a label for the run list")
     data = p.add_argument_group("data")
     data.add_argument("--dataset", choices=list(DATASETS))
-    data.add_argument("--normalization", choices=["classic", "dataset", "computed"])
+    data.add_argument("--normalization", choices=list(NORMALIZATIONS))
     data.add_argument("--train-subset", type=int, help="train on the first N images")
     data.add_argument("--test-subset", type=int, help="test on the first N images")
     model = p.add_argument_group("model")

@@ -12,8 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.engine.loop import run_preset
-from core.engine.models import ConvSpec, ModelSpec
+from core.engine.models import MAX_HIDDEN_LAYERS, ConvSpec, ModelSpec, parse_hidden
 from core.engine.runs import RunStatus
+from core.errors import ConfigError
 from ui.runner import get_runner
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "train" / "page.py")
@@ -187,3 +188,12 @@ def test_compare_picks_and_chart_settings_survive_a_visit_to_another_page(runs_d
     assert app.radio(key="training_cmp_x").value == "samples"
     assert app.slider(key="training_cmp_smoothing").value == 0.9
     assert app.toggle(key="training_cmp_all").value is True
+
+
+def test_the_form_refuses_too_many_hidden_layers_with_core_s_message(at):
+    text = ",".join(["8"] * (MAX_HIDDEN_LAYERS + 1))
+    with pytest.raises(ConfigError) as refused:
+        parse_hidden(text)  # what the CLI's --hidden calls too
+    at.text_input(key="training_hidden").set_value(text).run(timeout=TIMEOUT)
+    assert str(refused.value) in [e.value for e in at.error]
+    assert at.button(key="training_start").disabled
