@@ -1,4 +1,14 @@
-"""Shared test set-up: the data root points at the real datasets developers and CI have."""
+"""Shared test set-up: the data root points at the real datasets developers and CI have.
+
+Tests that read the real dataset files say so, and are skipped (with the folder they looked
+in) where the files are missing, instead of erroring:
+
+- `@pytest.mark.needs_data` on a test or a module (`needs_data("FashionMNIST")` for another
+  dataset, `pytest.param(..., marks=...)` for one case of a parametrized test);
+- the `needs_data` fixture, for fixtures that load the data (a module fixture requests it).
+
+Tests of what happens when the data is missing build their own empty folder and still run.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +25,88 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 if not os.environ.get("TORCHLAB_DATA") and SHARED_DATA.exists():
     os.environ["TORCHLAB_DATA"] = str(SHARED_DATA)
+
+
+# Tests in tests/app that load the real data, named here because the pages' test files are
+# kept by others; a name that no longer exists just marks nothing.
+APP_TESTS_NEEDING_DATA = {
+    "test_backprop_page.py": {
+        "test_page_runs_alone_and_every_gradient_agrees",
+        "test_batch_and_model_controls_change_the_cost",
+        "test_a_sure_models_tiny_costs_still_show_sum_is_mean_times_b",
+    },
+    "test_experiments_page.py": {
+        "test_a_tiny_data_size_set_runs_and_says_what_the_numbers_show",
+        "test_stopping_the_experiment_stops_all_its_runs",
+        "test_a_tiny_lr_sweep_marks_the_diverged_runs",
+        "test_the_pipeline_tab_measures_all_three",
+        "test_the_test_set_browser_filters_and_explains_one_image",
+    },
+    "test_layers_page.py": {
+        "test_the_page_opens_on_a_test_digit",
+        "test_every_tab_runs_without_a_message",
+        "test_only_the_open_tab_runs",
+        "test_the_digit_drawn_on_the_canvas_is_offered_and_used",
+        "test_random_digit_picks_another_test_digit",
+        "test_bad_settings_are_messages",
+        "test_classic_filters_replace_the_kernel_size",
+        "test_a_data_dependent_if_cannot_be_captured",
+        "test_nn_and_functional_agree_on_the_page",
+    },
+    "test_training_page.py": {
+        "test_configure_start_see_progress_and_the_curve_then_stop",
+        "test_fair_comparison_and_a_finished_run_to_inspect",
+        "test_a_refresh_reattaches_to_the_run_through_the_url",
+        "test_a_finished_run_can_be_downloaded_and_deleted",
+        "test_a_nan_run_fails_with_its_message_and_the_labels_do_not_go_stale",
+        "test_compare_picks_and_chart_settings_survive_a_visit_to_another_page",
+    },
+}
+
+_missing: dict[str, str | None] = {}
+
+
+def missing_data_reason(dataset: str = "MNIST") -> str | None:
+    """Why a test that needs `dataset` cannot run here, or None when its files are present."""
+    if dataset not in _missing:
+        from core.engine.data import data_root, missing_files
+
+        root = data_root()
+        _missing[dataset] = (
+            f"{dataset} not found under {root}: set TORCHLAB_DATA to a folder that has it"
+            if missing_files(dataset, root)
+            else None
+        )
+    return _missing[dataset]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "needs_data(*datasets): reads the real dataset files (MNIST unless named); "
+        "skipped, with the reason, where they are missing",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        datasets = [d for m in item.iter_markers("needs_data") for d in (m.args or ("MNIST",))]
+        app_tests = (
+            APP_TESTS_NEEDING_DATA.get(item.path.name, ()) if item.path.parent.name == "app" else ()
+        )
+        if getattr(item, "originalname", item.name) in app_tests:
+            datasets.append("MNIST")
+        reasons = [r for d in dict.fromkeys(datasets) if (r := missing_data_reason(d))]
+        if reasons:
+            item.add_marker(pytest.mark.skip(reason=reasons[0]))
+
+
+@pytest.fixture(scope="session")
+def needs_data() -> None:
+    """Request this from a fixture that loads MNIST: its tests skip when the files are missing."""
+    reason = missing_data_reason("MNIST")
+    if reason:
+        pytest.skip(reason)
 
 
 @pytest.fixture

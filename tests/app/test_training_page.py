@@ -174,7 +174,7 @@ def test_compare_picks_and_chart_settings_survive_a_visit_to_another_page(runs_d
     ids = [get_runner().submit(tiny.with_changes(seed=s)) for s in (0, 1)]
     for i in ids:
         get_runner().wait(i, TIMEOUT)
-    app = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py")).run(timeout=TIMEOUT)
+    app = AppTest.from_file(str(Path(PAGE).parents[2] / "app.py")).run(timeout=TIMEOUT)
     app.switch_page("views/train/page.py").run(timeout=TIMEOUT)
     app.multiselect(key="training_compare").set_value(ids).run(timeout=TIMEOUT)
     app.radio(key="training_cmp_x").set_value("samples")

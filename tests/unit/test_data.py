@@ -6,8 +6,10 @@ import torch
 from core.engine.data import DATASETS, load_raw, load_tensors, missing_files
 from core.errors import DataError
 
+REAL_DATASETS = [pytest.param(name, marks=pytest.mark.needs_data(name)) for name in DATASETS]
 
-@pytest.mark.parametrize("name", list(DATASETS))
+
+@pytest.mark.parametrize("name", REAL_DATASETS)
 def test_real_datasets_have_their_sizes(name):
     X_train, y_train = load_tensors(name, train=True)
     X_test, y_test = load_tensors(name, train=False)
@@ -17,19 +19,21 @@ def test_real_datasets_have_their_sizes(name):
     assert set(y_test.unique().tolist()) == set(range(len(DATASETS[name].classes)))
 
 
-@pytest.mark.parametrize("name", list(DATASETS))
+@pytest.mark.parametrize("name", REAL_DATASETS)
 def test_normalized_training_pixels_have_mean_0_std_1(name):
     X, _ = load_tensors(name, train=True)
     assert abs(X.mean().item()) < 1e-3
     assert abs(X.std().item() - 1) < 1e-3
 
 
+@pytest.mark.needs_data
 def test_mnist_label_counts_match_the_published_ones():
     _, y = load_raw("MNIST", train=False)
     counts = torch.bincount(y).tolist()
     assert counts == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
+@pytest.mark.needs_data
 def test_loaded_once_and_cached():
     a = load_tensors("MNIST", train=False)
     b = load_tensors("MNIST", train=False)

@@ -322,6 +322,7 @@ def test_a_refused_run_queues_none_of_the_set(runner):
     assert runner.jobs(owner="refused") == []  # not even the good run trains
 
 
+@pytest.mark.needs_data
 def test_a_set_the_queue_cannot_hold_queues_none_of_it(runner, monkeypatch):
     monkeypatch.setattr("core.engine.runner.MAX_QUEUED", 2)
     configs = [RunConfig(train_subset=10, test_subset=10, model=linear_spec())] * 4
@@ -340,6 +341,7 @@ class _CheckingRunner(Runner):
         return [job.id for job in jobs]
 
 
+@pytest.mark.needs_data
 def test_launching_a_set_leaves_the_global_random_stream_alone(tmp_path):
     """The first run of a set trains while the rest are submitted, with dropout masks from
     the global generator: submitting must not draw from it, or the same seed gives another

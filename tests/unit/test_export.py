@@ -8,21 +8,25 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from core.engine.config import RunConfig
 from core.engine.data import data_root
 from core.engine.export import export_script
 from core.engine.loop import run_preset
+from core.engine.optimizers import OPTIMIZERS, optimizer_defaults
 from core.engine.runner import Runner
 
 SMALL = {"train_subset": 320, "test_subset": 100, "log_interval": 1, "device": "cpu"}
+# Learning rates away from each optimizer's default (Adadelta 0.5, SGD 0.05), so a script that
+# fell back to the default would print different losses from batch 2 on.
 CONFIGS = {
-    "classic": run_preset("classic").with_changes(epochs=1, **SMALL),
+    "classic": run_preset("classic").with_changes(epochs=1, lr=0.3, **SMALL),
     "sgd-onecycle-computed": RunConfig(
         model=run_preset("fast").model,
         normalization="computed",
         optimizer="SGD",
-        lr=0.05,
+        lr=0.08,
         optimizer_params={"momentum": 0.9, "nesterov": True},
         schedule="OneCycle",
         batch_size=64,
@@ -41,8 +45,10 @@ LOSS = re.compile(r"^epoch: 1 \[\d+ / 320\] \(\d+%\)  training loss: ([0-9.]+)$"
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
+@pytest.mark.needs_data
 def test_the_exported_script_reproduces_the_first_batches(name, tmp_path, runs_dir):
     config = CONFIGS[name]
+    assert config.lr != optimizer_defaults(config.optimizer)[0]
     script = tmp_path / "train_mnist.py"
     script.write_text(export_script(config), encoding="utf-8")
     assert "core" not in re.findall(r"^(?:from|import) (\w+)", script.read_text(), re.M)
@@ -75,3 +81,51 @@ def test_the_script_states_the_settings_a_learner_would_change():
     compile(text, "train_mnist.py", "exec")  # valid Python for every option
     for spec in ("linear", "fast"):
         compile(export_script(run_preset(spec)), "x.py", "exec")
+
+
+class OptimizerSpy:
+    """Stands in for `torch.optim` inside an exported script and keeps what it builds."""
+
+    def __init__(self):
+        self.built: list = []
+
+    def __getattr__(self, name):
+        real = getattr(torch.optim, name)
+        if not (isinstance(real, type) and issubclass(real, torch.optim.Optimizer)):
+            return real  # lr_scheduler and the rest are the real thing
+
+        def build(*args, **kwargs):
+            self.built.append(real(*args, **kwargs))
+            return self.built[-1]
+
+        return build
+
+
+def run_exported_main(config: RunConfig, monkeypatch) -> OptimizerSpy:
+    """Run the script's main() for one batch on random images, with torch.optim spied on."""
+    namespace: dict = {"__name__": "train_mnist"}  # not __main__: nothing runs on exec
+    exec(compile(export_script(config), "train_mnist.py", "exec"), namespace)  # our own output
+    spy = OptimizerSpy()
+    g = torch.Generator().manual_seed(0)
+    images = (torch.randn(64, 1, 28, 28, generator=g), torch.randint(0, 10, (64,), generator=g))
+    namespace["optim"] = spy
+    namespace["load"] = lambda root, train, device, download: images
+    monkeypatch.setattr(sys, "argv", ["train_mnist.py", "--max-batches", "1", "--epochs", "1"])
+    namespace["main"]()
+    return spy
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize("schedule", ["none", "StepLR", "OneCycle"])
+def test_the_script_trains_at_the_configured_learning_rate(optimizer, schedule, monkeypatch):
+    lr = optimizer_defaults(optimizer)[0] * 0.37  # not the optimizer's default, nor torch's
+    config = RunConfig(model=run_preset("linear").model, optimizer=optimizer, lr=lr,
+                       schedule=schedule, batch_size=64, log_interval=1)  # fmt: skip
+    assert f"LR = {lr!r}" in export_script(config)
+    (built,) = run_exported_main(config, monkeypatch).built
+    assert type(built) is getattr(torch.optim, optimizer)
+    group = built.param_groups[0]
+    if schedule == "OneCycle":
+        assert group["max_lr"] == lr  # the peak of the cycle is the configured rate
+    else:
+        assert group["initial_lr" if schedule == "StepLR" else "lr"] == lr

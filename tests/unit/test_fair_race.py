@@ -29,6 +29,7 @@ def test_racers_differ_in_the_optimizer_alone():
         assert c.with_changes(optimizer=BASE.optimizer, lr=BASE.lr, name="") == BASE
 
 
+@pytest.mark.needs_data
 def test_every_racer_starts_from_the_same_weights(runner):
     race = start_race(runner, BASE, PICKS, owner="me")
     runs = [runner.wait(i, timeout=60) for i in race.ids]
@@ -44,6 +45,7 @@ def test_the_number_of_racers_is_checked(picks):
         race_configs(BASE, picks)
 
 
+@pytest.mark.needs_data
 def test_a_refused_racer_starts_none_of_them(runner, monkeypatch):
     with pytest.raises(ConfigError, match="learning rate"):
         start_race(runner, BASE, [("SGD", 0.1), ("Adam", -1.0)], owner="me")

@@ -129,6 +129,7 @@ def test_an_empty_collection_has_no_accuracy(tmp_path, predictor):
     assert report.total == 0 and report.accuracy is None
 
 
+@pytest.mark.needs_data
 def test_mnist_test_accuracy_matches_a_direct_computation(predictor):
     images, labels = load_raw("MNIST", train=False)
     mean, std = predictor.normalization

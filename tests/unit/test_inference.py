@@ -158,6 +158,7 @@ def test_dark_ink_on_grey_paper_becomes_full_ink_on_black():
     assert ink[60, 60] == pytest.approx(1.0) and ink[5, 5] == 0.0
 
 
+@pytest.mark.needs_data
 def test_a_real_mnist_digit_blown_up_to_canvas_size_comes_back_as_itself():
     images, _ = load_raw("MNIST", train=False)
     for digit in images[:20].numpy():

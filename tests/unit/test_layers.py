@@ -19,10 +19,11 @@ from core.layers.pooling import pool_demo
 
 
 @pytest.fixture(scope="module")
-def digit() -> torch.Tensor:
+def digit(needs_data) -> torch.Tensor:
     return layers.mnist_test_digit(0)[0]
 
 
+@pytest.mark.needs_data
 def test_mnist_test_digit_is_the_raw_image_on_0_1():
     images, labels = load_raw("MNIST", train=False)
     X, label = layers.mnist_test_digit(123)
@@ -33,6 +34,7 @@ def test_mnist_test_digit_is_the_raw_image_on_0_1():
 
 
 @pytest.mark.parametrize("index", [-1, 10_000])
+@pytest.mark.needs_data
 def test_a_test_digit_out_of_range_is_a_message(index):
     with pytest.raises(LayerError, match="between 0 and 9999"):
         layers.mnist_test_digit(index)

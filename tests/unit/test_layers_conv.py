@@ -17,7 +17,7 @@ from core.layers.common import LayerError, mnist_test_digit
 
 
 @pytest.fixture(scope="module")
-def digit() -> torch.Tensor:
+def digit(needs_data) -> torch.Tensor:
     return mnist_test_digit(0)[0]
 
 

@@ -26,7 +26,7 @@ SHAPES = ["(1, 4, 26, 26)", "(1, 4, 26, 26)", "(1, 4, 13, 13)", "(1, 676)", "(1,
 
 
 @pytest.fixture(scope="module")
-def digit() -> torch.Tensor:
+def digit(needs_data) -> torch.Tensor:
     return mnist_test_digit(0)[0]
 
 

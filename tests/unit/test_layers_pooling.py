@@ -66,6 +66,7 @@ def test_pool_output_size_matches_torch():
         )
 
 
+@pytest.mark.needs_data
 def test_bad_pooling_settings_are_messages():
     X = mnist_test_digit(0)[0]
     with pytest.raises(LayerError, match="stride of 0"):
@@ -78,6 +79,7 @@ def test_bad_pooling_settings_are_messages():
         pool_demo(X, "median", 2, 2)
 
 
+@pytest.mark.needs_data
 def test_max_pooling_thickens_and_min_pooling_thins_the_strokes():
     X = mnist_test_digit(0)[0]
     ink = (X > 0.5).float().mean()

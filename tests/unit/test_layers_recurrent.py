@@ -23,7 +23,7 @@ from core.layers.recurrent import (
 
 
 @pytest.fixture(scope="module")
-def digit() -> torch.Tensor:
+def digit(needs_data) -> torch.Tensor:
     return mnist_test_digit(0)[0]
 
 

@@ -64,6 +64,7 @@ def test_shipped_model_is_loaded_when_present(tmp_path, monkeypatch):
     assert broken.source == "fresh" and "could not be read" in broken.note
 
 
+@pytest.mark.needs_data
 def test_mini_batch_is_a_slice_of_the_test_set_with_limits():
     X, y = mini_batch(100, 16, CLASSIC_MNIST_NORMALIZATION, "cpu")
     X_all, y_all = load_tensors("MNIST", train=False, normalization=CLASSIC_MNIST_NORMALIZATION)
@@ -75,6 +76,7 @@ def test_mini_batch_is_a_slice_of_the_test_set_with_limits():
 
 
 @pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.needs_data
 def test_loss_report_matches_torch_and_sum_is_mean_times_batch(seed):
     model = fresh_model(seed)
     X, y = mini_batch(40, 12, CLASSIC_MNIST_NORMALIZATION, "cpu")
@@ -98,6 +100,7 @@ def test_loss_report_matches_torch_and_sum_is_mean_times_batch(seed):
     assert report.predicted == z.argmax(1).tolist()
 
 
+@pytest.mark.needs_data
 def test_image_strip_puts_each_image_in_its_own_block():
     mean, std = CLASSIC_MNIST_NORMALIZATION
     X, y = mini_batch(0, 5, CLASSIC_MNIST_NORMALIZATION, "cpu")
@@ -107,6 +110,7 @@ def test_image_strip_puts_each_image_in_its_own_block():
     assert_close(report.images[:, 56:84], (X[2, 0] * std + mean).clamp(0, 1))
 
 
+@pytest.mark.needs_data
 def test_loss_figure_puts_each_loss_under_its_image():
     from core.backprop.figures import loss_figure
 
@@ -120,6 +124,7 @@ def test_loss_figure_puts_each_loss_under_its_image():
     assert set(mean.y) == {report.cost_mean}
 
 
+@pytest.mark.needs_data
 def test_loss_figure_labels_keep_their_digits_when_the_losses_are_tiny():
     from core.backprop.figures import loss_figure
 

@@ -13,7 +13,7 @@ N = 96
 
 
 @pytest.fixture(scope="module")
-def dataset():
+def dataset(needs_data):
     return P.transformed_dataset("MNIST")
 
 
@@ -45,6 +45,7 @@ def test_dataloader_delivers_every_sample_once_per_epoch(dataset):
 
 
 @pytest.mark.parametrize("key", list(P.PIPELINES))
+@pytest.mark.needs_data
 def test_each_pipeline_is_measured(key):
     result = P.measure(key, samples=N, batch_size=32, device="cpu")
     assert result.samples == N and result.batches == 3
@@ -52,6 +53,7 @@ def test_each_pipeline_is_measured(key):
     assert result.title == P.PIPELINES[key].title
 
 
+@pytest.mark.needs_data
 def test_compare_measures_all_three():
     results = P.compare(samples=64, batch_size=64)
     assert [r.key for r in results] == list(P.PIPELINES)

@@ -140,6 +140,7 @@ def test_a_runs_label_says_how_many_test_images_its_accuracy_is_on(tmp_path):
     assert labels["20260101-000002-all"].endswith("95.30% on the test set")
 
 
+@pytest.mark.needs_data
 def test_a_briefly_trained_model_reads_digits_redrawn_at_canvas_size_as_it_reads_the_originals():
     """The whole path without the pretrained model: MNIST digits blown up to canvas size and
     preprocessed must get the same answers as the original 28×28 images, most of the time."""

@@ -20,7 +20,7 @@ from core.errors import CheckpointError, ConfigError, LimitError
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def run_dir(tmp_path_factory, needs_data):
     """A real saved run: the linear model trained briefly, scored on the whole test set."""
     root = tmp_path_factory.mktemp("runs")
     runner = Runner(runs_root=root, max_concurrent=1)
@@ -122,6 +122,7 @@ def test_bad_pages_get_messages(preds):
     assert T.page_count(0, 24) == 1 and len(T.page_of(idx[:0], 1, 24)) == 0
 
 
+@pytest.mark.needs_data
 def test_a_folder_without_config_uses_the_dataset_statistics(tmp_path):
     torch.manual_seed(0)
     model = build_model(linear_spec())

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 QUICK = ["--train-subset", "256", "--test-subset", "200", "--epochs", "1", "--device", "cpu"]
 
 
+@pytest.mark.needs_data
 def test_the_command_line_trains_prints_the_log_and_saves_the_run(tmp_path):
     out = tmp_path / "cli-run"
     result = subprocess.run(

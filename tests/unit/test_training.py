@@ -30,7 +30,7 @@ LEAKY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], activation="
 
 
 @pytest.fixture(scope="module")
-def mnist_subset():
+def mnist_subset(needs_data):
     X, y, X_test, y_test = load_run_data(RunConfig(train_subset=300, test_subset=250), "cpu")
     return X, y, X_test, y_test
 

@@ -30,6 +30,7 @@ def test_confusion_matrix_counts_every_true_predicted_pair():
     torch.testing.assert_close(confusion_matrix(y, y_pred, 4), expected)
 
 
+@pytest.mark.needs_data
 def test_analysis_of_a_model_on_real_test_images():
     _, _, X, y = load_run_data(RunConfig(train_subset=10, test_subset=300), "cpu")
     torch.manual_seed(0)
