@@ -1,5 +1,7 @@
 """Train without the UI: `python -m core.engine.cli --preset classic --epochs 2 --out runs/NAME`.
 
+`--resume RUN` continues a stopped or interrupted run from its last finished epoch.
+
 The same options as the Train page, the same background runner, the same run folder; it prints
 the classic log lines while it trains and the final test accuracy at the end. Ctrl-C stops the
 run within one batch and still saves it. Exit status: 0 done, 1 failed or refused, 130 stopped.
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.devices import default_device
+from core.engine import runs
 from core.engine.activations.registry import MODEL_ACTIVATIONS
 from core.engine.config import MAX_EPOCHS, NORMALIZATIONS, RunConfig
 from core.engine.data import DATASETS
@@ -117,6 +120,12 @@ def parser() -> argparse.ArgumentParser:
     opt.add_argument("--device", help="cpu, cuda:0, mps (default: the best one here)")
     opt.add_argument("--log-interval", type=int, help="log the training loss every N batches")
     p.add_argument("--quiet", action="store_true", help="print only the final result")
+    p.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue a stopped or interrupted run (its folder, or its id under the runs root) "
+        "from its last finished epoch; the other options are ignored",
+    )
     return p
 
 
@@ -170,14 +179,42 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    runner = None
     try:
-        config = config_from_args(args)
+        if args.resume:
+            run_dir = resume_folder(args.resume)
+            config = runs.load_run(run_dir).config
+        else:
+            config = config_from_args(args)
         n_params = sum(r.parameters for r in layer_table(config.model))
         runner = Runner(max_concurrent=1)
-        job_id = runner.submit(config, run_dir=args.out.resolve() if args.out else None)
+        if args.resume:
+            job_id = runner.resume(run_dir)
+        else:
+            job_id = runner.submit(config, run_dir=args.out.resolve() if args.out else None)
     except TorchlabError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if runner is not None:
+            runner.shutdown()
         return 1
+    try:
+        return _follow(args, runner, job_id, config, n_params)
+    finally:
+        runner.shutdown()
+
+
+def resume_folder(text: str) -> Path:
+    """--resume takes a run folder, or the id of a run under the runs root."""
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        path = runs.runs_root() / text
+    if not (path / runs.CONFIG_FILE).is_file():
+        raise ParseError(f"--resume: {text!r} is neither a run folder nor the id of a saved run.")
+    return path.resolve()
+
+
+def _follow(args, runner: Runner, job_id: str, config: RunConfig, n_params: int) -> int:
+    """Print the log while the run trains; Ctrl-C stops it within a batch and keeps it."""
     if not args.quiet:
         print(
             f"{config.optimizer} lr={config.lr:g} batch={config.batch_size} "

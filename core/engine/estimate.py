@@ -19,7 +19,7 @@ from core.devices import resolve_device, synchronize
 from core.engine.config import RunConfig
 from core.engine.data import TEST_SIZE, TRAIN_SIZE
 from core.engine.models import ModelSpec, build_model
-from core.engine.randomness import PrivateRandom
+from core.engine.randomness import seeded
 
 SMALL_BATCH, LARGE_BATCH = 1, 64  # the two batch sizes timed to separate overhead from work
 MIN_TIMED_STEPS, MAX_TIMED_STEPS = 5, 50  # steps timed per batch size (warm-up included)
@@ -75,13 +75,12 @@ def measure_step_cost(spec: ModelSpec, device: str = "cpu") -> StepCost:
 
     The lower quartile of the step times counts: other work on a shared machine only ever
     adds time, and a single lucky step would promise too much.
-    Nothing here draws from torch's global random generator (see `PrivateRandom`).
+    Nothing here moves torch's global random generator (see core.engine.randomness).
     """
     dev = resolve_device(device)
-    with PrivateRandom():
+    with seeded(0):  # throw-away weights; the page's own stream stays where it was
         model = build_model(spec).to(dev)
-    # eval mode: dropout would draw from the global generator (its cost is negligible), and
-    # the mode above would slow every op down, so the steps are timed outside it
+    # eval mode: dropout would draw from the global generator, and its cost is negligible
     model.eval()
     # The two sizes take turns, step by step: a burst of other work on a shared machine then
     # slows both alike, instead of only the size being timed at that moment (which once

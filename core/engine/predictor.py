@@ -20,7 +20,7 @@ from core.devices import synchronize
 from core.engine import runs
 from core.engine.checkpoint import PRETRAINED_DIR, SPEC_FILE, WEIGHTS_FILE, load_model, read_json
 from core.engine.data import DATASETS, IMAGE_SIZE
-from core.engine.randomness import PrivateRandom
+from core.engine.randomness import seeded
 from core.errors import CheckpointError
 
 LOW_CONFIDENCE = 0.7  # below this top probability the page says it is not sure
@@ -97,7 +97,7 @@ class Predictor:
 def load_predictor(folder: Path | str, device: str | torch.device = "cpu") -> Predictor:
     """A saved model plus what it needs to read a drawing: its normalization and classes."""
     folder = Path(folder)
-    with PrivateRandom():  # building the model to load into must not draw from a run's stream
+    with seeded(0):  # the weights it builds are overwritten: leave the page's stream alone
         model, spec, meta = load_model(folder, device)
     if spec.in_channels != 1 or spec.image_size != IMAGE_SIZE:
         raise CheckpointError(

@@ -1,17 +1,10 @@
-"""Background training jobs: each run trains in its own daemon thread, never in a page script.
+"""The server-wide queue of training runs; a backend trains them, never the web server.
 
 A `Runner` is a server-wide registry (the UI holds one with st.cache_resource). Each job has a
-stop Event, a lock around its history, and a status: queued -> running -> done / stopped /
-failed. At most `max_concurrent` jobs train at once; the rest wait in a queue. Pages never touch
-a job directly: they ask for a `Run`, a copy taken under the lock, so a page can draw
-it while the thread keeps training. What runs inside a job's thread is core.engine.job.
-
-Speed on a CPU: torch's parallel kernels share work with libgomp (OpenMP) workers, and every
-thread that runs one keeps its own pool of them for as long as it lives. Once a process holds
-more pool threads than cores, libgomp stops letting idle workers spin, and each kernel of the
-job's thread then waits for a sleeping worker to wake: about 25% slower on 2 cores. Streamlit
-runs page scripts in short-lived threads, so a server is fine; a program that drives a Runner
-should keep parallel torch work off its long-lived threads (its main thread) while jobs train.
+status (queued -> running -> done / stopped / failed) and a history fed by its events. At most
+`backend.slots` runs train at once; the rest wait in a queue. Pages never touch a job: they ask
+for a `Run`, a copy taken under its lock. The backend (core.engine.backends) decides where a
+run trains: worker processes of this machine by default, or a Ray cluster.
 """
 
 from __future__ import annotations
@@ -29,12 +22,14 @@ import torch
 
 from core.devices import resolve_device
 from core.engine import runs
+from core.engine.backends import Backend, make_backend
 from core.engine.config import RunConfig
 from core.engine.data import IMAGE_SIZE, dataset_info, load_raw, missing_files
-from core.engine.job import Job, train_job
+from core.engine.job import Job
 from core.engine.models import layer_table
-from core.engine.randomness import PrivateRandom
+from core.engine.resume import has_resume_point
 from core.engine.runs import Run, RunStatus
+from core.engine.worker import Task
 from core.errors import ConfigError, LimitError, TorchlabError
 
 log = logging.getLogger(__name__)
@@ -45,12 +40,12 @@ MAX_JOBS_ENV = "TORCHLAB_MAX_JOBS"
 
 
 def default_max_concurrent() -> int:
-    """`TORCHLAB_MAX_JOBS`, else 1 on a CPU-only machine (two runs would only share the
-    cores and both crawl) and 2 with a GPU."""
+    """`TORCHLAB_MAX_JOBS`, else one run per GPU, and one on a CPU-only machine (two runs
+    would only share the cores and both crawl)."""
     text = os.environ.get(MAX_JOBS_ENV, "")
     if text.strip().isdigit() and int(text) > 0:
         return int(text)
-    return 2 if torch.cuda.is_available() else 1
+    return max(1, torch.cuda.device_count())
 
 
 def default_name(config: RunConfig) -> str:
@@ -90,14 +85,15 @@ def check_config(config: RunConfig) -> None:
 class Runner:
     """The server-wide registry of training jobs, with a cap on how many train at once."""
 
-    def __init__(self, runs_root: Path | None = None, max_concurrent: int | None = None):
-        # cuDNN otherwise picks backward kernels that add in no fixed order, and the same seed
-        # drifts in the last digits on a GPU. The flag is process-wide (and does nothing
-        # without CUDA): the pages' GPU convolutions are deterministic too, which suits a place
-        # where runs are compared.
-        torch.backends.cudnn.deterministic = True
+    def __init__(
+        self,
+        runs_root: Path | None = None,
+        max_concurrent: int | None = None,
+        backend: Backend | None = None,
+    ):
         self.runs_root = Path(runs_root) if runs_root else runs.runs_root()
-        self.max_concurrent = max_concurrent or default_max_concurrent()
+        self.backend = backend or make_backend(max_concurrent or default_max_concurrent())
+        self.max_concurrent = self.backend.slots
         self._lock = threading.Lock()  # guards _jobs, _queue and _running
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
@@ -137,11 +133,41 @@ class Runner:
         Every config is checked and the queue must have room for all of them before any is
         queued, so a refusal leaves nothing behind and a half set never trains.
         """
-        # Checking a config builds its model, while a run may be training beside us and
-        # drawing its dropout masks from the global generator: keep the builds off it.
-        with PrivateRandom():
-            jobs = [self._prepare(c, owner, group, "", initial_state, None) for c in configs]
+        jobs = [self._prepare(c, owner, group, "", initial_state, None) for c in configs]
         return self._enqueue(jobs)
+
+    def resume(self, run_dir: Path | str, *, owner: str = "") -> str:
+        """Continue a stopped, failed or interrupted run from its last finished epoch.
+
+        The run keeps its id and folder; it trains the epochs it had left, exactly as it
+        would have without the interruption.
+        """
+        run_dir = Path(run_dir)
+        with self._lock:
+            old = self._jobs.get(run_dir.name)
+        if old is not None and not old.done_event.is_set():
+            raise TorchlabError("This run is still queued or training: there is nothing to resume.")
+        record = runs.load_run(run_dir)
+        if record.status == RunStatus.DONE:
+            raise TorchlabError("This run finished every epoch: there is nothing to resume.")
+        if record.status in (RunStatus.RUNNING, RunStatus.QUEUED):
+            raise TorchlabError("Another process is training this run right now.")
+        if not has_resume_point(run_dir):
+            raise TorchlabError(
+                "This run ended before its first epoch did, so it has no checkpoint to "
+                "resume from: start it again instead."
+            )
+        check_config(record.config)
+        job = Job(
+            run_dir.name,
+            record.config,
+            owner or record.owner,
+            record.group,
+            None,
+            run_dir,
+            resume=True,
+        )
+        return self._enqueue([job])[0]
 
     def snapshot(self, job_id: str) -> Run:
         return self._job(job_id).snapshot()
@@ -167,8 +193,11 @@ class Runner:
         if dequeued:
             with job.lock:
                 job.status = RunStatus.STOPPED
+                job.finished = time.time()
                 job.add_log("stopped before it started")
             job.done_event.set()
+        else:
+            self.backend.stop(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None) -> Run:
         """Block until the job finishes (or `timeout` seconds pass); for tests and the CLI."""
@@ -182,9 +211,10 @@ class Runner:
             ids = list(self._jobs)
         for job_id in ids:
             self.stop(job_id)
+        deadline = time.monotonic() + timeout
         for job in list(self._jobs.values()):
-            if job.thread is not None:
-                job.thread.join(timeout)
+            job.done_event.wait(max(0.0, deadline - time.monotonic()))
+        self.backend.shutdown(max(1.0, deadline - time.monotonic()))
 
     # ---- extras for the pages --------------------------------------------------------------
 
@@ -255,22 +285,39 @@ class Runner:
             del self._jobs[key]
 
     def _start_queued(self) -> None:
+        started = []
         with self._lock:
             while self._queue and len(self._running) < self.max_concurrent and not self._closed:
                 job = self._jobs[self._queue.popleft()]
                 self._running.add(job.id)
-                job.thread = threading.Thread(
-                    target=self._run, args=(job,), name=f"torchlab-job-{job.id}", daemon=True
-                )
-                job.thread.start()
+                started.append(job)
+        for job in started:
+            with job.lock:
+                job.status = RunStatus.RUNNING  # until the first event: loading its data
+            task = Task(
+                job_id=job.id,
+                config=job.config.to_dict(),
+                run_dir=str(job.run_dir),
+                owner=job.owner,
+                group=job.group,
+                initial_state=job.initial_state,
+                resume=job.resume,
+            )
+            job.initial_state = None  # the task carries the weights now; free the copy
+            try:
+                self.backend.start(task, lambda kind, data, job=job: self._event(job, kind, data))
+            except Exception as exc:  # no worker could be had: the run fails, the server lives
+                log.exception("could not start run %s", job.id)
+                self._event(job, "end", {"status": "failed", "error": f"The run could not "
+                            f"start: {exc}", "ended": time.time(), "died": True})  # fmt: skip
+                continue
+            if job.stop_event.is_set():  # a stop that came while it was being handed over
+                self.backend.stop(job.id)
 
-    def _run(self, job: Job) -> None:
-        try:
-            train_job(job)
-        except BaseException:  # never let a job take the server down
-            log.exception("training job %s crashed", job.id)
-        finally:
-            job.done_event.set()
+    def _event(self, job: Job, kind: str, data: dict) -> None:
+        job.apply(kind, data)
+        if kind == "end":
             with self._lock:
                 self._running.discard(job.id)
             self._start_queued()
+            job.done_event.set()  # last: whoever waits sees the next run already started

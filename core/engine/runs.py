@@ -80,6 +80,8 @@ class Run:
     started_at: float | None = None
     ended_at: float | None = None
     has_model: bool = False  # the folder holds trained weights the Canvas page can load
+    stop_after_batches: int | None = None  # batches trained after a stop request arrived
+    process: str = ""  # process_token() of the process that trains it
 
     @property
     def finished(self) -> bool:
@@ -238,6 +240,7 @@ def load_run(run_dir: Path | str) -> Run:
         started_at=started,
         ended_at=ended,
         has_model=(run_dir / WEIGHTS_FILE).exists() and (run_dir / SPEC_FILE).exists(),
+        process=str(status.get("process", "")),
     )
 
 

@@ -1,4 +1,8 @@
-"""Background jobs: status, queue, stop, failures, determinism and what lands on disk."""
+"""Runs: status, queue, stop, failures, determinism and what lands on disk.
+
+`runner` trains in worker processes (the real default backend). Tests that patch the
+training code use `inline`, which trains in a thread of this process (tests/inline_backend).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from core.engine.models import ConvSpec, ModelSpec, preset
 from core.engine.runner import Runner, default_name
 from core.engine.runs import RunStatus, list_runs, load_run
 from core.errors import ConfigError, TorchlabError
+from tests.inline_backend import InlineBackend
 
 SMALL = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.2)
 LEAKY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], activation="LeakyReLU")
@@ -29,16 +34,23 @@ def runner(runs_dir):
     r.shutdown()
 
 
+@pytest.fixture
+def inline(runs_dir):
+    r = Runner(runs_root=runs_dir, backend=InlineBackend())
+    yield r
+    r.shutdown()
+
+
 class Gate:
     """Holds a running job inside its first batch until the test opens the gate, so queue
     and stop tests do not depend on how fast the machine is."""
 
     def __init__(self, monkeypatch):
-        import core.engine.job
+        import core.engine.worker
 
         self.entered = threading.Event()
         self.opened = threading.Event()
-        real = core.engine.job.train_one_epoch
+        real = core.engine.worker.train_one_epoch
 
         def gated(*args, on_batch_end=None, **kwargs):
             def hook(batch, n, loss):
@@ -49,7 +61,7 @@ class Gate:
 
             return real(*args, on_batch_end=hook, **kwargs)
 
-        monkeypatch.setattr(core.engine.job, "train_one_epoch", gated)
+        monkeypatch.setattr(core.engine.worker, "train_one_epoch", gated)
 
 
 @pytest.mark.needs_data
@@ -90,54 +102,32 @@ def test_the_same_config_and_seed_give_the_same_metrics(runner):
 
 
 @pytest.mark.needs_data
-def test_other_code_using_the_global_rng_between_batches_does_not_change_the_run(
-    runner, monkeypatch
-):
-    import core.engine.job
-
-    clean = runner.wait(runner.submit(QUICK), TIMEOUT)
-    real = core.engine.job.train_one_epoch
-
-    def meddling(*args, on_batch_end=None, **kwargs):
-        def hook(batch, n, loss):
-            torch.manual_seed(batch)  # what a page building a model or a demo would do
-            torch.rand(100)
-            on_batch_end(batch, n, loss)
-
-        return real(*args, on_batch_end=hook, **kwargs)
-
-    monkeypatch.setattr(core.engine.job, "train_one_epoch", meddling)
-    disturbed = runner.wait(runner.submit(QUICK), TIMEOUT)
-    assert [r["loss"] for r in disturbed.train] == [r["loss"] for r in clean.train]
-
-
-@pytest.mark.needs_data
-def test_the_queue_runs_one_job_at_a_time_with_a_cap_of_one(runner, monkeypatch):
+def test_the_queue_runs_one_job_at_a_time_with_a_cap_of_one(inline, monkeypatch):
     gate = Gate(monkeypatch)
-    first = runner.submit(QUICK, owner="a")
-    second = runner.submit(QUICK, owner="b")
-    third = runner.submit(QUICK, owner="b")
+    first = inline.submit(QUICK, owner="a")
+    second = inline.submit(QUICK, owner="b")
+    third = inline.submit(QUICK, owner="b")
     assert gate.entered.wait(TIMEOUT)
-    assert runner.snapshot(first).status == RunStatus.RUNNING
-    assert runner.snapshot(second).status == RunStatus.QUEUED
-    assert runner.queue_position(third) == 2
-    runner.stop(third)  # a queued job leaves the queue without ever starting
-    assert runner.snapshot(third).status == RunStatus.STOPPED
-    assert runner.snapshot(third).run_dir is None
-    assert [s.id for s in runner.jobs(owner="b")] == [second, third]
+    assert inline.snapshot(first).status == RunStatus.RUNNING
+    assert inline.snapshot(second).status == RunStatus.QUEUED
+    assert inline.queue_position(third) == 2
+    inline.stop(third)  # a queued job leaves the queue without ever starting
+    assert inline.snapshot(third).status == RunStatus.STOPPED
+    assert inline.snapshot(third).run_dir is None
+    assert [s.id for s in inline.jobs(owner="b")] == [second, third]
     gate.opened.set()
-    assert runner.wait(first, TIMEOUT).status == RunStatus.DONE
-    assert runner.wait(second, TIMEOUT).status == RunStatus.DONE
+    assert inline.wait(first, TIMEOUT).status == RunStatus.DONE
+    assert inline.wait(second, TIMEOUT).status == RunStatus.DONE
 
 
 @pytest.mark.needs_data
-def test_stop_takes_effect_within_one_batch_and_keeps_the_run(runner, monkeypatch):
+def test_stop_takes_effect_within_one_batch_and_keeps_the_run(inline, monkeypatch):
     gate = Gate(monkeypatch)
-    job_id = runner.submit(QUICK.with_changes(epochs=3))
+    job_id = inline.submit(QUICK.with_changes(epochs=3))
     assert gate.entered.wait(TIMEOUT)  # the job is inside batch 1
-    runner.stop(job_id)
+    inline.stop(job_id)
     gate.opened.set()
-    snap = runner.wait(job_id, TIMEOUT)
+    snap = inline.wait(job_id, TIMEOUT)
     assert snap.status == RunStatus.STOPPED
     assert snap.step == 1  # batch 1 finished, batch 2 never started
     assert load_run(snap.run_dir).status == "stopped"
@@ -156,26 +146,26 @@ def test_a_nan_loss_fails_the_run_with_a_message_and_the_queue_goes_on(runner):
 
 
 @pytest.mark.needs_data
-def test_an_unexpected_error_in_a_job_is_a_failed_run_not_a_dead_server(runner, monkeypatch):
-    import core.engine.job
+def test_an_unexpected_error_in_a_job_is_a_failed_run_not_a_dead_server(inline, monkeypatch):
+    import core.engine.worker
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(core.engine.job, "evaluate", broken)
-    snap = runner.wait(runner.submit(QUICK), TIMEOUT)
+    monkeypatch.setattr(core.engine.worker, "evaluate", broken)
+    snap = inline.wait(inline.submit(QUICK), TIMEOUT)
     assert snap.status == RunStatus.FAILED and "boom" in snap.error
 
 
 @pytest.mark.needs_data
-def test_running_out_of_gpu_memory_fails_the_run_with_advice(runner, monkeypatch):
-    import core.engine.job
+def test_running_out_of_gpu_memory_fails_the_run_with_advice(inline, monkeypatch):
+    import core.engine.worker
 
     def out_of_memory(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(core.engine.job, "train_one_epoch", out_of_memory)
-    snap = runner.wait(runner.submit(QUICK), TIMEOUT)
+    monkeypatch.setattr(core.engine.worker, "train_one_epoch", out_of_memory)
+    snap = inline.wait(inline.submit(QUICK), TIMEOUT)
     assert snap.status == RunStatus.FAILED
     assert "ran out of memory" in snap.error and "smaller batch size" in snap.error
 
@@ -205,16 +195,19 @@ def test_fair_comparison_runs_start_from_the_same_weights(runner):
 
 
 @pytest.mark.needs_data
-def test_max_concurrent_two_trains_two_at_once(runs_dir, monkeypatch):
-    gate = Gate(monkeypatch)
+def test_max_concurrent_two_trains_two_at_once(runs_dir):
     runner = Runner(runs_root=runs_dir, max_concurrent=2)
+    long = QUICK.with_changes(epochs=50)
     try:
-        ids = [runner.submit(QUICK) for _ in range(3)]
-        assert gate.entered.wait(TIMEOUT)
-        statuses = [runner.snapshot(i).status for i in ids]
-        assert statuses[2] == RunStatus.QUEUED
-        gate.opened.set()
-        assert all(runner.wait(i, TIMEOUT).status == RunStatus.DONE for i in ids)
+        ids = [runner.submit(long) for _ in range(3)]
+        assert [runner.snapshot(i).status for i in ids] == ["running", "running", "queued"]
+        runner.stop(ids[0])
+        assert runner.wait(ids[0], TIMEOUT).status == RunStatus.STOPPED
+        # the freed slot goes to the third run, while the second goes on training
+        assert [runner.snapshot(i).status for i in ids[1:]] == ["running", "running"]
+        for i in ids[1:]:
+            runner.stop(i)
+        assert all(runner.wait(i, TIMEOUT).status == RunStatus.STOPPED for i in ids)
     finally:
         runner.shutdown()
 

@@ -102,3 +102,38 @@ def test_bad_options_are_a_message_and_exit_status_1(argv, message, capsys):
 def test_unreadable_settings_are_refused():
     with pytest.raises(ParseError, match="NAME=VALUE"):
         config_from_args(parser().parse_args(["--opt", "momentum"]))
+
+
+@pytest.mark.needs_data
+def test_resume_continues_a_stopped_run_from_the_command_line(runs_dir, capsys):
+    import time
+
+    from core.engine.config import RunConfig
+    from core.engine.models import ModelSpec
+    from core.engine.runner import Runner
+
+    config = RunConfig(
+        model=ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.3),
+        train_subset=2000, test_subset=100, epochs=3, log_interval=5,
+    )  # fmt: skip
+    runner = Runner(runs_root=runs_dir, max_concurrent=1)
+    try:
+        straight = runner.wait(runner.submit(config), 300)
+        job_id = runner.submit(config)
+        deadline = time.monotonic() + 300
+        while runner.snapshot(job_id).step <= straight.total_steps // 3:  # inside epoch 2
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        runner.stop(job_id)
+        run_dir = runner.wait(job_id, 300).run_dir
+    finally:
+        runner.shutdown()
+    assert load_run(run_dir).status == "stopped"
+    assert main(["--resume", job_id]) == 0  # an id under the runs root works as well as a path
+    out = capsys.readouterr().out
+    assert "resumed after epoch" in out and "final test accuracy" in out
+    resumed = load_run(run_dir)
+    assert resumed.status == "done"
+    assert [r["loss"] for r in resumed.train] == [r["loss"] for r in straight.train]
+    assert main(["--resume", "no-such-run"]) == 1
+    assert "neither a run folder nor the id" in capsys.readouterr().err

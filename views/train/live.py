@@ -26,6 +26,7 @@ STATUS_ICONS = {
     RunStatus.DONE: "✅",
     RunStatus.STOPPED: "⏹️",
     RunStatus.FAILED: "❌",
+    RunStatus.INTERRUPTED: "⏸️",
 }
 
 

@@ -10,7 +10,7 @@ from ui.runner import attached_job, owner_id
 from views.train.form import config_ui
 from views.train.inspect import inspect_ui
 from views.train.live import live_ui
-from views.train.run_list import compare_ui, my_runs_ui
+from views.train.run_list import compare_ui, my_runs_ui, resume_ui
 from views.train.start import fair_ui, start_ui
 
 st.session_state.setdefault("training_preset", "classic")
@@ -51,8 +51,9 @@ with right:
 
 st.header("2 · Train")
 st.caption(
-    "Runs train in the background on the server: click around, switch pages or refresh, and "
-    "the run goes on. One run trains at a time on a CPU; the others wait in a queue."
+    "Runs train in their own process, outside the web server: click around, switch pages or "
+    "refresh, and the run goes on. One run trains at a time on a CPU; the others wait in a "
+    "queue. Each finished epoch leaves a checkpoint, so a stopped run can resume later."
 )
 with errors_ui():
     start_ui(config, owner)
@@ -67,6 +68,7 @@ if job_id is not None:
 st.subheader("Your runs")
 with errors_ui():
     my_runs_ui(owner, job_id)
+    resume_ui(owner)
 
 st.header("3 · Compare")
 st.markdown(

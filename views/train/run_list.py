@@ -16,7 +16,9 @@ import streamlit as st
 from core.engine.analysis import compare_settings
 from core.engine.fair_race import is_race
 from core.engine.figures import accuracy_figure, loss_figure
-from core.engine.runs import Run, list_runs, runs_root
+from core.engine.resume import has_resume_point
+from core.engine.runs import Run, RunStatus, list_runs, runs_root
+from core.errors import TorchlabError
 from ui.runner import attach_job, get_runner
 from views.train import KEY_PREFIX
 from views.train.live import POLL_S, STATUS_ICONS, curve_controls_ui, keep, recall
@@ -106,6 +108,50 @@ def _my_runs_table(snaps: list[Run], attached: str | None) -> None:
     if chosen != attached:
         attach_job("training", chosen)
         st.rerun(scope="app")
+
+
+RESUMABLE = (RunStatus.STOPPED, RunStatus.INTERRUPTED, RunStatus.FAILED)
+RESUME_ERROR_KEY = P + "resume_error"
+
+
+def _resume(owner: str, runs: dict[str, Run]) -> None:
+    run = runs.get(st.session_state.get(P + "resume_pick"))
+    if run is None:
+        return
+    try:
+        job_id = get_runner().resume(run.run_dir, owner=owner)
+    except TorchlabError as exc:
+        st.session_state[RESUME_ERROR_KEY] = str(exc)
+        return
+    saved_runs.clear()
+    attach_job("training", job_id)
+    st.session_state[SHOW_KEY] = job_id
+
+
+def resume_ui(owner: str) -> None:
+    """Stopped runs and runs a server restart interrupted continue from their last epoch."""
+    runner = get_runner()
+    runs = {
+        r.id: r
+        for r in saved_runs(str(runs_root()))
+        if r.status in RESUMABLE
+        and has_resume_point(r.run_dir)
+        and not (runner.has(r.id) and not runner.snapshot(r.id).finished)
+    }
+    if not runs:
+        return
+    st.markdown(
+        f"**{len(runs)} run(s) can continue** from the checkpoint of their last finished epoch "
+        "(a stopped run, or one a server restart interrupted): exactly as if they had never "
+        "stopped."
+    )
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    c1.selectbox("Run to resume", list(runs), key=P + "resume_pick",
+                 format_func=lambda i: label(runs[i]))  # fmt: skip
+    c2.button("Resume", key=P + "resume", on_click=_resume, args=(owner, runs))
+    message = st.session_state.pop(RESUME_ERROR_KEY, None)
+    if message:
+        st.error(message)
 
 
 def compare_table(runs: list[Any], show_all: bool) -> pd.DataFrame | Any:

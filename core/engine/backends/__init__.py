@@ -1,0 +1,50 @@
+"""Where runs train. The Runner hands a backend one `Task` at a time and gets events back.
+
+- `local` (the default): worker processes of this machine (core.engine.backends.local);
+- `ray`: tasks on a Ray cluster, for a class sharing machines (core.engine.backends.ray_cluster),
+  chosen with TORCHLAB_BACKEND=ray and TORCHLAB_RAY_ADDRESS (default "auto").
+
+Pages never learn which backend runs a job.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from core.engine.worker import Task
+from core.errors import ConfigError
+
+BACKEND_ENV = "TORCHLAB_BACKEND"
+BACKENDS = ("local", "ray")
+
+
+class Backend(Protocol):
+    name: str
+    slots: int  # runs it trains at once
+
+    def start(self, task: Task, on_event: Callable[[str, dict[str, Any]], None]) -> None:
+        """Begin training `task`; its events arrive on another thread, "end" last."""
+
+    def stop(self, job_id: str) -> None:
+        """Ask a started run to stop before its next batch."""
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Give back every worker (runs still training are stopped first by the Runner)."""
+
+
+def make_backend(slots: int, name: str | None = None) -> Backend:
+    """The backend TORCHLAB_BACKEND names (default local), with `slots` runs at once."""
+    name = (name or os.environ.get(BACKEND_ENV) or "local").strip().lower()
+    if name == "local":
+        from core.engine.backends.local import LocalBackend
+
+        return LocalBackend(slots)
+    if name == "ray":
+        from core.engine.backends.ray_cluster import RayBackend
+
+        return RayBackend(slots)
+    raise ConfigError(
+        f"{BACKEND_ENV}={name!r} is not a backend; use one of: {', '.join(BACKENDS)}."
+    )
