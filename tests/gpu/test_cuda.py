@@ -20,6 +20,7 @@ from core.engine.models import ConvSpec, ModelSpec
 from core.engine.predictor import load_predictor, predict
 from core.engine.runner import Runner
 from core.engine.runs import RunStatus
+from tests.inline_backend import InlineBackend
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -111,7 +112,9 @@ def test_a_nan_loss_on_the_gpu_fails_the_run_with_a_message(runner):
     assert snap.status == RunStatus.FAILED and "lower learning rate" in snap.error
 
 
-def test_running_out_of_gpu_memory_fails_the_run_and_the_queue_goes_on(runner):
+def test_running_out_of_gpu_memory_fails_the_run_and_the_queue_goes_on(runs_dir):
+    # In a thread of this process, so the memory cap set here applies to the run.
+    runner = Runner(runs_root=runs_dir, backend=InlineBackend())
     huge = ModelSpec(convs=[ConvSpec(256, 3, 1, 1, "none")] * 2, hidden=[16])
     torch.cuda.empty_cache()
     total = torch.cuda.get_device_properties(0).total_memory
@@ -127,6 +130,7 @@ def test_running_out_of_gpu_memory_fails_the_run_and_the_queue_goes_on(runner):
     assert snap.status == RunStatus.FAILED
     assert "ran out of memory" in snap.error and "smaller batch" in snap.error
     assert _losses(runner, QUICK.with_changes(device="cuda"))  # the next run trains
+    runner.shutdown()
 
 
 def test_the_canvas_predictor_gives_the_same_answer_on_the_gpu():
