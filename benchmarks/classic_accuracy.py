@@ -36,8 +36,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as root:
         runner = Runner(runs_root=root, max_concurrent=1)
         snap, wall = timed_run(runner, config)
-    # The baseline is computed after the run: parallel kernels on this (main) thread would
-    # leave OpenMP workers here that slow the runner's thread (see core/engine/runner.py).
+    # The baseline is computed after the run, so it never shares the cores with it.
     _, _, X_test, y_test = load_run_data(config, "cpu")
     _, untrained = evaluate(init_model(config), X_test, y_test)
     print(f"baseline, the untrained model: {untrained:.2%}")

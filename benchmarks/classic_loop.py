@@ -4,8 +4,7 @@ training_throughput.py compares the runner with.
 It is the loop of pytorch/examples' mnist/main.py on a CPU: torchvision's MNIST with ToTensor +
 Normalize run on every image, batched by a DataLoader with num_workers=0, Adadelta at lr 0.5,
 the loss read every 10 batches. The model is Torchlab's classic preset, so both sides train the
-same network from the same seed. It runs as a process of its own, as people run that example
-(in the benchmark's process its OpenMP workers would slow the runner's: see core/engine/runner.py).
+same network from the same seed. It runs as a process of its own, as people run that example.
 Prints the samples per second, from the first batch to the last, on its last line.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/classic_loop.py --batches 600

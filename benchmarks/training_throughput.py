@@ -16,8 +16,8 @@ in the machine's load hits both alike; both rates are wall-clock, from the first
 last; the figures are medians over the rounds. The headline (last line) is the ratio of
 samples per second, torchlab with polling over classic.
 
-Why two processes: in one, the classic loop's OpenMP workers on the main thread would slow
-the runner's thread by about 25% (core/engine/runner.py says why), which never happens in real use.
+The classic loop runs as its own program, as people run that example; the runner trains in
+its worker process, as it does in the app.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/training_throughput.py
 """

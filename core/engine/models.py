@@ -250,10 +250,9 @@ class LayerRow:
 def layer_table(spec: ModelSpec) -> list[LayerRow]:
     """Each layer's output shape and parameter count, from a dummy batch of one image.
 
-    Pages draw this table on every rerun, often while a run trains in another thread, so it is
-    worked out on the meta device, where tensors have shapes but no numbers: nothing is
-    computed, no random weights are drawn (the run's dropout stream is untouched), and no
-    OpenMP workers start beside the run's (see core/engine/runner.py on why those slow a run).
+    Pages draw this table on every rerun, so it is worked out on the meta device, where
+    tensors have shapes but no numbers: nothing is computed and no random weights are drawn,
+    so a rerun costs next to nothing and leaves every random stream alone.
     """
     with torch.device("meta"):
         model = build_model(spec).eval()
