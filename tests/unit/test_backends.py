@@ -21,7 +21,7 @@ from core.engine.models import ConvSpec, ModelSpec
 from core.engine.resume import RESUME_FILE
 from core.engine.runner import Runner
 from core.engine.runs import RunStatus, load_run
-from core.errors import LimitError, TorchlabError
+from core.errors import ConfigError, LimitError, TorchlabError
 
 pytestmark = pytest.mark.needs_data
 
@@ -166,3 +166,12 @@ def test_the_same_seed_gives_the_same_curve_whatever_this_process_does(runner):
         thread.join()
     assert losses(beside) == losses(alone)
     assert [r["accuracy"] for r in beside.test] == [r["accuracy"] for r in alone.test]
+
+
+def test_asking_for_ray_without_ray_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)  # import ray now fails
+    with pytest.raises(ConfigError, match=r"pip install ray==2\.60\.0"):
+        make_backend(1, "ray")
+    monkeypatch.setenv("TORCHLAB_BACKEND", "spark")
+    with pytest.raises(ConfigError, match="is not a backend; use one of: local, ray"):
+        make_backend(1)

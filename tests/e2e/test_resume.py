@@ -1,0 +1,75 @@
+"""A server restart in the middle of a run: the run reads as interrupted, Resume continues it
+from its last finished epoch, and it finishes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from core.engine.resume import RESUME_FILE
+from core.engine.runs import RunStatus, load_run
+from tests.e2e.helpers import click, fill, go_to, open_app
+from tests.e2e.server import start_app
+
+pytestmark = pytest.mark.e2e
+
+WAIT_MS = 120_000  # the machine's two cores are shared: be patient, never sleep
+
+
+def wait_for_file(pattern, root, timeout: float = WAIT_MS / 1000):
+    """Poll the runs folder until a file matching `pattern` appears; return its path."""
+    deadline = time.monotonic() + timeout
+    while not (found := sorted(root.glob(pattern))):
+        assert time.monotonic() < deadline, f"no {pattern} under {root}"
+        time.sleep(0.2)
+    return found[0]
+
+
+# A new server finds the interrupted run in the folder the first one left behind.
+
+
+def test_a_run_interrupted_by_a_server_restart_resumes_and_finishes(page, tmp_path):
+    runs = tmp_path / "runs"
+    env = {"TORCHLAB_RUNS": str(runs), "TORCHLAB_HANDWRITING": str(tmp_path / "handwriting")}
+    with open(tmp_path / "first.log", "w") as log:
+        first, url = start_app(env, log)
+        try:
+            open_app(page, url)
+            go_to(page, "Train")
+            fill(
+                page,
+                page.get_by_role("spinbutton", name="Training images (0 = all 60,000)"),
+                "4000",
+            )
+            fill(page, page.get_by_role("spinbutton", name="Test images (0 = all 10,000)"), "500")
+            page.get_by_role("tab", name="Optimizer and batches").click()
+            fill(page, page.get_by_role("spinbutton", name="Epochs"), "4")
+            click(page, page.get_by_role("button", name="Start training"))
+            checkpoint = wait_for_file(f"*/{RESUME_FILE}", runs)  # epoch 1 is done
+        finally:
+            first.kill()  # SIGKILL: no shutdown, as when the machine or the process dies
+            first.wait()
+    run_dir = checkpoint.parent
+    deadline = time.monotonic() + 30  # the worker notices its server is gone and exits at once
+    while load_run(run_dir).status != RunStatus.INTERRUPTED:
+        assert time.monotonic() < deadline, "the worker outlived its server"
+        time.sleep(0.1)
+
+    with open(tmp_path / "second.log", "w") as log:
+        second, url = start_app(env, log)
+        try:
+            open_app(page, url, "training")
+            expect(page.get_by_text("1 run(s) can continue")).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text("interrupted").first).to_be_visible()
+            click(page, page.get_by_role("button", name="Resume"))
+            expect(page.get_by_text("resumed after epoch")).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text("done · seed 0")).to_be_visible(timeout=WAIT_MS)
+        finally:
+            second.terminate()
+            second.wait(30)
+    record = load_run(run_dir)
+    assert record.status == RunStatus.DONE and [r["epoch"] for r in record.test] == [1, 2, 3, 4]
+    steps = [r["step"] for r in record.train]
+    assert steps == sorted(set(steps))  # the resumed curve continues it, no epoch twice
