@@ -189,7 +189,16 @@ def _process_alive(token: str) -> bool:
         pass  # the process exists but belongs to someone else
     except OSError:
         return False
-    return process_token(pid) == token
+    return process_token(pid) == token and not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A process that has exited but was not reaped yet (its parent died first, say) still
+    answers kill(pid, 0); /proc says it is a zombie ('Z')."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def load_run(run_dir: Path | str) -> Run:

@@ -6,8 +6,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.helpers import track_script_runs
+from tests.e2e.helpers import ACT_MS, track_script_runs
 from tests.e2e.server import CHROMIUM_ARGS, chromium_path, start_app, stop_app
 
 
@@ -45,6 +46,9 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     track_script_runs(context)  # helpers.rerun waits on the runs this counts
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    # Actions and assertions wait alike: on the shared 2-core machine a page's first Plotly
+    # chart can take longer than expect's default 5 s to draw after its run has ended.
+    pg.set_default_timeout(ACT_MS)
+    expect.set_options(timeout=ACT_MS)
     yield pg
     context.close()

@@ -1,14 +1,21 @@
 """What the browser tests do to the app, each step waiting for the state it needs: never a
 fixed sleep, never a retry.
 
-A widget change does not mark the app as running at once: Streamlit's frontend sends the new
-widget state on its next tick and shows `data-test-script-state='running'` only when the
-server says the run has started. Right after an action the app still reads 'notRunning' from
-the run before, so waiting for 'notRunning' alone can return before the rerun has begun, and
-the next step then lands in the middle of it (a selectbox list closed under the mouse, a chart
-redrawn under a click). So the page counts the runs it has seen start (`RUN_COUNTER_JS`, an
-init script added by the `page` fixture) and `rerun` waits for one that began after the action,
-then for the app to be idle again.
+Two things used to let a step land in the middle of the one before, and both are waited for:
+
+- A widget change does not mark the app as running at once: Streamlit's frontend sends the
+  new widget state on its next tick and shows `data-test-script-state='running'` only once the
+  server says the run has started (a page watching that attribute for 'running' even missed
+  some short runs under load). Right after an action the app still reads 'notRunning' from the
+  run before, so waiting for 'notRunning' alone can return before the rerun has begun. So
+  every page counts the script runs the server reports finished, off its websocket
+  (`SCRIPT_RUNS_JS`, an init script added by the `page` fixture), and `rerun` waits for one
+  more than before the action.
+- When a run has ended, its charts, tables and components can still be skeletons while their
+  code loads in the browser (seconds on a busy machine): the first chart drawn need not be the
+  first on the page, and the page moves as they appear (the optimizers test clicked the loss
+  chart, drawn before the contour plot above it). So `wait_for_app` waits for 'notRunning'
+  with no skeleton left.
 """
 
 from __future__ import annotations
@@ -18,57 +25,92 @@ from contextlib import contextmanager
 
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-SETTLED = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# The script is not running, and no element is still a skeleton: Streamlit draws a placeholder
+# (stSkeleton) while the code of a chart, table or component loads in the browser, which can
+# take seconds after the run has ended; charts that appear then move the page under the mouse.
+SETTLED = (
+    "[data-testid='stApp'][data-test-script-state='notRunning']"
+    ":not(:has([data-testid='stSkeleton']))"
+)
+ACT_MS = 30_000  # how long an action or an assertion waits for the state it needs
 RUN_MS = 60_000  # one script run on the shared test machine: slow, but it does end
 
-# Counts the app's script runs as they start: every change of stApp's script state into
-# 'running', rebuilt from each batch of attribute records (the value after a record is the next
-# record's old value, or the current one after the last record).
-RUN_COUNTER_JS = """
+# Counts the script runs (whole or fragment) that the server reports finished, off the app's
+# websocket: each message is one ForwardMsg, whose `script_finished` (field 6) is a varint
+# status; FINISHED_EARLY_FOR_RERUN (2) is a run cut short by the next one, not counted.
+SCRIPT_RUNS_JS = """
 (() => {
-    if (window.__scriptRunsStarted !== undefined) return;
-    window.__scriptRunsStarted = 0;
-    const ATTR = 'data-test-script-state';
-    new MutationObserver((records) => {
-        records.forEach((record, i) => {
-            const next = i + 1 < records.length
-                ? records[i + 1].oldValue
-                : record.target.getAttribute(ATTR);
-            if (next === 'running' && record.oldValue !== 'running') {
-                window.__scriptRunsStarted += 1;
-            }
-        });
-    }).observe(document, {
-        subtree: true, attributes: true, attributeFilter: [ATTR], attributeOldValue: true,
-    });
+    if (window.__scriptRunsFinished !== undefined) return;
+    window.__scriptRunsFinished = 0;
+    const SCRIPT_FINISHED = 6, FINISHED_EARLY_FOR_RERUN = 2;
+    const finishedStatus = (bytes) => {  // the top-level fields of one ForwardMsg
+        let i = 0;
+        const varint = () => {
+            let value = 0, scale = 1, byte;
+            do {
+                byte = bytes[i++];
+                value += (byte & 0x7f) * scale;
+                scale *= 128;
+            } while (byte & 0x80 && i < bytes.length);
+            return value;
+        };
+        while (i < bytes.length) {
+            const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
+            if (wire === 0) {
+                const value = varint();
+                if (field === SCRIPT_FINISHED) return value;
+            } else if (wire === 2) {
+                const length = varint();  // not `i += varint()`: that adds to the old i
+                i += length;
+            } else if (wire === 1) i += 8;
+            else if (wire === 5) i += 4;
+            else return null;
+        }
+        return null;
+    };
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener('message', (event) => {
+                if (!(event.data instanceof ArrayBuffer)) return;
+                const status = finishedStatus(new Uint8Array(event.data));
+                if (status !== null && status !== FINISHED_EARLY_FOR_RERUN) {
+                    window.__scriptRunsFinished += 1;
+                }
+            });
+        }
+    };
 })();
 """
 
 
 def track_script_runs(context: BrowserContext) -> None:
-    """Count the script runs in every page of `context` (needed by `rerun`)."""
-    context.add_init_script(RUN_COUNTER_JS)
+    """Count the finished script runs in every page of `context` (needed by `rerun`)."""
+    context.add_init_script(SCRIPT_RUNS_JS)
 
 
 def wait_for_app(page: Page, timeout: float = RUN_MS) -> None:
-    """Wait until the script is not running. After a fresh load this is the first run's end
-    (the state reads 'initial' until then); after an action use `rerun` instead."""
+    """Wait until the script is not running and every element is drawn. After a fresh load
+    this is the first run's end (the state reads 'initial' until then); after an action use
+    `rerun` instead."""
     page.wait_for_selector(SETTLED, timeout=timeout)
 
 
-def script_runs_started(page: Page) -> int:
-    return page.evaluate("window.__scriptRunsStarted")
+def script_runs_finished(page: Page) -> int:
+    return page.evaluate("window.__scriptRunsFinished")
 
 
 @contextmanager
 def rerun(page: Page, timeout: float = RUN_MS) -> Iterator[None]:
-    """Around an action that makes the server run the script again: act on an idle app, then
-    wait for a run that started after the action, and for the app to be idle again."""
+    """Around an action that makes the server run the script (or a fragment) again: act on an
+    idle app, then wait for one more finished run than before, and for the app to be idle.
+    On a page whose fragment polls, that run may be a poll: wait on what it shows as well."""
     wait_for_app(page, timeout)
-    before = script_runs_started(page)
+    before = script_runs_finished(page)
     yield
     page.wait_for_function(
-        "before => window.__scriptRunsStarted > before", arg=before, timeout=timeout
+        "before => window.__scriptRunsFinished > before", arg=before, timeout=timeout
     )
     wait_for_app(page, timeout)
 

@@ -18,8 +18,8 @@ def test_clicking_the_contour_plot_picks_the_start_point(app_url, page):
     expect(start_x).to_have_value("-1.200")  # Rosenbrock's classic start
 
     # Rosenbrock's window is x ∈ [-2, 2], y ∈ [-1, 3]: the middle of the plot area is (0, 1).
-    # The page's run has ended, and Playwright clicks the middle of the plot area only once
-    # the chart holds still there; the click's selection reruns the page.
+    # go_to has waited for every chart to be drawn (not a skeleton any more), so the first
+    # chart is the contour plot and nothing moves it; the click's selection reruns the page.
     plot_area = page.get_by_test_id("stPlotlyChart").first.locator(".nsewdrag").first
     click(page, plot_area)
     expect(start_x).to_have_value("0.000")

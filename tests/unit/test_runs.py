@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.engine.checkpoint import write_json_atomic
@@ -104,3 +106,23 @@ def test_a_config_that_no_longer_validates_is_a_clear_error(runs_dir):
     write_json_atomic(folder / "config.json", {"optimizer": "LBFGS"})
     with pytest.raises(CheckpointError, match="not a valid run config"):
         load_run(folder)
+
+
+def test_a_run_whose_process_exited_unreaped_reads_interrupted(tmp_path):
+    """A worker whose server was killed exits, and may stay a zombie until something reaps
+    it: it still answers kill(pid, 0), but it trains nothing any more."""
+    import subprocess
+    import sys
+    import time
+
+    from core.engine.runs import _process_alive, process_token
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    token = process_token(child.pid)
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert not _process_alive(token)  # exited, not yet reaped
+    child.wait()
+    assert _process_alive(process_token())  # this test's own process is alive
