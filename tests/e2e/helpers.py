@@ -152,11 +152,16 @@ def fill(page: Page, box: Locator, value: str, timeout: float = RUN_MS) -> None:
 
 
 def choose(page: Page, label: str, option: str, timeout: float = RUN_MS) -> None:
-    """Pick `option` in the selectbox labelled `label` and wait for the run. The list opens
-    on an idle app, so no rerun can close it under the mouse."""
+    """Pick `option` in the selectbox labelled `label` and wait for the run, by keyboard as a
+    person can: focus the box, type the option's name (the list opens filtered to it), Enter.
+    A mouse click on the box can land while its expander or a chart above still moves it,
+    and the list then never opens (seen in CI on the Experiments page)."""
+    box = page.get_by_label(label, exact=True)
     with rerun(page, timeout):
-        page.get_by_label(label, exact=True).click()
-        page.get_by_role("option", name=option, exact=True).click()
+        box.focus()
+        box.press_sequentially(option)
+        expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()
+        box.press("Enter")
 
 
 def page_title(page: Page) -> Locator:
