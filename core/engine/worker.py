@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,6 @@ class Task:
     group: str = ""
     initial_state: dict[str, torch.Tensor] | None = None  # start from these weights
     resume: bool = False  # continue from the run folder's checkpoint
-    extra: dict[str, Any] = field(default_factory=dict)  # backend bookkeeping
 
 
 class _Recorder:
