@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 
 import streamlit as st
 
 from core.engine.runner import Runner
-from core.engine.runs import runs_root
+from core.engine.runs import Run, Unreadable, runs_root, scan_runs, unreadable_notice
 
+SAVED_RUNS_TTL_S = 5  # the run folders are re-read at most this often
 OWNER_KEY = "runner_owner"
 OWNER_PARAM = "session"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # ids and tokens read back from the URL
@@ -30,6 +32,28 @@ def _runner(root: str) -> Runner:
 def get_runner() -> Runner:
     """The server-wide Runner for the current runs folder (TORCHLAB_RUNS or ./runs)."""
     return _runner(str(runs_root()))
+
+
+@st.cache_data(ttl=SAVED_RUNS_TTL_S, show_spinner=False)
+def _scan(root: str) -> tuple[list[Run], list[Unreadable]]:
+    return scan_runs(Path(root))
+
+
+def saved_runs() -> list[Run]:
+    """Every readable run folder, newest first, read at most once per SAVED_RUNS_TTL_S."""
+    return _scan(str(runs_root()))[0]
+
+
+def forget_saved_runs() -> None:
+    """Read the run folders afresh on the next call (after a delete or a resume)."""
+    _scan.clear()
+
+
+def unreadable_runs_ui() -> None:
+    """A notice naming the run folders that could not be read, if any."""
+    unreadable = _scan(str(runs_root()))[1]
+    if unreadable:
+        st.warning(unreadable_notice(unreadable), icon=":material/folder_off:")
 
 
 def owner_id() -> str:

@@ -16,6 +16,7 @@ from core.engine.checkpoint import PRETRAINED_DIR
 from core.errors import TorchlabError
 from ui.common import code_ui, device_name, errors_ui
 from ui.predictor import model_choices
+from ui.runner import unreadable_runs_ui
 
 CANVAS_KEY = "canvas_drawing"
 DRAWN_KEY = "last_drawn_digit"  # read by the Layers page
@@ -79,6 +80,7 @@ folder = st.selectbox(
     format_func=lambda f: by_folder[f].label,
     help="The shipped pretrained model, or any MNIST run saved by the Train page.",
 )
+unreadable_runs_ui()
 choice = by_folder[folder]
 predictor = None
 with errors_ui():

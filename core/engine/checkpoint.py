@@ -79,9 +79,12 @@ def load_model(
     """Rebuild the model from model.json and load model.safetensors into it, in eval mode."""
     folder = Path(folder)
     info = read_json(folder / SPEC_FILE)
+    meta = info.get("meta", {}) if isinstance(info, dict) else None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{folder / SPEC_FILE} is damaged: its 'meta' is not an object.")
     try:
         spec = ModelSpec.from_dict(info["spec"])
-    except (KeyError, TypeError, TorchlabError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, TorchlabError) as exc:
         raise CheckpointError(f"{folder / SPEC_FILE} has no valid model spec: {exc}") from exc
     model = build_model(spec)
     state = load_weights(folder / WEIGHTS_FILE, device)
@@ -89,7 +92,7 @@ def load_model(
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(f"The weights in {folder} do not fit its model spec: {exc}") from exc
-    return model.to(device).eval(), spec, info.get("meta", {})
+    return model.to(device).eval(), spec, meta
 
 
 # The pretrained digit model shipped with the app (see README for the command that makes it).

@@ -82,6 +82,7 @@ class Run:
     has_model: bool = False  # the folder holds trained weights the Canvas page can load
     stop_after_batches: int | None = None  # batches trained after a stop request arrived
     process: str = ""  # process_token() of the process that trains it
+    problems: tuple[str, ...] = ()  # what could not be read back from its folder, in words
 
     @property
     def finished(self) -> bool:
@@ -132,27 +133,63 @@ def metrics_csv(train: list[dict[str, Any]], test: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _number(text: str) -> float | int | None:
-    if text in ("", None):
-        return None
-    value = float(text)
+REQUIRED_COLUMNS = {  # what the pages read from each kind of row
+    "train": ("epoch", "step", "samples", "seconds", "loss"),
+    "test": ("epoch", "step", "samples", "seconds", "loss", "accuracy"),
+}
+
+
+def _number(text: str) -> float | int:
+    value = float(text)  # ValueError for anything that is not a number
     return int(value) if value.is_integer() and "." not in text and "e" not in text else value
 
 
-def read_metrics(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    train: list[dict[str, Any]] = []
-    test: list[dict[str, Any]] = []
+def _metric_row(row: dict) -> tuple[str, dict[str, Any]] | None:
+    """(kind, values) of one CSV row, or None when the row is cut or holds a non-number."""
+    if None in row or not isinstance(row.get("kind"), str):  # too many or too few cells
+        return None
+    kind = row.pop("kind")
+    if kind not in REQUIRED_COLUMNS:
+        return None
+    try:
+        values = {k: _number(v) for k, v in row.items() if v not in ("", None)}
+    except ValueError:
+        return None
+    if any(k not in values for k in REQUIRED_COLUMNS[kind]):
+        return None
+    return kind, values
+
+
+def read_metrics(
+    path: Path, problems: list[str] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The training and test rows of a metrics.csv (none if it is missing). A row that is
+    cut or holds a non-number is left out, and said so in `problems` when given: a copy made
+    mid-write or a hand edit must not hide the rest of the curve."""
+    rows: dict[str, list[dict[str, Any]]] = {"train": [], "test": []}
+    bad: list[int] = []
     try:
         with open(path, newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                kind = row.pop("kind", "")
-                values = {k: _number(v) for k, v in row.items() if v not in ("", None)}
-                (test if kind == "test" else train).append(values)
+            reader = csv.DictReader(f)
+            if reader.fieldnames and "kind" not in reader.fieldnames:
+                raise ValueError("it has no 'kind' column")
+            for row in reader:
+                parsed = _metric_row(row)
+                if parsed is None:
+                    bad.append(reader.line_num)
+                else:
+                    rows[parsed[0]].append(parsed[1])
     except FileNotFoundError:
         pass
-    except (OSError, ValueError, csv.Error) as exc:
-        raise CheckpointError(f"{path} is not a readable metrics file: {exc}") from exc
-    return train, test
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
+        raise CheckpointError(f"{path.name} is not a readable metrics file: {exc}") from exc
+    if bad and problems is not None:
+        lines = ", ".join(map(str, bad[:3])) + (", …" if len(bad) > 3 else "")
+        problems.append(
+            f"{path.name}: {len(bad)} cut or unreadable row{'s' * (len(bad) > 1)} left out "
+            f"(line {lines})"
+        )
+    return rows["train"], rows["test"]
 
 
 def write_metrics(run_dir: Path, train: list[dict], test: list[dict]) -> None:
@@ -201,31 +238,58 @@ def _zombie(pid: int) -> bool:
         return False
 
 
+def _time(value: Any) -> float | None:
+    """A unix time from status.json, or None for anything else ("yesterday", true, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return float(value)
+
+
+def _read_status(path: Path, problems: list[str]) -> dict[str, Any]:
+    try:
+        status = read_json(path)
+    except CheckpointError as exc:
+        if path.exists():
+            problems.append(f"{path.name} could not be read ({exc}): shown as interrupted")
+        return {}
+    if not isinstance(status, dict):
+        problems.append(f"{path.name} is not an object: shown as interrupted")
+        return {}
+    for key in ("started", "finished"):
+        if key in status and status[key] is not None and _time(status[key]) is None:
+            problems.append(f"{path.name}: '{key}' is not a time ({str(status[key])[:40]!r})")
+    return status
+
+
 def load_run(run_dir: Path | str) -> Run:
-    """Read one run folder back; a run whose training process is gone is 'interrupted'."""
+    """Read one run folder back; a run whose training process is gone is 'interrupted'.
+    A config that cannot be read is a CheckpointError; anything else the folder gets wrong
+    is worked around and listed in the run's `problems`."""
     run_dir = Path(run_dir)
     try:
         config = RunConfig.from_dict(read_json(run_dir / CONFIG_FILE))
     except CheckpointError:
         raise
-    except (TorchlabError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{run_dir / CONFIG_FILE} is not a valid run config: {exc}") from exc
+    except (TorchlabError, TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{CONFIG_FILE} is not a valid run config: {exc}") from exc
+    problems: list[str] = []
+    status = _read_status(run_dir / STATUS_FILE, problems)
     try:
-        status = read_json(run_dir / STATUS_FILE)
-    except CheckpointError:
-        status = {}
-    if not isinstance(status, dict):
-        status = {}
-    train, test = read_metrics(run_dir / METRICS_FILE)
+        train, test = read_metrics(run_dir / METRICS_FILE, problems)
+    except CheckpointError as exc:
+        problems.append(f"{exc}: no curve to show")
+        train, test = [], []
     try:
         state = RunStatus(status.get("status", RunStatus.INTERRUPTED))
-    except ValueError:
+    except (ValueError, TypeError):
+        problems.append(f"{STATUS_FILE}: unknown status {str(status.get('status'))[:40]!r}")
         state = RunStatus.INTERRUPTED
     if state in (RunStatus.RUNNING, RunStatus.QUEUED) and not _process_alive(
         str(status.get("process", ""))
     ):
         state = RunStatus.INTERRUPTED
-    started, ended = status.get("started"), status.get("finished")
+    started, ended = _time(status.get("started")), _time(status.get("finished"))
+    error = status.get("error")
     last = train[-1] if train else {}
     seconds = last.get("seconds") or 0.0
     return Run(
@@ -242,7 +306,7 @@ def load_run(run_dir: Path | str) -> Run:
         elapsed_s=(ended - started) if started and ended else 0.0,
         train=train,
         test=test,
-        error=status.get("error"),
+        error=None if error is None else str(error),
         run_dir=run_dir,
         init_hash=str(status.get("init_hash", "")),
         submitted=started or 0.0,
@@ -250,28 +314,57 @@ def load_run(run_dir: Path | str) -> Run:
         ended_at=ended,
         has_model=(run_dir / WEIGHTS_FILE).exists() and (run_dir / SPEC_FILE).exists(),
         process=str(status.get("process", "")),
+        problems=tuple(problems),
     )
 
 
-def list_runs(root: Path | None = None) -> list[Run]:
-    """Every readable run under the root, newest first; unreadable folders are skipped."""
+@dataclass(frozen=True)
+class Unreadable:
+    """A run folder that could not be read back, and why (for the pages' notice)."""
+
+    id: str
+    reason: str
+
+
+def scan_runs(root: Path | None = None) -> tuple[list[Run], list[Unreadable]]:
+    """Every run folder under the root, newest first: the readable runs, then the folders
+    that could not be read with the reason."""
     root = Path(root) if root else runs_root()
-    if not root.is_dir():
-        return []
-    folders = sorted(
-        (p for p in root.iterdir() if (p / CONFIG_FILE).is_file()),
-        key=lambda p: p.name,
-        reverse=True,
-    )
-    records = []
+    try:
+        folders = sorted(
+            (p for p in root.iterdir() if p.is_dir() and (p / CONFIG_FILE).exists()),
+            key=lambda p: p.name,
+            reverse=True,
+        )
+    except FileNotFoundError:
+        return [], []
+    except OSError as exc:
+        raise CheckpointError(f"The runs folder {root} cannot be read: {exc.strerror}.") from exc
+    records, unreadable = [], []
     for folder in folders[:MAX_LISTED_RUNS]:
         try:
             records.append(load_run(folder))
-        except TorchlabError:
-            continue
+        except TorchlabError as exc:
+            unreadable.append(Unreadable(folder.name, str(exc)))
+        except OSError as exc:
+            unreadable.append(Unreadable(folder.name, f"it cannot be read: {exc.strerror}"))
     # Folder names start with a timestamp to the second; the start time breaks the ties.
     records.sort(key=lambda r: (r.started_at or 0.0, r.id), reverse=True)
-    return records
+    return records, unreadable
+
+
+def list_runs(root: Path | None = None) -> list[Run]:
+    """Every readable run under the root, newest first (scan_runs also names the others)."""
+    return scan_runs(root)[0]
+
+
+def unreadable_notice(unreadable: list[Unreadable]) -> str:
+    """One sentence naming the run folders left out and why."""
+    shown = "; ".join(f"`{u.id}`: {u.reason}" for u in unreadable[:3])
+    more = f"; and {len(unreadable) - 3} more" if len(unreadable) > 3 else ""
+    n = len(unreadable)
+    verb = "are" if n > 1 else "is"
+    return f"{n} run folder{'s' * (n > 1)} could not be read and {verb} left out: {shown}{more}."
 
 
 def delete_run(run_dir: Path | str) -> None:

@@ -20,6 +20,7 @@ from core.engine.checkpoint import save_model
 from core.engine.config import RunConfig
 from core.engine.models import build_model, classic_spec
 from core.engine.runs import write_config, write_status
+from tests import corrupt_runs as corrupt
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "canvas.py")
 CANVAS_KEY = "canvas_drawing"
@@ -165,3 +166,17 @@ def test_strokes_do_not_reread_every_run_folder(run_dir, monkeypatch):
     assert not at.exception and len(at.metric) == 1
     assert len(calls) == 1
     assert "Run" in at.selectbox(key="canvas_model").options[0]  # the saved run is listed
+
+
+def test_damaged_run_folders_are_named_and_a_damaged_model_is_refused_in_words(
+    runs_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(pr, "PRETRAINED_DIR", tmp_path / "no_pretrained")
+    corrupt.make_corrupt_runs(runs_dir)
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(corrupt.UNREADABLE[0] in w.value for w in at.warning)
+    bad = str(runs_dir / corrupt.BAD_META)
+    at.selectbox(key="canvas_model").set_value(bad).run(timeout=60)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("'meta' is not an object" in e.value for e in at.error)

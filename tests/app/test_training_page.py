@@ -15,6 +15,7 @@ from core.engine.loop import run_preset
 from core.engine.models import MAX_HIDDEN_LAYERS, ConvSpec, ModelSpec, parse_hidden
 from core.engine.runs import RunStatus
 from core.errors import ConfigError
+from tests import corrupt_runs as corrupt
 from ui.runner import get_runner
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "train" / "page.py")
@@ -197,3 +198,21 @@ def test_the_form_refuses_too_many_hidden_layers_with_core_s_message(at):
     at.text_input(key="training_hidden").set_value(text).run(timeout=TIMEOUT)
     assert str(refused.value) in [e.value for e in at.error]
     assert at.button(key="training_start").disabled
+
+
+def test_damaged_run_folders_never_break_the_page_and_are_named(runs_dir):
+    corrupt.make_corrupt_runs(runs_dir)
+    at = AppTest.from_file(PAGE).run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    notice = " ".join(w.value for w in at.warning)
+    assert all(name in notice for name in corrupt.UNREADABLE) and "left out" in notice
+    # every damaged run can be compared and looked inside
+    damaged = [*corrupt.DAMAGED, corrupt.MISSING_FILES, corrupt.BAD_META]
+    at.multiselect(key="training_compare").set_value([corrupt.GOOD, *damaged[:9]])
+    at.run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    for name in damaged:
+        at.selectbox(key="training_inspect").set_value(name).run(timeout=TIMEOUT)
+        assert not at.exception, (name, [e.value for e in at.exception])
+        if name in corrupt.DAMAGED:
+            assert any(corrupt.DAMAGED[name] in w.value for w in at.warning), name

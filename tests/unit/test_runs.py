@@ -17,11 +17,14 @@ from core.engine.runs import (
     process_token,
     read_metrics,
     runs_root,
+    scan_runs,
+    unreadable_notice,
     write_config,
     write_metrics,
     write_status,
 )
 from core.errors import CheckpointError
+from tests import corrupt_runs as corrupt
 
 TRAIN = [
     {"step": 10, "epoch": 1, "samples": 320, "seconds": 0.5, "loss": 1.25, "lr": 0.5},
@@ -126,3 +129,38 @@ def test_a_run_whose_process_exited_unreaped_reads_interrupted(tmp_path):
     assert not _process_alive(token)  # exited, not yet reaped
     child.wait()
     assert _process_alive(process_token())  # this test's own process is alive
+
+
+def test_damaged_run_folders_are_listed_with_their_problems_or_named_as_unreadable(runs_dir):
+    corrupt.make_corrupt_runs(runs_dir)
+    records, unreadable = scan_runs(runs_dir)
+    by_id = {r.id: r for r in records}
+    assert sorted(u.id for u in unreadable) == sorted(corrupt.UNREADABLE)
+    assert "config.json" in unreadable[0].reason
+    assert corrupt.EMPTY not in by_id
+    good = by_id[corrupt.GOOD]
+    assert good.problems == () and (good.train, good.test) == (corrupt.TRAIN, corrupt.TEST)
+    for name, word in corrupt.DAMAGED.items():
+        run = by_id[name]
+        assert any(word in p for p in run.problems), (name, run.problems)
+        for row in run.test:  # what the pages read from every row is there
+            assert {"accuracy", "loss", "epoch", "step"} <= row.keys()
+        for row in run.train:
+            assert {"loss", "step", "samples", "seconds"} <= row.keys()
+    assert by_id["20260101-000001-cut-last-row"].test == []  # the cut row, not the curve
+    assert len(by_id["20260101-000001-cut-last-row"].train) == len(corrupt.TRAIN)
+    assert len(by_id["20260101-000002-cut-train-row"].train) == len(corrupt.TRAIN) - 1
+    assert by_id["20260101-000005-started-yesterday"].started_at is None
+    assert by_id[corrupt.MISSING_FILES].status == "interrupted"
+    assert "left out" in unreadable_notice(unreadable)
+
+
+def test_an_unreadable_runs_folder_is_a_clear_error(runs_dir, monkeypatch):
+    runs_dir.mkdir()
+
+    def refuse(self):  # what a folder without read permission does (root reads anything)
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    with pytest.raises(CheckpointError, match="cannot be read: Permission denied"):
+        scan_runs(runs_dir)

@@ -12,9 +12,9 @@ from core.engine.analysis import MAX_GALLERY, Analysis, analyze, analyze_run, ga
 from core.engine.figures import confusion_figure, per_class_figure
 from core.engine.runs import WEIGHTS_FILE, delete_run, metrics_csv
 from ui.common import code_ui, errors_ui
-from ui.runner import attach_job, attached_job, get_runner
+from ui.runner import attach_job, attached_job, forget_saved_runs, get_runner
 from views.train import KEY_PREFIX
-from views.train.run_list import catalog, label, saved_runs
+from views.train.run_list import catalog, label
 
 P = KEY_PREFIX
 GALLERY_COLUMNS = 8
@@ -68,7 +68,7 @@ def files_ui(run: Any, folder: Path | None) -> None:
             if folder is not None and folder.exists():
                 delete_run(folder)
             runner.forget(run.id)
-            saved_runs.clear()
+            forget_saved_runs()
             if attached_job("training") == run.id:
                 attach_job("training", None)
             st.session_state.pop(P + "delete_sure", None)
@@ -94,6 +94,8 @@ def inspect_ui(owner: str) -> None:
     run_id = st.selectbox("Run", ids, key=P + "inspect", format_func=lambda i: label(runs[i]))
     run = runs[run_id]
     folder = run.run_dir
+    for problem in run.problems:
+        st.warning(f"Part of this run's folder could not be read: {problem}.")
     analysis_tab, gallery_tab, files_tab = st.tabs(
         ["Confusion matrix and per-class accuracy", "Misclassified images", "Metrics and files"]
     )

@@ -7,7 +7,6 @@ have an id, a name, a status, a config and train/test metric rows.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,17 +16,22 @@ from core.engine.analysis import compare_settings
 from core.engine.fair_race import is_race
 from core.engine.figures import accuracy_figure, loss_figure
 from core.engine.resume import has_resume_point
-from core.engine.runs import Run, RunStatus, list_runs, runs_root
+from core.engine.runs import Run, RunStatus
 from core.errors import TorchlabError
-from ui.runner import attach_job, get_runner
+from ui.runner import (
+    attach_job,
+    forget_saved_runs,
+    get_runner,
+    saved_runs,
+    unreadable_runs_ui,
+)
 from views.train import KEY_PREFIX
-from views.train.live import POLL_S, STATUS_ICONS, curve_controls_ui, keep, recall
+from views.train.live import LIST_POLL_S, POLL_S, STATUS_ICONS, curve_controls_ui, keep, recall
 
 P = KEY_PREFIX
 COMPARE_KEY = P + "compare"
 SHOW_KEY = P + "show_run"  # the "Show this run above" picker
 MAX_COMPARED = 10  # runs in one comparison chart
-SAVED_RUNS_TTL_S = 5  # the run folders are re-read at most this often
 
 
 def _accuracy(run: Any) -> str:
@@ -40,16 +44,10 @@ def my_jobs(owner: str) -> list[Run]:
     return [s for s in get_runner().jobs(owner=owner) if not s.group or is_race(s.group)]
 
 
-@st.cache_data(ttl=SAVED_RUNS_TTL_S, show_spinner=False)
-def saved_runs(root: str) -> list[Run]:
-    """Every run folder, read at most once per SAVED_RUNS_TTL_S (both sections use it)."""
-    return list_runs(Path(root))
-
-
 def catalog(owner: str) -> dict[str, Any]:
     """id -> run: this tab's live jobs first (freshest data), then every saved run."""
     runs: dict[str, Any] = {s.id: s for s in reversed(my_jobs(owner))}
-    for record in saved_runs(str(runs_root())):
+    for record in saved_runs():
         runs.setdefault(record.id, record)
     return runs
 
@@ -66,7 +64,7 @@ def my_runs_ui(owner: str, attached: str | None) -> None:
         return
     polling = not all(s.finished for s in snaps)
 
-    @st.fragment(run_every=POLL_S if polling else None)
+    @st.fragment(run_every=LIST_POLL_S if polling else None)
     def _table() -> None:
         fresh = my_jobs(owner)
         _my_runs_table(fresh, attached)
@@ -123,7 +121,7 @@ def _resume(owner: str, runs: dict[str, Run]) -> None:
     except TorchlabError as exc:
         st.session_state[RESUME_ERROR_KEY] = str(exc)
         return
-    saved_runs.clear()
+    forget_saved_runs()
     attach_job("training", job_id)
     st.session_state[SHOW_KEY] = job_id
 
@@ -133,7 +131,7 @@ def resume_ui(owner: str) -> None:
     runner = get_runner()
     runs = {
         r.id: r
-        for r in saved_runs(str(runs_root()))
+        for r in saved_runs()
         if r.status in RESUMABLE
         and has_resume_point(r.run_dir)
         and not (runner.has(r.id) and not runner.snapshot(r.id).finished)
@@ -178,6 +176,7 @@ def compare_table(runs: list[Any], show_all: bool) -> pd.DataFrame | Any:
 
 
 def compare_ui(owner: str) -> None:
+    unreadable_runs_ui()
     runs = catalog(owner)
     if not runs:
         st.caption("Nothing to compare yet.")
