@@ -5,7 +5,7 @@ real thing: `streamlit run app.py` and Debian's Chromium (Playwright) on the sam
 learner runs Torchlab locally. Each round measures, in alternating order:
 - classic: the classic loop as its own program (classic_loop.py), the baseline;
 - watched: a run started from the Train page, which stays open until the run ends (its
-  fragment reruns every 0.75 s on the server, the browser redraws both charts);
+  fragments rerun every few seconds on the server, the browser redraws what they drew);
 - unwatched: the same run started from the page, whose tab is then closed, so the server
   trains with nobody polling.
 Each run's rate comes from the metrics it saved: images over seconds, from its first batch to

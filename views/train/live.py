@@ -17,7 +17,11 @@ from ui.runner import get_runner
 from views.train import KEY_PREFIX
 
 P = KEY_PREFIX
-POLL_S = 0.75  # about 1.3 redraws per second while a job trains
+# While a job trains the browser redraws the live view every POLL_S seconds and the runs list
+# every LIST_POLL_S: on a 2-core laptop each redraw costs Chromium about 0.2 s of CPU, taken
+# from the training process (benchmarks/live_throughput.py measures it).
+POLL_S = 2.0
+LIST_POLL_S = 5.0
 LOG_LINES = 12  # newest log lines shown under the curves
 SAVED = "__kept"  # suffix of a widget value's copy that outlives the widget (see `keep`)
 STATUS_ICONS = {

@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from core.engine.backends import WORKER_ENV
 from core.engine.worker import Task, train_task
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class _Worker:
     def __init__(self, backend: LocalBackend):
         self.backend = backend
         parent, child = socket.socketpair()
-        env = dict(os.environ)
+        env = {**WORKER_ENV, **os.environ}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "core.engine.backends.local", str(child.fileno())],

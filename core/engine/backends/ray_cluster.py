@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.engine.backends import WORKER_ENV
 from core.engine.backends.local import pack_state, unpack_state
 from core.engine.worker import Task, train_task
 from core.errors import ConfigError
@@ -105,7 +106,8 @@ class RayBackend:
         if cuda:  # Ray shows the actor its GPU as the only one
             task = Task(**{**task.__dict__, "config": {**task.config, "device": "cuda:0"}})
         env = {
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+            **WORKER_ENV,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         }
         for name in ("TORCHLAB_DATA", "TORCHLAB_RUNS"):
             if os.environ.get(name):
