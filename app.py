@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import sidebar_ui
+from ui.common import sidebar_ui, unexpected_error_ui
 
 st.set_page_config(page_title="Torchlab", page_icon="🔥", layout="wide")
 
@@ -45,4 +45,7 @@ PAGES = {
 
 page = st.navigation(PAGES)
 sidebar_ui()
-page.run()
+try:
+    page.run()
+except Exception as exc:  # a page's bug: an id on the page, the traceback in the server log
+    unexpected_error_ui(exc)

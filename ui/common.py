@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +13,7 @@ import streamlit as st
 from core.devices import available_devices, default_device
 from core.errors import TorchlabError
 
+log = logging.getLogger("torchlab")
 DEVICE_KEY = "device"
 SHOW_CODE_KEY = "show_code"
 
@@ -53,10 +56,25 @@ def code_ui(*objects: object, label: str = "Show the code", source: str | None =
         st.code("\n\n".join(parts), language="python")
 
 
+def unexpected_error_ui(exc: Exception) -> None:
+    """A bug, not the user's doing: the traceback goes to the server log under a short id,
+    the page gets the id and no internals (paths, code, messages)."""
+    error_id = uuid.uuid4().hex[:8]
+    log.error("unexpected error %s", error_id, exc_info=exc)
+    st.error(
+        f"Something went wrong on the server (error id `{error_id}`). Try again, or tell "
+        "whoever runs this Torchlab: the server's log has the details under that id.",
+        icon=":material/error:",
+    )
+
+
 @contextmanager
 def errors_ui() -> Iterator[None]:
-    """Show any error the user caused as a message on the page, never as a traceback."""
+    """Show an error the user caused as its message; anything else as a short notice with an
+    id (see unexpected_error_ui). Either way the rest of the page still draws."""
     try:
         yield
     except TorchlabError as exc:
         st.error(str(exc))
+    except Exception as exc:  # Streamlit's rerun and stop are BaseExceptions: they pass
+        unexpected_error_ui(exc)

@@ -119,15 +119,17 @@ with draw_tab:
     asked = ask_col.button(
         "Predict", type="primary", disabled=st.session_state["canvas_live"], key="canvas_predict"
     )
+# The server's own limit (server.maxUploadSize, MiB): what the page says is what it accepts.
+upload_mib = int(st.get_option("server.maxUploadSize"))
 with upload_tab:
     upload = st.file_uploader(
         "A PNG or JPEG of one digit: dark on light paper or light on dark, both work",
         type=list(inf.UPLOAD_TYPES),
         key="canvas_upload",
-        max_upload_size=inf.MAX_UPLOAD_BYTES // 2**20,
+        max_upload_size=upload_mib,
     )
     st.caption(
-        f"At most {inf.MAX_UPLOAD_BYTES // 2**20} MiB. The background is read from the "
+        f"At most {upload_mib} MiB. The background is read from the "
         "picture's border, so leave some paper around the digit."
     )
 
@@ -148,7 +150,9 @@ uploading = bool(upload_tab.open)
 ink = prep = pred = None
 with result_col, errors_ui():
     if uploading and upload is not None:
-        ink = inf.ink_image(inf.decode_upload(upload.getvalue(), upload.name), background="auto")
+        ink = inf.ink_image(
+            inf.decode_upload(upload.getvalue(), upload.name, upload_mib * 2**20), background="auto"
+        )
     elif not uploading and canvas.image_data is not None:
         ink = inf.ink_image(canvas.image_data, background="black")
     if ink is not None:

@@ -218,7 +218,9 @@ def preprocess(
     return out
 
 
-def decode_upload(data: bytes, name: str = "the file") -> np.ndarray:
+def decode_upload(
+    data: bytes, name: str = "the file", max_bytes: int = MAX_UPLOAD_BYTES
+) -> np.ndarray:
     """Check an uploaded file and decode it to a uint8 (H, W) or (H, W, 4) array.
 
     The content decides, not the name: a PNG or JPEG within the size limits that decodes
@@ -226,9 +228,9 @@ def decode_upload(data: bytes, name: str = "the file") -> np.ndarray:
     """
     if not data:
         raise InputImageError(f"{name} is empty.")
-    if len(data) > MAX_UPLOAD_BYTES:
+    if len(data) > max_bytes:
         raise LimitError(
-            f"{name} is {len(data) / 2**20:.1f} MiB; the limit is {MAX_UPLOAD_BYTES // 2**20} MiB."
+            f"{name} is {len(data) / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:g} MiB."
         )
     is_jpeg = data.startswith(b"\xff\xd8\xff")
     if not (data.startswith(b"\x89PNG\r\n\x1a\n") or is_jpeg):
