@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.devices import available_devices, default_device
 from core.errors import TorchlabError
+from ui.runner import TEACHER_KEY, is_teacher, sign_in_teacher, teacher_mode
 
 log = logging.getLogger("torchlab")
 DEVICE_KEY = "device"
@@ -37,7 +38,26 @@ def sidebar_ui() -> str:
         key=SHOW_CODE_KEY,
         help="Open the code behind each plot and result by default.",
     )
+    if teacher_mode():
+        teacher_ui()
     return st.session_state[DEVICE_KEY]
+
+
+def teacher_ui() -> None:
+    """Sign in as the teacher (the server's TORCHLAB_TEACHER_PASSWORD): see and stop every run."""
+    with st.sidebar.expander("Teacher", icon=":material/school:"):
+        if is_teacher():
+            st.caption("Signed in: you see every run on the Train page and can stop any.")
+            if st.button("Sign out", key="teacher_sign_out"):
+                st.session_state[TEACHER_KEY] = False
+                st.rerun()
+            return
+        with st.form("teacher_sign_in", border=False):
+            password = st.text_input("Teacher password", type="password")
+            if st.form_submit_button("Sign in"):
+                if sign_in_teacher(password):
+                    st.rerun()
+                st.error("That is not the teacher password.")
 
 
 def device_name() -> str:

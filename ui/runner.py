@@ -1,14 +1,20 @@
-"""The one Runner per server, and which runs belong to this browser tab.
+"""The one Runner per server, which runs belong to this browser tab, and who may control them.
 
 Training jobs live in a server-wide `core.engine.runner.Runner` held by `st.cache_resource`, so
 clicking widgets, switching pages or refreshing never stops or loses a run. A page keeps only ids:
 - the owner token (which runs are "mine"), in session_state and in the URL (`?session=...`);
 - the job it shows, in session_state and in the URL (`?<page>_job=...`),
 so a refresh (a new Streamlit session) re-attaches to the same runs.
+
+Anyone may look at a run whose id they know; stopping, deleting and resuming belong to the
+tab that started it, and to the teacher: with TORCHLAB_TEACHER_PASSWORD set by whoever runs
+the server, a tab that signs in with it (in the sidebar) sees and controls every run.
 """
 
 from __future__ import annotations
 
+import hmac
+import os
 import re
 import uuid
 from pathlib import Path
@@ -19,6 +25,8 @@ from core.engine.runner import Runner
 from core.engine.runs import Run, Unreadable, runs_root, scan_runs, unreadable_notice
 
 SAVED_RUNS_TTL_S = 5  # the run folders are re-read at most this often
+TEACHER_ENV = "TORCHLAB_TEACHER_PASSWORD"
+TEACHER_KEY = "teacher_signed_in"
 OWNER_KEY = "runner_owner"
 OWNER_PARAM = "session"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # ids and tokens read back from the URL
@@ -61,11 +69,44 @@ def owner_id() -> str:
     owner = st.session_state.get(OWNER_KEY)
     if not owner:
         from_url = st.query_params.get(OWNER_PARAM, "")
-        owner = from_url if _TOKEN.match(from_url or "") else uuid.uuid4().hex[:16]
+        # 128 random bits: a token nobody guesses (control of a run goes with it)
+        owner = from_url if _TOKEN.match(from_url or "") else uuid.uuid4().hex
         st.session_state[OWNER_KEY] = owner
     if st.query_params.get(OWNER_PARAM) != owner:
         st.query_params[OWNER_PARAM] = owner
     return owner
+
+
+def teacher_mode() -> bool:
+    """Whether the server's operator set a teacher password."""
+    return bool(os.environ.get(TEACHER_ENV))
+
+
+def sign_in_teacher(password: str) -> bool:
+    """Make this tab the teacher's if `password` is the server's; returns whether it is."""
+    expected = os.environ.get(TEACHER_ENV, "")
+    ok = bool(expected) and hmac.compare_digest(password.encode(), expected.encode())
+    st.session_state[TEACHER_KEY] = ok
+    return ok
+
+
+def is_teacher() -> bool:
+    return teacher_mode() and bool(st.session_state.get(TEACHER_KEY))
+
+
+def can_control(run: Run) -> bool:
+    """Whether this tab may stop, delete or resume `run`: its own runs, every run for the
+    teacher, and runs started without a tab (the CLI) unless a teacher password is set."""
+    if is_teacher():
+        return True
+    if not run.owner:
+        return not teacher_mode()
+    return hmac.compare_digest(run.owner, owner_id())
+
+
+def not_yours_text(action: str) -> str:
+    who = "the tab that started it, or the teacher" if teacher_mode() else "the tab that started it"
+    return f"Only {who} can {action} this run: you are viewing it read-only."
 
 
 def _job_key(page: str) -> str:

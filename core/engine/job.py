@@ -30,6 +30,7 @@ class Job:
         self.group = group
         self.initial_state = initial_state
         self.resume = resume  # continue from the run folder's checkpoint
+        self.submission = job_id  # the first job of the set it was submitted with
         self.run_dir: Path = run_dir
         self.lock = threading.Lock()
         self.stop_event = threading.Event()

@@ -35,6 +35,9 @@ from core.errors import ConfigError, LimitError, TorchlabError
 log = logging.getLogger(__name__)
 
 MAX_QUEUED = 20  # jobs waiting for a free slot, server-wide
+# Submissions (a run, a fair race, an experiment set: one click each) one owner may have
+# waiting at once, so one tab cannot take every place in a class's queue.
+MAX_WAITING_PER_OWNER = 3
 MAX_KEPT_JOBS = 200  # finished jobs kept in memory; older ones stay on disk only
 MAX_JOBS_ENV = "TORCHLAB_MAX_JOBS"
 
@@ -259,7 +262,16 @@ class Runner:
             if self._closed:
                 raise TorchlabError("The runner is shutting down; start the run again later.")
             free = max(0, self.max_concurrent - len(self._running))
+            would_wait = len(jobs) > free
             waiting = len(self._queue) + max(0, len(jobs) - free)
+            owner = jobs[0].owner
+            mine = {self._jobs[i].submission for i in self._queue if self._jobs[i].owner == owner}
+            if owner and would_wait and len(mine) >= MAX_WAITING_PER_OWNER:
+                raise LimitError(
+                    f"Your tab already has {len(mine)} submissions waiting in the queue, the "
+                    f"most one learner may have (so everyone sharing this server gets a turn): "
+                    "wait for one to start, or stop one."
+                )
             if waiting > MAX_QUEUED:
                 raise LimitError(
                     f"{MAX_QUEUED} runs are already waiting; stop one or wait for the queue."
@@ -268,6 +280,7 @@ class Runner:
                     f"runs, not {len(jobs)}; stop some or wait for the queue."
                 )
             for job in jobs:
+                job.submission = jobs[0].id
                 self._jobs[job.id] = job
                 self._queue.append(job.id)
             self._prune()

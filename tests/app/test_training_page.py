@@ -16,7 +16,7 @@ from core.engine.models import MAX_HIDDEN_LAYERS, ConvSpec, ModelSpec, parse_hid
 from core.engine.runs import RunStatus
 from core.errors import ConfigError
 from tests import corrupt_runs as corrupt
-from ui.runner import get_runner
+from ui.runner import forget_saved_runs, get_runner
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "train" / "page.py")
 TIMEOUT = 120
@@ -216,3 +216,40 @@ def test_damaged_run_folders_never_break_the_page_and_are_named(runs_dir):
         assert not at.exception, (name, [e.value for e in at.exception])
         if name in corrupt.DAMAGED:
             assert any(corrupt.DAMAGED[name] in w.value for w in at.warning), name
+
+
+def test_another_tab_views_a_run_read_only_and_the_teacher_controls_it(at, monkeypatch):
+    monkeypatch.setenv("TORCHLAB_TEACHER_PASSWORD", "chalk")
+    small(at, train=60_000 // 4, test=100, log_interval=10)
+    at.button(key="training_start").click().run(timeout=TIMEOUT)
+    job_id = at.session_state["training_job"]
+
+    visitor = AppTest.from_file(str(Path(PAGE).parents[2] / "app.py"))  # with the sidebar
+    visitor.query_params["training_job"] = job_id  # a tab that only knows the run's id
+    visitor.run(timeout=TIMEOUT)
+    visitor.switch_page("views/train/page.py").run(timeout=TIMEOUT)
+    assert not visitor.exception, [e.value for e in visitor.exception]
+    assert visitor.session_state["training_job"] == job_id  # it sees the live view...
+    assert not [b for b in visitor.button if b.key == "training_stop"]  # ...but no Stop
+    assert any("read-only" in c.value for c in visitor.caption)
+    assert not get_runner().snapshot(job_id).finished
+
+    visitor.sidebar.text_input[0].input("wrong")
+    visitor.sidebar.button[0].click().run(timeout=TIMEOUT)  # the form's submit button
+    assert any("not the teacher password" in e.value for e in visitor.error)
+    assert not [b for b in visitor.button if b.key == "training_stop"]
+    visitor.sidebar.text_input[0].input("chalk")
+    visitor.sidebar.button[0].click().run(timeout=TIMEOUT)
+    visitor.run(timeout=TIMEOUT)
+    visitor.button(key="training_stop").click().run(timeout=TIMEOUT)
+    assert get_runner().wait(job_id, TIMEOUT).status == RunStatus.STOPPED
+    visitor.run(timeout=TIMEOUT)
+    assert not visitor.exception, [e.value for e in visitor.exception]
+    # The stopped run: the owner may delete it; another plain tab may not.
+    forget_saved_runs()  # the run folders are otherwise re-read every few seconds
+    other = AppTest.from_file(PAGE).run(timeout=TIMEOUT)
+    other.selectbox(key="training_inspect").set_value(job_id).run(timeout=TIMEOUT)
+    assert not [c for c in other.checkbox if c.key == "training_delete_sure"]
+    assert any("Only the tab that started it, or the teacher" in c.value for c in other.caption)
+    at.run(timeout=TIMEOUT)
+    assert at.checkbox(key="training_delete_sure")

@@ -135,6 +135,27 @@ def test_stop_takes_effect_within_one_batch_and_keeps_the_run(inline, monkeypatc
 
 
 @pytest.mark.needs_data
+def test_one_tab_may_have_only_a_few_submissions_waiting(inline, monkeypatch):
+    from core.engine.runner import MAX_WAITING_PER_OWNER
+    from core.errors import LimitError
+
+    gate = Gate(monkeypatch)
+    inline.submit(QUICK, owner="a")  # trains at once: it does not wait
+    assert gate.entered.wait(TIMEOUT)
+    waiting = [inline.submit_set([QUICK, QUICK], owner="a")]  # a set is one submission
+    waiting += [[inline.submit(QUICK, owner="a")] for _ in range(MAX_WAITING_PER_OWNER - 1)]
+    with pytest.raises(LimitError, match="Your tab already has 3 submissions waiting"):
+        inline.submit(QUICK, owner="a")
+    others = inline.submit(QUICK, owner="b")  # another learner still gets a place
+    headless = inline.submit(QUICK)  # the CLI has no owner and no per-owner cap
+    inline.stop(waiting[-1][0])  # one leaves the queue: room for one more
+    waiting.append([inline.submit(QUICK, owner="a")])
+    for job_id in [others, headless, *(i for ids in waiting for i in ids)]:
+        inline.stop(job_id)
+    gate.opened.set()
+
+
+@pytest.mark.needs_data
 def test_a_nan_loss_fails_the_run_with_a_message_and_the_queue_goes_on(runner):
     bad = runner.submit(QUICK.with_changes(model=LEAKY, optimizer="SGD", lr=100.0))
     good = runner.submit(QUICK)

@@ -12,7 +12,14 @@ from core.engine.analysis import MAX_GALLERY, Analysis, analyze, analyze_run, ga
 from core.engine.figures import confusion_figure, per_class_figure
 from core.engine.runs import WEIGHTS_FILE, delete_run, metrics_csv
 from ui.common import code_ui, errors_ui
-from ui.runner import attach_job, attached_job, forget_saved_runs, get_runner
+from ui.runner import (
+    attach_job,
+    attached_job,
+    can_control,
+    forget_saved_runs,
+    get_runner,
+    not_yours_text,
+)
 from views.train import KEY_PREFIX
 from views.train.run_list import catalog, label
 
@@ -58,6 +65,9 @@ def files_ui(run: Any, folder: Path | None) -> None:
     )
     if folder is not None:
         st.caption(f"Saved in `{folder}` (config.json, metrics.csv, model.safetensors).")
+    if not can_control(run):
+        st.caption(not_yours_text("delete"))
+        return
     sure = st.checkbox("Yes, delete this run for good", key=P + "delete_sure")
     if st.button("Delete run", key=P + "delete", disabled=not sure, type="secondary"):
         with errors_ui():

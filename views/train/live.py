@@ -13,7 +13,7 @@ import streamlit as st
 
 from core.engine.figures import X_AXES, accuracy_figure, loss_figure
 from core.engine.runs import Run, RunStatus
-from ui.runner import get_runner
+from ui.runner import can_control, get_runner, not_yours_text
 from views.train import KEY_PREFIX
 
 P = KEY_PREFIX
@@ -137,6 +137,12 @@ def snapshot_view_ui(snap: Run) -> None:
     st.code("\n".join(snap.log[-LOG_LINES:]) or "waiting for the first batch…", language=None)
 
 
+def _stop(job_id: str) -> None:
+    runner = get_runner()
+    if can_control(runner.snapshot(job_id)):  # checked again: the click is the browser's word
+        runner.stop(job_id)
+
+
 def live_ui(job_id: str) -> None:
     """The attached job, redrawn every POLL_S seconds by a fragment until it ends."""
     runner = get_runner()
@@ -145,9 +151,11 @@ def live_ui(job_id: str) -> None:
     @st.fragment(run_every=POLL_S if polling else None)
     def _live() -> None:
         snap = runner.snapshot(job_id)
-        if not snap.finished:
+        if not can_control(snap):
+            st.caption(not_yours_text("stop"))
+        elif not snap.finished:
             st.button(
-                "⏹ Stop", key=P + "stop", on_click=runner.stop, args=(job_id,),
+                "Stop", key=P + "stop", on_click=_stop, args=(job_id,), icon=":material/stop:",
                 help="Stops before the next batch; the run is kept as 'stopped'.",
             )  # fmt: skip
         snapshot_view_ui(snap)

@@ -20,8 +20,10 @@ from core.engine.runs import Run, RunStatus
 from core.errors import TorchlabError
 from ui.runner import (
     attach_job,
+    can_control,
     forget_saved_runs,
     get_runner,
+    is_teacher,
     saved_runs,
     unreadable_runs_ui,
 )
@@ -41,7 +43,8 @@ def _accuracy(run: Any) -> str:
 def my_jobs(owner: str) -> list[Run]:
     """This tab's Train-page runs (plain and fair-comparison ones; the Experiments page
     lists its own), oldest first."""
-    return [s for s in get_runner().jobs(owner=owner) if not s.group or is_race(s.group)]
+    mine = None if is_teacher() else owner  # the teacher sees every tab's runs
+    return [s for s in get_runner().jobs(owner=mine) if not s.group or is_race(s.group)]
 
 
 def catalog(owner: str) -> dict[str, Any]:
@@ -114,7 +117,7 @@ RESUME_ERROR_KEY = P + "resume_error"
 
 def _resume(owner: str, runs: dict[str, Run]) -> None:
     run = runs.get(st.session_state.get(P + "resume_pick"))
-    if run is None:
+    if run is None or not can_control(run):
         return
     try:
         job_id = get_runner().resume(run.run_dir, owner=owner)
@@ -133,6 +136,7 @@ def resume_ui(owner: str) -> None:
         r.id: r
         for r in saved_runs()
         if r.status in RESUMABLE
+        and can_control(r)
         and has_resume_point(r.run_dir)
         and not (runner.has(r.id) and not runner.snapshot(r.id).finished)
     }
