@@ -12,13 +12,14 @@ Every file is written atomically (temporary file, then os.replace).
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import os
 import shutil
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from core.engine.checkpoint import (
     SPEC_FILE,
@@ -37,6 +38,10 @@ DEFAULT_RUNS = "./runs"
 CONFIG_FILE = "config.json"
 STATUS_FILE = "status.json"
 METRICS_FILE = "metrics.csv"
+# Held (flock, shared) by the process training the run for as long as it trains. A folder that
+# turns read-only mid-run keeps saying "running" in status.json, and worker processes outlive
+# their runs: the lock is what tells a reader that the run is still being trained.
+TRAINING_LOCK = "training.lock"
 METRIC_COLUMNS = ("kind", "epoch", "step", "samples", "seconds", "loss", "lr", "accuracy")
 MAX_LISTED_RUNS = 500  # the run list reads at most this many folders (newest first)
 
@@ -229,6 +234,29 @@ def _process_alive(token: str) -> bool:
     return process_token(pid) == token and not _zombie(pid)
 
 
+def hold_training_lock(run_dir: Path) -> IO[bytes]:
+    """Take the run's training lock; it is held until the returned file is closed (or the
+    process ends, however it ends)."""
+    handle = open(Path(run_dir) / TRAINING_LOCK, "ab")  # noqa: SIM115 (the caller closes it)
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    return handle
+
+
+def _lock_free(run_dir: Path) -> bool:
+    """Whether nobody holds the run's training lock (True for an older folder without one,
+    whose status says "running": its process check alone decides)."""
+    try:
+        with open(run_dir / TRAINING_LOCK, "rb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
+    except OSError:
+        return False  # no lock file: say nothing beyond what the process check says
+
+
 def _zombie(pid: int) -> bool:
     """A process that has exited but was not reaped yet (its parent died first, say) still
     answers kill(pid, 0); /proc says it is a zombie ('Z')."""
@@ -284,8 +312,8 @@ def load_run(run_dir: Path | str) -> Run:
     except (ValueError, TypeError):
         problems.append(f"{STATUS_FILE}: unknown status {str(status.get('status'))[:40]!r}")
         state = RunStatus.INTERRUPTED
-    if state in (RunStatus.RUNNING, RunStatus.QUEUED) and not _process_alive(
-        str(status.get("process", ""))
+    if state in (RunStatus.RUNNING, RunStatus.QUEUED) and (
+        not _process_alive(str(status.get("process", ""))) or _lock_free(run_dir)
     ):
         state = RunStatus.INTERRUPTED
     started, ended = _time(status.get("started")), _time(status.get("finished"))

@@ -102,9 +102,11 @@ def train_task(task: Task, emit: Emit, should_stop: Callable[[], bool]) -> None:
     config = RunConfig.from_dict(task.config)
     rec = _Recorder(task, config, emit)
     status, error = runs.RunStatus.FAILED, None
+    lock = None
     try:
         rec.run_dir.mkdir(parents=True, exist_ok=True)
         runs.write_config(rec.run_dir, config)
+        lock = runs.hold_training_lock(rec.run_dir)
         runs.write_status(rec.run_dir, rec.status("running"))
         completed = _train(task, config, rec, should_stop)
         status = runs.RunStatus.DONE if completed else runs.RunStatus.STOPPED
@@ -127,6 +129,8 @@ def train_task(task: Task, emit: Emit, should_stop: Callable[[], bool]) -> None:
         runs.write_status(rec.run_dir, rec.status(status.value, error, ended))
     except OSError:
         log.exception("could not save the end of run %s", task.job_id)
+    if lock is not None:
+        lock.close()  # from now on a reader of the folder sees the run is not training
     if error:
         rec.log(f"failed: {error}")
     emit("end", {"status": status.value, "error": error, "ended": ended})

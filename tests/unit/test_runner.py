@@ -282,3 +282,27 @@ def test_the_last_partial_batch_counts_and_one_cycle_ends_on_it(runner):
     assert [r["step"] for r in snap.train] == [4, 8, 10, 14, 18, 20]
     assert snap.train[-1]["samples"] == 600
     assert load_run(snap.run_dir).status == "done"
+
+
+@pytest.mark.needs_data
+def test_a_killed_run_keeps_its_curve_up_to_the_last_flush(runner):
+    import os
+    import signal
+    import time
+
+    from core.engine.worker import FLUSH_EVERY_S
+
+    one_long_epoch = QUICK.with_changes(train_subset=60_000, batch_size=1, log_interval=50)
+    job_id = runner.submit(one_long_epoch)
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:  # a wait for a state, not a timed assertion
+        snap = runner.snapshot(job_id)
+        if snap.train and snap.train[-1]["seconds"] > 2 * FLUSH_EVERY_S:
+            break
+        time.sleep(0.2)
+    assert snap.step < snap.total_steps  # still inside its only epoch: no epoch-end save yet
+    os.kill(int(snap.process.split(":")[0]), signal.SIGKILL)
+    runner.wait(job_id, TIMEOUT)
+    saved = load_run(snap.run_dir).train
+    assert saved and saved == snap.train[: len(saved)]
+    assert saved[-1]["seconds"] >= snap.train[-1]["seconds"] - FLUSH_EVERY_S - 1

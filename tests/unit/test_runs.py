@@ -10,7 +10,9 @@ from core.engine.checkpoint import write_json_atomic
 from core.engine.config import RunConfig
 from core.engine.runs import (
     STATUS_FILE,
+    TRAINING_LOCK,
     delete_run,
+    hold_training_lock,
     list_runs,
     load_run,
     metrics_csv,
@@ -164,3 +166,15 @@ def test_an_unreadable_runs_folder_is_a_clear_error(runs_dir, monkeypatch):
     monkeypatch.setattr(Path, "iterdir", refuse)
     with pytest.raises(CheckpointError, match="cannot be read: Permission denied"):
         scan_runs(runs_dir)
+
+
+def test_running_on_disk_is_believed_only_while_the_training_lock_is_held(runs_dir):
+    # A worker outlives its runs: its process is alive, yet a folder that turned read-only
+    # mid-run still says "running". The lock the trainer holds is what counts.
+    folder = make_run(runs_dir, "r", "running", process=process_token())
+    held = hold_training_lock(folder)
+    assert load_run(folder).status == "running"
+    held.close()  # the run ended (or its process died): the lock goes with it
+    assert load_run(folder).status == "interrupted"
+    (folder / TRAINING_LOCK).unlink()  # an older folder without a lock: the process decides
+    assert load_run(folder).status == "running"
