@@ -16,6 +16,7 @@ from core.tensors.base import (
     storage_of,
     tensor_info,
 )
+from core.tensors.budget import Reservation
 from core.tensors.code import explorer_code
 from core.tensors.dtypes import DTYPES, dtype_rows, format_bytes
 from core.tensors.evaluate import MAX_ELEMENTS, evaluate
@@ -123,177 +124,192 @@ with right:
             f"{MAX_DRAWN_CELLS:,} cells and 4 dimensions."
         )
 
-x = None
-with errors_ui():
-    shape = parse_shape(st.session_state["tensors_shape"]) if fill != "values" else ()
-    spec = BaseSpec(
-        shape=shape,
-        dtype=st.session_state["tensors_dtype"],
-        fill=fill,
-        seed=int(st.session_state["tensors_seed"]),
-        values=st.session_state["tensors_values"],
-        device=device_name(),
+
+def explorer_ui(reservation: Reservation) -> None:
+    """The base tensor, the chain's results and their pictures, the element picker and the
+    write demo. Its tensors are locals: they are gone once the view is drawn, and nothing a
+    session leaves behind (a widget's callback, a disconnected tab) keeps them alive."""
+    x = None
+    with errors_ui():
+        shape = parse_shape(st.session_state["tensors_shape"]) if fill != "values" else ()
+        spec = BaseSpec(
+            shape=shape,
+            dtype=st.session_state["tensors_dtype"],
+            fill=fill,
+            seed=int(st.session_state["tensors_seed"]),
+            values=st.session_state["tensors_values"],
+            device=device_name(),
+        )
+        x = make_base(spec)
+        reservation.add(x.untyped_storage().nbytes())
+        spec.shape = tuple(x.shape)
+    if x is None:
+        st.stop()
+
+    steps = []
+    chain = None
+    with errors_ui():
+        chain = parse_expression(expression)
+        steps = evaluate(chain, x, reservation)
+    if chain is not None and len(steps) < len(chain.ops):
+        chain = None  # evaluation failed: show x alone, the message above says why
+
+    names = step_names(len(steps))
+    results = [x, *(s.tensor for s in steps)]
+    codes = ["x", *(s.code for s in steps)]
+
+    st.subheader("Results")
+    per_row = 3
+    for start in range(0, len(results), per_row):
+        for column, k in zip(
+            st.columns(per_row), range(start, min(start + per_row, len(results))), strict=False
+        ):
+            info = tensor_info(results[k], x)
+            with column.container(border=True, key=f"tensors_card_{k}"):
+                st.markdown(
+                    f"**`{names[k]}`**" + (f" = `{codes[k]}`" if k else " (the base tensor)")
+                )
+                if k:
+                    st.badge(info.verdict, color="green" if info.shares_storage else "orange")
+                st.markdown(
+                    f"size `{info.size}`  \nstride `{info.stride}`  \n"
+                    f"storage_offset `{info.storage_offset}` · is_contiguous `{info.is_contiguous}`  \n"
+                    f"`{info.dtype}`: {info.element_size} B/element × {info.numel:,} = "
+                    f"{format_bytes(info.nbytes)}  \n"
+                    f"storage: {info.storage_length:,} elements = {format_bytes(info.storage_nbytes)}"
+                )
+
+    st.subheader("Where each element lives")
+    st.markdown(
+        "Pick a result and an element. The **strip** is the storage, cell by cell; the cells the "
+        "result reads are coloured in the order you meet them reading the result row by row "
+        "(dark first, yellow last; `×2` means two elements share one cell). The **grid** is the "
+        "result as you index it, each cell labelled with its storage index. Grey cells are memory "
+        "the view skips."
     )
-    x = make_base(spec)
-    spec.shape = tuple(x.shape)
-if x is None:
-    st.stop()
-
-steps = []
-chain = None
-with errors_ui():
-    chain = parse_expression(expression)
-    steps = evaluate(chain, x)
-if chain is not None and len(steps) < len(chain.ops):
-    chain = None  # evaluation failed: show x alone, the message above says why
-
-names = step_names(len(steps))
-results = [x, *(s.tensor for s in steps)]
-codes = ["x", *(s.code for s in steps)]
-
-st.subheader("Results")
-per_row = 3
-for start in range(0, len(results), per_row):
-    for column, k in zip(
-        st.columns(per_row), range(start, min(start + per_row, len(results))), strict=False
-    ):
-        info = tensor_info(results[k], x)
-        with column.container(border=True, key=f"tensors_card_{k}"):
-            st.markdown(f"**`{names[k]}`**" + (f" = `{codes[k]}`" if k else " (the base tensor)"))
-            if k:
-                st.badge(info.verdict, color="green" if info.shares_storage else "orange")
-            st.markdown(
-                f"size `{info.size}`  \nstride `{info.stride}`  \n"
-                f"storage_offset `{info.storage_offset}` · is_contiguous `{info.is_contiguous}`  \n"
-                f"`{info.dtype}`: {info.element_size} B/element × {info.numel:,} = "
-                f"{format_bytes(info.nbytes)}  \n"
-                f"storage: {info.storage_length:,} elements = {format_bytes(info.storage_nbytes)}"
+    pick_cols = st.columns(5)
+    target = pick_cols[0].selectbox(
+        "Result to draw",
+        range(len(results)),
+        index=len(results) - 1,
+        format_func=names.__getitem__,
+        key=f"tensors_target_{chain.code if chain else 'x'}",
+    )
+    t = results[target]
+    index = tuple(
+        int(
+            pick_cols[1 + d % 4].number_input(
+                f"index along dim {d}",
+                min_value=0,
+                max_value=n - 1,
+                value=min(1, n - 1),
+                key=f"tensors_pick_{target}_{d}_{n}",
+            )
+        )
+        for d, n in enumerate(t.shape)
+        if n > 0
+    )
+    picked = None
+    with errors_ui():
+        if t.numel() > 0:
+            picked = address(t, index)
+            value = format_value(t[index].item(), t.dtype)
+            stored = format_value(storage_of(t)[picked.storage_index].item(), t.dtype)
+            st.markdown(f"**{names[target]}[{', '.join(map(str, index))}]** = {value}, stored at:")
+            st.code(picked.formula, language=None)
+            st.caption(
+                f"storage[{picked.storage_index}] = {stored}: the same value, read straight from memory."
             )
 
-st.subheader("Where each element lives")
-st.markdown(
-    "Pick a result and an element. The **strip** is the storage, cell by cell; the cells the "
-    "result reads are coloured in the order you meet them reading the result row by row "
-    "(dark first, yellow last; `×2` means two elements share one cell). The **grid** is the "
-    "result as you index it, each cell labelled with its storage index. Grey cells are memory "
-    "the view skips."
-)
-pick_cols = st.columns(5)
-target = pick_cols[0].selectbox(
-    "Result to draw",
-    range(len(results)),
-    index=len(results) - 1,
-    format_func=names.__getitem__,
-    key=f"tensors_target_{chain.code if chain else 'x'}",
-)
-t = results[target]
-index = tuple(
-    int(
-        pick_cols[1 + d % 4].number_input(
-            f"index along dim {d}",
-            min_value=0,
-            max_value=n - 1,
-            value=min(1, n - 1),
-            key=f"tensors_pick_{target}_{d}_{n}",
+    info = tensor_info(t, x)
+    try:
+        check_drawable(info.numel, info.storage_length, info.size)  # before formatting any cell
+        indices = storage_indices(info.size, info.stride, info.storage_offset)
+        strip = storage_strip_fig(
+            formatted_values(storage_of(t)),
+            indices,
+            picked.storage_index if picked else None,
+            title=f"storage of {names[target]}"
+            + (" (shared with x)" if info.shares_storage else " (its own)"),
         )
-    )
-    for d, n in enumerate(t.shape)
-    if n > 0
-)
-picked = None
-with errors_ui():
-    if t.numel() > 0:
-        picked = address(t, index)
-        value = format_value(t[index].item(), t.dtype)
-        stored = format_value(storage_of(t)[picked.storage_index].item(), t.dtype)
-        st.markdown(f"**{names[target]}[{', '.join(map(str, index))}]** = {value}, stored at:")
-        st.code(picked.formula, language=None)
-        st.caption(
-            f"storage[{picked.storage_index}] = {stored}: the same value, read straight from memory."
+        grid = logical_grid_fig(
+            indices,
+            formatted_values(t),
+            index if picked else None,
+            title=f"{names[target]}: storage index of each element",
         )
+        st.plotly_chart(strip, key="tensors_strip")
+        st.plotly_chart(grid, key="tensors_grid")
+    except NotDrawable as exc:
+        st.info(str(exc))
 
-info = tensor_info(t, x)
-try:
-    check_drawable(info.numel, info.storage_length, info.size)  # before formatting any cell
-    indices = storage_indices(info.size, info.stride, info.storage_offset)
-    strip = storage_strip_fig(
-        formatted_values(storage_of(t)),
-        indices,
-        picked.storage_index if picked else None,
-        title=f"storage of {names[target]}"
-        + (" (shared with x)" if info.shares_storage else " (its own)"),
+    st.subheader("Write through a view")
+    st.markdown(
+        f"Change the picked element of **{names[target]}** and see who notices. Every view of x's "
+        "storage shows the change (x too); a copy keeps its old value. Adding to every element of an "
+        "expanded view fails: torch explains why. (Each write runs on a fresh copy of this page's x.)"
     )
-    grid = logical_grid_fig(
-        indices,
-        formatted_values(t),
-        index if picked else None,
-        title=f"{names[target]}: storage index of each element",
+    w1, w2, w3 = st.columns([1, 2, 1])
+    new_value = w1.number_input("Value", value=100.0, key="tensors_write_value")
+    mode = w2.radio(
+        "Write",
+        list(WRITE_MODES),
+        format_func=WRITE_MODES.__getitem__,
+        key="tensors_write_mode",
+        horizontal=True,
     )
-    st.plotly_chart(strip, key="tensors_strip")
-    st.plotly_chart(grid, key="tensors_grid")
-except NotDrawable as exc:
-    st.info(str(exc))
+    written = None
+    if w3.button("Write", key="tensors_write", type="primary"):
+        with errors_ui():
+            written = write_through(
+                spec, chain or parse_expression("x"), target, index, new_value, mode
+            )
+    if written is not None:
+        st.code(written.code, language="python")
+        if written.error:
+            st.error(written.error)
+        st.markdown("\n".join(f"- {c.summary()}" for c in written.tensors))
 
-st.subheader("Write through a view")
-st.markdown(
-    f"Change the picked element of **{names[target]}** and see who notices. Every view of x's "
-    "storage shows the change (x too); a copy keeps its old value. Adding to every element of an "
-    "expanded view fails: torch explains why. (Each write runs on a fresh copy of this page's x.)"
-)
-w1, w2, w3 = st.columns([1, 2, 1])
-new_value = w1.number_input("Value", value=100.0, key="tensors_write_value")
-mode = w2.radio(
-    "Write",
-    list(WRITE_MODES),
-    format_func=WRITE_MODES.__getitem__,
-    key="tensors_write_mode",
-    horizontal=True,
-)
-written = None
-if w3.button("Write", key="tensors_write", type="primary"):
-    with errors_ui():
-        written = write_through(
-            spec, chain or parse_expression("x"), target, index, new_value, mode
-        )
-if written is not None:
-    st.code(written.code, language="python")
-    if written.error:
-        st.error(written.error)
-    st.markdown("\n".join(f"- {c.summary()}" for c in written.tensors))
+    st.subheader("What torch refuses, and why")
+    for failure in failure_demos():
+        with st.expander(failure.title):
+            st.code(failure.code, language="python")
+            st.markdown("torch says:")
+            st.code(f"RuntimeError: {failure.error}", language=None, wrap_lines=True)
+            st.markdown(failure.why)
+            st.markdown("**The fix**")
+            st.code(failure.fix_code, language="python")
+            st.caption(failure.fix_result)
 
-st.subheader("What torch refuses, and why")
-for failure in failure_demos():
-    with st.expander(failure.title):
-        st.code(failure.code, language="python")
-        st.markdown("torch says:")
-        st.code(f"RuntimeError: {failure.error}", language=None, wrap_lines=True)
-        st.markdown(failure.why)
-        st.markdown("**The fix**")
-        st.code(failure.fix_code, language="python")
-        st.caption(failure.fix_result)
+    st.subheader("dtypes: the same shape, different memory")
+    st.markdown(
+        f"x has {x.numel():,} elements. The dtype decides the bytes per element, the range, and for "
+        "floats the precision: eps is the gap after 1.0, and integers above *exact up to* get rounded "
+        f"(try arange in float16 with more than 2048 elements). Limit: {MAX_ELEMENTS:,} elements."
+    )
+    st.dataframe(
+        dtype_rows(tuple(x.shape), st.session_state["tensors_dtype"]),
+        hide_index=True,
+        key="tensors_dtypes",
+    )
 
-st.subheader("dtypes: the same shape, different memory")
-st.markdown(
-    f"x has {x.numel():,} elements. The dtype decides the bytes per element, the range, and for "
-    "floats the precision: eps is the gap after 1.0, and integers above *exact up to* get rounded "
-    f"(try arange in float16 with more than 2048 elements). Limit: {MAX_ELEMENTS:,} elements."
-)
-st.dataframe(
-    dtype_rows(tuple(x.shape), st.session_state["tensors_dtype"]),
-    hide_index=True,
-    key="tensors_dtypes",
-)
+    code_ui(
+        label="Show the code: the PyTorch behind this page",
+        source=explorer_code(
+            spec,
+            steps,
+            (target, index) if picked else None,
+            written.code if written else None,
+            bool(written and written.error),
+        ),
+    )
+    code_ui(
+        tensor_info,
+        storage_indices,
+        address,
+        label="The core functions behind the cards and pictures",
+    )
 
-code_ui(
-    label="Show the code: the PyTorch behind this page",
-    source=explorer_code(
-        spec,
-        steps,
-        (target, index) if picked else None,
-        written.code if written else None,
-        bool(written and written.error),
-    ),
-)
-code_ui(
-    tensor_info, storage_indices, address, label="The core functions behind the cards and pictures"
-)
+
+with Reservation() as page_reservation:  # given back once the view is drawn
+    explorer_ui(page_reservation)

@@ -48,8 +48,9 @@ class Step:
     tensor: torch.Tensor  # its result
 
 
-def evaluate(chain: Chain, x: torch.Tensor) -> list[Step]:
-    """Apply the chain to x, returning every intermediate result (x itself is not a step)."""
+def evaluate(chain: Chain, x: torch.Tensor, reservation: Any = None) -> list[Step]:
+    """Apply the chain to x, returning every intermediate result (x itself is not a step).
+    Each copy is added to `reservation` (a core.tensors.budget.Reservation) as it is made."""
     check_elements(x, "x")
     steps: list[Step] = []
     t = x
@@ -65,6 +66,8 @@ def evaluate(chain: Chain, x: torch.Tensor) -> list[Step]:
                     f"`{code}`: the copies in this chain take {copied / 2**20:,.1f} MiB; the "
                     f"limit is {MAX_COPY_BYTES / 2**20:,.1f} MiB. Use views, or a smaller x."
                 )
+            if reservation is not None:
+                reservation.add(t.untyped_storage().nbytes())
         steps.append(Step(code, op.code, t))
     return steps
 

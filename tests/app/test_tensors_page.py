@@ -60,3 +60,29 @@ def test_the_seed_example_and_writing_through_views():
     at.radio(key="tensors_write_mode").set_value("add").run(timeout=60)
     at.button(key="tensors_write").click().run(timeout=60)
     assert "single memory location" in at.error[0].value
+
+
+def test_the_server_wide_budget_refuses_a_chain_while_others_hold_it_and_is_given_back(
+    monkeypatch,
+):
+    from core.tensors import budget
+
+    heavy = "x.repeat(1000, 833)" + ".flip(0)" * 11  # the heaviest chain the limits allow
+    heavy_bytes = 12 * (3 * 4) * (1000 * 833) * 4  # twelve float32 copies of the repeated x
+    others = [budget.Reservation() for _ in range(5)]  # five tabs drawing it right now
+    for other in others:
+        other.add(heavy_bytes)
+    try:
+        at = AppTest.from_file(PAGE).run(timeout=60)
+        at.text_input(key="tensors_expr").set_value(heavy).run(timeout=120)
+        assert not at.exception
+        assert [e.value for e in at.error if "The server is busy" in e.value]
+        assert len(at.error) == 1  # the chain is refused; x itself still fits
+        assert "(the base tensor)" in markdown(at)  # the page still shows x
+    finally:
+        for other in others:
+            other.release()
+    assert budget.held_bytes() == 0  # the refused rerun gave back what it had taken
+    at.run(timeout=120)
+    assert not at.exception and not at.error
+    assert budget.held_bytes() == 0  # and so did the one that drew the heavy chain
