@@ -96,16 +96,21 @@ def save_sketch(ink: np.ndarray, label: int, root: Path | None = None) -> Sketch
     img.thumbnail((MAX_SKETCH_SIDE, MAX_SKETCH_SIDE))
     created = time.strftime("%Y%m%dT%H%M%S")
     path = folder / f"{int(label)}-{created}-{secrets.token_hex(3)}.png"
-    folder.mkdir(parents=True, exist_ok=True)
-    # A temporary file in the same folder, then os.replace: nobody ever sees half a PNG.
-    fd, tmp = tempfile.mkstemp(prefix=".sketch-", suffix=".png", dir=folder)
-    os.close(fd)
+    tmp = None
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # A temporary file in the same folder, then os.replace: nobody ever sees half a PNG.
+        fd, tmp = tempfile.mkstemp(prefix=".sketch-", suffix=".png", dir=folder)
+        os.close(fd)
         img.save(tmp, format="PNG")
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise HandwritingError(f"Could not save the sketch in {folder}: {exc}") from exc
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise HandwritingError(
+            f"Could not save the sketch in the folder {folder}: {exc.strerror or exc}. "
+            f"Whoever runs this server can point {HANDWRITING_ENV} at a writable folder."
+        ) from exc
     return Sketch(path, int(label), created)
 
 

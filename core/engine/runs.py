@@ -403,4 +403,10 @@ def delete_run(run_dir: Path | str) -> None:
     record = load_run(run_dir)
     if record.status == RunStatus.RUNNING:
         raise CheckpointError("This run is still training: stop it before deleting it.")
-    shutil.rmtree(run_dir)
+    try:
+        shutil.rmtree(run_dir)
+    except OSError as exc:
+        raise CheckpointError(
+            f"The run folder {run_dir.name} could not be deleted: {exc.strerror or exc} "
+            f"(in {run_dir.parent}). Whoever runs this server can fix its permissions."
+        ) from exc

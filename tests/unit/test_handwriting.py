@@ -137,3 +137,12 @@ def test_mnist_test_accuracy_matches_a_direct_computation(predictor):
     with torch.no_grad():
         direct = (predictor.model(X).argmax(1) == labels[:300]).float().mean()
     assert hw.mnist_test_accuracy(predictor, limit=300) == pytest.approx(float(direct), abs=1e-9)
+
+
+def test_a_read_only_folder_is_a_plain_message(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):  # what a read-only folder does (root writes anywhere)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(hw.tempfile, "mkstemp", refuse)
+    with pytest.raises(hw.HandwritingError, match=r"Permission denied\. Whoever runs this server"):
+        hw.save_sketch(stroke(3), 3, tmp_path)

@@ -178,3 +178,16 @@ def test_running_on_disk_is_believed_only_while_the_training_lock_is_held(runs_d
     assert load_run(folder).status == "interrupted"
     (folder / TRAINING_LOCK).unlink()  # an older folder without a lock: the process decides
     assert load_run(folder).status == "running"
+
+
+def test_a_run_folder_that_cannot_be_deleted_says_so_in_words(runs_dir, monkeypatch):
+    import core.engine.runs
+
+    folder = make_run(runs_dir, "kept", "done")
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(core.engine.runs.shutil, "rmtree", refuse)
+    with pytest.raises(CheckpointError, match="kept could not be deleted: Permission denied"):
+        delete_run(folder)
