@@ -32,6 +32,7 @@ from core.tensors.methods import signatures
 from core.tensors.parse import MAX_STEPS, MAX_TEXT_LENGTH, parse_expression
 from core.tensors.write import WRITE_MODES, failure_demos, step_names, write_through
 from ui.common import code_ui, device_name, errors_ui
+from ui.tensor_lines import tensor_lines_ui
 
 st.session_state.setdefault("tensors_fill", "arange")
 st.session_state.setdefault("tensors_dtype", "float32")
@@ -64,7 +65,8 @@ st.markdown(
     "dim), the **storage offset** (where element 0 sits) and the **stride** (how many storage "
     "cells to skip for one step along each dim). Transposing, slicing or expanding changes only "
     "these numbers, never the data. Type PyTorch code on `x` below and watch which storage cells "
-    "each result reads."
+    "each result reads; further down, type the chapter's own lines (`points = torch.tensor(...)`, "
+    "`points.storage()`...) and read torch's answers."
 )
 
 st.caption("One-click examples")
@@ -313,3 +315,5 @@ def explorer_ui(reservation: Reservation) -> None:
 
 with Reservation() as page_reservation:  # given back once the view is drawn
     explorer_ui(page_reservation)
+    with errors_ui():
+        tensor_lines_ui(page_reservation)

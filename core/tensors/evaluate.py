@@ -72,6 +72,15 @@ def evaluate(chain: Chain, x: torch.Tensor, reservation: Any = None) -> list[Ste
     return steps
 
 
+def write_index(t: torch.Tensor, op: Op, x: torch.Tensor, value: Any, code: str) -> None:
+    """`t[index] = value` as torch does it: into the storage the elements share."""
+    try:
+        index = _index(t, op.args, x)
+    except IndexRangeError as exc:
+        raise IndexRangeError(f"`{code}`: {exc}") from None
+    _call_torch(lambda r: r.__setitem__(index, value), t, code)
+
+
 def check_elements(t: torch.Tensor, code: str) -> None:
     if t.numel() > MAX_ELEMENTS:
         raise LimitError(f"`{code}` has {t.numel():,} elements; the limit is {MAX_ELEMENTS:,}.")

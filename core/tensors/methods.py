@@ -95,6 +95,11 @@ def int_literal(node: ast.expr, what: str) -> int:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         sign = -1 if isinstance(node.op, ast.USub) else 1
         node = node.operand
+    if isinstance(node, ast.BinOp):
+        raise ParseError(
+            f"{what} must be an integer, not `{ast.unparse(node)}`: arithmetic is not worked "
+            "out here, type the result."
+        )
     if not (isinstance(node, ast.Constant) and type(node.value) is int):
         raise ParseError(f"{what} must be an integer, not `{ast.unparse(node)}`.")
     value = sign * node.value

@@ -85,19 +85,25 @@ def parse_expression(text: str) -> Chain:
         raise ParseError(f"This is not valid Python syntax{where}: {exc.msg}.") from None
     except (RecursionError, MemoryError, ValueError):
         raise LimitError("The expression is nested too deeply to read.") from None
-    _check_size(tree)
+    check_size(tree)
     node = tree.body
     if isinstance(node, ast.Compare | ast.BinOp | ast.UnaryOp):
         raise ParseError(
             f"`{source}` makes a mask; use it to index x, e.g. x[{ast.unparse(node)}]."
         )
+    return chain_from_node(node)
+
+
+def chain_from_node(node: ast.expr) -> Chain:
+    """The checked chain of an expression node on `x` (core.tensors.program renames a
+    learner's own name to x first)."""
     chain = _chain(node)
     if len(chain.ops) > MAX_STEPS:
         raise LimitError(f"The chain has {len(chain.ops)} operations; the limit is {MAX_STEPS}.")
     return chain
 
 
-def _check_size(tree: ast.AST) -> None:
+def check_size(tree: ast.AST) -> None:
     """Bound the tree's depth and node count before walking it recursively."""
     count = 0
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
@@ -199,6 +205,11 @@ def _index_item(node: ast.expr) -> Any:
         return slice(lower, upper, step)
     if isinstance(node, ast.List):
         return IndexList(tuple(int_literal(e, "An index in a list") for e in node.elts))
+    if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.BitAnd | ast.BitOr):
+        raise ParseError(
+            f"`{ast.unparse(node)}` is arithmetic, and an index is not worked out here: type "
+            "the number itself, or index with a mask such as x > 3."
+        )
     if isinstance(node, ast.Compare | ast.BinOp) or (
         isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert)
     ):

@@ -24,7 +24,7 @@ def test_typing_a_chain_shows_a_card_per_step_with_torchs_numbers():
     assert "size `(2, 2)`  \nstride `(4, 2)`  \nstorage_offset `4`" in text  # v1 = x[1:, ::2]
     assert "size `(2, 2)`  \nstride `(2, 4)`  \nstorage_offset `4`" in text  # v2 = v1.t()
     assert "offset + Σ iₖ·strideₖ = 4 + 1·2 + 1·4 = 10" in [c.value for c in at.code]
-    assert len(at.get("plotly_chart")) == 2
+    assert [c.key for c in at.get("plotly_chart")][:2] == ["tensors_strip", "tensors_grid"]
     assert at.dataframe[0].value["dtype"].iloc[0] == "▶ float32"
 
 
@@ -86,3 +86,34 @@ def test_the_server_wide_budget_refuses_a_chain_while_others_hold_it_and_is_give
     at.run(timeout=120)
     assert not at.exception and not at.error
     assert budget.held_bytes() == 0  # and so did the one that drew the heavy chain
+
+
+def test_the_chapter_lines_print_torchs_values_with_cards_and_pictures():
+    import torch
+
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    session = next(c.value for c in at.code if c.value.startswith(">>> points = torch.tensor"))
+    # what torch says, computed here
+    points = torch.tensor([[1.0, 4.0], [2.0, 1.0], [3.0, 5.0]])
+    for line, value in [
+        ("points.size()", points.size()),
+        ("points.storage_offset()", points.storage_offset()),
+        ("second.storage_offset()", points[1].storage_offset()),
+        ("points.stride()", points.stride()),
+        ("float(points[0, 0])", float(points[0, 0])),
+        ("points.t().is_contiguous()", points.t().is_contiguous()),
+    ]:
+        assert f">>> {line}\n{value!r}\n" in session, line
+    points[1][0] = 10.0  # the chapter's write through `second`
+    assert session.endswith(f">>> points\n{points!r}")
+    assert "shares the storage of points" in markdown(at)  # second, the view
+    assert [c.key for c in at.get("plotly_chart")][-2:] == [
+        "tensors_program_strip",
+        "tensors_program_grid",
+    ]
+
+    at.text_area(key="tensors_program").set_value("p = torch.tensor([1.0, 2.0])\nos.system('x')")
+    at.run(timeout=60)
+    assert not at.exception
+    assert any("Line 2" in e.value and "`os` was never assigned" in e.value for e in at.error)
+    assert any(c.value == ">>> p = torch.tensor([1.0, 2.0])" for c in at.code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import expect_no_exception, fill, open_app, page_title
+from tests.e2e.helpers import expect_no_exception, fill, open_app, page_title, rerun
 
 pytestmark = pytest.mark.e2e
 
@@ -20,10 +20,34 @@ def test_type_an_expression_see_its_stride_then_a_bad_one_and_its_message(app_ur
     expect(card).to_contain_text("v2 = x.unsqueeze(0).expand(3, -1, -1)")
     expect(card).to_contain_text("stride (0, 4, 1)")
     expect(card).to_contain_text("view of x's storage")
-    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2)
+    expect(page.locator(".st-key-tensors_strip")).to_be_visible()
+    expect(page.locator(".st-key-tensors_grid")).to_be_visible()
 
     fill(page, box, "x.__class__.__bases__")
     alert = page.get_by_test_id("stAlert").filter(has_text="underscore")
     expect(alert).to_be_visible()
     expect_no_exception(page)
     expect(page.get_by_text("(the base tensor)")).to_be_visible()  # the page keeps working
+
+
+def test_type_the_chapters_lines_and_read_torchs_answers(app_url, page):
+    open_app(page, app_url, "tensors")
+    box = page.get_by_role("textbox", name="Lines of PyTorch (up to 20)")
+    box.fill("")
+    box.press_sequentially(
+        "points = torch.tensor([[1.0, 4.0], [2.0, 1.0], [3.0, 5.0]])\n"
+        "second = points[1]\n"
+        "second.storage_offset()\n"
+        "points.stride()\n"
+        "second[0] = 10.0\n"
+        "points.storage()"
+    )
+    with rerun(page):
+        box.press("Control+Enter")  # how a text area sends its text
+    session = page.locator("[data-testid='stCode']").filter(has_text=">>> points = torch.tensor")
+    expect(session).to_contain_text(">>> second.storage_offset()\n2\n")
+    expect(session).to_contain_text(">>> points.stride()\n(2, 1)\n")
+    expect(session).to_contain_text(" 10.0\n 1.0\n")  # the write, read back from the storage
+    expect(page.get_by_text("shares the storage of points").first).to_be_visible()
+    expect(page.locator(".st-key-tensors_program_strip")).to_be_visible()
+    expect_no_exception(page)
