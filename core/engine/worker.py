@@ -62,6 +62,31 @@ class Task:
     resume: bool = False  # continue from the run folder's checkpoint
 
 
+class StopSwitch:
+    """A run's stop request as its training loop sees it: `request` comes from another thread
+    (the pipe's reader, a Ray call), the loop calls the switch before each batch, and the
+    "end" event says how many batches ran after the request arrived."""
+
+    def __init__(self) -> None:
+        self.batches = 0  # batches started so far
+        self.stop_at: int | None = None  # `batches` when the request came
+
+    def request(self) -> None:
+        if self.stop_at is None:
+            self.stop_at = self.batches
+
+    def __call__(self) -> bool:
+        if self.stop_at is not None:
+            return True
+        self.batches += 1
+        return False
+
+    def end_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self.stop_at is None:
+            return data
+        return {**data, "stop_after_batches": self.batches - self.stop_at}
+
+
 class _Recorder:
     """The worker's copy of the run's history, written to the folder and reported."""
 

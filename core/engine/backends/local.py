@@ -29,7 +29,7 @@ from typing import Any
 import torch
 
 from core.engine.backends import WORKER_ENV
-from core.engine.worker import Task, train_task
+from core.engine.worker import StopSwitch, Task, train_task
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,7 @@ def worker_main(conn) -> None:
     """The worker process: train the tasks it is sent, one at a time, until told to exit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the CLI's to handle
     tasks: queue.Queue = queue.Queue()
-    stops: dict[str, int | None] = {}  # job id -> batches done when the stop arrived
-    batches = {"done": 0}
+    switches: dict[str, StopSwitch] = {}
 
     def read() -> None:
         while True:
@@ -84,30 +83,23 @@ def worker_main(conn) -> None:
             except (EOFError, OSError):
                 os._exit(0)  # the server is gone, and with it the page that asked for this run
             if kind == "stop":
-                stops.setdefault(payload, batches["done"])
+                switches.setdefault(payload, StopSwitch()).request()
             elif kind == "train":
-                stops.pop(payload.job_id, None)  # a resumed run reuses the id it was stopped by
+                switches[payload.job_id] = StopSwitch()  # a resumed run reuses its old id
                 tasks.put(payload)
             elif kind == "exit":
                 tasks.put(None)
 
     threading.Thread(target=read, name="torchlab-worker-pipe", daemon=True).start()
     while (task := tasks.get()) is not None:
-        batches["done"] = 0
         task.initial_state = unpack_state(task.initial_state)
+        switch = switches[task.job_id]
 
-        def emit(kind: str, data: dict, job_id: str = task.job_id) -> None:
-            if kind == "end" and job_id in stops:
-                data = {**data, "stop_after_batches": batches["done"] - stops[job_id]}
-            conn.send((job_id, kind, data))
+        def emit(kind: str, data: dict, job_id: str = task.job_id, switch=switch) -> None:
+            conn.send((job_id, kind, switch.end_data(data) if kind == "end" else data))
 
-        def should_stop(job_id: str = task.job_id) -> bool:
-            if job_id in stops:
-                return True
-            batches["done"] += 1
-            return False
-
-        train_task(task, emit, should_stop)
+        train_task(task, emit, switch)
+        switches.pop(task.job_id, None)
 
 
 class _Worker:

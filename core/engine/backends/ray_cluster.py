@@ -22,7 +22,7 @@ from typing import Any
 
 from core.engine.backends import WORKER_ENV
 from core.engine.backends.local import pack_state, unpack_state
-from core.engine.worker import Task, train_task
+from core.engine.worker import StopSwitch, Task, train_task
 from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -51,33 +51,23 @@ class _RunActor:
     def __init__(self) -> None:
         self.events: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
-        self.stop_at: int | None = None  # batches done when the stop request came
-        self.batches = 0
+        self.switch = StopSwitch()
 
     def train(self, task: Task) -> None:
         task.initial_state = unpack_state(task.initial_state)
 
         def emit(kind: str, data: dict) -> None:
-            if kind == "end" and self.stop_at is not None:
-                data = {**data, "stop_after_batches": self.batches - self.stop_at}
             with self.lock:
-                self.events.append((kind, data))
+                self.events.append((kind, self.switch.end_data(data) if kind == "end" else data))
 
-        def should_stop() -> bool:
-            if self.stop_at is not None:
-                return True
-            self.batches += 1
-            return False
-
-        train_task(task, emit, should_stop)
+        train_task(task, emit, self.switch)
 
     def poll(self, since: int) -> list[tuple[str, dict]]:
         with self.lock:
             return self.events[since:]
 
     def stop(self) -> None:
-        if self.stop_at is None:
-            self.stop_at = self.batches
+        self.switch.request()
 
 
 class RayBackend:
