@@ -24,13 +24,14 @@ POLL_S = 2.0
 LIST_POLL_S = 5.0
 LOG_LINES = 12  # newest log lines shown under the curves
 SAVED = "__kept"  # suffix of a widget value's copy that outlives the widget (see `keep`)
+# Streamlit's Material icons: they need no emoji font (emoji drew as empty boxes without one).
 STATUS_ICONS = {
-    RunStatus.QUEUED: "⏳",
-    RunStatus.RUNNING: "🏃",
-    RunStatus.DONE: "✅",
-    RunStatus.STOPPED: "⏹️",
-    RunStatus.FAILED: "❌",
-    RunStatus.INTERRUPTED: "⏸️",
+    RunStatus.QUEUED: ":material/hourglass_empty:",
+    RunStatus.RUNNING: ":material/directions_run:",
+    RunStatus.DONE: ":material/check_circle:",
+    RunStatus.STOPPED: ":material/stop_circle:",
+    RunStatus.FAILED: ":material/error:",
+    RunStatus.INTERRUPTED: ":material/pause_circle:",
 }
 
 

@@ -28,7 +28,7 @@ from ui.runner import (
     unreadable_runs_ui,
 )
 from views.train import KEY_PREFIX
-from views.train.live import LIST_POLL_S, POLL_S, STATUS_ICONS, curve_controls_ui, keep, recall
+from views.train.live import LIST_POLL_S, POLL_S, curve_controls_ui, keep, recall
 
 P = KEY_PREFIX
 COMPARE_KEY = P + "compare"
@@ -82,7 +82,7 @@ def _my_runs_table(snaps: list[Run], attached: str | None) -> None:
     frame = pd.DataFrame(
         {
             "run": [s.name for s in snaps],
-            "status": [f"{STATUS_ICONS[s.status]} {s.status.value}" for s in snaps],
+            "status": [s.status.value for s in snaps],  # a table cell shows no icons
             "progress": [s.progress for s in snaps],
             "optimizer": [f"{s.config.optimizer} lr={s.config.lr:g}" for s in snaps],
             "batch": [s.config.batch_size for s in snaps],
