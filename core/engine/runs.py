@@ -11,9 +11,7 @@ Every file is written atomically (temporary file, then os.replace).
 
 from __future__ import annotations
 
-import csv
 import fcntl
-import io
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from core.engine.checkpoint import (
 from core.engine.config import RunConfig
 from core.engine.data import TRAIN_SIZE
 from core.engine.loop import steps_per_epoch
+from core.engine.metrics_file import metrics_csv, read_metrics
 from core.errors import CheckpointError, TorchlabError
 
 RUNS_ENV = "TORCHLAB_RUNS"
@@ -42,7 +41,6 @@ METRICS_FILE = "metrics.csv"
 # turns read-only mid-run keeps saying "running" in status.json, and worker processes outlive
 # their runs: the lock is what tells a reader that the run is still being trained.
 TRAINING_LOCK = "training.lock"
-METRIC_COLUMNS = ("kind", "epoch", "step", "samples", "seconds", "loss", "lr", "accuracy")
 MAX_LISTED_RUNS = 500  # the run list reads at most this many folders (newest first)
 
 
@@ -125,76 +123,6 @@ def planned_steps(config: RunConfig) -> int:
 def runs_root() -> Path:
     """`TORCHLAB_RUNS` if set, else ./runs."""
     return Path(os.environ.get(RUNS_ENV) or DEFAULT_RUNS).expanduser().resolve()
-
-
-def metrics_csv(train: list[dict[str, Any]], test: list[dict[str, Any]]) -> str:
-    """The metrics as CSV text (what metrics.csv holds and the page offers for download)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for kind, rows in (("train", train), ("test", test)):
-        for row in rows:
-            writer.writerow({"kind": kind, **row})
-    return out.getvalue()
-
-
-REQUIRED_COLUMNS = {  # what the pages read from each kind of row
-    "train": ("epoch", "step", "samples", "seconds", "loss"),
-    "test": ("epoch", "step", "samples", "seconds", "loss", "accuracy"),
-}
-
-
-def _number(text: str) -> float | int:
-    value = float(text)  # ValueError for anything that is not a number
-    return int(value) if value.is_integer() and "." not in text and "e" not in text else value
-
-
-def _metric_row(row: dict) -> tuple[str, dict[str, Any]] | None:
-    """(kind, values) of one CSV row, or None when the row is cut or holds a non-number."""
-    if None in row or not isinstance(row.get("kind"), str):  # too many or too few cells
-        return None
-    kind = row.pop("kind")
-    if kind not in REQUIRED_COLUMNS:
-        return None
-    try:
-        values = {k: _number(v) for k, v in row.items() if v not in ("", None)}
-    except ValueError:
-        return None
-    if any(k not in values for k in REQUIRED_COLUMNS[kind]):
-        return None
-    return kind, values
-
-
-def read_metrics(
-    path: Path, problems: list[str] | None = None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The training and test rows of a metrics.csv (none if it is missing). A row that is
-    cut or holds a non-number is left out, and said so in `problems` when given: a copy made
-    mid-write or a hand edit must not hide the rest of the curve."""
-    rows: dict[str, list[dict[str, Any]]] = {"train": [], "test": []}
-    bad: list[int] = []
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            if reader.fieldnames and "kind" not in reader.fieldnames:
-                raise ValueError("it has no 'kind' column")
-            for row in reader:
-                parsed = _metric_row(row)
-                if parsed is None:
-                    bad.append(reader.line_num)
-                else:
-                    rows[parsed[0]].append(parsed[1])
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
-        raise CheckpointError(f"{path.name} is not a readable metrics file: {exc}") from exc
-    if bad and problems is not None:
-        lines = ", ".join(map(str, bad[:3])) + (", …" if len(bad) > 3 else "")
-        problems.append(
-            f"{path.name}: {len(bad)} cut or unreadable row{'s' * (len(bad) > 1)} left out "
-            f"(line {lines})"
-        )
-    return rows["train"], rows["test"]
 
 
 def write_metrics(run_dir: Path, train: list[dict], test: list[dict]) -> None:

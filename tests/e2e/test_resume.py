@@ -4,6 +4,7 @@ from its last finished epoch, and it finishes."""
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -45,8 +46,10 @@ def test_a_run_interrupted_by_a_server_restart_resumes_and_finishes(page, tmp_pa
             )
             fill(page, page.get_by_role("spinbutton", name="Test images (0 = all 10,000)"), "500")
             page.get_by_role("tab", name="Optimizer and batches").click()
-            fill(page, page.get_by_role("spinbutton", name="Epochs"), "4")
+            # epochs enough that the kill below lands mid-run even on a loaded machine
+            fill(page, page.get_by_role("spinbutton", name="Epochs"), "8")
             click(page, page.get_by_role("button", name="Start training"))
+            owner = parse_qs(urlparse(page.url).query)["session"][0]  # this tab's token
             checkpoint = wait_for_file(f"*/{RESUME_FILE}", runs)  # epoch 1 is done
         finally:
             first.kill()  # SIGKILL: no shutdown, as when the machine or the process dies
@@ -54,13 +57,14 @@ def test_a_run_interrupted_by_a_server_restart_resumes_and_finishes(page, tmp_pa
     run_dir = checkpoint.parent
     deadline = time.monotonic() + 30  # the worker notices its server is gone and exits at once
     while load_run(run_dir).status != RunStatus.INTERRUPTED:
-        assert time.monotonic() < deadline, "the worker outlived its server"
+        status = load_run(run_dir).status
+        assert time.monotonic() < deadline, f"the worker outlived its server (status {status})"
         time.sleep(0.1)
 
     with open(tmp_path / "second.log", "w") as log:
         second, url = start_app(env, log)
         try:
-            open_app(page, url, "training")
+            open_app(page, url, f"training?session={owner}")  # the same tab's address
             expect(page.get_by_text("1 run(s) can continue")).to_be_visible(timeout=WAIT_MS)
             expect(page.get_by_text("interrupted").first).to_be_visible()
             click(page, page.get_by_role("button", name="Resume"))
@@ -70,6 +74,8 @@ def test_a_run_interrupted_by_a_server_restart_resumes_and_finishes(page, tmp_pa
             second.terminate()
             second.wait(30)
     record = load_run(run_dir)
-    assert record.status == RunStatus.DONE and [r["epoch"] for r in record.test] == [1, 2, 3, 4]
+    assert record.status == RunStatus.DONE and [r["epoch"] for r in record.test] == list(
+        range(1, 9)
+    )
     steps = [r["step"] for r in record.train]
     assert steps == sorted(set(steps))  # the resumed curve continues it, no epoch twice
