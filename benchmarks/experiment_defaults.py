@@ -62,7 +62,8 @@ def main() -> None:
         slowest = max(slowest, took)
         print(
             f"{exp.title}: {len(configs)} runs in {took:.1f} s = {took / base_s:.2f}× the "
-            f"baseline (estimate {estimate:.0f} s; {', '.join(sorted(set(statuses)))})"
+            f"baseline; estimate {estimate:.0f} s, estimate/actual {estimate / took:.2f} "
+            f"({', '.join(sorted(set(statuses)))})"
         )
     runner.shutdown()
     print(

@@ -68,7 +68,7 @@ def test_a_queued_run_gets_no_bar_rather_than_a_zero():
 
 def test_smoothed_curves_are_a_moving_average_over_the_faint_raw_losses():
     (config,) = data_size_runs(DataSizeKnobs(sizes=[500], baseline=False))
-    raw = [2.3, 0.01, 4.0, 0.5, 0.02, 1.0]
+    raw = [2.3, 0.01, 4.0, 0.5, 0.02, 1.0] * 40  # long enough to bear smoothing 0.9
     fig = F.loss_curves_figure([snapshot(config, losses=raw)], "step", smooth_weight=0.9)
     faint, line = fig.data
     assert list(faint.y) == raw and faint.showlegend is False and faint.opacity < 1

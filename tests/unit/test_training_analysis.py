@@ -11,6 +11,7 @@ from core.engine.config import RunConfig
 from core.engine.figures import (
     accuracy_figure,
     confusion_figure,
+    fitted_smoothing,
     loss_figure,
     per_class_figure,
     smooth,
@@ -63,6 +64,20 @@ def test_smoothing_is_a_debiased_moving_average():
     assert smooth(values, w) == pytest.approx(expected)
 
 
+def test_a_short_curve_is_smoothed_less_so_its_end_stays_where_the_run_is():
+    def rows(losses):
+        return [{"step": i, "loss": v} for i, v in enumerate(losses, 1)]
+
+    short = [2.3, 1.4, 0.9, 0.6, 0.4, 0.3, 0.2, 0.136]
+    (line,) = loss_figure([("run", rows(short), [])], smoothing=0.6).data  # no faint copy
+    assert list(line.y) == short and line.y[-1] == 0.136
+    long = [2.3 / (1 + i / 10) for i in range(200)]
+    _faint, line = loss_figure([("run", rows(long), [])], smoothing=0.6).data
+    assert list(line.y) == pytest.approx(smooth(long, 0.6))
+    assert fitted_smoothing(0.9, 40) == pytest.approx(0.75)  # 1 - 10/40
+    assert fitted_smoothing(0.6, 0) == 0.0
+
+
 def test_thinning_keeps_the_ends_and_the_limit():
     xs = list(range(10_001))
     tx, ty = thin(xs, xs, limit=1000)
@@ -88,7 +103,7 @@ def test_figures_draw_what_they_are_given():
     train = [{"step": s, "samples": 32 * s, "seconds": s / 10, "loss": 1 / s} for s in (1, 2, 3)]
     test = [{"step": 3, "samples": 96, "seconds": 0.4, "loss": 0.2, "accuracy": 0.9}]
     fig = loss_figure([("a", train, test)], x_axis="samples", smoothing=0.5, log_y=True)
-    assert [len(t.x) for t in fig.data] == [3, 3, 1]  # raw, smoothed, test
+    assert [len(t.x) for t in fig.data] == [3, 1]  # 3 points are drawn raw, then the test
     assert list(fig.data[0].x) == [32, 64, 96] and fig.layout.yaxis.type == "log"
     assert list(accuracy_figure([("a", train, test)]).data[0].y) == [90.0]
     assert [list(r) for r in confusion_figure([[1, 2], [3, 4]], ["x", "y"]).data[0].z] == [

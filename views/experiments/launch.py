@@ -6,21 +6,19 @@ URL, via ui.runner.attach_job), so a refresh re-attaches to the same set.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from core.engine.config import RunConfig
-from core.engine.estimate import LONG_RUN_S, StepCost, describe_seconds, estimate_seconds, run_work
-from core.engine.estimate import measure_step_cost as _measure
-from core.engine.models import ModelSpec
+from core.engine.estimate import LONG_RUN_S, describe_seconds, estimate_seconds, run_work
 from core.engine.runs import Run
 from core.experiments.results import Finding, summarise, verdict
 from core.experiments.sets import launch, launched_set, stop_set
 from ui.common import errors_ui
 from ui.runner import attach_job, attached_job, get_runner, owner_id
+from ui.speed import step_cost
 
 POLL_S = 1.0  # how often a running set's plots refresh
 PCT = st.column_config.NumberColumn(format="percent")
@@ -37,16 +35,6 @@ COLUMNS = {
     "loss noise": st.column_config.NumberColumn(format="%.3f"),
     "lr": st.column_config.NumberColumn(format="%g"),
 }
-
-
-@st.cache_data(ttl=600, show_spinner="Timing a few training steps on this device…")
-def _step_cost(spec_json: str, device: str) -> StepCost:
-    return _measure(ModelSpec.from_dict(json.loads(spec_json)), device)
-
-
-def step_cost(spec: ModelSpec, device: str) -> StepCost:
-    """Measured once per model and device, then reused for ten minutes."""
-    return _step_cost(json.dumps(spec.to_dict(), sort_keys=True), device)
 
 
 def _set_key(exp_id: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.engine.figures import X_AXES, accuracy_figure, loss_figure
+from core.engine.figures import X_AXES, accuracy_figure, fitted_smoothing, loss_figure
 from core.engine.runs import Run, RunStatus
 from ui.runner import can_control, get_runner, not_yours_text
 from views.train import KEY_PREFIX
@@ -94,7 +94,8 @@ def curve_controls_ui(prefix: str) -> tuple[str, float, bool]:
         step=0.01,
         key=P + prefix + "smoothing",
         help="An exponential moving average over the logged losses: each point is this share "
-        "of the previous average plus the rest of the new loss. 0 shows the raw curve.",
+        "of the previous average plus the rest of the new loss. 0 shows the raw curve. A "
+        "short curve is averaged less, so its end stays where the run is.",
     )
     log_y = c3.toggle("log scale", key=P + prefix + "log")
     keep(*keys)
@@ -131,6 +132,12 @@ def snapshot_view_ui(snap: Run) -> None:
         key=P + "live_loss_chart",
         width="stretch",
     )
+    fitted = fitted_smoothing(smoothing, len(snap.train))
+    if fitted < smoothing:
+        st.caption(
+            f"Smoothed with {fitted:.2f}, not {smoothing:.2f}: over {len(snap.train)} logged "
+            "losses a stronger average would hide where the curve ends."
+        )
     if snap.test:
         st.plotly_chart(
             accuracy_figure(series, x_axis=x_axis), key=P + "live_acc_chart", width="stretch"
