@@ -206,7 +206,8 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
     width = len(str(n))
     for epoch in range(first_epoch, config.epochs + 1):
         step0, seen0 = (epoch - 1) * per_epoch, (epoch - 1) * n
-        state = {"samples": 0, "busy": 0.0, "batch_t0": time.perf_counter(), "sent": 0.0}
+        state = {"samples": 0, "busy": 0.0, "batch_t0": time.perf_counter(), "sent": 0.0,
+                 "unlogged": []}  # fmt: skip
         pending: list[tuple[dict, str]] = []
 
         def on_batch_end(batch: int, size: int, loss: float, epoch=epoch, step0=step0,
@@ -214,21 +215,23 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
             now = time.perf_counter()
             state["samples"] += size
             state["busy"] += now - state["batch_t0"]
+            done = state["samples"]
+            row = {
+                "step": step0 + batch,
+                "epoch": epoch,
+                "samples": seen0 + done,
+                "seconds": round(now - t0, 4),
+                "loss": loss,
+                "lr": optimizer.param_groups[0]["lr"],
+            }
+            line = (f"epoch: {epoch} [{done:>{width}} / {n}] ({100 * done // n}%)  "
+                    f"training loss: {loss:.3f}")  # fmt: skip
             if batch % config.log_interval == 0 or batch == per_epoch:
-                done = state["samples"]
-                row = {
-                    "step": step0 + batch,
-                    "epoch": epoch,
-                    "samples": seen0 + done,
-                    "seconds": round(now - t0, 4),
-                    "loss": loss,
-                    "lr": optimizer.param_groups[0]["lr"],
-                }
                 rec.train.append(row)
-                pending.append(
-                    (row, f"epoch: {epoch} [{done:>{width}} / {n}] ({100 * done // n}%)  "
-                          f"training loss: {loss:.3f}")
-                )  # fmt: skip
+                pending.append((row, line))
+                state["unlogged"] = []
+            else:  # kept until the next logged batch: if the loss explodes first, they show it
+                state["unlogged"].append((row, line))
             if pending or now - state["sent"] >= PROGRESS_EVERY_S:
                 _progress(rec, epoch, step0 + batch, seen0 + state["samples"], state, pending)
                 state["sent"] = now
@@ -251,6 +254,14 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
                 step_offset=step0,
             )
         except NonFiniteLossError:
+            # the batches since the last logged one: the climb to the explosion, which a run
+            # that blows up before its first logged batch would otherwise never draw
+            for row, line in state["unlogged"]:
+                rec.train.append(row)
+                pending.append((row, line))
+            last = state["unlogged"][-1][0] if state["unlogged"] else None
+            if last is not None:
+                _progress(rec, epoch, last["step"], last["samples"], state, pending)
             rec.flush()  # the curve up to the explosion stays on the page and on disk
             raise
         if result.stopped:
