@@ -249,10 +249,31 @@ def decode_upload(
             if is_jpeg:
                 img.draft("L", (WORK_SIDE, WORK_SIDE))  # decode JPEGs at a reduced size: faster
             img = ImageOps.exif_transpose(img)  # phones store the rotation in EXIF
+            img = _eight_bit(img)
             img.thumbnail((WORK_SIDE, WORK_SIDE))
             has_alpha = "A" in img.getbands() or "transparency" in img.info
-            return np.asarray(img.convert("RGBA" if has_alpha else "L"))
+            pixels = np.asarray(img.convert("RGBA" if has_alpha else "L"))
     except TorchlabError:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:
+        raise LimitError(
+            f"{name} is far larger than {MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels, the limit."
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise InputImageError(f"{name} could not be decoded as an image: {exc}") from exc
+    if pixels.ndim == 3 and not pixels[..., 3].any():
+        raise InputImageError(
+            f"{name} is fully transparent: there is nothing to see in it. Save the digit "
+            "with an opaque background, or draw it on the canvas."
+        )
+    return pixels
+
+
+def _eight_bit(img: Image.Image) -> Image.Image:
+    """16-bit (and 32-bit integer) greyscale scaled to 8 bits, not clipped: Pillow's convert
+    to "L" clips every value over 255 to white, and a 16-bit digit vanishes."""
+    if img.mode not in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        return img
+    values = np.asarray(img, dtype=np.float64)
+    top = 65535.0 if img.mode.startswith("I;16") or values.max() > 255 else 255.0
+    return Image.fromarray(np.clip(values / top * 255.0, 0, 255).round().astype(np.uint8), "L")

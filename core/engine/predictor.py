@@ -40,7 +40,9 @@ class Prediction:
 
     @property
     def unsure(self) -> bool:
-        return self.confidence < LOW_CONFIDENCE
+        # judged on the percentage the page shows: 69.6% reads "70%", and "70% sure" next
+        # to "only 70%" would contradict itself
+        return round(self.confidence * 100) < round(LOW_CONFIDENCE * 100)
 
 
 def verdict(pred: Prediction, classes: tuple[str, ...]) -> str:

@@ -211,3 +211,27 @@ def test_a_transparent_png_upload_keeps_its_alpha():
     image = inf.decode_upload(png_bytes(rgba), "digit.png")
     assert image.shape == (64, 64, 4)
     assert inf.ink_image(image, background="auto")[30, 30] == pytest.approx(1.0)
+
+
+def test_a_16_bit_greyscale_png_is_scaled_to_8_bits_not_clipped_to_white():
+    paper = np.full((200, 160), 50_000, dtype=np.uint16)  # light paper in 16 bits
+    paper[40:160, 70:90] = 5_000  # a dark "1"
+    image = inf.decode_upload(png_bytes(paper), "scan16.png")
+    assert image.dtype == np.uint8
+    assert image[100, 80] == round(5_000 / 65_535 * 255) and image[10, 10] == round(
+        50_000 / 65_535 * 255
+    )
+    prep = inf.preprocess(inf.ink_image(image, background="auto"), NORM)
+    assert not prep.empty  # the digit is still there (clipping made the whole page white)
+
+
+def test_a_fully_transparent_upload_says_there_is_nothing_to_see():
+    with pytest.raises(inf.InputImageError, match="fully transparent"):
+        inf.decode_upload(png_bytes(np.zeros((64, 64, 4), dtype=np.uint8)), "empty.png")
+
+
+def test_an_image_pillow_calls_a_decompression_bomb_gets_the_apps_message(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)  # a 64x64 image is over twice that
+    with pytest.raises(LimitError, match="megapixels, the limit") as caught:
+        inf.decode_upload(png_bytes(np.zeros((64, 64), np.uint8)), "bomb.png")
+    assert "DOS attack" not in str(caught.value)  # Pillow's own words stay out

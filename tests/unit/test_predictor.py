@@ -43,6 +43,11 @@ def test_low_confidence_says_not_sure_instead_of_pretending():
     sure = pr.Prediction(np.eye(10)[7] * 0.97, 7, 1, 0.0, "cpu")
     assert unsure.unsure and pr.verdict(unsure, classes) == "not sure: 4 or 9?"
     assert not sure.unsure and pr.verdict(sure, classes).startswith("7 (97%")
+    # on the line: 69.6% shows as "70%", and is judged as the 70% it shows
+    edge = pr.Prediction(np.array([0.696, 0.304] + [0.0] * 8), 0, 1, 0.0, "cpu")
+    assert f"{edge.confidence:.0%}" == "70%" and not edge.unsure
+    below = pr.Prediction(np.array([0.694, 0.306] + [0.0] * 8), 0, 1, 0.0, "cpu")
+    assert f"{below.confidence:.0%}" == "69%" and below.unsure
 
 
 def test_saliency_is_the_normalized_input_gradient_of_the_top_class(model):
