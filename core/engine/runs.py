@@ -12,6 +12,7 @@ Every file is written atomically (temporary file, then os.replace).
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -109,6 +110,17 @@ class Run:
     @property
     def final_accuracy(self) -> float | None:
         return self.test[-1]["accuracy"] if self.test else None
+
+    @property
+    def tested_when(self) -> str:
+        """When the last test accuracy was measured: "after epoch 2", or, for a run stopped
+        mid-epoch (its kept model is tested at the stop), "when stopped, 1.43 epochs in"."""
+        if not self.test:
+            return "not tested yet"
+        epoch = float(self.test[-1]["epoch"])
+        return (
+            f"after epoch {epoch:g}" if epoch.is_integer() else f"when stopped, {epoch:g} epochs in"
+        )
 
     @property
     def final_test_loss(self) -> float | None:
@@ -254,7 +266,7 @@ def load_run(run_dir: Path | str) -> Run:
         status=state,
         owner=str(status.get("owner", "")),
         group=str(status.get("group", "")),
-        epoch=int((test[-1] if test else last).get("epoch", 0)),
+        epoch=int(last.get("epoch") or math.ceil((test[-1] if test else {}).get("epoch", 0))),
         step=int(last.get("step", 0)),
         total_steps=planned_steps(config),
         samples_seen=int(last.get("samples", 0)),

@@ -267,29 +267,39 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
         if result.stopped:
             _progress(rec, epoch, step0 + result.steps, seen0 + result.samples, state, pending)
             rec.log(f"stopped by request at step {step0 + result.steps}")
+            if result.steps:  # the model it keeps is tested too: one accuracy on every page
+                done = round(epoch - 1 + result.samples / n, 3)  # e.g. 1.43: into epoch 2
+                _test(rec, model, X_test, y_test, done, step0 + result.steps,
+                      seen0 + result.samples, t0, f"when stopped, {done:g} epochs in")  # fmt: skip
             _save(task, config, rec, model)
             return False
-        test_loss, accuracy = evaluate(model, X_test, y_test)
-        row = {
-            "epoch": epoch,
-            "step": step0 + result.steps,
-            "samples": seen0 + result.samples,
-            "seconds": round(time.perf_counter() - t0, 4),
-            "loss": test_loss,
-            "accuracy": accuracy,
-        }
-        rec.test.append(row)
-        rec.emit(
-            "test",
-            {
-                "row": row,
-                "line": f"test set: average loss {test_loss:.4f}, "
-                f"accuracy {accuracy:.2%} after epoch {epoch}",
-            },
-        )
+        _test(rec, model, X_test, y_test, epoch, step0 + result.steps, seen0 + result.samples,
+              t0, f"after epoch {epoch}")  # fmt: skip
         _save(task, config, rec, model)
         save_resume_point(rec.run_dir, epoch, model, optimizer, scheduler, generator, device, rec)
     return True
+
+
+def _test(rec, model, X_test, y_test, epoch, step, samples, t0, when: str) -> None:
+    """Score the model on the test images and record it as a test row at `epoch` (a whole
+    number after an epoch, a fraction when a stop cut one short)."""
+    test_loss, accuracy = evaluate(model, X_test, y_test)
+    row = {
+        "epoch": epoch,
+        "step": step,
+        "samples": samples,
+        "seconds": round(time.perf_counter() - t0, 4),
+        "loss": test_loss,
+        "accuracy": accuracy,
+    }
+    rec.test.append(row)
+    rec.emit(
+        "test",
+        {
+            "row": row,
+            "line": f"test set: average loss {test_loss:.4f}, accuracy {accuracy:.2%} {when}",
+        },
+    )
 
 
 def _progress(rec, epoch, step, samples, state, pending) -> None:

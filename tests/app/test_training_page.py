@@ -66,6 +66,15 @@ def test_configure_start_see_progress_and_the_curve_then_stop(at):
     at.run(timeout=TIMEOUT)
     assert any("stopped" in m.value for m in at.markdown)
     assert not at.exception
+    # The model it keeps was tested at the stop: one accuracy, the same in every place.
+    (row,) = snap.test
+    assert 0 < row["epoch"] < 1 and row["step"] == snap.step
+    shown = f"{row['accuracy']:.2%}"
+    assert at.metric[0].value == shown and "when stopped" in at.metric[0].proto.help
+    assert at.dataframe[-1].value["test accuracy"].iloc[0] == f"{shown} (at the stop)"
+    forget_saved_runs()
+    at.run(timeout=TIMEOUT)
+    assert any(f"right **{shown}**" in m.value for m in at.markdown)  # Look inside, re-scored
 
 
 def test_a_model_that_does_not_fit_28x28_is_refused_naming_the_layer(at):

@@ -115,7 +115,7 @@ def snapshot_view_ui(snap: Run) -> None:
     if snap.test:
         last = snap.test[-1]
         c1, c2, c3 = st.columns(3)
-        c1.metric("Test accuracy", f"{last['accuracy']:.2%}")
+        c1.metric("Test accuracy", f"{last['accuracy']:.2%}", help=f"Measured {snap.tested_when}.")
         c2.metric("Test loss", f"{last['loss']:.4f}")
         c3.metric("Training loss (last logged)", f"{snap.train[-1]['loss']:.4f}")
     if not snap.train:  # an empty chart with made-up axes reads as a broken plot

@@ -37,7 +37,11 @@ MAX_COMPARED = 10  # runs in one comparison chart
 
 
 def _accuracy(run: Any) -> str:
-    return f"{run.test[-1]['accuracy']:.2%}" if run.test else "—"
+    """The last test accuracy, and when it was measured if not at an epoch's end."""
+    if not run.test:
+        return "not tested"
+    partial = not float(run.test[-1]["epoch"]).is_integer()
+    return f"{run.test[-1]['accuracy']:.2%}" + (" (at the stop)" if partial else "")
 
 
 def my_jobs(owner: str) -> list[Run]:
