@@ -15,6 +15,7 @@ import torch
 from core.errors import LimitError, ParseError
 from core.tensors.dtypes import check_value_fits, dtype_from_name, dtype_name
 from core.tensors.evaluate import MAX_ELEMENTS
+from core.tensors.methods import number_literal
 
 MAX_BASE_DIMS = 4  # x has 1 to 4 dimensions
 MAX_VALUES_TEXT = 20_000  # characters of typed values
@@ -88,11 +89,8 @@ def _literal(node: ast.expr, depth: int, count: list[int]) -> list | float | int
         if depth >= MAX_BASE_DIMS:
             raise LimitError(f"x can have at most {MAX_BASE_DIMS} dimensions.")
         return [_literal(e, depth + 1, count) for e in node.elts]
-    sign = 1
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        sign = -1 if isinstance(node.op, ast.USub) else 1
-        node = node.operand
-    if not (isinstance(node, ast.Constant) and type(node.value) in (int, float, bool)):
+    value = number_literal(node)
+    if value is None:
         raise ParseError(
             f"`{ast.unparse(node)}` is not a number; the values may only hold numbers."
         )
@@ -101,7 +99,7 @@ def _literal(node: ast.expr, depth: int, count: list[int]) -> list | float | int
         raise LimitError(
             f"At most {MAX_TYPED_VALUES:,} typed values; use a fill for bigger tensors."
         )
-    return node.value if sign == 1 else -node.value
+    return value
 
 
 def _shape_of(values: list | float | int | bool) -> tuple[int, ...]:

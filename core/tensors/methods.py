@@ -89,6 +89,18 @@ ATTRIBUTES: dict[str, str] = {
 }
 
 
+def number_literal(node: ast.expr) -> int | float | bool | None:
+    """A number literal's value, sign included (`-1` is a unary minus in the syntax tree);
+    None for anything else."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        sign = -1 if isinstance(node.op, ast.USub) else 1
+        node = node.operand
+    if not (isinstance(node, ast.Constant) and type(node.value) in (int, float, bool)):
+        return None
+    return node.value if sign == 1 else -node.value
+
+
 def int_literal(node: ast.expr, what: str) -> int:
     """An integer literal, possibly negative (`-1` is a unary minus in the syntax tree)."""
     sign = 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import LimitError, ParseError
-from core.tensors.methods import ATTRIBUTES, METHODS, call_args, int_literal
+from core.tensors.methods import ATTRIBUTES, METHODS, call_args, int_literal, number_literal
 
 MAX_TEXT_LENGTH = 300  # characters in one expression
 MAX_DEPTH = 30  # nesting depth of the syntax tree
@@ -248,9 +248,7 @@ def _mask(node: ast.expr) -> Mask:
 
 
 def _is_number(node: ast.expr) -> bool:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        node = node.operand
-    return isinstance(node, ast.Constant) and type(node.value) in (int, float, bool)
+    return number_literal(node) is not None
 
 
 def _number(node: ast.expr) -> float | int | bool:

@@ -34,7 +34,7 @@ from core.errors import LimitError, ParseError, TorchlabError
 from core.tensors.base import MAX_BASE_DIMS, parse_values
 from core.tensors.dtypes import DTYPES, dtype_from_name
 from core.tensors.evaluate import evaluate, write_index
-from core.tensors.methods import int_literal
+from core.tensors.methods import int_literal, number_literal
 from core.tensors.parse import MAX_TEXT_LENGTH, chain_from_node, check_size
 
 MAX_LINES = 20
@@ -318,17 +318,13 @@ def _dtype(node: ast.expr) -> torch.dtype:
 
 
 def _number(node: ast.expr) -> float | int | bool:
-    sign = 1
-    inner = node
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        sign = -1 if isinstance(node.op, ast.USub) else 1
-        inner = node.operand
-    if not (isinstance(inner, ast.Constant) and type(inner.value) in (int, float, bool)):
+    value = number_literal(node)
+    if value is None:
         raise ParseError(
             f"the value written must be a number, not `{ast.unparse(node)}` "
             "(no arithmetic: work it out and type the result)."
         )
-    return inner.value if sign == 1 else -inner.value
+    return value
 
 
 def _call(fn, code: str) -> Any:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import ACT_MS, track_script_runs
-from tests.e2e.server import CHROMIUM_ARGS, chromium_path, start_app, stop_app
+from tests.e2e.server import CHROMIUM_ARGS, chromium_path, served
 
 
 @pytest.fixture(scope="module")
@@ -20,12 +20,8 @@ def app_url(tmp_path_factory) -> Iterator[str]:
         "TORCHLAB_RUNS": os.environ.get("TORCHLAB_RUNS", str(work / "runs")),
         "TORCHLAB_HANDWRITING": os.environ.get("TORCHLAB_HANDWRITING", str(work / "handwriting")),
     }
-    with open(work / "streamlit.log", "w") as log:
-        proc, url = start_app(env, log)
-        try:
-            yield url
-        finally:
-            stop_app(proc)
+    with served(work, env) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -77,3 +79,14 @@ def stop_app(proc: subprocess.Popen) -> None:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@contextmanager
+def served(work: Path, env: dict[str, str]) -> Iterator[str]:
+    """The app with `env`, its log in `work`/streamlit.log, for as long as the block runs."""
+    with open(work / "streamlit.log", "w") as log:
+        proc, url = start_app(env, log)
+        try:
+            yield url
+        finally:
+            stop_app(proc)

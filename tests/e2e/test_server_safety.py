@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.e2e.helpers import go_to, open_app
-from tests.e2e.server import start_app, stop_app
+from tests.e2e.server import served
 
 FAULTY = Path(__file__).with_name("faulty")
 
@@ -22,12 +22,8 @@ def app_url(tmp_path_factory):
     work = tmp_path_factory.mktemp("faulty")
     path = os.pathsep.join(filter(None, [str(FAULTY), os.environ.get("PYTHONPATH")]))
     env = {"TORCHLAB_RUNS": str(work / "runs"), "PYTHONPATH": path}
-    with open(work / "streamlit.log", "w") as log:
-        proc, url = start_app(env, log)
-        try:
-            yield url
-        finally:
-            stop_app(proc)
+    with served(work, env) as url:
+        yield url
 
 
 def handshake(url: str, host: str) -> int:
