@@ -180,6 +180,11 @@ with result_col:
                 "Press **Predict** when your digit is finished, or switch on *Predict as I draw*."
             )
     if pred is not None:
+        if uploading:  # a file the uploader refuses (too big) never reaches the page
+            st.caption(
+                f"The answer for **{upload.name}**. A file the uploader marks in red was "
+                f"refused (over {upload_mib} MiB) and is not read: remove it with its ×."
+            )
         classes = predictor.classes
         top, second = classes[pred.top], classes[pred.runner_up]
         metric_col, note_col = st.columns([1, 3], vertical_alignment="center")

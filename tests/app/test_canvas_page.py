@@ -180,3 +180,24 @@ def test_damaged_run_folders_are_named_and_a_damaged_model_is_refused_in_words(
     at.selectbox(key="canvas_model").set_value(bad).run(timeout=60)
     assert not at.exception, [e.value for e in at.exception]
     assert any("'meta' is not an object" in e.value for e in at.error)
+
+
+def test_uploads_read_16_bit_scans_and_a_refused_one_clears_the_answer(run_dir):
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    at.session_state["canvas_source"] = "Upload a picture"
+    at.run(timeout=60)
+    paper = np.full((200, 160), 50_000, dtype=np.uint16)  # a 16-bit scan: light paper...
+    paper[40:160, 70:90] = 5_000  # ...and a dark "1"
+    buf = io.BytesIO()
+    Image.fromarray(paper).save(buf, format="PNG")
+    at.file_uploader(key="canvas_upload").upload("scan16.png", buf.getvalue(), "image/png")
+    at.run(timeout=60)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.metric) == 1
+    assert any("The answer for **scan16.png**" in c.value for c in at.caption)
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((64, 64, 4), dtype=np.uint8)).save(buf, format="PNG")
+    at.file_uploader(key="canvas_upload").upload("clear.png", buf.getvalue(), "image/png")
+    at.run(timeout=60)
+    assert any("fully transparent" in e.value for e in at.error)
+    assert not at.metric  # the previous file's answer is gone with it
