@@ -52,3 +52,9 @@ def read_numbers(
             raise LimitError(f"{what}: {value:g} is too large; keep numbers within ±{max_abs:g}.")
         values.append(value)
     return values
+
+
+def shown(value: float, digits: int = 4) -> str:
+    """`value` to `digits` significant digits, with float rounding dust shown as the 0 it is:
+    −1.11e−16 is what 0.1 + 0.2 − 0.3 leaves, not a number a learner should have to read."""
+    return "0" if abs(value) < 1e-12 else f"{value:.{digits}g}"

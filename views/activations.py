@@ -216,8 +216,8 @@ if tab_why.open:
                         f"The {num_layers} layers and the one layer agree to float32 rounding: "
                         "depth without an activation adds nothing."
                     )
-                else:
-                    st.warning(
+                else:  # the lesson's good news, not a problem
+                    st.success(
                         f"With {NAMES[c.activation]} between the layers, W and b no longer "
                         "describe the stack: it is now a genuinely non-linear map."
                     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.number_text import shown
 from core.optim2d.figures import loss_figure, rule_figure, step_figure, trajectories_figure
 from core.optim2d.race import (
     MAX_LR,
@@ -301,7 +302,9 @@ with c1:
 if rule is not None and repeated is not None:
     b, g, b_new = rule.beta, rule.grad, rule.beta_new
     with c1:
-        st.latex(rf"L(\beta) = {rule.loss:.4g} \;\to\; L(\beta_{{new}}) = {rule.loss_new:.4g}")
+        st.latex(
+            rf"L(\beta) = {shown(rule.loss)} \;\to\; L(\beta_{{new}}) = {shown(rule.loss_new)}"
+        )
         if rule.loss_new < rule.loss:
             st.success("The step went downhill.")
         else:
@@ -309,9 +312,9 @@ if rule is not None and repeated is not None:
         if rule.stability_limit is not None:
             side = "below" if lr < rule.stability_limit else "**above**"
             st.markdown(
-                f"Here the surface curves at most λ_max = {rule.curvature:.4g} (the largest "
+                f"Here the surface curves at most λ_max = {shown(rule.curvature)} (the largest "
                 "eigenvalue of its Hessian), so SGD's steps shrink only while "
-                f"α < 2/λ_max = **{rule.stability_limit:.4g}**. Your α is {side} that."
+                f"α < 2/λ_max = **{shown(rule.stability_limit)}**. Your α is {side} that."
             )
         if repeated.stopped:
             st.error(repeated.stopped + " Lower α.")
@@ -319,13 +322,13 @@ if rule is not None and repeated is not None:
             st.info(f"{RULE_STEPS} steps of the rule reach L = {repeated.losses[-1]:.4g}.")
     with c2:
         st.latex(
-            rf"\underbrace{{({b_new[0]:.4g},\ {b_new[1]:.4g})}}_{{\beta_{{new}}}} = "
-            rf"\underbrace{{({b[0]:.4g},\ {b[1]:.4g})}}_{{\beta}} - {lr:g}\cdot"
-            rf"\underbrace{{({g[0]:.4g},\ {g[1]:.4g})}}_{{\partial L/\partial\beta}}"
+            rf"\underbrace{{({shown(b_new[0])},\ {shown(b_new[1])})}}_{{\beta_{{new}}}} = "
+            rf"\underbrace{{({shown(b[0])},\ {shown(b[1])})}}_{{\beta}} - {lr:g}\cdot"
+            rf"\underbrace{{({shown(g[0])},\ {shown(g[1])})}}_{{\partial L/\partial\beta}}"
         )
         st.caption(
             f"∂L/∂β from autograd. Worked out by hand it is "
-            f"({rule.grad_by_hand[0]:.4g}, {rule.grad_by_hand[1]:.4g}), from:"
+            f"({shown(rule.grad_by_hand[0])}, {shown(rule.grad_by_hand[1])}), from:"
         )
         st.latex(surface.grad_formula)
         st.plotly_chart(rule_figure(surface, grid, rule, repeated))

@@ -50,3 +50,11 @@ def test_a_long_piece_is_quoted_short():
     with pytest.raises(ParseError) as caught:
         read_numbers("x" * 45, "box", max_abs=1.0, max_chars=50)
     assert "x" * 21 not in str(caught.value)
+
+
+def test_rounding_dust_is_shown_as_zero_and_other_numbers_as_four_digits():
+    from core.number_text import shown
+
+    assert shown(0.1 + 0.2 - 0.3) == "0" and 0.1 + 0.2 - 0.3 != 0
+    assert shown(-1.11e-16) == "0"
+    assert shown(2 / 3) == "0.6667" and shown(-12345.678) == "-1.235e+04"
