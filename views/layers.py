@@ -67,8 +67,11 @@ def input_ui() -> torch.Tensor | None:
     sources = [MNIST_SOURCE] + ([DRAWN_SOURCE] if drawn is not None else [])
     left, mid, right = st.columns([2, 2, 1])
     with left:
-        source = st.radio("Input", sources, key="layers_source", horizontal=True)
-        if drawn is None:
+        if len(sources) > 1:
+            source = st.radio("Input", sources, key="layers_source", horizontal=True)
+        else:  # one choice is no choice: say what the input is instead of a lone radio
+            source = st.session_state["layers_source"] = MNIST_SOURCE
+            st.markdown(f"**Input**: {MNIST_SOURCE}")
             st.caption("Draw a digit on the **Canvas** page and it is offered here too.")
     with mid:
         st.number_input("Random seed", 0, MAX_SEED, key="layers_seed", help=SEED_HELP)
@@ -344,10 +347,13 @@ def graph_tab(X: torch.Tensor, seed: int) -> None:
     with right:
         if graph.error:
             st.warning(
-                f"The capture failed: `{graph.error}`. While tracing, the values are not known, "
-                "so a Python `if` on them cannot be decided. Eagerly it just runs. Graph code "
-                "writes such branches with `torch.where` or `torch.cond` instead."
+                f"{how} could not capture this model. While it traces, the values are not "
+                "known yet, so a Python `if` on them cannot be decided: the graph would need "
+                "both branches. Eagerly it just runs. Graph code writes such branches with "
+                "`torch.where` or `torch.cond` instead."
             )
+            with st.expander("torch's own message"):
+                st.code(graph.error, language=None)
         else:
             diff = layers.max_abs_diff(graph.y_hat, eager.y_hat)
             st.markdown(
