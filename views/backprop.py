@@ -35,7 +35,14 @@ from core.backprop.tinynet import (
     random_params,
     torch_forward,
 )
-from core.backprop.update import LR_CHOICES, descent, lr_line, sgd_update
+from core.backprop.update import (
+    LR_CHOICES,
+    NUM_STEPS,
+    descent,
+    descent_references,
+    lr_line,
+    sgd_update,
+)
 from ui.common import code_ui, device_name, errors_ui
 
 SOURCE_LABELS = {"pretrained": "Pretrained digit model", "fresh": "Freshly initialised"}
@@ -268,13 +275,26 @@ with update_tab:
             show, text = VERDICTS[line.verdict]
             show(text)
             st.plotly_chart(lr_figure(line), key="backprop_lr_chart")
+            refs = descent_references(net)
+            said = {
+                "too small": "the too-small one gets less than a quarter as far",
+                "good": f"the good one ends lowest after {NUM_STEPS} steps",
+                "too large": "the too-large one overshoots and ends higher than it started",
+            }
+            missing = [k for k in said if k not in refs]
             st.markdown(
-                "Several steps with the same α: the too-small one crawls, the good one settles fast, the too-large one overshoots: it bounces, or climbs and explodes."
+                f"Several steps with the same α (each of the slider's values tried on this "
+                f"net): {'; '.join(said[k] for k in refs)}."
+                + (
+                    f" No α on the slider is {' or '.join(missing)} here."
+                    if missing and refs
+                    else ""
+                )
             )
-            curves = {f"{k}: α = {a:.3g}": descent(net, a) for k, a in line.references.items()}
+            curves = {f"{k}: α = {a:.3g}": descent(net, a) for k, a in refs.items()}
             curves[f"your α = {lr:g}"] = descent(net, lr)
             st.plotly_chart(descent_figure(curves), key="backprop_descent_chart")
-        code_ui(sgd_update, lr_line, descent)
+        code_ui(sgd_update, lr_line, descent, descent_references)
 
 with autograd_tab:
     left, right = st.columns([1, 2])

@@ -130,26 +130,56 @@ def lr_line(net: TinyNet, lr: float, num_points: int = 161) -> LrLine:
     # "Too large": well beyond the first α whose step lands higher than it started.
     uphill = next((a for l_a, a in searched if a > best and l_a >= start), 3 * best)
     too_large = min(OVERSHOOT * uphill, MAX_LR)
-    references = {
+
+    def judge(a: float, landed: float) -> str:
+        if flat:
+            return "no gradient"
+        if landed >= start:
+            return "too large"
+        if (start - landed) >= GOOD_FRACTION * (start - best_loss):
+            return "good"
+        return "too small" if a < best else "too large"
+
+    candidates = {
         "too small": min(SMALL_FRACTION * best, MAX_LR),
         "good": min(best, MAX_LR),
         "too large": too_large,
     }
+    # Only references whose own step earns their name: with a loss whose best step lies
+    # beyond MAX_LR (cross-entropy on this net) all three were capped to α = 10.
+    references = {k: a for k, a in candidates.items() if judge(a, loss_at(a)) == k}
     landed = loss_at(lr)
-    if flat:
-        verdict = "no gradient"
-    elif landed >= start:
-        verdict = "too large"
-    elif (start - landed) >= GOOD_FRACTION * (start - best_loss):
-        verdict = "good"
-    else:
-        verdict = "too small" if lr < best else "too large"
+    verdict = judge(lr, landed)
     span = 1.15 * max(lr, too_large)
     lrs = [span * i / (num_points - 1) for i in range(num_points)]
     return LrLine(
         lrs, [loss_at(a) for a in lrs], lr, landed, start, best, references,
         {k: loss_at(a) for k, a in references.items()}, verdict,
     )  # fmt: skip
+
+
+def descent_references(net: TinyNet, num_steps: int = NUM_STEPS) -> dict[str, float]:
+    """α values from the slider that earn their names over `num_steps` steps of descent:
+    "good" ends lowest; "too small" is the largest α below it that gets less than a quarter
+    of its drop; "too large" the smallest α above it that ends higher than it started (or
+    blows up).
+    A name no α earns on this net is left out."""
+    runs = {a: descent(net, a, num_steps) for a in LR_CHOICES}
+    finite = {a: r for a, r in runs.items() if all(math.isfinite(v) for v in r)}
+    if not finite:
+        return {}
+    good = min(finite, key=lambda a: finite[a][-1])
+    start, best_drop = runs[good][0], runs[good][0] - runs[good][-1]
+    if best_drop <= 0:
+        return {}
+    refs = {"good": good}
+    small = [a for a in finite if a < good and start - finite[a][-1] < 0.25 * best_drop]
+    if small:
+        refs["too small"] = max(small)
+    large = [a for a, r in runs.items() if a > good and not r[-1] < r[0]]  # nan counts too
+    if large:
+        refs["too large"] = min(large)
+    return {k: refs[k] for k in ("too small", "good", "too large") if k in refs}
 
 
 def descent(net: TinyNet, lr: float, num_steps: int = NUM_STEPS) -> list[float]:

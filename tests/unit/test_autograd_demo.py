@@ -272,3 +272,26 @@ def test_graph_figure_shows_the_gradients_found_so_far_and_the_current_products(
     assert "∂L/∂x₂" not in labels  # the step after x1 is not shown yet
     forward_only = graph_figure(values, steps, 0)
     assert "∂L/∂" not in "".join(forward_only.data[0].text)
+
+
+@pytest.mark.parametrize("loss", ["squared error", "cross-entropy"])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_descent_references_earn_their_names_over_the_steps_they_are_drawn_for(seed, loss):
+    from core.backprop.update import LR_CHOICES, NUM_STEPS, descent_references
+
+    net = random_net(seed, "Tanh", loss, scale=1.0)
+    refs = descent_references(net)
+    finals = {a: descent(net, a)[-1] for a in LR_CHOICES}
+    good = refs["good"]
+    assert all(finals[good] <= f for f in finals.values() if math.isfinite(f))  # ends lowest
+    start = descent(net, good)[0]
+    if "too small" in refs:
+        assert refs["too small"] < good
+        assert start - finals[refs["too small"]] < 0.25 * (start - finals[good])
+    if "too large" in refs:
+        assert refs["too large"] > good and not finals[refs["too large"]] < start
+    assert len(set(refs.values())) == len(refs)  # three names, three different α
+    line = lr_line(net, 0.1)  # the one-step references are only those their step earns
+    assert all(lr_line(net, a).verdict == name for name, a in line.references.items())
+    assert len(set(line.references.values())) == len(line.references)
+    assert len(descent(net, good)) == NUM_STEPS + 1
