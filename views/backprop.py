@@ -237,12 +237,20 @@ with graph_tab:
                 st.caption(f"{st.session_state['backprop_activation']}′(z) = {act.derivative}")
         else:
             st.caption("Forward values only. Move the slider or press Next backward step.")
-        rows = gradient_rows(steps, auto)
-        if all(r["agree"] for r in rows):
-            st.success(f"All {len(rows)} gradients by hand agree with `loss.backward()` (float64).")
-        else:
+        rows = gradient_rows(steps[:shown], auto)  # revealed as the backward pass reaches them
+        if not all(r["agree"] for r in gradient_rows(steps, auto)):
             st.error("Some gradients by hand disagree with autograd: see the table.")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="backprop_grad_table")
+        elif shown == len(steps):
+            st.success(f"All {len(rows)} gradients by hand agree with `loss.backward()` (float64).")
+        elif shown:
+            st.success(
+                f"The {shown} gradients so far agree with `loss.backward()` (float64); "
+                f"{len(steps) - shown} to go."
+            )
+        if rows:
+            st.dataframe(pd.DataFrame(rows), hide_index=True, key="backprop_grad_table")
+        else:
+            st.caption("Each gradient joins a table here when the backward pass reaches it.")
     code_ui(forward, backward, torch_forward, autograd_gradients)
 
 with update_tab:

@@ -37,10 +37,19 @@ def number(metric_value: str) -> float:
     return float(re.sub(r"[^0-9eE.+-]", "", metric_value))
 
 
+def last_step(at: AppTest) -> AppTest:
+    """Walk the backward pass to its end: every gradient is revealed."""
+    slider = at.slider(key="backprop_step")
+    return slider.set_value(slider.max).run(timeout=60)
+
+
 def test_page_runs_alone_and_every_gradient_agrees(no_pretrained):
     at = run_page()
     assert "backprop" in at.title[0].value.lower()
     assert "not in" in texts(at.info)  # the missing pretrained model is said, not hidden
+    assert "joins a table here" in texts(at.caption)  # step 0: no gradient shown yet
+    assert "gradients" not in texts(at.success)  # (the update tab says its own verdict)
+    last_step(at)
     assert re.search(r"All \d+ gradients by hand agree", texts(at.success))
     assert not at.error
     metrics = {m.label: m.value for m in at.metric}
@@ -97,10 +106,13 @@ def test_next_step_walks_the_backward_pass(no_pretrained):
     assert not at.exception
     assert at.slider(key="backprop_step").value == 3
     assert re.search(r"Step 3 of \d+:\*\* ∂L/∂c = ∂L/∂ŷ · 1", texts(at.markdown))
+    table = next(d.value for d in at.dataframe if "∂L/∂node by hand" in d.value.columns)
+    assert len(table) == 3  # the gradients the three steps reached, no more
+    assert "The 3 gradients so far agree" in texts(at.success)
     at.button(key="backprop_random").click().run(timeout=60)
     assert at.slider(key="backprop_step").value == 0
     assert at.text_input(key="backprop_params").value != DEFAULT_PARAMS
-    assert re.search(r"All \d+ gradients by hand agree", texts(at.success))
+    assert re.search(r"All \d+ gradients by hand agree", texts(last_step(at).success))
 
 
 def test_activations_and_losses_agree_with_autograd_on_the_page(no_pretrained):
@@ -113,7 +125,10 @@ def test_activations_and_losses_agree_with_autograd_on_the_page(no_pretrained):
         at.radio(key="backprop_loss").set_value(loss)
         at.selectbox(key="backprop_activation").set_value(name).run(timeout=60)
         assert not at.exception
-        assert re.search(r"All \d+ gradients by hand agree", texts(at.success)), (loss, name)
+        assert re.search(r"All \d+ gradients by hand agree", texts(last_step(at).success)), (
+            loss,
+            name,
+        )
         assert f"hⱼ = {HAND_RULES[name].formula}" in texts(at.markdown)
 
 
