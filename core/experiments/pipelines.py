@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ MIN_MEASURE_S = 0.3  # repeat a fast pipeline until this much time was measured.
 MAX_PASSES = 5  # ...but at most this many passes; the fastest pass counts (noise only adds)
 PER_SAMPLE_RATE = 2_000  # samples/s a per-sample pipeline manages on two busy CPU cores
 DATALOADER_SAME = 1.3  # rates within this factor of each other count as "about as fast"
+ROUNDS = 3  # the three are measured in this many rounds, a different one first each round
 
 Batches = Iterator[tuple[torch.Tensor, torch.Tensor]]
 
@@ -122,7 +125,10 @@ class PipelineResult:
     samples: int  # samples delivered to the device
     batches: int
     seconds: float  # wall time, GPU work included (synchronized)
-    samples_per_s: float
+    samples_per_s: float  # from compare(): the median over its rounds
+    low: float = 0.0  # the slowest and fastest round's samples/s (compare() fills them in)
+    high: float = 0.0
+    rounds: int = 1
 
 
 def check_settings(samples: int, batch_size: int) -> None:
@@ -132,9 +138,9 @@ def check_settings(samples: int, batch_size: int) -> None:
         raise LimitError(f"The batch size must be 1 to {MAX_BATCH:,}, not {batch_size:,}.")
 
 
-def estimate_seconds(samples: int) -> float:
+def estimate_seconds(samples: int, rounds: int = ROUNDS) -> float:
     """Roughly how long a comparison takes: the two per-sample pipelines dominate."""
-    return 2 * samples / PER_SAMPLE_RATE
+    return 2 * samples / PER_SAMPLE_RATE * rounds
 
 
 def measure(
@@ -192,9 +198,42 @@ def _one_pass(key: str, batches: Batches, dev: torch.device) -> PipelineResult:
     return PipelineResult(key, PIPELINES[key].title, count, n_batches, seconds, count / seconds)
 
 
-def compare(**settings) -> list[PipelineResult]:
-    """Every pipeline on the same samples, batch size and device."""
-    return [measure(key, **settings) for key in PIPELINES]
+def compare(rounds: int = ROUNDS, **settings) -> list[PipelineResult]:
+    """Every pipeline on the same samples, batch size and device, in `rounds` alternating
+    rounds (a different one leads each round, so a change in the machine's load hits all
+    alike); each gets its median rate and the slowest and fastest round beside it."""
+    keys = list(PIPELINES)
+    runs: dict[str, list[PipelineResult]] = {k: [] for k in keys}
+    for r in range(rounds):
+        for key in keys[r % len(keys) :] + keys[: r % len(keys)]:
+            runs[key].append(measure(key, **settings))
+    out = []
+    for key in keys:
+        rates = sorted(x.samples_per_s for x in runs[key])
+        median = statistics.median(rates)
+        first = runs[key][0]
+        out.append(
+            dataclasses.replace(
+                first,
+                seconds=first.samples / median,
+                samples_per_s=median,
+                low=rates[0],
+                high=rates[-1],
+                rounds=rounds,
+            )
+        )
+    return out
+
+
+def times(ratio: float) -> str:
+    """A ratio as people say it: 230×, 4.2×, 0.63× (never 0.63 rounded to "1×")."""
+    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.2g}×"
+
+
+def _spread(r: PipelineResult) -> str:
+    if r.rounds < 2:
+        return ""
+    return f" (median of {r.rounds} rounds, {r.low:,.0f} to {r.high:,.0f})"
 
 
 def findings(results: list[PipelineResult], epoch_size: int = 60_000) -> list[str]:
@@ -203,11 +242,18 @@ def findings(results: list[PipelineResult], epoch_size: int = 60_000) -> list[st
     manual, loader, tensors = by.get("manual"), by.get("dataloader"), by.get("tensors")
     lines = []
     if manual and tensors:
-        lines.append(
-            f"Tensor-resident batches delivered {tensors.samples_per_s:,.0f} samples/s, "
-            f"{tensors.samples_per_s / manual.samples_per_s:,.0f}× the manual loop: the "
-            "per-sample work (PIL image -> tensor -> normalize) was done once, before "
+        ratio = tensors.samples_per_s / manual.samples_per_s
+        why = (
+            "the per-sample work (PIL image -> tensor -> normalize) was done once, before "
             "training, instead of again in every epoch."
+            if ratio > DATALOADER_SAME
+            else "here copying each batch to the device costs more than the per-sample work "
+            "saves: this measurement does not show the usual gain."
+        )
+        lines.append(
+            f"Tensor-resident batches delivered {tensors.samples_per_s:,.0f} samples/s"
+            f"{_spread(tensors)}, {times(ratio)} the manual loop's {manual.samples_per_s:,.0f}"
+            f"{_spread(manual)}: {why}"
         )
         lines.append(
             f"Feeding one epoch of {epoch_size:,} images costs about "
@@ -224,7 +270,7 @@ def findings(results: list[PipelineResult], epoch_size: int = 60_000) -> list[st
         else:
             how = "about as fast"
         lines.append(
-            f"The DataLoader ran at {ratio:.2g}× the manual loop's rate, {how}: it does the "
+            f"The DataLoader ran at {times(ratio)} the manual loop's rate, {how}: it does the "
             "same per-sample work in this process. What it buys is shuffling, batching and "
             "worker processes written for you, not a faster transform."
         )

@@ -135,7 +135,9 @@ def test_the_pipeline_tab_measures_all_three(runs_dir):
         "DataLoader + transforms",
         "Tensor-resident batches",
     ]
-    assert (table["samples/s"] > 0).all() and len(at.get("plotly_chart")) == 1
+    assert (table["samples/s (median)"] > 0).all() and len(at.get("plotly_chart")) == 1
+    assert (table["slowest round"] <= table["samples/s (median)"]).all()
+    assert (table["samples/s (median)"] <= table["fastest round"]).all()
     shown = next(m.value for m in at.markdown if m.value.startswith("**What the numbers show**"))
     assert "× the manual loop" in shown and "one epoch of 60,000 images" in shown
 

@@ -54,9 +54,22 @@ def test_each_pipeline_is_measured(key):
 
 
 @pytest.mark.needs_data
-def test_compare_measures_all_three():
-    results = P.compare(samples=64, batch_size=64)
+def test_compare_measures_all_three_in_alternating_rounds_and_keeps_the_median(monkeypatch):
+    order, rates = [], iter([10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0])
+    real = P.measure
+
+    def counted(key, **settings):
+        order.append(key)
+        result = real(key, **settings)
+        return P.dataclasses.replace(result, samples_per_s=next(rates))
+
+    monkeypatch.setattr(P, "measure", counted)
+    results = P.compare(rounds=3, samples=64, batch_size=64)
     assert [r.key for r in results] == list(P.PIPELINES)
+    assert order == ["manual", "dataloader", "tensors", "dataloader", "tensors", "manual",
+                     "tensors", "manual", "dataloader"]  # fmt: skip
+    manual = results[0]  # measured at 10, 60 and 80 samples/s
+    assert (manual.samples_per_s, manual.low, manual.high, manual.rounds) == (60.0, 10.0, 80.0, 3)
     assert all(r.samples == 64 and r.batches == 1 for r in results)
 
 
@@ -81,8 +94,9 @@ def test_unknown_pipeline_and_device():
         P.measure("tensors", samples=10, device="cuda:7")
 
 
-def test_estimate_grows_with_the_samples():
+def test_estimate_grows_with_the_samples_and_the_rounds():
     assert P.estimate_seconds(4_000) == pytest.approx(2 * P.estimate_seconds(2_000))
+    assert P.estimate_seconds(2_000, rounds=6) == pytest.approx(2 * P.estimate_seconds(2_000))
 
 
 def _result(key: str, rate: float) -> P.PipelineResult:
@@ -93,9 +107,13 @@ def test_findings_say_how_many_times_faster_and_what_an_epoch_costs():
     results = [_result("manual", 4_000.0), _result("dataloader", 3_600.0)]
     results.append(_result("tensors", 400_000.0))
     lines = P.findings(results)
-    assert "400,000 samples/s, 100× the manual loop" in lines[0]
+    assert "400,000 samples/s, 100× the manual loop's 4,000" in lines[0]
     assert "15.0 s with the manual loop and 0.15 s tensor-resident" in lines[1]
     assert "0.9× the manual loop's rate, about as fast" in lines[2]
     slower = P.findings([_result("manual", 4_000.0), _result("dataloader", 2_000.0)])
     assert slower and "slower" in slower[0]  # no tensor result: only the DataLoader sentence
     assert P.findings([]) == []
+    # a ratio under 1 is said as it is, and so is what it means
+    upside_down = P.findings([_result("manual", 4_000.0), _result("tensors", 2_520.0)])
+    assert "0.63× the manual loop's 4,000" in upside_down[0]
+    assert "does not show the usual gain" in upside_down[0]

@@ -57,14 +57,22 @@ def pipelines_ui() -> None:
             [
                 {
                     "pipeline": r.title,
-                    "samples/s": round(r.samples_per_s),
+                    "samples/s (median)": round(r.samples_per_s),
+                    "slowest round": round(r.low),
+                    "fastest round": round(r.high),
                     "batches": r.batches,
-                    "seconds": round(r.seconds, 3),
                 }
                 for r in results
             ],
             hide_index=True,
-            column_config={"samples/s": st.column_config.NumberColumn(format="localized")},
+            column_config={
+                k: st.column_config.NumberColumn(format="localized")
+                for k in ("samples/s (median)", "slowest round", "fastest round")
+            },
+        )
+        st.caption(
+            f"Each pipeline was measured {results[0].rounds} times, a different one first in "
+            "each round; the chart shows the median, the table the spread."
         )
     for p in P.PIPELINES.values():
         st.markdown(f"**{p.title}**: {p.note}")
