@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from core.activations.curves import Curve
 from core.activations.vanishing import ChainGradients
+from core.engine.figures import log_y_axis
 
 PALETTE = qualitative.Plotly  # 10 colours; at most MAX_CURVES curves share a plot
 GREY, ORANGE = "#8c8c8c", "#EE4C2C"
@@ -126,11 +127,10 @@ def chain_figure(chain: ChainGradients, names: dict[str, str]) -> go.Figure:
         height=400,
         xaxis_title="depth n (layers the gradient passes through)",
         yaxis_title="|d hₙ / d x| (log scale)",
-        yaxis_type="log",
-        yaxis_exponentformat="power",
         margin=dict(t=20, b=40, l=40, r=20),
         legend=dict(orientation="h", y=-0.2),
     )
+    log_y_axis(fig)
     return fig
 
 

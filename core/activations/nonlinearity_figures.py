@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.activations.nonlinearity import Collapse, FitResult
+from core.engine.figures import log_y_axis
 
 INPUT, STACK, SINGLE, BAD = "#8c8c8c", "#1f77b4", "#EE4C2C", "#d62728"
 CLASS_COLORS = ("#1f77b4", "#EE4C2C")  # spiral arm 0, spiral arm 1
@@ -156,8 +157,8 @@ def loss_figure(result: FitResult) -> go.Figure:
         height=280,
         xaxis_title="Adam step",
         yaxis_title=loss,
-        yaxis_type="log",
         margin=dict(t=20, b=40, l=40, r=20),
         legend=dict(orientation="h", y=-0.3),
     )
+    log_y_axis(fig)
     return fig

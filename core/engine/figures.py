@@ -70,12 +70,25 @@ def thin(xs: Sequence[float], ys: Sequence[float], limit: int = MAX_PLOT_POINTS)
 
 
 def log_y_axis(fig: go.Figure) -> None:
-    """A log y axis labelled at powers of ten once it spans a few of them (plotly's default
-    then labels 2 and 5 of every decade too, a column of numbers nobody can read)."""
+    """A log y axis whose labels read: powers of ten once it spans a few of them, else 1, 2
+    and 5 of each decade written out in full. Plotly's own labels 2 and 5 of every decade
+    by their first digit only, so an axis read "5, 2, 0.1, 5, 2"."""
     ys = (v for t in fig.data for v in (t.y if t.y is not None else ()))
-    positive = [v for v in ys if v is not None and v > 0]
-    decades = math.log10(max(positive) / min(positive)) if positive else 0.0
-    fig.update_yaxes(type="log", **({"dtick": 1} if decades > 2 else {}))
+    positive = [float(v) for v in ys if v is not None and math.isfinite(v) and v > 0]
+    if not positive:
+        fig.update_yaxes(type="log")
+        return
+    lo, hi = min(positive), max(positive)
+    if math.log10(hi / lo) > 2:
+        fig.update_yaxes(type="log", dtick=1, exponentformat="power")
+        return
+    ticks = [
+        m * 10.0**k
+        for k in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
+        for m in (1, 2, 5)
+    ]
+    near = [v for v in ticks if lo / 2.5 <= v <= hi * 2.5]  # the ticks around the data
+    fig.update_yaxes(type="log", tickvals=near, ticktext=[f"{v:.3g}" for v in near])
 
 
 def no_numbers_yet(fig: go.Figure) -> None:

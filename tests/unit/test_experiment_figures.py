@@ -54,9 +54,14 @@ def test_a_log_loss_axis_spanning_decades_is_labelled_at_powers_of_ten():
     jumpy = snapshot(config, losses=[2.3, 0.001, 5.0, 0.02])  # one-image losses jump like this
     fig = F.loss_curves_figure([jumpy], "step", log_y=True)
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1
-    calm = snapshot(config, losses=[2.3, 1.2, 0.6])  # within a decade: plotly's ticks are fine
+    # within a decade or two: 1, 2 and 5 of each decade, written out (plotly's own labels
+    # read "5, 2, 0.1, 5, 2": the first digit of each minor tick only)
+    calm = snapshot(config, losses=[2.3, 0.12, 0.6])
     fig = F.loss_curves_figure([calm], "step", log_y=True)
-    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick is None
+    axis = fig.layout.yaxis
+    assert axis.type == "log" and axis.dtick is None
+    assert list(axis.ticktext) == ["0.05", "0.1", "0.2", "0.5", "1", "2", "5"]
+    assert list(axis.tickvals) == pytest.approx([float(t) for t in axis.ticktext])
 
 
 def test_a_queued_run_gets_no_bar_rather_than_a_zero():
