@@ -268,11 +268,12 @@ if tab_depth.open:
             "inputs, so its product does not shrink (with $w = 1$). Try $w = 4$ with sigmoid, "
             "or a negative input with ReLU (a gap in the plot means exactly 0: a dead ReLU)."
         )
+        # the full width: in the narrow column the third chosen function was cut off
+        keys = st.multiselect(
+            "Functions", list(DIFFERENTIABLE), format_func=NAMES.get, key="activations_chain"
+        )
         c1, c2 = st.columns([1, 2.4], gap="large")
         with c1:
-            keys = st.multiselect(
-                "Functions", list(DIFFERENTIABLE), format_func=NAMES.get, key="activations_chain"
-            )
             depth = st.slider("Depth N", 1, MAX_DEPTH, key="activations_depth")
             weight = st.slider(
                 "Weight w in every layer",
