@@ -71,8 +71,8 @@ def input_ui() -> torch.Tensor | None:
             source = st.radio("Input", sources, key="layers_source", horizontal=True)
         else:  # one choice is no choice: say what the input is instead of a lone radio
             source = st.session_state["layers_source"] = MNIST_SOURCE
-            st.markdown(f"**Input**: {MNIST_SOURCE}")
-            st.caption("Draw a digit on the **Canvas** page and it is offered here too.")
+            st.markdown(f"**Input**: {MNIST_SOURCE}  \n:gray[Draw a digit on the **Canvas** "
+                        "page and it is offered here too.]")  # fmt: skip
     with mid:
         st.number_input("Random seed", 0, MAX_SEED, key="layers_seed", help=SEED_HELP)
     with errors_ui():
@@ -346,12 +346,7 @@ def graph_tab(X: torch.Tensor, seed: int) -> None:
         st.dataframe(pd.DataFrame(eager.rows), hide_index=True)
     with right:
         if graph.error:
-            st.warning(
-                f"{how} could not capture this model. While it traces, the values are not "
-                "known yet, so a Python `if` on them cannot be decided: the graph would need "
-                "both branches. Eagerly it just runs. Graph code writes such branches with "
-                "`torch.where` or `torch.cond` instead."
-            )
+            st.warning(layers_graph.why_capture_failed(how))
             with st.expander("torch's own message"):
                 st.code(graph.error, language=None)
         else:

@@ -200,6 +200,16 @@ def capture(model: SmallNet, X: torch.Tensor, how: str, device: str = "cpu") -> 
     return GraphResult(_node_rows(graph, shape_of), code.strip(), 1000 * seconds, y_hat.cpu(), None)
 
 
+def why_capture_failed(how: str) -> str:
+    """The refusal of a capture in plain words (torch's own message is shown beside it)."""
+    return (
+        f"{how} could not capture this model. While it traces, the values are not known yet, "
+        "so a Python `if` on them cannot be decided: the graph would need both branches. "
+        "Eagerly it just runs. Graph code writes such branches with `torch.where` or "
+        "`torch.cond` instead."
+    )
+
+
 def nn_model(seed: int) -> nn.Sequential:
     """The forward as nn modules: each layer owns its weights and knows train/eval mode."""
     with seeded(seed):
