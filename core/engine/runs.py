@@ -183,8 +183,8 @@ def hold_training_lock(run_dir: Path) -> IO[bytes]:
 
 
 def _lock_free(run_dir: Path) -> bool:
-    """Whether nobody holds the run's training lock (True for an older folder without one,
-    whose status says "running": its process check alone decides)."""
+    """Whether nobody holds the run's training lock. False when there is no lock file (an
+    older folder): then the process check alone decides."""
     try:
         with open(run_dir / TRAINING_LOCK, "rb") as handle:
             try:

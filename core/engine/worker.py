@@ -210,28 +210,26 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
                  "unlogged": []}  # fmt: skip
         pending: list[tuple[dict, str]] = []
 
+        def logged(batch, done, now, loss, lr, epoch=epoch, step0=step0, seen0=seen0):
+            """A training row and its log line, built only for batches that are shown."""
+            row = {"step": step0 + batch, "epoch": epoch, "samples": seen0 + done,
+                   "seconds": round(now - t0, 4), "loss": loss, "lr": lr}  # fmt: skip
+            return row, (f"epoch: {epoch} [{done:>{width}} / {n}] ({100 * done // n}%)  "
+                         f"training loss: {loss:.3f}")  # fmt: skip
+
         def on_batch_end(batch: int, size: int, loss: float, epoch=epoch, step0=step0,
                          seen0=seen0, state=state, pending=pending) -> None:  # fmt: skip
             now = time.perf_counter()
             state["samples"] += size
             state["busy"] += now - state["batch_t0"]
-            done = state["samples"]
-            row = {
-                "step": step0 + batch,
-                "epoch": epoch,
-                "samples": seen0 + done,
-                "seconds": round(now - t0, 4),
-                "loss": loss,
-                "lr": optimizer.param_groups[0]["lr"],
-            }
-            line = (f"epoch: {epoch} [{done:>{width}} / {n}] ({100 * done // n}%)  "
-                    f"training loss: {loss:.3f}")  # fmt: skip
+            point = (batch, state["samples"], now, loss, optimizer.param_groups[0]["lr"])
             if batch % config.log_interval == 0 or batch == per_epoch:
+                row, line = logged(*point)
                 rec.train.append(row)
                 pending.append((row, line))
                 state["unlogged"] = []
             else:  # kept until the next logged batch: if the loss explodes first, they show it
-                state["unlogged"].append((row, line))
+                state["unlogged"].append(point)
             if pending or now - state["sent"] >= PROGRESS_EVERY_S:
                 _progress(rec, epoch, step0 + batch, seen0 + state["samples"], state, pending)
                 state["sent"] = now
@@ -256,11 +254,11 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
         except NonFiniteLossError:
             # the batches since the last logged one: the climb to the explosion, which a run
             # that blows up before its first logged batch would otherwise never draw
-            for row, line in state["unlogged"]:
-                rec.train.append(row)
-                pending.append((row, line))
-            last = state["unlogged"][-1][0] if state["unlogged"] else None
-            if last is not None:
+            climb = [logged(*point) for point in state["unlogged"]]
+            rec.train.extend(row for row, _ in climb)
+            pending.extend(climb)
+            if climb:
+                last = climb[-1][0]
                 _progress(rec, epoch, last["step"], last["samples"], state, pending)
             rec.flush()  # the curve up to the explosion stays on the page and on disk
             raise
