@@ -67,14 +67,12 @@ def tensor_lines_ui(reservation: Reservation) -> None:
     for start in range(0, len(made), per_row):
         columns = st.columns(per_row)
         for column, line in zip(columns, made[start : start + per_row], strict=False):
-            t = line.tensor
+            t, label = line.tensor, line.name or line.code
             owner = _owner(t, program.lines)
             info = tensor_info(t, t)
             with column.container(border=True):
-                st.markdown(
-                    f"**`{line.name or line.code}`**" + (f" = `{line.code}`" if line.name else "")
-                )
-                shares = owner and owner != (line.name or line.code)
+                st.markdown(f"`{line.code}`")  # the line already says the name it assigns
+                shares = owner and owner != label
                 st.badge(
                     f"shares the storage of {owner}" if shares else "owns its storage",
                     color="green" if shares else "blue",
