@@ -112,6 +112,11 @@ class Run:
         return self.test[-1]["accuracy"] if self.test else None
 
     @property
+    def tested_mid_epoch(self) -> bool:
+        """The last test row scored the model a stop cut short (its epoch is a fraction)."""
+        return bool(self.test) and not float(self.test[-1]["epoch"]).is_integer()
+
+    @property
     def tested_when(self) -> str:
         """When the last test accuracy was measured: "after epoch 2", or, for a run stopped
         mid-epoch (its kept model is tested at the stop), "when stopped, 1.43 epochs in"."""
@@ -119,7 +124,9 @@ class Run:
             return "not tested yet"
         epoch = float(self.test[-1]["epoch"])
         return (
-            f"after epoch {epoch:g}" if epoch.is_integer() else f"when stopped, {epoch:g} epochs in"
+            f"when stopped, {epoch:g} epochs in"
+            if self.tested_mid_epoch
+            else f"after epoch {epoch:g}"
         )
 
     @property

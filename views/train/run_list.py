@@ -40,8 +40,7 @@ def _accuracy(run: Any) -> str:
     """The last test accuracy, and when it was measured if not at an epoch's end."""
     if not run.test:
         return "not tested"
-    partial = not float(run.test[-1]["epoch"]).is_integer()
-    return f"{run.test[-1]['accuracy']:.2%}" + (" (at the stop)" if partial else "")
+    return f"{run.test[-1]['accuracy']:.2%}" + (" (at the stop)" if run.tested_mid_epoch else "")
 
 
 def my_jobs(owner: str) -> list[Run]:
