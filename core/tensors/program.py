@@ -336,10 +336,10 @@ def _call(fn, code: str) -> Any:
 
 
 def printed(value: Any) -> str:
-    """The value as torch (or Python) prints it, a long listing cut in the middle."""
-    with warnings.catch_warnings():
+    """The value as Python's prompt prints it (its repr), a long listing cut in the middle."""
+    with warnings.catch_warnings():  # a TypedStorage warns that it is deprecated
         warnings.simplefilter("ignore")
-        text = str(value) if isinstance(value, torch.Tensor | torch.TypedStorage) else repr(value)
+        text = repr(value)
     rows = text.splitlines()
     if len(rows) > MAX_PRINTED_LINES:
         half = MAX_PRINTED_LINES // 2
