@@ -119,6 +119,13 @@ def parser() -> argparse.ArgumentParser:
     opt.add_argument("--init-seed", type=int)
     opt.add_argument("--device", help="cpu, cuda:0, mps (default: the best one here)")
     opt.add_argument("--log-interval", type=int, help="log the training loss every N batches")
+    p.add_argument(
+        "--stop-after-steps",
+        type=int,
+        metavar="N",
+        help="stop after N training steps as Stop would, keeping the run resumable "
+        "(train a class's run part way before the lesson, --resume it live)",
+    )
     p.add_argument("--quiet", action="store_true", help="print only the final result")
     p.add_argument(
         "--resume",
@@ -191,7 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.resume:
             job_id = runner.resume(run_dir)
         else:
-            job_id = runner.submit(config, run_dir=args.out.resolve() if args.out else None)
+            job_id = runner.submit(
+                config,
+                run_dir=args.out.resolve() if args.out else None,
+                stop_after=args.stop_after_steps,
+            )
     except TorchlabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if runner is not None:
@@ -221,7 +232,7 @@ def _follow(args, runner: Runner, job_id: str, config: RunConfig, n_params: int)
             f"epochs={config.epochs} seed={config.seed} on {config.device}; "
             f"model with {n_params:,} parameters"
         )
-    printed = 0
+    printed, interrupted = 0, False
     t0 = time.perf_counter()
     try:
         while True:
@@ -234,6 +245,7 @@ def _follow(args, runner: Runner, job_id: str, config: RunConfig, n_params: int)
             if snap.finished:
                 break
     except KeyboardInterrupt:
+        interrupted = True
         runner.stop(job_id)
         snap = runner.wait(job_id)
     wall = time.perf_counter() - t0
@@ -242,14 +254,15 @@ def _follow(args, runner: Runner, job_id: str, config: RunConfig, n_params: int)
         return 1
     accuracy = snap.test[-1]["accuracy"] if snap.test else None
     print(f"saved to {snap.run_dir}")
-    if accuracy is not None:
-        print(
-            f"wall time {wall:.1f} s; final test accuracy: {accuracy:.2%} "
-            f"({snap.status.value} after {len(snap.test)} epoch(s))"
-        )
+    if snap.status == RunStatus.STOPPED:
+        ended = f"stopped at step {snap.step} of {snap.total_steps}"
     else:
-        print(f"wall time {wall:.1f} s; {snap.status.value} before the first test")
-    return 130 if snap.status == RunStatus.STOPPED else 0
+        ended = f"{snap.status.value} after {len(snap.test)} epoch(s)"
+    if accuracy is not None:
+        print(f"wall time {wall:.1f} s; final test accuracy: {accuracy:.2%} ({ended})")
+    else:
+        print(f"wall time {wall:.1f} s; {ended}, before the first test")
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":

@@ -23,13 +23,16 @@ MAX_LOG_LINES = 500  # the newest log lines a job keeps
 class Job:
     """The mutable state of one job; its fields change only under `lock`."""
 
-    def __init__(self, job_id, config, owner, group, initial_state, run_dir, resume=False):
+    def __init__(
+        self, job_id, config, owner, group, initial_state, run_dir, resume=False, stop_after=None
+    ):
         self.id = job_id
         self.config = config
         self.owner = owner
         self.group = group
         self.initial_state = initial_state
         self.resume = resume  # continue from the run folder's checkpoint
+        self.stop_after = stop_after  # batches, then stop as Stop would (the CLI's budget)
         self.submission = job_id  # the first job of the set it was submitted with
         self.run_dir: Path = run_dir
         self.lock = threading.Lock()

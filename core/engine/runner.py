@@ -114,13 +114,18 @@ class Runner:
         name: str = "",
         initial_state: dict | None = None,
         run_dir: Path | None = None,
+        stop_after: int | None = None,
     ) -> str:
         """Check the config, then start the job now or queue it; returns the job id.
 
         The run is saved in `run_dir` if given (the headless trainer's --out), else in a new
-        folder named after the job id under the runs root.
+        folder named after the job id under the runs root. With `stop_after`, it stops after
+        that many batches as if Stop were pressed, and can be resumed.
         """
+        if stop_after is not None and stop_after < 1:
+            raise ConfigError(f"Stop after {stop_after} steps: it must be at least 1.")
         job = self._prepare(config, owner, group, name, initial_state, run_dir)
+        job.stop_after = stop_after
         return self._enqueue([job])[0]
 
     def submit_set(
@@ -315,6 +320,7 @@ class Runner:
                 group=job.group,
                 initial_state=job.initial_state,
                 resume=job.resume,
+                stop_after=job.stop_after,
             )
             job.initial_state = None  # the task carries the weights now; free the copy
             try:

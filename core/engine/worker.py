@@ -60,6 +60,7 @@ class Task:
     group: str = ""
     initial_state: dict[str, torch.Tensor] | None = None  # start from these weights
     resume: bool = False  # continue from the run folder's checkpoint
+    stop_after: int | None = None  # stop as Stop would once this many batches have run
 
 
 class StopSwitch:
@@ -119,6 +120,18 @@ class _Recorder:
         self.emit("log", {"line": line})
 
 
+def _stopping_after(batches: int, should_stop: Callable[[], bool]) -> Callable[[], bool]:
+    """`should_stop`, and also true from the batch after the first `batches`."""
+    asked = 0
+
+    def stop() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > batches or should_stop()
+
+    return stop
+
+
 def train_task(task: Task, emit: Emit, should_stop: Callable[[], bool]) -> None:
     """Train `task` to its end; the last event is always "end"."""
     # cuDNN otherwise picks backward kernels that add in no fixed order, and the same seed
@@ -126,6 +139,8 @@ def train_task(task: Task, emit: Emit, should_stop: Callable[[], bool]) -> None:
     torch.backends.cudnn.deterministic = True
     config = RunConfig.from_dict(task.config)
     rec = _Recorder(task, config, emit)
+    if task.stop_after is not None:
+        should_stop = _stopping_after(task.stop_after, should_stop)
     status, error = runs.RunStatus.FAILED, None
     lock = None
     try:

@@ -92,6 +92,7 @@ def test_options_override_the_preset():
         (["--conv", "8,9,2,0,max", "--conv", "8,9,1,0,max"], "breaks at layer"),
         (["--lr", "-1"], "learning rate"),
         (["--epochs", "1000"], "Epochs must be"),
+        (["--stop-after-steps", "0"], "must be at least 1"),
     ],
 )
 def test_bad_options_are_a_message_and_exit_status_1(argv, message, capsys):
@@ -105,9 +106,7 @@ def test_unreadable_settings_are_refused():
 
 
 @pytest.mark.needs_data
-def test_resume_continues_a_stopped_run_from_the_command_line(runs_dir, capsys):
-    import time
-
+def test_a_run_stopped_after_n_steps_resumes_from_the_command_line(runs_dir, capsys):
     from core.engine.config import RunConfig
     from core.engine.models import ModelSpec
     from core.engine.runner import Runner
@@ -119,15 +118,16 @@ def test_resume_continues_a_stopped_run_from_the_command_line(runs_dir, capsys):
     runner = Runner(runs_root=runs_dir, max_concurrent=1)
     try:
         straight = runner.wait(runner.submit(config), 300)
-        job_id = runner.submit(config)
-        deadline = time.monotonic() + 300
-        while runner.snapshot(job_id).step <= straight.total_steps // 3:  # inside epoch 2
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        runner.stop(job_id)
-        run_dir = runner.wait(job_id, 300).run_dir
     finally:
         runner.shutdown()
+    run_dir = runs_dir / "part-way"
+    inside_epoch_2 = straight.total_steps // 3 + 5
+    config_file = str(straight.run_dir / "config.json")
+    argv = ["--config", config_file, "--out", str(run_dir), "--stop-after-steps"]
+    assert main([*argv, str(inside_epoch_2)]) == 0  # a planned stop, not an interruption
+    out = capsys.readouterr().out
+    assert f"(stopped at step {inside_epoch_2} of {straight.total_steps})" in out
+    job_id = run_dir.name
     assert load_run(run_dir).status == "stopped"
     assert main(["--resume", job_id]) == 0  # an id under the runs root works as well as a path
     out = capsys.readouterr().out
