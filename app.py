@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.common import sidebar_ui, unexpected_error_ui
+from ui.links import share_link_ui
 
 st.set_page_config(page_title="Torchlab", page_icon="🔥", layout="wide")
 
@@ -49,3 +50,4 @@ try:
     page.run()
 except Exception as exc:  # a page's bug: an id on the page, the traceback in the server log
     unexpected_error_ui(exc)
+share_link_ui()  # after the page: its settings are in the URL by now

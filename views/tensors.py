@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.engine import links
 from core.tensors.base import (
     FILLS,
     BaseSpec,
@@ -30,16 +31,23 @@ from core.tensors.figures import (
 )
 from core.tensors.methods import signatures
 from core.tensors.parse import MAX_STEPS, MAX_TEXT_LENGTH, parse_expression
+from core.tensors.program import CHAPTER
 from core.tensors.write import WRITE_MODES, failure_demos, step_names, write_through
 from ui.common import code_ui, device_name, errors_ui
+from ui.links import linked_page
+from ui.tensor_lines import KEY as LINES_KEY
 from ui.tensor_lines import tensor_lines_ui
 
-st.session_state.setdefault("tensors_fill", "arange")
-st.session_state.setdefault("tensors_dtype", "float32")
-st.session_state.setdefault("tensors_shape", "3, 4")
-st.session_state.setdefault("tensors_values", BaseSpec().values)
-st.session_state.setdefault("tensors_seed", 0)
-st.session_state.setdefault("tensors_expr", "x.t()")
+LINK = [
+    links.choice("fill", "tensors_fill", "arange", FILLS),
+    links.choice("dtype", "tensors_dtype", "float32", list(DTYPES)),
+    links.text("shape", "tensors_shape", "3, 4", most=40),
+    links.text("values", "tensors_values", BaseSpec().values),
+    links.integer("seed", "tensors_seed", 0, 0, 2**31 - 1),
+    links.text("expr", "tensors_expr", "x.t()", most=MAX_TEXT_LENGTH),
+    links.text("lines", LINES_KEY, CHAPTER),
+]
+linked_page("tensors", LINK)
 st.session_state.setdefault("tensors_example", None)
 
 

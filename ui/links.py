@@ -1,0 +1,65 @@
+"""Every page's settings live in its URL: read back when a link is opened, written as the
+learner changes them, and offered as a link to copy (without this tab's owner token)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from core.engine.links import Field, ignored_text, link_params, read_link
+from ui.runner import OWNER_PARAM
+
+# Parameters the frame keeps on every page, which no page's link reads: this tab's owner
+# token, the route's place, and the runs a page is attached to (`<page>_job`).
+ROUTE_PARAMS = ("route", "marks")
+_WRITTEN = "_links_written"  # per page: the parameters this session last put in the URL
+
+
+def _frame_param(name: str) -> bool:
+    return name == OWNER_PARAM or name in ROUTE_PARAMS or name.endswith("_job")
+
+
+def linked_page(page: str, fields: Sequence[Field]) -> None:
+    """Call at the top of a page, before its widgets.
+
+    A URL this session did not write itself (a link opened, a refresh) sets the widgets;
+    what it cannot use is named in a message and left at the defaults. Then the URL is made
+    to say the current settings, so it can be copied at any moment.
+    """
+    state = st.session_state
+    written = state.setdefault(_WRITTEN, {})
+    url = {k: st.query_params.get(k, "") for k in st.query_params if not _frame_param(k)}
+    if url and url != written.get(page):
+        reading = read_link(url, fields)
+        state.update(reading.values)
+        if reading.ignored:
+            st.info(ignored_text(reading.ignored), icon=":material/link_off:")
+    for f in fields:
+        state.setdefault(f.key, f.default)
+    now = link_params(fields, state)
+    for name in url.keys() - now.keys():
+        del st.query_params[name]
+    for name, value in now.items():
+        if url.get(name) != value:
+            st.query_params[name] = value
+    written[page] = now
+
+
+def share_url() -> str:
+    """This page with its settings, as another browser should open it."""
+    params = {k: st.query_params.get(k, "") for k in st.query_params if k != OWNER_PARAM}
+    base = st.context.url or ""
+    query = urlencode(params)
+    return f"{base}?{query}" if query else base or "?"
+
+
+def share_link_ui() -> None:
+    """The sidebar's Copy link: this view, for a classmate or the next lesson."""
+    with st.sidebar.popover("Copy link", icon=":material/link:", width="stretch"):
+        st.caption(
+            "This page with its settings: send it, bookmark it, open it in another browser. "
+            "It carries no control of your runs."
+        )
+        st.code(share_url(), language=None, wrap_lines=True)
