@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.engine import links
 from core.number_text import shown
 from core.optim2d.figures import loss_figure, rule_figure, step_figure, trajectories_figure
 from core.optim2d.race import (
@@ -36,6 +37,7 @@ from core.optim2d.surfaces import (
     window_around,
 )
 from ui.common import code_ui, device_name, errors_ui
+from ui.links import linked_page
 
 CONDITIONS = [1, 2, 5, 10, 20, 50, 100, 200, 500, int(MAX_CONDITION)]
 TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8]
@@ -43,20 +45,52 @@ LOCAL_GRID_SIZE = 61  # contour grid of the close-up of one step
 CHART_KEY = "optimizers_chart"
 KEEP_PREFIXES = ("optimizers_hp_", "optimizers_condition")
 
-st.session_state.setdefault("optimizers_surface", "Rosenbrock")
-st.session_state.setdefault("optimizers_condition", 10)
-st.session_state.setdefault("optimizers_steps", 500)
-st.session_state.setdefault("optimizers_tol", 1e-3)
-st.session_state.setdefault("optimizers_chosen", ["SGD", "Momentum", "RMSprop", "Adam"])
-st.session_state.setdefault("optimizers_step", 500)
-
-
-def current_surface() -> Surface:
-    return get_surface(st.session_state.optimizers_surface, st.session_state.optimizers_condition)
+DEFAULT_SURFACE = get_surface("Rosenbrock", 10)  # what a first visit shows
 
 
 def hp_key(name: str, hparam: str) -> str:
     return f"optimizers_hp_{name}_{hparam}"
+
+
+def _link() -> list[links.Field]:
+    """The page's link: surface, start, steps, the race and each racer's settings (defaults:
+    the suggested ones for the default surface), the step shown, the rule's α."""
+    # a start inside any surface's window; start_ui says when one lies outside this one's
+    low = min(min(s.x_range[0], s.y_range[0]) for s in map(get_surface, SURFACE_NAMES))
+    high = max(max(s.x_range[1], s.y_range[1]) for s in map(get_surface, SURFACE_NAMES))
+    x0, y0 = DEFAULT_SURFACE.start
+    fields = [
+        links.choice("surface", "optimizers_surface", DEFAULT_SURFACE.name, SURFACE_NAMES),
+        links.choice("kappa", "optimizers_condition", 10, CONDITIONS),
+        links.number("x", "optimizers_x0", x0, low, high),
+        links.number("y", "optimizers_y0", y0, low, high),
+        links.integer("steps", "optimizers_steps", 500, 1, MAX_STEPS),
+        links.choice("tol", "optimizers_tol", 1e-3, TOLERANCES),
+        links.choices(
+            "opts", "optimizers_chosen", ["SGD", "Momentum", "RMSprop", "Adam"], VARIANTS, MAX_RUNS
+        ),
+        links.integer("step", "optimizers_step", 500, 0, MAX_STEPS),
+        links.choice("inside", "optimizers_inside", "Adam", VARIANTS),
+        links.number(
+            "alpha", "optimizers_rule_lr", DEFAULT_SURFACE.suggested_lr["SGD"], MIN_LR, MAX_LR
+        ),
+    ]
+    for name in VARIANTS:
+        suggested = suggested_spec(DEFAULT_SURFACE, name).hparams
+        for h in VARIANTS[name].hparams:
+            param, key = f"{name.lower()}.{h.name}", hp_key(name, h.name)
+            if h.kind is bool:
+                fields.append(links.flag(param, key, suggested[h.name]))
+            else:
+                fields.append(links.number(param, key, suggested[h.name], h.low, h.high))
+    return fields
+
+
+LINK = _link()
+
+
+def current_surface() -> Surface:
+    return get_surface(st.session_state.optimizers_surface, st.session_state.optimizers_condition)
 
 
 def reset_settings() -> None:
@@ -78,8 +112,29 @@ def pick_start() -> None:
         st.session_state.optimizers_x0, st.session_state.optimizers_y0 = start
 
 
-if "optimizers_x0" not in st.session_state:
-    reset_settings()
+def fit_link() -> bool:
+    """A link's start outside its surface's window moves inside (saying so), and the step
+    shown is at most the steps run: True when a value changed."""
+    surface, state = current_surface(), st.session_state
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+    x, y = state.optimizers_x0, state.optimizers_y0
+    inside = (min(max(x, x0), x1), min(max(y, y0), y1))
+    if inside != (x, y):
+        st.info(
+            f"The start ({x:g}, {y:g}) lies outside this surface's window "
+            f"x ∈ [{x0:g}, {x1:g}], y ∈ [{y0:g}, {y1:g}]: it starts at "
+            f"({inside[0]:g}, {inside[1]:g}) instead.",
+            icon=":material/link_off:",
+        )
+    state.optimizers_x0, state.optimizers_y0 = inside
+    step = state.optimizers_step
+    state.optimizers_step = min(step, state.optimizers_steps)
+    return inside != (x, y) or step != state.optimizers_step
+
+
+linked_page("optimizers", LINK)
+if fit_link():
+    linked_page("optimizers", LINK)  # the URL says the values shown
 # Streamlit drops a widget's value in a run that does not draw it (an optimizer taken out of
 # the race, κ while another surface is shown); writing the values back keeps them for later.
 for _key in [k for k in st.session_state if str(k).startswith(KEEP_PREFIXES)]:
@@ -121,9 +176,6 @@ def surface_ui() -> Surface:
 
 def start_ui(surface: Surface) -> tuple[float, float]:
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
-    # a surface change resets these, but a value typed for another window must not crash
-    st.session_state.optimizers_x0 = min(max(st.session_state.optimizers_x0, x0), x1)
-    st.session_state.optimizers_y0 = min(max(st.session_state.optimizers_y0, y0), y1)
     c1, c2 = st.columns(2)
     x = c1.number_input("start x", x0, x1, step=0.1, format="%.3f", key="optimizers_x0")
     y = c2.number_input("start y", y0, y1, step=0.1, format="%.3f", key="optimizers_y0")
@@ -211,7 +263,6 @@ with errors_ui():
 
 with right:
     st.latex(surface.formula)
-    st.session_state.optimizers_step = min(st.session_state.optimizers_step, num_steps)
     step = st.slider("Show the paths up to step", 0, num_steps, key="optimizers_step")
     grid = cached_grid(surface.name, st.session_state.optimizers_condition)
     st.plotly_chart(

@@ -76,3 +76,76 @@ def test_a_hostile_tensors_link_opens_the_defaults_and_says_what_was_ignored():
     assert at.text_input(key="tensors_shape").value == "3, 4"
     assert at.error and "Unknown or unsupported method 'system'" in at.error[0].value  # never run
     assert set(at.query_params) == {"expr", "session"}  # what was ignored left the URL
+
+
+def link_notice_only(at: AppTest) -> str:
+    """The links' own message (pages also use st.info for their lessons)."""
+    return "\n".join(i.value for i in at.info if "Part of this link" in i.value)
+
+
+def test_optimizers_state_round_trips_through_the_url():
+    at = page("optimizers.py").run(timeout=TIMEOUT)
+    assert dict(at.query_params) == {}
+    at.number_input(key="optimizers_steps").set_value(200)
+    at.select_slider(key="optimizers_tol").set_value(1e-4)
+    at.multiselect(key="optimizers_chosen").set_value(["SGD", "Adam"]).run(timeout=TIMEOUT)
+    at.number_input(key="optimizers_hp_Adam_lr").set_value(0.05)
+    at.number_input(key="optimizers_hp_Adam_beta1").set_value(0.5)
+    at.number_input(key="optimizers_x0").set_value(0.5).run(timeout=TIMEOUT)
+    assert dict(at.query_params) == {
+        "steps": "200", "tol": "0.0001", "opts": "SGD,Adam", "adam.lr": "0.05",
+        "adam.beta1": "0.5", "x": "0.5", "step": "200",  # the step shown follows the steps
+    }  # fmt: skip
+    fresh = reopened(at, "optimizers.py")
+    assert not fresh.exception and not link_notice_only(fresh)
+    assert fresh.number_input(key="optimizers_steps").value == 200
+    assert fresh.select_slider(key="optimizers_tol").value == 1e-4
+    assert fresh.multiselect(key="optimizers_chosen").value == ["SGD", "Adam"]
+    assert fresh.number_input(key="optimizers_hp_Adam_lr").value == 0.05
+    assert fresh.number_input(key="optimizers_hp_Adam_beta1").value == 0.5
+    assert fresh.number_input(key="optimizers_x0").value == 0.5
+    # another surface brings its own start and rates: the link carries them all
+    at.selectbox(key="optimizers_surface").set_value("Himmelblau").run(timeout=TIMEOUT)
+    fresh = reopened(at, "optimizers.py")
+    assert not fresh.exception and not link_notice_only(fresh)
+    assert dict(fresh.query_params) == dict(at.query_params)
+    for key in ("optimizers_x0", "optimizers_y0", "optimizers_hp_SGD_lr", "optimizers_rule_lr"):
+        assert fresh.number_input(key=key).value == at.number_input(key=key).value, key
+    at.selectbox(key="optimizers_surface").set_value("Rosenbrock")
+    at.number_input(key="optimizers_steps").set_value(500).run(timeout=TIMEOUT)
+    assert "surface" not in at.query_params and "steps" not in at.query_params
+
+
+def test_a_hostile_optimizers_link_opens_the_defaults_and_says_what_was_ignored():
+    at = page("optimizers.py")
+    at.query_params.update(
+        {
+            "steps": "9" * 30,
+            "surface": "Everest",
+            "adam.lr": "1e400",  # inf
+            "sgd.lr": "nan",
+            "tol": "0.5",
+            "opts": "SGD,SGD",
+            "kappa": "x" * 5000,
+            "os.system": "1",
+            "x": "5",  # inside some window, not Rosenbrock's (x ≤ 2)
+        }
+    )
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    text = link_notice_only(at)
+    assert f"`steps={'9' * 30}`"[:40] in text and "(outside 1 to 2,000)" in text
+    assert "`surface=Everest` (not one of Quadratic bowl" in text
+    assert "`adam.lr=1e400` (outside 1e-06 to 10)" in text
+    assert "`sgd.lr=nan` (outside" in text
+    assert "`tol=0.5` (not one of" in text
+    assert "`opts=SGD,SGD` (a choice is repeated)" in text
+    assert "`kappa` (longer than 4,000 characters)" in text
+    assert "`os.system` (not a setting of this page)" in text
+    assert any("lies outside this surface's window" in i.value for i in at.info)
+    assert at.number_input(key="optimizers_x0").value == 2.0  # the page's own clamp
+    assert at.selectbox(key="optimizers_surface").value == "Rosenbrock"
+    assert at.number_input(key="optimizers_steps").value == 500
+    assert at.number_input(key="optimizers_hp_Adam_lr").value == 0.1
+    assert at.multiselect(key="optimizers_chosen").value == ["SGD", "Momentum", "RMSprop", "Adam"]
+    assert dict(at.query_params) == {"x": "2.0"}  # what was ignored left the URL
