@@ -21,7 +21,9 @@ PAGES = {
     "Basics": [
         st.Page("views/tensors.py", title="Tensors", icon=":material/grid_on:"),
         st.Page("views/activations.py", title="Activations", icon=":material/show_chart:"),
-        st.Page("views/layers.py", title="Layers", icon=":material/layers:"),
+        st.Page(
+            "views/layers/page.py", title="Layers", icon=":material/layers:", url_path="layers"
+        ),
     ],
     "Training": [
         st.Page("views/backprop.py", title="Loss & backprop", icon=":material/account_tree:"),

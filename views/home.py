@@ -53,7 +53,7 @@ with c1:
         "Fully connected layers mix every input; convolutions slide a small filter over an "
         "image; pooling shrinks it; recurrent layers read a sequence; dropout switches units "
         "off while training. See each on a real digit.",
-        "views/layers.py",
+        "views/layers/page.py",
         "Layers lab",
     )
 with c2:

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "views" / "layers.py")
+PAGE = str(ROOT / "views" / "layers" / "page.py")
 TABS = [
     "Fully connected",
     "Convolution",
