@@ -11,6 +11,7 @@ import streamlit as st
 
 from ui.common import sidebar_ui, unexpected_error_ui
 from ui.links import share_link_ui
+from ui.route import register_pages, route_ui
 
 st.set_page_config(page_title="Torchlab", page_icon="🔥", layout="wide")
 
@@ -47,7 +48,9 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
+register_pages([p for group in PAGES.values() for p in group])
 sidebar_ui()
+route_ui()  # before the page: its Back / Next open another page at once
 try:
     page.run()
 except Exception as exc:  # a page's bug: an id on the page, the traceback in the server log

@@ -24,8 +24,8 @@ def _frame_param(name: str) -> bool:
 def linked_page(page: str, fields: Sequence[Field]) -> None:
     """Call at the top of a page, before its widgets.
 
-    A URL this session did not write itself (a link opened, a refresh) sets the widgets;
-    what it cannot use is named in a message and left at the defaults. Then the URL is made
+    A URL this session did not write itself (a link opened, a refresh) sets the widgets,
+    every one: what it leaves out or cannot use (named in a message) is at its default. Then the URL is made
     to say the current settings, so it can be copied at any moment.
     """
     state = st.session_state
@@ -33,7 +33,8 @@ def linked_page(page: str, fields: Sequence[Field]) -> None:
     url = {k: st.query_params.get(k, "") for k in st.query_params if not _frame_param(k)}
     if url and url != written.get(page):
         reading = read_link(url, fields)
-        state.update(reading.values)
+        for f in fields:  # a link is a whole view: what it leaves out is at its default
+            state[f.key] = reading.values.get(f.key, f.default)
         if reading.ignored:
             st.info(ignored_text(reading.ignored), icon=":material/link_off:")
     for f in fields:

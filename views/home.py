@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.route import route_overview_list_ui, route_start_ui
+
 st.title("Torchlab")
 st.markdown(
     "Learn the first ideas of deep learning with PyTorch by **touching them**: type a tensor "
     "view and see which memory it uses, drag an activation's slope, train a network and watch "
     "its loss fall, draw a digit and see what the network thinks it is."
 )
+
+with st.container(border=True, key="home_route"):
+    st.subheader("Walk the chapter")
+    st.markdown(
+        "The route takes you through the chapter's ideas in its order. Each stop opens the "
+        "page that shows the idea, already set up, says what to look at, and asks you to "
+        "**predict** something before torch computes it. The route's card sits in the "
+        "sidebar; your progress stays through a refresh."
+    )
+    with st.expander("The stops"):
+        route_overview_list_ui()
+    route_start_ui()
 
 
 def idea(title: str, text: str, page: str, label: str) -> None:

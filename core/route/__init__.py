@@ -1,0 +1,1 @@
+"""The chapter route: its stops in order, each question answered by torch when asked."""

@@ -1,0 +1,172 @@
+"""The chapter route in the sidebar: where the learner is, the stop's question, Back / Next.
+
+The place and the marks (done, skipped) ride in the URL beside this tab's other parameters,
+so a refresh keeps them; each stop opens its page through the stop's link.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.route.answers import shown
+from core.route.questions import Stop, check
+from core.route.stops import STOPS
+from ui.runner import OWNER_PARAM, owner_id
+
+AT_KEY, MARKS_KEY = "route_at", "route_marks"  # session keys; the URL's are "route", "marks"
+DONE, SKIPPED, OPEN = "d", "s", "-"
+MARK_TEXT = {DONE: "answered", SKIPPED: "skipped", OPEN: "not yet"}
+_pages: dict[str, st.Page] = {}  # url path -> page, as the frame registered them
+
+
+def register_pages(pages: list[st.Page]) -> None:
+    """The frame's pages, so a stop can open the one it names (by its url path)."""
+    _pages.update({p.url_path: p for p in pages})
+
+
+def _marks(text: str) -> str:
+    """Marks from a URL: one of d / s / - per stop; anything else is 'not yet'."""
+    clean = "".join(c if c in MARK_TEXT else OPEN for c in text[: len(STOPS)])
+    return clean.ljust(len(STOPS), OPEN)
+
+
+def place() -> tuple[int, str] | None:
+    """The stop the learner is at and the marks; None when no route is being walked.
+
+    This session's values first; after a refresh, the URL's. Written back to the URL on
+    every run, because moving to another page clears it.
+    """
+    state = st.session_state
+    if AT_KEY not in state:
+        raw = st.query_params.get("route", "")
+        number = int(raw) if raw.isdigit() and len(raw) < 4 else 0
+        state[AT_KEY] = number - 1 if 1 <= number <= len(STOPS) else None
+        state[MARKS_KEY] = _marks(st.query_params.get("marks", ""))
+    at = state[AT_KEY]
+    if at is None:
+        for name in ("route", "marks"):
+            if name in st.query_params:
+                del st.query_params[name]
+        return None
+    marks = state[MARKS_KEY]
+    if st.query_params.get("route") != str(at + 1):
+        st.query_params["route"] = str(at + 1)
+    if st.query_params.get("marks") != marks:
+        st.query_params["marks"] = marks
+    return at, marks
+
+
+def go_to(index: int) -> None:
+    """Open stop `index`'s page set up by its link (this stops the current script run)."""
+    stop = STOPS[index]
+    st.session_state[AT_KEY] = index
+    st.session_state.setdefault(MARKS_KEY, OPEN * len(STOPS))
+    page = _pages.get(stop.page)
+    if page is None:
+        st.error(f"The route's page '{stop.page}' is not part of this app.")
+        return
+    params = {
+        **stop.params,
+        "route": str(index + 1),
+        "marks": st.session_state[MARKS_KEY],
+        OWNER_PARAM: owner_id(),
+    }
+    st.switch_page(page, query_params=params)
+
+
+def _mark(index: int, mark: str) -> None:
+    marks = st.session_state[MARKS_KEY]
+    if marks[index] != DONE:  # a stop answered right stays answered
+        st.session_state[MARKS_KEY] = marks[:index] + mark + marks[index + 1 :]
+
+
+def leave() -> None:
+    st.session_state[AT_KEY] = None
+
+
+def _question_ui(index: int, stop: Stop) -> None:
+    q = stop.question
+    st.markdown(f"**Predict, then check.** {q.prompt}")
+    key = f"route_answer_{stop.key}"
+    if q.options:
+        given = st.radio("Your answer", q.options, index=None, key=key)
+    else:
+        given = st.text_input("Your answer", key=key, placeholder=q.placeholder)
+    verdict_key = f"route_verdict_{stop.key}"
+    if st.button("Check", key=f"route_check_{stop.key}", type="primary"):
+        verdict = check(q, given or "")
+        st.session_state[verdict_key] = verdict
+        if verdict.right:
+            _mark(index, DONE)
+            st.query_params["marks"] = st.session_state[MARKS_KEY]
+    verdict = st.session_state.get(verdict_key)
+    if verdict is None:
+        return
+    if verdict.right:
+        st.success(verdict.message, icon=":material/check_circle:")
+    elif not verdict.readable:
+        st.warning(verdict.message)
+    else:
+        st.error(verdict.message, icon=":material/cancel:")
+        with st.expander("Show the answer"):
+            answer = q.solve()
+            st.markdown(f"**{shown(answer)}**. {q.explain(answer)}")
+
+
+def route_ui() -> None:
+    """The sidebar card of the route, when one is being walked."""
+    where = place()
+    if where is None:
+        return
+    index, marks = where
+    stop = STOPS[index]
+    with st.sidebar.container(border=True, key="route_card"):
+        done = marks.count(DONE)
+        st.caption(f"Chapter route · stop {index + 1} of {len(STOPS)} · {done} answered")
+        st.progress((index + 1) / len(STOPS))
+        st.markdown(f"**{stop.title}**")
+        st.markdown(stop.look)
+        _question_ui(index, stop)
+        back, again, forward = st.columns(3)
+        if back.button("Back", key="route_back", disabled=index == 0, width="stretch"):
+            go_to(index - 1)
+        if again.button("Reset page", key="route_again", width="stretch",
+                        help="Open this stop's page with its settings again."):  # fmt: skip
+            go_to(index)
+        last = index == len(STOPS) - 1
+        if forward.button("Finish" if last else "Next", key="route_next", width="stretch"):
+            _mark(index, SKIPPED)
+            if last:
+                leave()
+                st.switch_page(_pages[""], query_params={OWNER_PARAM: owner_id()})
+            go_to(index + 1)
+        if st.button("Leave the route", key="route_leave", type="tertiary"):
+            leave()
+            st.rerun()
+
+
+def _current_marks() -> tuple[tuple[int, str] | None, str]:
+    where = place()
+    return where, where[1] if where else st.session_state.get(MARKS_KEY, OPEN * len(STOPS))
+
+
+def route_overview_list_ui() -> None:
+    """Every stop with its mark."""
+    _where, marks = _current_marks()
+    st.markdown(
+        "\n".join(f"{i + 1}. {s.title} · *{MARK_TEXT[marks[i]]}*" for i, s in enumerate(STOPS))
+    )
+
+
+def route_start_ui() -> None:
+    """Start the route, or go on where the learner is."""
+    where, marks = _current_marks()
+    first_open = next((i for i, m in enumerate(marks) if m == OPEN), 0)
+    if where:
+        label = f"Go on at stop {where[0] + 1}"
+    elif marks == OPEN * len(STOPS):
+        label = "Start the chapter route"
+    else:
+        label = f"Go on at stop {first_open + 1}"
+    if st.button(label, key="route_start", type="primary", icon=":material/route:"):
+        go_to(where[0] if where else first_open)
