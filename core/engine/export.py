@@ -4,9 +4,14 @@ The script reproduces the configured run step for step: the same model built in 
 order (so the same seed gives the same initial weights), the same normalization, the same
 seeded batch order as index slices of a per-epoch permutation, the same optimizer and
 per-batch schedule. A learner can read it top to bottom, run it, and change it.
+
+The code comes in pieces (imports, settings, the model, load, train, test, the setup of model
+and optimizer), so the notebook export (core.engine.notebook) writes the very same code.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 from core.engine.config import RunConfig
 from core.engine.data import dataset_info
@@ -17,7 +22,7 @@ from core.engine.optimizers import optimizer_settings, schedule_settings, torch_
 
 def _kwargs(values: dict) -> str:
     """One keyword argument per line, in the layout ruff format would give them."""
-    return "".join(f"        {k}={v!r},\n" for k, v in values.items())
+    return "".join(f"    {k}={v!r},\n" for k, v in values.items())
 
 
 def model_code(spec: ModelSpec) -> str:
@@ -75,7 +80,7 @@ def model_code(spec: ModelSpec) -> str:
 '''
 
 
-def _schedule_code(config: RunConfig) -> str:
+def _schedule_code(config: RunConfig, epochs: str) -> str:
     settings = schedule_settings(config.schedule, config.schedule_params)
     steps = "steps_per_epoch = math.ceil(X.shape[0] / BATCH_SIZE)"
     if config.schedule == "none":
@@ -95,7 +100,7 @@ def _schedule_code(config: RunConfig) -> str:
         "scheduler = optim.lr_scheduler.OneCycleLR(\n"
         "    optimizer,\n"
         "    max_lr=LR,\n"
-        "    total_steps=steps_per_epoch * args.epochs,\n"
+        f"    total_steps=steps_per_epoch * {epochs},\n"
         f"    pct_start={settings['pct_start']!r},\n"
         f"    div_factor={settings['div_factor']!r},\n"
         f"    final_div_factor={settings['final_div_factor']!r},\n"
@@ -103,12 +108,42 @@ def _schedule_code(config: RunConfig) -> str:
     )
 
 
-def export_script(config: RunConfig) -> str:
-    """The whole script as text (the page offers it as a download)."""
-    info = dataset_info(config.dataset)
-    opt_kwargs = torch_kwargs(
-        config.optimizer, optimizer_settings(config.optimizer, config.optimizer_params)
-    )
+# The pieces below are shared by the script (export_script) and the notebook
+# (core.engine.notebook): each is top-level code, the script indents what goes in main().
+
+IMPORTS = """import math
+import os
+
+import torch
+import torch.nn.functional as F
+import torchvision
+from torch import nn, optim
+"""
+
+
+def title(config: RunConfig) -> str:
+    key = dataset_info(config.dataset).key
+    return f"{config.name or 'A Torchlab run'}: {config.optimizer} on {key}"
+
+
+def settings_code(config: RunConfig) -> str:
+    """The run's settings as the constants a learner would change."""
+    init_seed = config.seed if config.init_seed is None else config.init_seed
+    return f"""DATASET = "{dataset_info(config.dataset).key}"
+TRAIN_SUBSET = {config.train_subset!r}  # first N training images (None = all)
+TEST_SUBSET = {config.test_subset!r}  # first N test images (None = all)
+BATCH_SIZE = {config.batch_size}
+EPOCHS = {config.epochs}
+LR = {config.lr!r}
+SEED = {config.seed}  # dropout masks and batch order
+INIT_SEED = {init_seed}  # initial weights
+LOG_INTERVAL = {config.log_interval}
+"""
+
+
+def load_code(config: RunConfig) -> str:
+    """load(): the whole dataset as one normalized tensor, the way the run loads it."""
+    key = dataset_info(config.dataset).key
     if config.normalization == "computed":
         norm = (
             "# Normalization statistics computed from the training images themselves.\n"
@@ -118,49 +153,13 @@ def export_script(config: RunConfig) -> str:
     else:
         mean, std = normalization_of(config)
         norm = f"mean, std = {mean!r}, {std!r}  # normalization ({config.normalization})"
-    init_seed = config.seed if config.init_seed is None else config.init_seed
-    title = f"{config.name or 'A Torchlab run'}: {config.optimizer} on {info.key}"
-    make_optimizer = (
-        f"optim.{config.optimizer}(\n        model.parameters(),\n        lr=LR,\n"
-        f"{_kwargs(opt_kwargs)}        foreach=True,\n    )"
-    )
-    return f'''"""{title}, exported by Torchlab.
-
-Plain PyTorch: needs only torch and torchvision. Run it with
-    python train_{info.key.lower()}.py --data ./data
-It trains exactly like the run it was exported from: same model, initial weights, batch
-order, optimizer and schedule (on the CPU the same numbers come out).
-"""
-
-import argparse
-import math
-import os
-
-import torch
-import torch.nn.functional as F
-import torchvision
-from torch import nn, optim
-
-DATASET = "{info.key}"
-TRAIN_SUBSET = {config.train_subset!r}  # first N training images (None = all)
-TEST_SUBSET = {config.test_subset!r}  # first N test images (None = all)
-BATCH_SIZE = {config.batch_size}
-EPOCHS = {config.epochs}
-LR = {config.lr!r}
-SEED = {config.seed}  # dropout masks and batch order
-INIT_SEED = {init_seed}  # initial weights
-LOG_INTERVAL = {config.log_interval}
-
-
-{model_code(config.model)}
-
-def load(root, train, device, download):
+    return f'''def load(root, train, device, download):
     """The whole dataset as one normalized tensor on the device (no per-image transforms)."""
-    train_set = torchvision.datasets.{info.key}(root=root, train=True, download=download)
+    train_set = torchvision.datasets.{key}(root=root, train=True, download=download)
     if train:
         data_set = train_set
     else:
-        data_set = torchvision.datasets.{info.key}(root=root, train=False, download=download)
+        data_set = torchvision.datasets.{key}(root=root, train=False, download=download)
     {norm}
     X = data_set.data.to(torch.float32).div_(255.0).sub_(mean).div_(std).unsqueeze(1)
     y = data_set.targets.to(torch.int64)  # (N,)
@@ -168,9 +167,10 @@ def load(root, train, device, download):
     if subset:
         X, y = X[:subset], y[:subset]
     return X.to(device), y.to(device)  # (N, 1, 28, 28), (N,)
+'''
 
 
-def train(model, X, y, optimizer, scheduler, generator, epoch, max_batches):
+TRAIN_CODE = """def train(model, X, y, optimizer, scheduler, generator, epoch, max_batches):
     model.train()
     n = X.shape[0]
     perm = torch.randperm(n, generator=generator).to(X.device)  # this epoch's order
@@ -182,7 +182,7 @@ def train(model, X, y, optimizer, scheduler, generator, epoch, max_batches):
         y_hat = model(X[idx])  # (B, classes)
         loss = F.nll_loss(y_hat, y[idx])
         if not math.isfinite(loss.item()):
-            raise SystemExit(f"the loss became NaN at batch {{batch}}; try a lower learning rate")
+            raise SystemExit(f"the loss became NaN at batch {batch}; try a lower learning rate")
         loss.backward()
         optimizer.step()
         if scheduler is not None:
@@ -190,12 +190,12 @@ def train(model, X, y, optimizer, scheduler, generator, epoch, max_batches):
         if batch % LOG_INTERVAL == 0:
             done = min(start + BATCH_SIZE, n)
             print(
-                f"epoch: {{epoch}} [{{done}} / {{n}}] ({{100 * done // n}}%)  "
-                f"training loss: {{loss.item():.6f}}"
+                f"epoch: {epoch} [{done} / {n}] ({100 * done // n}%)  "
+                f"training loss: {loss.item():.6f}"
             )
+"""
 
-
-def test(model, X, y):
+TEST_CODE = """def test(model, X, y):
     model.eval()
     loss_sum, correct = 0.0, 0
     with torch.no_grad():
@@ -205,10 +205,52 @@ def test(model, X, y):
             correct += int((y_hat.argmax(1) == y[start : start + 1000]).sum())
     n = X.shape[0]
     print(
-        f"test set: average loss {{loss_sum / n:.4f}}, accuracy {{correct}}/{{n}} "
-        f"({{100 * correct / n:.2f}}%)"
+        f"test set: average loss {loss_sum / n:.4f}, accuracy {correct}/{n} "
+        f"({100 * correct / n:.2f}%)"
+    )
+"""
+
+
+def setup_code(config: RunConfig, epochs: str) -> str:
+    """The model, optimizer and schedule, seeded in the run's order; `epochs` is the code
+    that says how many epochs the schedule spans."""
+    opt_kwargs = torch_kwargs(
+        config.optimizer, optimizer_settings(config.optimizer, config.optimizer_params)
+    )
+    return (
+        "torch.manual_seed(INIT_SEED)\n"
+        "model = Net().to(device)\n"
+        "torch.manual_seed(SEED)\n"
+        "generator = torch.Generator().manual_seed(SEED)\n"
+        f"optimizer = optim.{config.optimizer}(\n    model.parameters(),\n    lr=LR,\n"
+        f"{_kwargs(opt_kwargs)}    foreach=True,\n)\n"
+        f"{_schedule_code(config, epochs)}\n"
     )
 
+
+def export_script(config: RunConfig) -> str:
+    """The whole script as text (the page offers it as a download)."""
+    key = dataset_info(config.dataset).key
+    setup = textwrap.indent(setup_code(config, "args.epochs"), "    ")
+    return f'''"""{title(config)}, exported by Torchlab.
+
+Plain PyTorch: needs only torch and torchvision. Run it with
+    python train_{key.lower()}.py --data ./data
+It trains exactly like the run it was exported from: same model, initial weights, batch
+order, optimizer and schedule (on the CPU the same numbers come out).
+"""
+
+import argparse
+{IMPORTS}
+{settings_code(config)}
+
+{model_code(config.model)}
+
+{load_code(config)}
+
+{TRAIN_CODE}
+
+{TEST_CODE}
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
@@ -224,13 +266,7 @@ def main():
     X, y = load(args.data, True, device, args.download)
     X_test, y_test = load(args.data, False, device, args.download)
 
-    torch.manual_seed(INIT_SEED)
-    model = Net().to(device)
-    torch.manual_seed(SEED)
-    generator = torch.Generator().manual_seed(SEED)
-    optimizer = {make_optimizer}
-    {_schedule_code(config).replace(chr(10), chr(10) + "    ")}
-
+{setup}
     for epoch in range(1, args.epochs + 1):
         train(model, X, y, optimizer, scheduler, generator, epoch, args.max_batches)
         test(model, X_test, y_test)
