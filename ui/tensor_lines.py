@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from core.engine.notebook import MIME as NOTEBOOK_MIME
 from core.tensors.base import formatted_values, storage_indices, storage_of, tensor_info
 from core.tensors.budget import Reservation
 from core.tensors.dtypes import format_bytes
@@ -15,6 +16,7 @@ from core.tensors.figures import (
     logical_grid_fig,
     storage_strip_fig,
 )
+from core.tensors.notebook import lines_notebook
 from core.tensors.program import CHAPTER, MAX_LINES, Line, run_program
 from ui.common import code_ui
 
@@ -59,6 +61,15 @@ def tensor_lines_ui(reservation: Reservation) -> None:
         st.code("\n".join(session), language="python")
     if program.error:
         st.error(program.error)
+    st.download_button(
+        "Download these lines as a notebook",
+        lines_notebook(text, program),
+        file_name="tensor_lines.ipynb",
+        mime=NOTEBOOK_MIME,
+        key="tensors_program_notebook",
+        help="import torch, then one cell per line, each showing its value as above. A line "
+        "the page refused, and the lines after it, come commented out with the message.",
+    )
     made = [line for line in program.lines if line.made]
     if not made:
         return

@@ -1,5 +1,6 @@
 """After a run: where the model errs (confusion matrix, per-class accuracy, the misclassified
-images with their probabilities), the metrics as CSV, and deleting a run."""
+images with their probabilities), the metrics as CSV, the run as a notebook, and deleting a
+run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import streamlit as st
 
 from core.engine.analysis import MAX_GALLERY, Analysis, analyze, analyze_run, gallery_images
 from core.engine.figures import confusion_figure, per_class_figure
+from core.engine.notebook import MIME as NOTEBOOK_MIME
+from core.engine.notebook import run_notebook
 from core.engine.runs import WEIGHTS_FILE, delete_run, metrics_csv
 from ui.common import code_ui, errors_ui
 from ui.runner import (
@@ -56,12 +59,23 @@ def gallery_ui(result: Analysis, dataset: str) -> None:
 
 
 def files_ui(run: Any, folder: Path | None) -> None:
-    st.download_button(
+    c1, c2 = st.columns(2)
+    c1.download_button(
         "Download metrics (CSV)",
         metrics_csv(run.train, run.test),
         file_name=f"{run.id}-metrics.csv",
         mime="text/csv",
         key=P + "download_csv",
+    )
+    c2.download_button(
+        "Download as a notebook",
+        run_notebook(run.config),
+        file_name=f"{run.id}.ipynb",
+        mime=NOTEBOOK_MIME,
+        key=P + "download_notebook",
+        help="This run's exact settings as a Jupyter notebook in plain PyTorch (torch and "
+        "torchvision only): run at home, it trains the same way and ends predicting one "
+        "test image.",
     )
     if folder is not None:
         st.caption(f"Saved in `{folder}` (config.json, metrics.csv, model.safetensors).")

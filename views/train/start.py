@@ -1,5 +1,5 @@
 """Starting runs: one run of the form's configuration, or a fair race of several optimizers
-from the very same initial weights and batch order; and the script export."""
+from the very same initial weights and batch order; and the script and notebook exports."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from core.engine.config import RunConfig
 from core.engine.export import export_script
 from core.engine.fair_race import MAX_RACERS, start_race
 from core.engine.loop import initial_state, state_hash
+from core.engine.notebook import MIME as NOTEBOOK_MIME
+from core.engine.notebook import run_notebook
 from core.engine.optimizers import OPTIMIZERS
 from core.errors import TorchlabError
 from ui.runner import attach_job, get_runner
@@ -45,7 +47,7 @@ def _start_fair(config: RunConfig, owner: str, table: pd.DataFrame) -> None:
 
 def start_ui(config: RunConfig | None, owner: str) -> None:
     """Start / export buttons; disabled while the form has an error."""
-    c1, c2 = st.columns([1, 3])
+    c1, c2, c3 = st.columns([1, 1.2, 1.8])
     c1.button(
         "▶ Start training",
         type="primary",
@@ -62,6 +64,15 @@ def start_ui(config: RunConfig | None, owner: str) -> None:
             mime="text/x-python",
             key=P + "export",
             help="A standalone script (torch + torchvision only) that trains exactly this run.",
+        )
+        c3.download_button(
+            "Export as a notebook",
+            run_notebook(config),
+            file_name=f"train_{config.dataset.lower()}.ipynb",
+            mime=NOTEBOOK_MIME,
+            key=P + "export_notebook",
+            help="The same code as a Jupyter notebook, cell by cell with what each one does, "
+            "ending with a prediction for one test image.",
         )
     message = st.session_state.pop(MESSAGE_KEY, None)
     if message:
