@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.activations.curves import (
+    MAX_ABS_X,
     MAX_CURVES,
     curves,
     evaluate,
@@ -31,6 +32,9 @@ from core.activations.nonlinearity import (
 from core.activations.nonlinearity_figures import collapse_figure, fit_figure, loss_figure
 from core.activations.softmax import (
     DEFAULT_LOGITS,
+    MAX_ABS_SHIFT,
+    MAX_LOGITS,
+    MAX_TEXT,
     overflow_demo,
     parse_logits,
     shift_check,
@@ -43,6 +47,7 @@ from core.activations.vanishing import (
     MAX_DEPTH,
     chain_gradients,
 )
+from core.engine import links
 from core.engine.activations.registry import (
     ACTIVATIONS,
     DIFFERENTIABLE,
@@ -50,37 +55,58 @@ from core.engine.activations.registry import (
     get_activation,
 )
 from ui.common import code_ui, device_name, errors_ui
+from ui.links import linked_page
 
 TABS = ["Functions", "Why non-linearity", "Vanishing gradients", "Softmax"]
 NAMES = {k: spec.name for k, spec in ACTIVATIONS.items()}
 NO_ACTIVATION = "none"
 LRS = [0.001, 0.003, 0.01, 0.03, 0.1]
+STEPS = list(range(50, MAX_FIT_STEPS + 1, 50))
+MAX_SEED = 10_000
+COMPARE = ["sigmoid", "tanh"]  # compared with the default ReLU
+CHAINABLE = list(DIFFERENTIABLE)
 LARGE_LOGITS = "1000, 999, 990, -5"
 TEMPERATURES = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0]
 
-st.session_state.setdefault("activations_fn", "relu")
-st.session_state.setdefault("activations_compare", ["sigmoid", "tanh"])
-st.session_state.setdefault("activations_x_min", -6.0)
-st.session_state.setdefault("activations_x_max", 6.0)
-st.session_state.setdefault("activations_shade", True)
-st.session_state.setdefault("activations_layers", 3)
-st.session_state.setdefault("activations_between", NO_ACTIVATION)
-st.session_state.setdefault("activations_collapse_seed", 0)
-st.session_state.setdefault("activations_target", "wave")
-st.session_state.setdefault("activations_fit_act", "tanh")
-st.session_state.setdefault("activations_units", 32)
-st.session_state.setdefault("activations_hidden", 2)
-st.session_state.setdefault("activations_steps", 300)
-st.session_state.setdefault("activations_lr", 0.01)
-st.session_state.setdefault("activations_fit_seed", 0)
-st.session_state.setdefault("activations_chain", list(DEFAULT_KEYS))
-st.session_state.setdefault("activations_depth", 20)
-st.session_state.setdefault("activations_weight", 1.0)
-st.session_state.setdefault("activations_x0", 0.5)
-st.session_state.setdefault("activations_logits", DEFAULT_LOGITS)
-st.session_state.setdefault("activations_temperature", 1.0)
-st.session_state.setdefault("activations_shift", 0.0)
-st.session_state.setdefault("activations_target_class", 0)
+PARAMS = [(key, p) for key in ELEMENTWISE for p in ACTIVATIONS[key].params]
+LINK = [
+    links.choice("tab", "activations_tab", TABS[0], TABS),
+    links.choice("fn", "activations_fn", "relu", ELEMENTWISE),
+    links.choices("compare", "activations_compare", COMPARE, ELEMENTWISE, MAX_CURVES - 1),
+    *(
+        links.number(f"{key}_{p.name}", f"activations_p_{key}_{p.name}", p.default, p.low, p.high)
+        for key, p in PARAMS
+    ),
+    links.number("x_from", "activations_x_min", -6.0, -MAX_ABS_X, MAX_ABS_X),
+    links.number("x_to", "activations_x_max", 6.0, -MAX_ABS_X, MAX_ABS_X),
+    links.flag("shade", "activations_shade", True),
+    links.integer("linear", "activations_layers", 3, 1, MAX_LINEAR_LAYERS),
+    links.choice("between", "activations_between", NO_ACTIVATION, [NO_ACTIVATION, *ELEMENTWISE]),
+    links.integer("grid_seed", "activations_collapse_seed", 0, 0, MAX_SEED),
+    links.choice("target", "activations_target", "wave", list(TARGETS)),
+    links.choice("fit_act", "activations_fit_act", "tanh", list(DIFFERENTIABLE)),
+    links.integer("units", "activations_units", 32, 1, MAX_HIDDEN_UNITS),
+    links.integer("hidden", "activations_hidden", 2, 1, MAX_HIDDEN_LAYERS),
+    links.choice("steps", "activations_steps", 300, STEPS),
+    links.choice("lr", "activations_lr", 0.01, LRS),
+    links.integer("fit_seed", "activations_fit_seed", 0, 0, MAX_SEED),
+    links.choices("chain", "activations_chain", DEFAULT_KEYS, CHAINABLE, len(CHAINABLE)),
+    links.integer("depth", "activations_depth", 20, 1, MAX_DEPTH),
+    links.number("w", "activations_weight", 1.0, -MAX_ABS_WEIGHT, MAX_ABS_WEIGHT),
+    links.number("x0", "activations_x0", 0.5, -MAX_ABS_INPUT, MAX_ABS_INPUT),
+    links.text("logits", "activations_logits", DEFAULT_LOGITS, most=MAX_TEXT),
+    links.choice("temp", "activations_temperature", 1.0, TEMPERATURES),
+    links.number("shift", "activations_shift", 0.0, -MAX_ABS_SHIFT, MAX_ABS_SHIFT),
+    links.integer("true_class", "activations_target_class", 0, 0, MAX_LOGITS - 1),
+]
+linked_page("activations", LINK)
+for field in LINK:  # a tab not on screen keeps its settings, in the page and in its link
+    st.session_state[field.key] = st.session_state[field.key]  # (Streamlit drops undrawn ones)
+if (fn := st.session_state["activations_fn"]) in st.session_state["activations_compare"]:
+    st.session_state["activations_compare"] = [  # a link may pick both: compare the others
+        k for k in st.session_state["activations_compare"] if k != fn
+    ]
+    linked_page("activations", LINK)  # and the URL says so
 
 
 @st.cache_data(max_entries=64, show_spinner="Training two small networks…")
@@ -94,7 +120,6 @@ def params_ui(key: str) -> dict[str, float]:
     values = {}
     for p in ACTIVATIONS[key].params:
         widget = f"activations_p_{key}_{p.name}"
-        st.session_state.setdefault(widget, p.default)
         values[p.name] = st.slider(
             f"{NAMES[key]}: {p.name} (${p.symbol}$)", p.low, p.high, step=p.step, key=widget
         )
@@ -114,7 +139,7 @@ st.markdown(
     "networks of gradient, and how softmax turns scores into probabilities."
 )
 tab_functions, tab_why, tab_depth, tab_softmax = st.tabs(
-    TABS, key="activations_tab", bind="query-params"
+    TABS, key="activations_tab", on_change="rerun"
 )
 
 if tab_functions.open:
@@ -195,7 +220,7 @@ if tab_why.open:
             format_func=lambda k: "nothing (purely linear)" if k == NO_ACTIVATION else NAMES[k],
             key="activations_between",
         )
-        seed = c3.number_input("Seed", 0, 10_000, key="activations_collapse_seed")
+        seed = c3.number_input("Seed", 0, MAX_SEED, key="activations_collapse_seed")
         with errors_ui():
             c = collapse(num_layers, seed, None if between == NO_ACTIVATION else between)
             st.plotly_chart(collapse_figure(c, GRID_POINTS), key="activations_collapse")
@@ -244,7 +269,7 @@ if tab_why.open:
         hidden = c2.slider("Hidden layers", 1, MAX_HIDDEN_LAYERS, key="activations_hidden")
         steps = c3.slider("Adam steps", 50, MAX_FIT_STEPS, step=50, key="activations_steps")
         lr = c3.select_slider("Learning rate", LRS, key="activations_lr")
-        fit_seed = c3.number_input("Seed", 0, 10_000, key="activations_fit_seed")
+        fit_seed = c3.number_input("Seed", 0, MAX_SEED, key="activations_fit_seed")
         config = FitConfig(target, activation, units, hidden, steps, lr, fit_seed)
         with errors_ui():
             result = _fit(config, device_name())

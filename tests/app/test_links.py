@@ -220,3 +220,76 @@ def test_a_layers_link_whose_settings_do_not_fit_gets_the_pages_own_message():
     assert not at.exception and not notices(at)
     assert at.number_input(key="layers_conv_k").value == 11
     assert "kernel is larger than the 7×7 padded input" in at.error[0].value
+
+
+def test_activations_state_round_trips_through_the_url():
+    at = page("activations.py").run(timeout=TIMEOUT)
+    assert dict(at.query_params) == {}
+    at.selectbox(key="activations_fn").set_value("elu").run(timeout=TIMEOUT)
+    at.slider(key="activations_p_elu_alpha").set_value(2.0)
+    at.number_input(key="activations_x_max").set_value(10.0)
+    at.toggle(key="activations_shade").set_value(False).run(timeout=TIMEOUT)
+    at.session_state["activations_tab"] = "Vanishing gradients"
+    at.run(timeout=TIMEOUT)
+    at.slider(key="activations_depth").set_value(30).run(timeout=TIMEOUT)
+    # the Functions tab's settings stay in the link while another tab is open
+    assert dict(at.query_params) == {
+        "tab": "Vanishing gradients", "fn": "elu", "elu_alpha": "2.0", "x_to": "10.0",
+        "shade": "0", "depth": "30",
+    }  # fmt: skip
+    fresh = reopened(at, "activations.py")
+    assert not fresh.exception and not notices(fresh) and not fresh.error
+    assert fresh.session_state["activations_tab"] == "Vanishing gradients"
+    assert fresh.slider(key="activations_depth").value == 30
+    fresh.session_state["activations_tab"] = "Functions"
+    fresh.run(timeout=TIMEOUT)
+    assert fresh.selectbox(key="activations_fn").value == "elu"
+    assert fresh.slider(key="activations_p_elu_alpha").value == 2.0
+    assert fresh.number_input(key="activations_x_max").value == 10.0
+    assert fresh.toggle(key="activations_shade").value is False
+    assert "nn.ELU(alpha=2.0)" in fresh.code[0].value
+    at.slider(key="activations_depth").set_value(20).run(timeout=TIMEOUT)
+    assert "depth" not in at.query_params  # back at the default, out of the link
+
+
+def test_a_hostile_activations_link_opens_the_defaults_and_says_what_was_ignored():
+    at = page("activations.py")
+    at.query_params.update(
+        {
+            "tab": "Attention",
+            "depth": "999",
+            "fit_act": "step",  # an activation, but not one the fit can train
+            "w": "1e999",
+            "x_from": "minus six",
+            "logits": "1, " * 2000,
+            "zzz": "1",
+        }
+    )
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    text = notices(at)
+    assert "`tab=Attention` (not one of Functions" in text
+    assert "`depth=999` (outside 1 to 60)" in text
+    assert "`fit_act=step` (not one of" in text
+    assert "`w=1e999` (outside -5 to 5)" in text
+    assert "`x_from=minus six` (not a number)" in text
+    assert "`logits` (longer than 4,000 characters)" in text
+    assert "`zzz` (not a setting of this page)" in text
+    assert len(at.info) == 1
+    assert at.session_state["activations_tab"] == "Functions"
+    assert at.number_input(key="activations_x_min").value == -6.0
+    assert dict(at.query_params) == {}  # what was ignored left the URL
+    at.session_state["activations_tab"] = "Vanishing gradients"
+    at.run(timeout=TIMEOUT)
+    assert at.slider(key="activations_depth").value == 20
+    assert at.slider(key="activations_weight").value == 1.0
+
+
+def test_an_activations_link_that_compares_the_chosen_function_compares_the_others():
+    at = page("activations.py")
+    at.query_params.update({"fn": "sigmoid", "compare": "sigmoid,tanh", "x_from": "7"})
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and not notices(at)
+    assert at.multiselect(key="activations_compare").value == ["tanh"]
+    assert at.query_params["compare"] == "tanh"
+    assert "The x-range is reversed" in at.error[0].value  # the page's own message
