@@ -26,6 +26,7 @@ from core.backprop.tinynet import (
     DEFAULT_Y,
     HAND_RULES,
     LOSSES,
+    MAX_TEXT_CHARS,
     autograd_gradients,
     backward,
     forward,
@@ -43,7 +44,9 @@ from core.backprop.update import (
     lr_line,
     sgd_update,
 )
+from core.engine import links
 from ui.common import code_ui, device_name, errors_ui
+from ui.links import linked_page
 
 SOURCE_LABELS = {"pretrained": "Pretrained digit model", "fresh": "Freshly initialised"}
 VERDICTS = {
@@ -57,19 +60,35 @@ VERDICTS = {
                     "or every hidden unit dead), so no learning rate moves anything."),
 }  # fmt: skip
 
-st.session_state.setdefault("backprop_source", "pretrained")
-st.session_state.setdefault("backprop_seed", 0)
-st.session_state.setdefault("backprop_start", 0)
-st.session_state.setdefault("backprop_batch", DEFAULT_BATCH_SIZE)
-st.session_state.setdefault("backprop_activation", "Sigmoid")
-st.session_state.setdefault("backprop_loss", "squared error")
-st.session_state.setdefault("backprop_x", DEFAULT_X)
-st.session_state.setdefault("backprop_y", DEFAULT_Y)
-st.session_state.setdefault("backprop_params", DEFAULT_PARAMS)
-st.session_state.setdefault("backprop_param_seed", 0)
-st.session_state.setdefault("backprop_step", 0)
-st.session_state.setdefault("backprop_lr", 0.1)
-st.session_state.setdefault("backprop_expr", "0.5, 0.1, 2, 1")
+TABS = [
+    "1 · Loss and cost",
+    "2 · Backward, node by node",
+    "3 · One update by hand",
+    "4 · Autograd's bookkeeping",
+]
+# every net has the same nodes, so the same number of backward steps
+BACKWARD_STEPS = len(
+    backward(make_net(DEFAULT_X, DEFAULT_Y, DEFAULT_PARAMS, "Sigmoid", "squared error"))
+)
+LINK = [
+    links.choice("tab", "backprop_tab", TABS[0], TABS),
+    links.choice("model", "backprop_source", "pretrained", SOURCES),
+    links.integer("seed", "backprop_seed", 0, 0, MAX_SEED),
+    links.integer("start", "backprop_start", 0, 0, TEST_SET_SIZE - 1),
+    links.integer("batch", "backprop_batch", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE),
+    links.choice("act", "backprop_activation", "Sigmoid", list(HAND_RULES)),
+    links.choice("loss", "backprop_loss", "squared error", list(LOSSES)),
+    links.text("x", "backprop_x", DEFAULT_X, most=MAX_TEXT_CHARS),
+    links.text("y", "backprop_y", DEFAULT_Y, most=MAX_TEXT_CHARS),
+    links.text("params", "backprop_params", DEFAULT_PARAMS, most=MAX_TEXT_CHARS),
+    links.integer("step", "backprop_step", 0, 0, BACKWARD_STEPS),
+    links.choice("lr", "backprop_lr", 0.1, LR_CHOICES),
+    links.text("wbxy", "backprop_expr", "0.5, 0.1, 2, 1", most=MAX_TEXT_CHARS),
+]
+linked_page("backprop", LINK)
+for field in LINK:  # the step survives a run in which the net's numbers do not parse
+    st.session_state[field.key] = st.session_state[field.key]  # (Streamlit drops undrawn ones)
+st.session_state.setdefault("backprop_param_seed", 0)  # the Random parameters button's draws
 
 
 def _random_params() -> None:
@@ -97,14 +116,7 @@ st.markdown(
     "each parameter a step against its gradient, scaled by the **learning rate**. The four "
     "tabs follow that path."
 )
-loss_tab, graph_tab, update_tab, autograd_tab = st.tabs(
-    [
-        "1 · Loss and cost",
-        "2 · Backward, node by node",
-        "3 · One update by hand",
-        "4 · Autograd's bookkeeping",
-    ]
-)
+loss_tab, graph_tab, update_tab, autograd_tab = st.tabs(TABS, key="backprop_tab", on_change="rerun")
 
 with loss_tab:
     left, right = st.columns([1, 2])

@@ -293,3 +293,70 @@ def test_an_activations_link_that_compares_the_chosen_function_compares_the_othe
     assert at.multiselect(key="activations_compare").value == ["tanh"]
     assert at.query_params["compare"] == "tanh"
     assert "The x-range is reversed" in at.error[0].value  # the page's own message
+
+
+def test_backprop_state_round_trips_through_the_url():
+    at = page("backprop.py").run(timeout=TIMEOUT)
+    assert dict(at.query_params) == {}
+    at.radio(key="backprop_source").set_value("fresh")
+    at.slider(key="backprop_batch").set_value(16)
+    at.selectbox(key="backprop_activation").set_value("Tanh")
+    at.text_input(key="backprop_params").set_value("1, 0, 0, 1, 0, 0, 1, 1, 0")
+    at.select_slider(key="backprop_lr").set_value(0.3)
+    at.session_state["backprop_tab"] = "3 · One update by hand"
+    at.run(timeout=TIMEOUT)
+    at.slider(key="backprop_step").set_value(5).run(timeout=TIMEOUT)
+    assert dict(at.query_params) == {
+        "tab": "3 · One update by hand", "model": "fresh", "batch": "16", "act": "Tanh",
+        "params": "1, 0, 0, 1, 0, 0, 1, 1, 0", "step": "5", "lr": "0.3",
+    }  # fmt: skip
+    fresh = reopened(at, "backprop.py")
+    assert not fresh.exception and not notices(fresh)
+    assert [e.value[:14] for e in fresh.error] == ["**Too large.**"]  # α = 0.3's verdict
+    assert fresh.session_state["backprop_tab"] == "3 · One update by hand"
+    assert fresh.radio(key="backprop_source").value == "fresh"
+    assert fresh.slider(key="backprop_batch").value == 16
+    assert fresh.selectbox(key="backprop_activation").value == "Tanh"
+    assert fresh.text_input(key="backprop_params").value == "1, 0, 0, 1, 0, 0, 1, 1, 0"
+    assert fresh.slider(key="backprop_step").value == 5
+    assert fresh.select_slider(key="backprop_lr").value == 0.3
+    at.slider(key="backprop_batch").set_value(8).run(timeout=TIMEOUT)
+    assert "batch" not in at.query_params  # back at the default, out of the link
+
+
+def test_a_hostile_backprop_link_opens_the_defaults_and_says_what_was_ignored():
+    at = page("backprop.py")
+    at.query_params.update(
+        {
+            "tab": "5 · Nope",
+            "batch": "65",
+            "act": "Softmax",
+            "seed": "12abc",
+            "params": "9" * 5000,
+            "step": "18",  # the tiny net's backward pass has 17 steps
+            "zzz": "1",
+            "x": "__import__('os').system('echo pwned')",  # read as numbers, like typed input
+        }
+    )
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    text = notices(at)
+    assert "`tab=5 · Nope` (not one of 1 · Loss and cost" in text
+    assert "`batch=65` (outside 1 to 64)" in text
+    assert "`act=Softmax` (not one of Sigmoid" in text
+    assert "`seed=12abc` (not a whole number)" in text
+    assert "`params` (longer than 4,000 characters)" in text
+    assert "`step=18` (outside 0 to 17)" in text
+    assert "`zzz` (not a setting of this page)" in text
+    assert len([i for i in at.info if "could not be used" in i.value]) == 1
+    assert at.session_state["backprop_tab"] == "1 · Loss and cost"
+    assert at.slider(key="backprop_batch").value == 8
+    assert at.selectbox(key="backprop_activation").value == "Sigmoid"
+    assert at.number_input(key="backprop_seed").value == 0
+    assert at.text_input(key="backprop_params").value.startswith("0.5, -0.4, 0.8")  # the default
+    assert at.text_input(key="backprop_x").value.startswith("__import__")
+    assert "Inputs x₁, x₂:" in at.error[0].value and "is not a number" in at.error[0].value
+    assert set(at.query_params) == {"x"}  # what was ignored left the URL
+def form_params(at: AppTest) -> dict:
+    """The Train page's URL without the tab's owner token (the Copy link leaves it out)."""
+    return {k: v for k, v in at.query_params.items() if k != "session"}
