@@ -360,3 +360,102 @@ def test_a_hostile_backprop_link_opens_the_defaults_and_says_what_was_ignored():
 def form_params(at: AppTest) -> dict:
     """The Train page's URL without the tab's owner token (the Copy link leaves it out)."""
     return {k: v for k, v in at.query_params.items() if k != "session"}
+def form_params(at: AppTest) -> dict:
+    """The Train page's URL without the tab's owner token (the Copy link leaves it out)."""
+    return {k: v for k, v in at.query_params.items() if k != "session"}
+
+
+def reopened_as_shared(at: AppTest, name: str) -> AppTest:
+    fresh = page(name)
+    fresh.query_params.update(form_params(at))
+    return fresh.run(timeout=TIMEOUT)
+
+
+def test_train_form_round_trips_through_the_url(runs_dir):
+    at = page("train/page.py").run(timeout=TIMEOUT)
+    assert not at.exception and form_params(at) == {}
+    at.selectbox(key="training_optimizer").set_value("SGD").run(timeout=TIMEOUT)  # its lr 0.05
+    at.number_input(key="training_opt_momentum").set_value(0.9)
+    at.number_input(key="training_n_convs").set_value(3).run(timeout=TIMEOUT)
+    at.number_input(key="training_conv2_channels").set_value(48)
+    at.selectbox(key="training_conv2_pool").set_value("avg")
+    at.text_input(key="training_hidden").set_value("128, 32")
+    at.slider(key="training_dropout").set_value(0.4)
+    at.selectbox(key="training_schedule").set_value("StepLR").run(timeout=TIMEOUT)
+    at.number_input(key="training_sched_step_size").set_value(3)
+    at.number_input(key="training_train_subset").set_value(2_000)
+    at.number_input(key="training_seed").set_value(11).run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    assert form_params(at) == {
+        "opt": "SGD", "lr": "0.05", "momentum": "0.9", "convs": "3", "c3ch": "48",
+        "c3pool": "avg", "hidden": "128, 32", "drop": "0.4", "sched": "StepLR",
+        "step_size": "3", "ntrain": "2000", "seed": "11",
+    }  # fmt: skip
+    fresh = reopened_as_shared(at, "train/page.py")
+    assert not fresh.exception and not notices(fresh) and not fresh.error
+    for kind, key, value in [
+        ("selectbox", "optimizer", "SGD"),
+        ("number_input", "lr", 0.05),
+        ("number_input", "opt_momentum", 0.9),
+        ("number_input", "n_convs", 3),
+        ("number_input", "conv2_channels", 48),
+        ("selectbox", "conv2_pool", "avg"),
+        ("text_input", "hidden", "128, 32"),
+        ("slider", "dropout", 0.4),
+        ("selectbox", "schedule", "StepLR"),
+        ("number_input", "sched_step_size", 3),
+        ("number_input", "train_subset", 2_000),
+        ("number_input", "seed", 11),
+    ]:
+        assert getattr(fresh, kind)(key="training_" + key).value == value, key
+    assert fresh.dataframe[0].value["layer"].str.contains("AvgPool2d").any()  # the model built
+    at.number_input(key="training_seed").set_value(0).run(timeout=TIMEOUT)
+    assert "seed" not in form_params(at)  # back at the default, out of the link
+
+
+def test_a_hostile_train_link_opens_the_defaults_and_says_what_was_ignored(runs_dir):
+    at = page("train/page.py")
+    at.query_params.update(
+        {
+            "lr": "1e9",
+            "epochs": "2.5",
+            "opt": "Lion",
+            "batch": "-3",
+            "hidden": "6" * 5000,
+            "device": "cuda",
+            "training_job": "not-a-run",  # the frame's, not the form's
+        }
+    )
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    text = notices(at)
+    assert "`lr=1e9` (outside 1e-06 to" in text
+    assert "`epochs=2.5` (not a whole number)" in text
+    assert "`opt=Lion` (not one of SGD" in text
+    assert "`batch=-3` (outside 1 to" in text
+    assert "`hidden` (longer than 4,000 characters)" in text
+    assert "`device` (not a setting of this page)" in text
+    assert "training_job" not in text
+    assert at.number_input(key="training_lr").value == 0.5  # the classic preset's
+    assert at.selectbox(key="training_optimizer").value == "Adadelta"
+    assert at.number_input(key="training_epochs").value == 2
+    assert at.text_input(key="training_hidden").value == "64"
+    assert set(form_params(at)) <= {"training_job"}
+
+
+def test_a_train_link_the_form_refuses_gets_the_forms_own_message(runs_dir):
+    """In range for the link, wrong for the form: the same message as typed input."""
+    at = page("train/page.py")
+    at.query_params.update({"convs": "4", "c1k": "7", "c2k": "7", "c3k": "7", "c4k": "7"})
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and not notices(at)
+    assert at.error and "breaks at layer" in at.error[0].value
+    assert at.button(key="training_start").disabled
+    at.query_params.clear()
+    fresh = page("train/page.py")
+    fresh.query_params.update({"hidden": "64, x", "opt": "SGD", "weight_decay": "0.5"})
+    fresh.run(timeout=TIMEOUT)  # AdamW's weight decay goes to 1, SGD's to 0.1
+    assert not fresh.exception and not notices(fresh)
+    assert any("outside 0 to 0.1 for SGD" in w.value for w in fresh.warning)
+    assert fresh.number_input(key="training_opt_weight_decay").value == 0.0
+    assert fresh.error and "x" in fresh.error[0].value  # parse_hidden's message

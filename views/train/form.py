@@ -45,6 +45,7 @@ from views.train import KEY_PREFIX
 
 P = KEY_PREFIX
 CONFIG_KEY = P + "config"  # the last valid configuration, as a dict
+DEFAULT_PRESET = "classic"  # what a first visit shows
 
 
 def _set(name: str, value: Any) -> None:
@@ -108,15 +109,22 @@ def restore_form() -> None:
         return
     saved = st.session_state.get(CONFIG_KEY)
     try:
-        config = RunConfig.from_dict(saved) if saved else run_preset("classic")
+        config = RunConfig.from_dict(saved) if saved else run_preset(DEFAULT_PRESET)
     except TorchlabError:
-        config = run_preset("classic")
-    st.session_state.setdefault(P + "preset", "classic")
+        config = run_preset(DEFAULT_PRESET)
     apply_config(config)
 
 
 def _param_widget(prefix: str, p: HyperParam, owner: str) -> Any:
     key = f"{P}{prefix}_{p.name}"
+    value = st.session_state.get(key)
+    if p.kind is not bool and isinstance(value, int | float) and not p.low <= value <= p.high:
+        # a link's value can suit another optimizer (AdamW's weight decay goes higher)
+        st.warning(
+            f"{p.label} = {value:g} is outside {p.low:g} to {p.high:g} for {owner}: "
+            f"it is {p.default:g} instead."
+        )
+        st.session_state[key] = p.kind(p.default)
     if p.kind is bool:
         return st.checkbox(p.label, key=key, help=p.help)
     if p.kind is int:
@@ -169,12 +177,7 @@ def model_ui() -> ModelSpec:
     """The conv blocks, the dense head, the activation; returns the spec (not yet checked)."""
     n = st.number_input("Conv blocks", 0, MAX_CONV_BLOCKS, step=1, key=P + "n_convs")
     convs = []
-    for i in range(int(n)):
-        st.session_state.setdefault(f"{P}conv{i}_channels", 32)
-        st.session_state.setdefault(f"{P}conv{i}_kernel_size", 3)
-        st.session_state.setdefault(f"{P}conv{i}_stride", 1)
-        st.session_state.setdefault(f"{P}conv{i}_padding", 0)
-        st.session_state.setdefault(f"{P}conv{i}_pool", "none")
+    for i in range(int(n)):  # their defaults: views/train/link.py
         cols = st.columns(5)
         channels = cols[0].number_input(
             f"{i + 1}: channels", 1, MAX_CHANNELS, step=8, key=f"{P}conv{i}_channels"

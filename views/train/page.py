@@ -10,11 +10,12 @@ from ui.runner import attached_job, owner_id
 from ui.speed import run_time_text
 from views.train.form import config_ui
 from views.train.inspect import inspect_ui
+from views.train.link import link_form
 from views.train.live import live_ui
 from views.train.run_list import compare_ui, my_runs_ui, resume_ui
 from views.train.start import fair_ui, start_ui
 
-st.session_state.setdefault("training_preset", "classic")
+link_form()
 
 st.title("Train a ConvNet")
 st.markdown(
