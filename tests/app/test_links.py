@@ -459,3 +459,75 @@ def test_a_train_link_the_form_refuses_gets_the_forms_own_message(runs_dir):
     assert any("outside 0 to 0.1 for SGD" in w.value for w in fresh.warning)
     assert fresh.number_input(key="training_opt_weight_decay").value == 0.0
     assert fresh.error and "x" in fresh.error[0].value  # parse_hidden's message
+
+
+def test_experiments_tab_and_knobs_round_trip_through_the_url(runs_dir):
+    at = page("experiments/page.py").run(timeout=TIMEOUT)
+    assert not at.exception and dict(at.query_params) == {}
+    at.multiselect(key="experiments_data_size_sizes").set_value([500, "1500", "3k"])
+    at.checkbox(key="experiments_data_size_baseline").set_value(False)
+    at.selectbox(key="experiments_data_size_model").set_value("linear").run(timeout=TIMEOUT)
+    at.session_state["experiments_tab"] = "Learning rate"
+    at.run(timeout=TIMEOUT)
+    at.selectbox(key="experiments_learning_rate_opt").set_value("Adam")
+    at.number_input(key="experiments_learning_rate_lo").set_value(0.001)
+    at.slider(key="experiments_learning_rate_points").set_value(4).run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    assert dict(at.query_params) == {
+        "tab": "Learning rate", "ds.sizes": "500,1500,3k", "ds.baseline": "0",
+        "ds.model": "linear", "lr.opt": "Adam", "lr.lo": "0.001", "lr.points": "4",
+    }  # fmt: skip  (the Data size tab's knobs stay while another tab is open)
+    fresh = reopened(at, "experiments/page.py")
+    assert not fresh.exception and not fresh.error
+    assert "Part of this link" not in notices(fresh)
+    assert fresh.session_state["experiments_tab"] == "Learning rate"
+    assert fresh.selectbox(key="experiments_learning_rate_opt").value == "Adam"
+    assert fresh.number_input(key="experiments_learning_rate_lo").value == 0.001
+    assert fresh.slider(key="experiments_learning_rate_points").value == 4
+    fresh.session_state["experiments_tab"] = "Data size"
+    fresh.run(timeout=TIMEOUT)
+    assert fresh.multiselect(key="experiments_data_size_sizes").value == [500, "1500", "3k"]
+    assert fresh.checkbox(key="experiments_data_size_baseline").value is False
+    assert fresh.selectbox(key="experiments_data_size_model").value == "linear"
+    assert not fresh.exception and not fresh.error  # "3k" is read as typed: 3,000
+    at.slider(key="experiments_learning_rate_points").set_value(6).run(timeout=TIMEOUT)
+    assert "lr.points" not in at.query_params  # back at the default, out of the link
+
+
+def test_a_hostile_experiments_link_opens_the_defaults_and_says_what_was_ignored(runs_dir):
+    at = page("experiments/page.py")
+    at.query_params.update(
+        {
+            "tab": "Everything",
+            "ds.sizes": "500," + "9" * 5000,
+            "bs.sizes": "1,1",
+            "ds.budget": "1e12",
+            "lr.points": "99",
+            "ds.opt": "Lion",
+            "ds.run": "1",  # a button is no setting
+        }
+    )
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    text = notices(at)
+    assert "`tab=Everything` (not one of Data size" in text
+    assert "`ds.sizes` (longer than 4,000 characters)" in text
+    assert "`bs.sizes=1,1` (a count is repeated)" in text
+    assert "`ds.budget=1e12` (not a whole number)" in text
+    assert "`lr.points=99` (outside 2 to 12)" in text
+    assert "`ds.opt=Lion` (not one of SGD" in text
+    assert "`ds.run` (not a setting of this page)" in text
+    assert at.session_state["experiments_tab"] == "Data size"
+    assert at.multiselect(key="experiments_data_size_sizes").value == [500, 2_000, 10_000]
+    assert at.number_input(key="experiments_data_size_budget").value == 10_000
+    assert at.selectbox(key="experiments_data_size_opt").value == "Adadelta"
+    assert dict(at.query_params) == {}  # what was ignored left the URL
+
+
+def test_an_experiments_link_the_knobs_refuse_gets_the_pages_own_message(runs_dir):
+    at = page("experiments/page.py")
+    at.query_params.update({"ds.sizes": "500,lots"})  # a typed count, judged as typed
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and "Part of this link" not in notices(at)
+    assert at.multiselect(key="experiments_data_size_sizes").value == [500, "lots"]
+    assert at.error and "'lots' is not a whole number" in at.error[0].value

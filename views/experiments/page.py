@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.engine import links
 from core.experiments.sets import EXPERIMENTS, build_runs
 from ui.common import errors_ui
+from ui.links import linked_page
 from views.experiments.launch import launch_ui, live_ui
-from views.experiments.sets import TABS
+from views.experiments.sets import LINK, TABS
 from views.experiments.tools import pipelines_ui, testset_ui
 
 TAB_KEY = "experiments_tab"
@@ -31,7 +33,11 @@ TRY = {
     "smaller rates.",
 }
 
-st.session_state.setdefault(TAB_KEY, next(iter(TAB_NAMES)))
+linked_page("experiments", [links.choice("tab", TAB_KEY, next(iter(TAB_NAMES)), TAB_NAMES), *LINK])
+# Only the open tab draws its knobs, and Streamlit drops the value of a widget it does not
+# draw: writing them back keeps every tab's knobs (and the link that names them).
+for _field in LINK:
+    st.session_state[_field.key] = st.session_state[_field.key]
 
 st.title("Experiments: the chapter's claims, run")
 st.markdown(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.engine import links
 from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MAX_SEED, MIN_LR
 from core.engine.data import DATASETS, TRAIN_SIZE
 from core.engine.models import PRESETS
@@ -18,28 +19,26 @@ SIZE_CHOICES = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_0
 BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1_024]
 X_LABELS = {"seconds": "wall time", "samples": "samples seen", "step": "updates"}
 SMOOTHING = 0.9  # weight of the moving average drawn over noisy loss curves
+MAX_TYPED = 20  # characters of one typed count a link may carry; parse_counts judges it
 
 
 def _key(exp_id: str, name: str) -> str:
     return f"experiments_{exp_id}_{name}"
 
 
-def _counts_ui(
-    exp_id: str, label: str, choices: list[int], default: list[int], help: str
-) -> list[int | str]:
+def _counts_ui(exp_id: str, label: str, choices: list[int], help: str) -> list[int | str]:
     """Whole numbers to pick or type ("1500", "2k"); parse them with E.parse_counts after the
     other knobs are drawn, so a typo shows its message without hiding them."""
     return st.multiselect(
         f"{label} (type your own too)",
         choices,
-        default=default,
         accept_new_options=True,
         key=_key(exp_id, "sizes"),
         help=help,
     )
 
 
-def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -> dict:
+def common_ui(exp_id: str, *, optimizer: bool = True) -> dict:
     """Dataset, model, seed, test subset (and optimizer + lr, unless the tab sets them)."""
     k = lambda name: _key(exp_id, name)  # noqa: E731 - a short local alias for the keys
     c1, c2, c3 = st.columns(3)
@@ -48,12 +47,11 @@ def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -
         "model": c2.selectbox(
             "Model",
             list(PRESETS),
-            index=list(PRESETS).index(defaults.model),
             key=k("model"),
             help="A preset of core.engine.models: 'classic' is the chapter's ConvNet, 'linear' a "
             "softmax classifier on the raw pixels.",
         ),
-        "seed": int(c3.number_input("Seed", 0, MAX_SEED, defaults.seed, key=k("seed"))),
+        "seed": int(c3.number_input("Seed", 0, MAX_SEED, key=k("seed"))),
         "device": device_name(),
     }
     c1, c2, c3 = st.columns(3)
@@ -61,7 +59,6 @@ def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -
         out["optimizer"] = c1.selectbox(
             "Optimizer",
             list(OPTIMIZERS),
-            index=list(OPTIMIZERS).index(defaults.optimizer),
             key=k("opt"),
         )
         typical = OPTIMIZERS[out["optimizer"]].default_lr
@@ -70,7 +67,6 @@ def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -
                 "Learning rate",
                 min_value=MIN_LR,
                 max_value=MAX_LR,
-                value=defaults.lr,
                 format="%g",
                 key=k("lr"),
                 help=f"A rate that works for {out['optimizer']} on the ConvNet: {typical:g}.",
@@ -81,7 +77,6 @@ def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -
             "Test images scored per epoch",
             1,
             10_000,
-            defaults.test_subset,
             step=500,
             key=k("test"),
             help="Fewer is faster; more gives steadier accuracies.",
@@ -91,33 +86,28 @@ def common_ui(exp_id: str, defaults: E.CommonKnobs, *, optimizer: bool = True) -
 
 
 def data_size_ui() -> E.DataSizeKnobs:
-    d = E.DataSizeKnobs()
     sizes = _counts_ui(
         "data_size",
         "Training-set sizes",
         SIZE_CHOICES,
-        d.sizes,
         "Each size is the first N training images. 60,000 is all of them: it takes "
         "a few minutes on a CPU (the estimate below says how long).",
     )
     c1, c2, c3 = st.columns(3)
-    baseline = c1.checkbox("Linear baseline beside it", True, key=_key("data_size", "baseline"))
+    baseline = c1.checkbox("Linear baseline beside it", key=_key("data_size", "baseline"))
     budget = int(
         c2.number_input(
             "Samples each run sees",
             1,
             E.MAX_SAMPLES_PER_RUN,
-            d.samples_per_run,
             step=1_000,
             key=_key("data_size", "budget"),
             help="Small sets repeat for more epochs so every run gets the same training time.",
         )
     )
-    batch = int(
-        c3.number_input("Batch size", 1, MAX_BATCH_SIZE, d.batch_size, key=_key("data_size", "b"))
-    )
+    batch = int(c3.number_input("Batch size", 1, MAX_BATCH_SIZE, key=_key("data_size", "b")))
     with st.expander("More settings"):
-        common = common_ui("data_size", d)
+        common = common_ui("data_size")
     return E.DataSizeKnobs(
         sizes=E.parse_counts(sizes, "Training-set sizes"),
         baseline=baseline,
@@ -146,32 +136,27 @@ def _smoothing_ui(exp_id: str) -> float:
     return SMOOTHING if on else 0.0
 
 
-def _subset_epochs_ui(exp_id: str, subset: int, epochs: int) -> tuple[int, int]:
+def _subset_epochs_ui(exp_id: str) -> tuple[int, int]:
     c1, c2 = st.columns(2)
-    n = int(
-        c1.number_input("Training images", 1, TRAIN_SIZE, subset, step=500, key=_key(exp_id, "n"))
-    )
-    e = int(c2.number_input("Epochs", 1, MAX_EPOCHS, epochs, key=_key(exp_id, "epochs")))
+    n = int(c1.number_input("Training images", 1, TRAIN_SIZE, step=500, key=_key(exp_id, "n")))
+    e = int(c2.number_input("Epochs", 1, MAX_EPOCHS, key=_key(exp_id, "epochs")))
     return n, e
 
 
 def batch_size_ui() -> E.BatchSizeKnobs:
-    d = E.BatchSizeKnobs()
     sizes = _counts_ui(
         "batch_size",
         "Batch sizes",
         BATCH_CHOICES,
-        d.batch_sizes,
         "Images averaged in each gradient; every run sees the same images and epochs.",
     )
     whole = st.checkbox(
         "Add the whole subset as one batch (batch gradient descent)",
-        d.whole_subset,
         key=_key("batch_size", "whole"),
     )
-    n, epochs = _subset_epochs_ui("batch_size", d.train_subset, d.epochs)
+    n, epochs = _subset_epochs_ui("batch_size")
     with st.expander("More settings"):
-        common = common_ui("batch_size", d)
+        common = common_ui("batch_size")
     return E.BatchSizeKnobs(
         batch_sizes=E.parse_counts(sizes, "Batch sizes"),
         whole_subset=whole,
@@ -215,19 +200,16 @@ def batch_size_plots(snaps: list[Run]) -> None:
 
 
 def gd_variants_ui() -> E.GDVariantsKnobs:
-    d = E.GDVariantsKnobs()
     c1, c2 = st.columns(2)
-    mini = int(
-        c1.number_input("Mini-batch size", 2, MAX_BATCH_SIZE, d.mini_batch, key=_key("gd", "mb"))
-    )
+    mini = int(c1.number_input("Mini-batch size", 2, MAX_BATCH_SIZE, key=_key("gd", "mb")))
     lr = float(
         c2.number_input(
-            "Learning rate (plain SGD)", MIN_LR, MAX_LR, d.lr, format="%g", key=_key("gd", "lr")
+            "Learning rate (plain SGD)", MIN_LR, MAX_LR, format="%g", key=_key("gd", "lr")
         )
     )
-    n, epochs = _subset_epochs_ui("gd_variants", d.train_subset, d.epochs)
+    n, epochs = _subset_epochs_ui("gd_variants")
     with st.expander("More settings"):
-        common = common_ui("gd_variants", d, optimizer=False)
+        common = common_ui("gd_variants", optimizer=False)
     return E.GDVariantsKnobs(mini_batch=mini, lr=lr, train_subset=n, epochs=epochs, **common)
 
 
@@ -247,17 +229,16 @@ def gd_variants_plots(snaps: list[Run]) -> None:
 
 
 def learning_rate_ui() -> E.LearningRateKnobs:
-    d = E.LearningRateKnobs()
     c0, c1, c2, c3 = st.columns(4)
     k = lambda name: _key("learning_rate", name)  # noqa: E731 - a short local alias for keys
     optimizer = c0.selectbox("Optimizer", list(OPTIMIZERS), key=k("opt"))
-    lr_min = c1.number_input("Smallest lr", MIN_LR, MAX_LR, d.lr_min, format="%g", key=k("lo"))
-    lr_max = c2.number_input("Largest lr", MIN_LR, MAX_LR, d.lr_max, format="%g", key=k("hi"))
-    points = c3.slider("Learning rates", 2, E.MAX_RUNS, d.points, key=k("points"))
-    n, epochs = _subset_epochs_ui("learning_rate", d.train_subset, d.epochs)
+    lr_min = c1.number_input("Smallest lr", MIN_LR, MAX_LR, format="%g", key=k("lo"))
+    lr_max = c2.number_input("Largest lr", MIN_LR, MAX_LR, format="%g", key=k("hi"))
+    points = c3.slider("Learning rates", 2, E.MAX_RUNS, key=k("points"))
+    n, epochs = _subset_epochs_ui("learning_rate")
     with st.expander("More settings"):
-        common = common_ui("learning_rate", d, optimizer=False)  # the sweep sets the rates
-        batch = int(st.number_input("Batch size", 1, MAX_BATCH_SIZE, d.batch_size, key=k("batch")))
+        common = common_ui("learning_rate", optimizer=False)  # the sweep sets the rates
+        batch = int(st.number_input("Batch size", 1, MAX_BATCH_SIZE, key=k("batch")))
     return E.LearningRateKnobs(
         lr_min=float(lr_min),
         lr_max=float(lr_max),
@@ -285,3 +266,81 @@ TABS = {
     "gd_variants": (gd_variants_ui, gd_variants_plots),
     "learning_rate": (learning_rate_ui, learning_rate_plots),
 }
+
+
+def _counts(param: str, key: str, default: list[int], options: list[int]) -> links.Field:
+    """A counts multiselect: its choices, or typed text (parse_counts judges that, as typed)."""
+    by_text = {str(o): o for o in options}
+
+    def read(text: str) -> list[int | str]:
+        picked = [t.strip() for t in text.split(",")] if text.strip() else []
+        if len(picked) > E.MAX_RUNS:
+            raise ValueError(f"more than {E.MAX_RUNS} counts")
+        if len(set(picked)) != len(picked):
+            raise ValueError("a count is repeated")
+        if any(len(t) > MAX_TYPED for t in picked):
+            raise ValueError(f"a count longer than {MAX_TYPED} characters")
+        return [by_text.get(t, t) for t in picked]
+
+    def show(value: list[int | str]) -> str:  # parse_counts reads "1,500" as 1500 too
+        return ",".join(str(v).replace(",", "") for v in value)
+
+    return links.Field(param, key, list(default), read, show)
+
+
+def _common_link(exp_id: str, tag: str, d: E.CommonKnobs, *, optimizer: bool = True) -> list:
+    k = lambda name: _key(exp_id, name)  # noqa: E731 - a short local alias for the keys
+    fields = [
+        links.choice(tag + "data", k("dataset"), d.dataset, list(DATASETS)),
+        links.choice(tag + "model", k("model"), d.model, list(PRESETS)),
+        links.integer(tag + "seed", k("seed"), d.seed, 0, MAX_SEED),
+        links.integer(tag + "test", k("test"), d.test_subset, 1, 10_000),
+    ]
+    if optimizer:
+        fields += [
+            links.choice(tag + "opt", k("opt"), d.optimizer, list(OPTIMIZERS)),
+            links.number(tag + "lr", k("lr"), d.lr, MIN_LR, MAX_LR),
+        ]
+    return fields
+
+
+def _subset_epochs_link(exp_id: str, tag: str, subset: int, epochs: int) -> list:
+    return [
+        links.integer(tag + "n", _key(exp_id, "n"), subset, 1, TRAIN_SIZE),
+        links.integer(tag + "epochs", _key(exp_id, "epochs"), epochs, 1, MAX_EPOCHS),
+    ]
+
+
+def _link() -> list[links.Field]:
+    """Every experiment's knobs (a tab's stay while another is open); each URL name starts
+    with its experiment's tag. The defaults are the core knobs dataclasses'."""
+    ds, bs = E.DataSizeKnobs(), E.BatchSizeKnobs()
+    gd, lr = E.GDVariantsKnobs(), E.LearningRateKnobs()
+    k = _key
+    return [
+        _counts("ds.sizes", k("data_size", "sizes"), ds.sizes, SIZE_CHOICES),
+        links.flag("ds.baseline", k("data_size", "baseline"), ds.baseline),
+        links.integer(
+            "ds.budget", k("data_size", "budget"), ds.samples_per_run, 1, E.MAX_SAMPLES_PER_RUN
+        ),
+        links.integer("ds.batch", k("data_size", "b"), ds.batch_size, 1, MAX_BATCH_SIZE),
+        *_common_link("data_size", "ds.", ds),
+        _counts("bs.sizes", k("batch_size", "sizes"), bs.batch_sizes, BATCH_CHOICES),
+        links.flag("bs.whole", k("batch_size", "whole"), bs.whole_subset),
+        *_subset_epochs_link("batch_size", "bs.", bs.train_subset, bs.epochs),
+        *_common_link("batch_size", "bs.", bs),
+        links.integer("gd.mb", k("gd", "mb"), gd.mini_batch, 2, MAX_BATCH_SIZE),
+        links.number("gd.lr", k("gd", "lr"), gd.lr, MIN_LR, MAX_LR),
+        *_subset_epochs_link("gd_variants", "gd.", gd.train_subset, gd.epochs),
+        *_common_link("gd_variants", "gd.", gd, optimizer=False),
+        links.choice("lr.opt", k("learning_rate", "opt"), lr.optimizer, list(OPTIMIZERS)),
+        links.number("lr.lo", k("learning_rate", "lo"), lr.lr_min, MIN_LR, MAX_LR),
+        links.number("lr.hi", k("learning_rate", "hi"), lr.lr_max, MIN_LR, MAX_LR),
+        links.integer("lr.points", k("learning_rate", "points"), lr.points, 2, E.MAX_RUNS),
+        *_subset_epochs_link("learning_rate", "lr.", lr.train_subset, lr.epochs),
+        links.integer("lr.batch", k("learning_rate", "batch"), lr.batch_size, 1, MAX_BATCH_SIZE),
+        *_common_link("learning_rate", "lr.", lr, optimizer=False),
+    ]
+
+
+LINK = _link()
