@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -11,10 +12,12 @@ from streamlit_drawable_canvas import st_canvas
 from core.canvas import figures as figs
 from core.canvas import handwriting as hw
 from core.canvas import preprocess as inf
+from core.engine import links
 from core.engine import predictor as pr
 from core.engine.checkpoint import PRETRAINED_DIR
 from core.errors import TorchlabError
 from ui.common import code_ui, device_name, errors_ui
+from ui.links import linked_page
 from ui.predictor import model_choices
 from ui.runner import unreadable_runs_ui
 
@@ -31,13 +34,16 @@ STEP_OPTIONS = {  # PreprocessOptions field -> toggle label
     "normalize": "Normalize",
 }
 
-st.session_state.setdefault("canvas_live", True)
-st.session_state.setdefault("canvas_stroke", inf.DEFAULT_STROKE_WIDTH)
+SOURCES = ["Draw", "Upload a picture"]
+LINK = [
+    links.choice("source", "canvas_source", SOURCES[0], SOURCES),
+    links.integer("pen", "canvas_stroke", inf.DEFAULT_STROKE_WIDTH, *inf.STROKE_WIDTHS),
+    links.flag("live", "canvas_live", True),
+    *(links.flag(name, f"canvas_step_{name}", True) for name in STEP_OPTIONS),
+]
 st.session_state.setdefault("canvas_asked", None)  # which drawing "Predict" was pressed for
 st.session_state.setdefault("canvas_last_saved", None)  # path of the last sketch saved
 st.session_state.setdefault("canvas_report", None)  # (model, stamp, sketches, report, MNIST)
-for _field in STEP_OPTIONS:
-    st.session_state.setdefault(f"canvas_step_{_field}", True)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model...")
@@ -73,6 +79,22 @@ if not choices:
     st.info("There is no model to ask yet: train an MNIST run on the **Train** page first.")
     st.stop()
 by_folder = {str(c.folder): c for c in choices}
+
+
+def model_field() -> links.Field:
+    """The model by its folder's name (a run id, or the shipped model's folder), one that this
+    server has; the default is the first one offered."""
+    by_name = {Path(f).name: f for f in reversed(by_folder)}
+
+    def read(text: str) -> str:
+        if text not in by_name:
+            raise ValueError("no such model on this server")
+        return by_name[text]
+
+    return links.Field("model", "canvas_model", next(iter(by_folder)), read, lambda f: Path(f).name)
+
+
+linked_page("canvas", [model_field(), *LINK])
 folder = st.selectbox(
     "Model",
     list(by_folder),
@@ -90,9 +112,7 @@ if predictor is None:
 
 canvas_col, result_col = st.columns([2, 3], gap="large")
 with canvas_col:
-    draw_tab, upload_tab = st.tabs(
-        ["Draw", "Upload a picture"], key="canvas_source", on_change="rerun"
-    )
+    draw_tab, upload_tab = st.tabs(SOURCES, key="canvas_source", on_change="rerun")
 with draw_tab:
     # Room above the canvas: its toolbar (undo, redo, clear) shows there on hover.
     st.caption("Draw one digit, big. Hover the canvas: ↶ undo, ↷ redo, bin = clear.")

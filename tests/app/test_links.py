@@ -531,3 +531,82 @@ def test_an_experiments_link_the_knobs_refuse_gets_the_pages_own_message(runs_di
     assert not at.exception and "Part of this link" not in notices(at)
     assert at.multiselect(key="experiments_data_size_sizes").value == [500, "lots"]
     assert at.error and "'lots' is not a whole number" in at.error[0].value
+
+
+def saved_digit_models(runs_dir: Path, tmp_path: Path, monkeypatch) -> list[str]:
+    """Two saved MNIST runs (random weights) and no shipped model: the canvas's choices."""
+    import torch
+
+    from core.engine import predictor as pr
+    from core.engine.checkpoint import save_model
+    from core.engine.config import RunConfig
+    from core.engine.models import build_model, classic_spec
+    from core.engine.runs import write_config, write_status
+
+    monkeypatch.setattr(pr, "PRETRAINED_DIR", tmp_path / "no_pretrained")
+    monkeypatch.setenv("TORCHLAB_HANDWRITING", str(tmp_path / "handwriting"))
+    names = ["20260101-000000-first", "20260102-000000-second"]
+    for name in names:
+        folder, spec = runs_dir / name, classic_spec()
+        torch.manual_seed(0)
+        norm = {"dataset": "MNIST", "mean": 0.1307, "std": 0.3081}
+        save_model(folder, build_model(spec), spec, norm)
+        write_config(folder, RunConfig(name=name))
+        write_status(folder, {"status": "done", "started": 1.0})
+    return names
+
+
+def test_canvas_model_and_settings_round_trip_through_the_url(runs_dir, tmp_path, monkeypatch):
+    saved_digit_models(runs_dir, tmp_path, monkeypatch)
+    at = page("canvas.py").run(timeout=TIMEOUT)
+    assert not at.exception and dict(at.query_params) == {}
+    picker = at.selectbox(key="canvas_model")
+    picker.select_index(1)  # not the default model
+    at.slider(key="canvas_stroke").set_value(30)
+    at.toggle(key="canvas_live").set_value(False)
+    at.toggle(key="canvas_step_center_of_mass").set_value(False).run(timeout=TIMEOUT)
+    assert not at.exception
+    chosen = at.session_state["canvas_model"]  # a folder; the link names it by its name
+    assert dict(at.query_params) == {
+        "model": Path(chosen).name, "pen": "30", "live": "0", "center_of_mass": "0"
+    }  # fmt: skip
+    fresh = reopened(at, "canvas.py")
+    assert not fresh.exception and "Part of this link" not in notices(fresh)
+    assert fresh.session_state["canvas_model"] == chosen
+    assert fresh.slider(key="canvas_stroke").value == 30
+    assert fresh.toggle(key="canvas_live").value is False
+    assert fresh.toggle(key="canvas_step_center_of_mass").value is False
+    at.slider(key="canvas_stroke").set_value(20).run(timeout=TIMEOUT)
+    assert "pen" not in at.query_params  # back at the default, out of the link
+
+
+def test_a_hostile_canvas_link_opens_the_default_model_and_says_what_was_ignored(
+    runs_dir, tmp_path, monkeypatch
+):
+    saved_digit_models(runs_dir, tmp_path, monkeypatch)
+    at = page("canvas.py")
+    at.query_params.update(
+        {
+            "model": "../../etc/passwd",
+            "pen": "99",
+            "live": "yes",
+            "source": "Webcam",
+            "crop": "1" * 5000,
+            "stroke_color": "#ff0000",
+        }
+    )
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    text = notices(at)
+    assert "`model=../../etc/passwd` (no such model on this server)" in text
+    assert "`pen=99` (outside 6 to 40)" in text
+    assert "`live=yes` (not 0 or 1)" in text
+    assert "`source=Webcam` (not one of Draw, Upload a picture)" in text
+    assert "`crop` (longer than 4,000 characters)" in text
+    assert "`stroke_color` (not a setting of this page)" in text
+    picker = at.selectbox(key="canvas_model")
+    assert picker.index == 0  # the default model
+    assert at.slider(key="canvas_stroke").value == 20
+    assert at.toggle(key="canvas_live").value is True
+    assert at.session_state["canvas_source"] == "Draw"
+    assert dict(at.query_params) == {}  # what was ignored left the URL
