@@ -25,8 +25,8 @@ def linked_page(page: str, fields: Sequence[Field]) -> None:
     """Call at the top of a page, before its widgets.
 
     A URL this session did not write itself (a link opened, a refresh) sets the widgets,
-    every one: what it leaves out or cannot use (named in a message) is at its default. Then the URL is made
-    to say the current settings, so it can be copied at any moment.
+    every one: what it leaves out or cannot use (named in a message) is at its default.
+    Then the URL is made to say the current settings, so it can be copied at any moment.
     """
     state = st.session_state
     written = state.setdefault(_WRITTEN, {})
@@ -38,7 +38,9 @@ def linked_page(page: str, fields: Sequence[Field]) -> None:
         if reading.ignored:
             st.info(ignored_text(reading.ignored), icon=":material/link_off:")
     for f in fields:
-        state.setdefault(f.key, f.default)
+        # Written back every run: Streamlit drops the value of a widget a run does not draw
+        # (a tab not open, a box shown for one fill only), and the setting would be lost.
+        state[f.key] = state.get(f.key, f.default)
     now = link_params(fields, state)
     for name in url.keys() - now.keys():
         del st.query_params[name]

@@ -100,8 +100,6 @@ LINK = [
     links.integer("true_class", "activations_target_class", 0, 0, MAX_LOGITS - 1),
 ]
 linked_page("activations", LINK)
-for field in LINK:  # a tab not on screen keeps its settings, in the page and in its link
-    st.session_state[field.key] = st.session_state[field.key]  # (Streamlit drops undrawn ones)
 if (fn := st.session_state["activations_fn"]) in st.session_state["activations_compare"]:
     st.session_state["activations_compare"] = [  # a link may pick both: compare the others
         k for k in st.session_state["activations_compare"] if k != fn

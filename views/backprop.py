@@ -86,8 +86,6 @@ LINK = [
     links.text("wbxy", "backprop_expr", "0.5, 0.1, 2, 1", most=MAX_TEXT_CHARS),
 ]
 linked_page("backprop", LINK)
-for field in LINK:  # the step survives a run in which the net's numbers do not parse
-    st.session_state[field.key] = st.session_state[field.key]  # (Streamlit drops undrawn ones)
 st.session_state.setdefault("backprop_param_seed", 0)  # the Random parameters button's draws
 
 

@@ -5,174 +5,12 @@ from __future__ import annotations
 
 import math
 
-import torch
-import torch.nn.functional as F
-from torch import nn
-
 from core.engine.data import IMAGE_SIZE, TRAIN_SIZE
-from core.engine.loop import run_preset
-from core.engine.models import layer_table
-from core.engine.randomness import seeded
+from core.route import solve
 from core.route.answers import shown
 from core.route.questions import Question, Stop
 
-POINTS = [[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]  # the chapter's points
-POINTS_TEXT = "[[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]"
-_POINTS_PAGE = {"fill": "values", "values": POINTS_TEXT}
-BATCH_SIZES = {"1 (stochastic gradient descent)": 1, "32 (mini-batch)": 32}
-BATCH_SIZES[f"{TRAIN_SIZE:,} (batch gradient descent)"] = TRAIN_SIZE
-
-
-def points() -> torch.Tensor:
-    return torch.tensor(POINTS)
-
-
-def _pixels() -> int:
-    return TRAIN_SIZE * IMAGE_SIZE * IMAGE_SIZE
-
-
-def _shares_storage() -> str:
-    p = points()
-    same = p.t().untyped_storage().data_ptr() == p.untyped_storage().data_ptr()
-    return "A view: the same storage" if same else "A copy: new storage"
-
-
-def _float64_bytes() -> int:
-    return points().to(torch.float64).untyped_storage().nbytes()
-
-
-def _linear_params() -> int:
-    return sum(p.numel() for p in nn.Linear(784, 10).parameters())
-
-
-def _conv_pool_shape() -> torch.Size:
-    with seeded(0):
-        block = nn.Sequential(nn.Conv2d(1, 32, 3, 1), nn.MaxPool2d(2))
-    return block(torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE)).shape
-
-
-def _deconv_shape() -> torch.Size:
-    with seeded(0):
-        layer = nn.ConvTranspose2d(32, 1, 3, 1)
-    return layer(torch.zeros(1, 32, 26, 26)).shape
-
-
-def _rnn_shape() -> torch.Size:
-    with seeded(0):
-        rnn = nn.RNN(10, 20)
-    output, _hidden = rnn(torch.zeros(5, 3, 10))
-    return output.shape
-
-
-def _dropout_eval_zeros() -> float:
-    dropout = nn.Dropout(0.5).eval()
-    return (dropout(torch.ones(1000)) == 0).float().mean().item()
-
-
-def _stacked_linear() -> str:
-    """Two Linear layers with nothing between them equal one Linear: check it with torch."""
-    with seeded(0):
-        first, second = nn.Linear(3, 4), nn.Linear(4, 2)
-        x = torch.randn(8, 3)
-    weight = second.weight @ first.weight
-    bias = second.weight @ first.bias + second.bias
-    one = F.linear(x, weight, bias)
-    same = torch.allclose(second(first(x)), one, atol=1e-6)
-    return "No: together they are one linear map" if same else "Yes: two layers can bend"
-
-
-CHAIN_ACTIVATIONS = {"Sigmoid": torch.sigmoid, "Tanh": torch.tanh, "ReLU": torch.relu}
-
-
-def chain_gradient(name: str, depth: int = 20, x0: float = 0.5) -> float:
-    """d h_depth / d h_0 through `depth` layers h = f(1·h), by autograd."""
-    h0 = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
-    h = h0
-    for _ in range(depth):
-        h = CHAIN_ACTIVATIONS[name](h)
-    (grad,) = torch.autograd.grad(h, h0)
-    return grad.item()
-
-
-def _vanishes_first() -> str:
-    return min(CHAIN_ACTIVATIONS, key=lambda name: abs(chain_gradient(name)))
-
-
-def _untrained_cost() -> torch.Tensor:
-    return F.cross_entropy(torch.zeros(4, 10), torch.tensor([3, 1, 4, 1]))
-
-
-def _chain_rule_grad() -> torch.Tensor:
-    x = torch.tensor(2.0, requires_grad=True)
-    y = (3 * x + 1) ** 2
-    y.backward()
-    return x.grad
-
-
-def updates_per_epoch(batch_size: int) -> int:
-    """len(DataLoader): the optimizer steps one epoch takes."""
-    return len(torch.utils.data.DataLoader(range(TRAIN_SIZE), batch_size=batch_size))
-
-
-def _most_updates() -> str:
-    return max(BATCH_SIZES, key=lambda label: updates_per_epoch(BATCH_SIZES[label]))
-
-
-BOWL_LR = 0.25  # above 2/κ for the page's bowl (κ = 10), so plain SGD is thrown out
-
-
-def sgd_on_bowl(lr: float, steps: int = 30) -> float:
-    """|β| after `steps` of torch.optim.SGD on L = ½(x² + 10 y²) from the page's start."""
-    beta = torch.tensor([-2.5, 2.0], dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.SGD([beta], lr=lr)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        (0.5 * (beta[0] ** 2 + 10 * beta[1] ** 2)).backward()
-        optimizer.step()
-    return beta.norm().item()
-
-
-def _bowl_verdict() -> str:
-    start = math.hypot(-2.5, 2.0)
-    return "It diverges" if sgd_on_bowl(BOWL_LR) > start else "It settles at the minimum"
-
-
-def _eager_value() -> torch.Tensor:
-    a, b = torch.tensor(2.0), torch.tensor(3.0)
-    return a * b + 1
-
-
-MODULES = {
-    "torch.nn": nn,
-    "torch.nn.functional": F,
-    "torch.optim": torch.optim,
-    "torch.utils.data": torch.utils.data,
-}
-
-
-def _home_of_adadelta() -> str:
-    return next(name for name, module in MODULES.items() if hasattr(module, "Adadelta"))
-
-
-def _convnet_params() -> int:
-    return sum(row.parameters for row in layer_table(run_preset("classic").model))
-
-
-def _convnet_explained(n: int) -> str:
-    biggest = max(layer_table(run_preset("classic").model), key=lambda row: row.parameters)
-    return (
-        f"{n:,}, as the layer table counts them; {biggest.parameters:,} of them in "
-        f"`{biggest.name}`, which meets every pooled feature."
-    )
-
-
-def _eval_is_repeatable() -> str:
-    with seeded(0):
-        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.Dropout(0.5), nn.Linear(64, 10))
-        image = torch.rand(1, 1, IMAGE_SIZE, IMAGE_SIZE)
-        model.eval()
-        same = torch.equal(model(image), model(image))
-    return "Yes: the same prediction" if same else "No: it changes"
+_POINTS_PAGE = {"fill": "values", "values": solve.POINTS_TEXT}  # the Tensors page's x = points
 
 
 STOPS: tuple[Stop, ...] = (
@@ -186,7 +24,7 @@ STOPS: tuple[Stop, ...] = (
         Question(
             f"MNIST has {TRAIN_SIZE:,} training images of {IMAGE_SIZE} × {IMAGE_SIZE} pixels. "
             "How many pixel values does one epoch feed the model?",
-            _pixels,
+            solve.pixels,
             lambda n: (
                 f"{n:,} numbers in every epoch, before a single weight is counted: "
                 "this is why GPUs and big datasets made the difference."
@@ -202,8 +40,8 @@ STOPS: tuple[Stop, ...] = (
         "`x` is the chapter's `points`, a 3 × 2 tensor. Its six numbers sit in one flat "
         "storage, row after row: the strip under the cards. `x[1]` is the second point.",
         Question(
-            f"`points = torch.tensor({POINTS_TEXT})`. What is `points[1].storage_offset()`?",
-            lambda: points()[1].storage_offset(),
+            f"`points = torch.tensor({solve.POINTS_TEXT})`. What is `points[1].storage_offset()`?",
+            lambda: solve.points()[1].storage_offset(),
             lambda n: (
                 f"torch says {n}: the second point starts at storage index {n}, after "
                 "the first point's two numbers. No number was copied to make it."
@@ -221,7 +59,7 @@ STOPS: tuple[Stop, ...] = (
         "stride: how many storage places one step along each dimension moves.",
         Question(
             "What does `points.t().stride()` print?",
-            lambda: points().t().stride(),
+            lambda: solve.points().t().stride(),
             lambda s: (
                 f"torch prints {s}: one step down a column of the transpose moves one "
                 "place in storage, one step along a row moves two. It is a view of the same "
@@ -240,7 +78,7 @@ STOPS: tuple[Stop, ...] = (
         "`x.t().contiguous()` in the box after answering: that one has to copy.",
         Question(
             "`points.t()`: does it share points' storage, or get new storage?",
-            _shares_storage,
+            solve.shares_storage,
             lambda a: (
                 f"{a}: `points.t().untyped_storage().data_ptr()` equals "
                 "`points.untyped_storage().data_ptr()`. Writing through the transpose changes "
@@ -260,7 +98,7 @@ STOPS: tuple[Stop, ...] = (
         Question(
             "`points.to(torch.float64)`: how many bytes is its storage "
             "(`.untyped_storage().nbytes()`)?",
-            _float64_bytes,
+            solve.float64_bytes,
             lambda n: f"{n} bytes: six numbers of 8 bytes each. float32 would take half.",
             "A float64 takes 8 bytes; count the numbers.",
             placeholder="a whole number",
@@ -275,7 +113,7 @@ STOPS: tuple[Stop, ...] = (
         "weight, plus one bias per output.",
         Question(
             "How many parameters does `nn.Linear(784, 10)` have (weights and biases)?",
-            _linear_params,
+            solve.linear_params,
             lambda n: (
                 f"{n:,}: 784 × 10 weights and 10 biases, as "
                 "`sum(p.numel() for p in layer.parameters())` counts them."
@@ -293,7 +131,7 @@ STOPS: tuple[Stop, ...] = (
         Question(
             "`nn.Conv2d(1, 32, 3, 1)` then `nn.MaxPool2d(2)` on `torch.zeros(1, 1, 28, 28)`: "
             "what `.shape` comes out?",
-            _conv_pool_shape,
+            solve.conv_pool_shape,
             lambda s: (
                 f"torch says {shown(s)}: a 3 × 3 kernel trims 28 to 26, 32 kernels "
                 "give 32 channels, and pooling halves 26 to 13."
@@ -311,7 +149,7 @@ STOPS: tuple[Stop, ...] = (
         Question(
             "`nn.ConvTranspose2d(32, 1, 3, 1)` on `torch.zeros(1, 32, 26, 26)`: what "
             "`.shape` comes out?",
-            _deconv_shape,
+            solve.deconv_shape,
             lambda s: (
                 f"torch says {shown(s)}: it adds back the border a 3 × 3 convolution "
                 "took away, and 32 channels become 1."
@@ -328,7 +166,7 @@ STOPS: tuple[Stop, ...] = (
         "from step to step; `nn.RNN` takes (sequence, batch, features) by default.",
         Question(
             "`nn.RNN(10, 20)` on `torch.zeros(5, 3, 10)`: what is the output's `.shape`?",
-            _rnn_shape,
+            solve.rnn_shape,
             lambda s: (
                 f"torch says {shown(s)}: one 20-number hidden state per step of the "
                 "sequence (5) and per example of the batch (3)."
@@ -345,7 +183,7 @@ STOPS: tuple[Stop, ...] = (
         "up; `model.eval()` turns it off so a test sees the whole network.",
         Question(
             "`nn.Dropout(0.5).eval()` on `torch.ones(1000)`: what fraction of the outputs is zero?",
-            _dropout_eval_zeros,
+            solve.dropout_eval_zeros,
             lambda f: (
                 f"{f:g}: in eval mode dropout passes everything through unchanged. "
                 "In train mode about half would be zero and the rest 2."
@@ -363,7 +201,7 @@ STOPS: tuple[Stop, ...] = (
         Question(
             "Two `nn.Linear` layers with nothing between them: can they compute anything one "
             "`nn.Linear` cannot?",
-            _stacked_linear,
+            solve.stacked_linear,
             lambda a: (
                 f"{a}: torch checks that `second(first(x))` equals one Linear with "
                 "weight `W₂W₁` and bias `W₂b₁ + b₂`. An activation between them is what adds "
@@ -382,15 +220,15 @@ STOPS: tuple[Stop, ...] = (
         Question(
             "Through 20 layers `h = f(h)` from h = 0.5, which activation's gradient "
             "vanishes first?",
-            _vanishes_first,
+            solve.vanishes_first,
             lambda name: (
                 f"{name}: autograd gives "
-                + ", ".join(f"{n} {chain_gradient(n):.2g}" for n in CHAIN_ACTIVATIONS)
+                + ", ".join(f"{n} {solve.chain_gradient(n):.2g}" for n in solve.CHAIN_ACTIVATIONS)
                 + ". A sigmoid's slope is at most 0.25, so twenty of them multiply to almost "
                 "nothing."
             ),
             "Compare the largest slope each activation can have.",
-            options=tuple(CHAIN_ACTIVATIONS),
+            options=tuple(solve.CHAIN_ACTIVATIONS),
         ),
     ),
     Stop(
@@ -402,7 +240,7 @@ STOPS: tuple[Stop, ...] = (
         Question(
             "A model that knows nothing outputs `torch.zeros(4, 10)` for a batch of 4 "
             "digits. What does `F.cross_entropy(logits, targets)` give?",
-            _untrained_cost,
+            solve.untrained_cost,
             lambda c: (
                 f"torch says {shown(c)}: every one of the 10 classes gets 1/10, and "
                 "−ln(1/10) ≈ 2.3026 for every example, so the mean is the same. A fresh "
@@ -421,7 +259,7 @@ STOPS: tuple[Stop, ...] = (
         Question(
             "`x = torch.tensor(2.0, requires_grad=True); y = (3 * x + 1) ** 2; y.backward()`. "
             "What is `x.grad`?",
-            _chain_rule_grad,
+            solve.chain_rule_grad,
             lambda g: f"torch says {shown(g)}: dy/dx = 2(3x + 1) · 3 = 2 · 7 · 3 at x = 2.",
             "Outer derivative times inner derivative: 2u · du/dx with u = 3x + 1.",
             placeholder="tensor(42.)",
@@ -435,15 +273,18 @@ STOPS: tuple[Stop, ...] = (
         "steps that takes. The Train form's batch size sets it for the ConvNet.",
         Question(
             f"One epoch of {TRAIN_SIZE:,} images: which batch size updates the weights most often?",
-            _most_updates,
+            solve.most_updates,
             lambda label: (
                 f"{label}: "
-                + ", ".join(f"batch {b:,} → {updates_per_epoch(b):,}" for b in BATCH_SIZES.values())
+                + ", ".join(
+                    f"batch {b:,} → {solve.updates_per_epoch(b):,}"
+                    for b in solve.BATCH_SIZES.values()
+                )
                 + " steps per epoch (`len(DataLoader(...))`). More steps are noisier but learn "
                 "sooner."
             ),
             "Steps per epoch = images / batch size, rounded up.",
-            options=tuple(BATCH_SIZES),
+            options=tuple(solve.BATCH_SIZES),
         ),
     ),
     Stop(
@@ -453,12 +294,12 @@ STOPS: tuple[Stop, ...] = (
         "On the quadratic bowl, plain SGD multiplies its distance from the minimum by "
         "(1 − α·curvature) each step. Race SGD at different rates on the page.",
         Question(
-            f"Plain SGD with α = {BOWL_LR:g} on L = ½(x² + 10 y²), from (−2.5, 2): does it "
+            f"Plain SGD with α = {solve.BOWL_LR:g} on L = ½(x² + 10 y²), from (−2.5, 2): does it "
             "settle or diverge?",
-            _bowl_verdict,
+            solve.bowl_verdict,
             lambda a: (
                 f"{a}: after 30 steps of `torch.optim.SGD` it is "
-                f"{sgd_on_bowl(BOWL_LR):.3g} from the minimum, having started "
+                f"{solve.sgd_on_bowl(solve.BOWL_LR):.3g} from the minimum, having started "
                 f"{math.hypot(-2.5, 2.0):.3g} away. Along y the curvature is 10, and any α above "
                 "2/10 overshoots by more than it corrects."
             ),
@@ -476,7 +317,7 @@ STOPS: tuple[Stop, ...] = (
         Question(
             "`a = torch.tensor(2.0); b = torch.tensor(3.0); c = a * b + 1`. What does "
             "`print(c)` show right after that line?",
-            _eager_value,
+            solve.eager_value,
             lambda c: (
                 f"{shown(c)}: the value is there at once, because every operation "
                 "ran when its line did."
@@ -494,13 +335,13 @@ STOPS: tuple[Stop, ...] = (
         "loaders the Train page uses.",
         Question(
             "Which module holds `Adadelta`, the chapter's optimizer?",
-            _home_of_adadelta,
+            solve.home_of_adadelta,
             lambda m: (
                 f"`{m}`: `torch.optim.Adadelta(model.parameters(), lr=0.5)` is the "
                 "chapter's line. Layers live in torch.nn, batches come from torch.utils.data."
             ),
             "It changes the weights after backward().",
-            options=tuple(MODULES),
+            options=tuple(solve.MODULES),
         ),
     ),
     Stop(
@@ -511,8 +352,8 @@ STOPS: tuple[Stop, ...] = (
         "dropout and two fully connected layers, trained with Adadelta at lr 0.5.",
         Question(
             "How many parameters does the chapter's ConvNet have?",
-            _convnet_params,
-            _convnet_explained,
+            solve.convnet_params,
+            solve.convnet_explained,
             "Open the layer table under the form and add the column up.",
             placeholder="a whole number",
         ),
@@ -526,7 +367,7 @@ STOPS: tuple[Stop, ...] = (
         Question(
             "A model with dropout, in `eval()` mode, sees the same image twice. Does it give "
             "the same output both times?",
-            _eval_is_repeatable,
+            solve.eval_is_repeatable,
             lambda a: (
                 f"{a}: torch.equal says the two outputs are identical in eval mode. "
                 "In train mode dropout would zero different values each time."

@@ -13,11 +13,11 @@ from torch import nn
 from core.engine.loop import run_preset
 from core.engine.models import build_model
 from core.engine.randomness import seeded
+from core.optim2d.race import OptimizerSpec, run_trajectory
+from core.optim2d.surfaces import get_surface
 from core.route.answers import read_answer, same
 from core.route.questions import check
 from core.route.stops import STOPS
-from core.optim2d.race import OptimizerSpec, run_trajectory
-from core.optim2d.surfaces import get_surface
 
 P = torch.tensor([[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]])
 
@@ -29,6 +29,11 @@ def _bowl_diverges() -> bool:
     return bool(traj.stopped) or math.dist(traj.points[-1], (0, 0)) > math.dist(
         surface.start, (0, 0)
     )
+
+
+def _chain_rule() -> torch.Tensor:
+    x = torch.tensor(2.0, requires_grad=True)
+    return torch.autograd.grad((3 * x + 1) ** 2, x)[0]
 
 
 def _classic_params() -> int:
@@ -50,8 +55,7 @@ TYPED = {
     "rnn": (str(nn.RNN(10, 20)(torch.zeros(5, 3, 10))[0].shape), "(3, 5, 20)"),
     "dropout": (str((nn.Dropout(0.5).eval()(torch.ones(1000)) == 0).float().mean().item()), "0.5"),
     "cost": (repr(F.cross_entropy(torch.zeros(4, 10), torch.tensor([0, 1, 2, 3]))), "0.1"),
-    "chain": (repr(torch.autograd.grad((3 * (x := torch.tensor(2.0, requires_grad=True)) + 1) ** 2, x)[0]),
-              "tensor(21.)"),
+    "chain": (repr(_chain_rule()), "tensor(21.)"),
     "eager": (repr(torch.tensor(2.0) * torch.tensor(3.0) + 1), "None"),
     "convnet": (f"{_classic_params():,}", "1,199,882"),
 }  # fmt: skip

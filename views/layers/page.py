@@ -44,8 +44,6 @@ LINK = [
     *models.LINK,
 ]
 linked_page("layers", LINK)
-for field in LINK:  # a tab not on screen keeps its settings, in the page and in its link
-    st.session_state[field.key] = st.session_state[field.key]  # (Streamlit drops undrawn ones)
 
 st.title("Layers: what each one does to a digit")
 st.markdown(
