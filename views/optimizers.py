@@ -43,7 +43,6 @@ CONDITIONS = [1, 2, 5, 10, 20, 50, 100, 200, 500, int(MAX_CONDITION)]
 TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8]
 LOCAL_GRID_SIZE = 61  # contour grid of the close-up of one step
 CHART_KEY = "optimizers_chart"
-KEEP_PREFIXES = ("optimizers_hp_", "optimizers_condition")
 
 DEFAULT_SURFACE = get_surface("Rosenbrock", 10)  # what a first visit shows
 
@@ -135,10 +134,6 @@ def fit_link() -> bool:
 linked_page("optimizers", LINK)
 if fit_link():
     linked_page("optimizers", LINK)  # the URL says the values shown
-# Streamlit drops a widget's value in a run that does not draw it (an optimizer taken out of
-# the race, κ while another surface is shown); writing the values back keeps them for later.
-for _key in [k for k in st.session_state if str(k).startswith(KEEP_PREFIXES)]:
-    st.session_state[_key] = st.session_state[_key]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

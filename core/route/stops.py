@@ -32,6 +32,7 @@ STOPS: tuple[Stop, ...] = (
             "Multiply the number of images by the pixels in one image.",
             placeholder="a whole number",
         ),
+        {"tab": "Data size"},
     ),
     Stop(
         "offset",
@@ -121,6 +122,7 @@ STOPS: tuple[Stop, ...] = (
             "Every input meets every output once; then add a bias per output.",
             placeholder="a whole number",
         ),
+        {"tab": "Fully connected"},
     ),
     Stop(
         "conv",
@@ -139,6 +141,7 @@ STOPS: tuple[Stop, ...] = (
             "Output size = (input − kernel) / stride + 1, then pooling divides by 2.",
             placeholder="torch.Size([1, 32, 13, 13])",
         ),
+        {"tab": "Convolution"},
     ),
     Stop(
         "deconv",
@@ -157,6 +160,7 @@ STOPS: tuple[Stop, ...] = (
             "It undoes a convolution's size: (input − 1) × stride + kernel.",
             placeholder="torch.Size([1, 1, 28, 28])",
         ),
+        {"tab": "Transposed conv", "tr_s": "1"},
     ),
     Stop(
         "rnn",
@@ -174,6 +178,7 @@ STOPS: tuple[Stop, ...] = (
             "The output has the input's sequence and batch sizes, and hidden_size features.",
             placeholder="torch.Size([5, 3, 20])",
         ),
+        {"tab": "Recurrent", "rnn": "RNN", "hidden": "20"},
     ),
     Stop(
         "dropout",
@@ -191,6 +196,7 @@ STOPS: tuple[Stop, ...] = (
             "Think about what `.eval()` does to dropout.",
             placeholder="a number between 0 and 1",
         ),
+        {"tab": "Dropout"},
     ),
     Stop(
         "nonlinear",
@@ -210,6 +216,7 @@ STOPS: tuple[Stop, ...] = (
             "Write second(first(x)) out: W₂(W₁x + b₁) + b₂.",
             options=("Yes: two layers can bend", "No: together they are one linear map"),
         ),
+        {"tab": "Why non-linearity"},
     ),
     Stop(
         "vanishing",
@@ -230,6 +237,7 @@ STOPS: tuple[Stop, ...] = (
             "Compare the largest slope each activation can have.",
             options=tuple(solve.CHAIN_ACTIVATIONS),
         ),
+        {"tab": "Vanishing gradients"},
     ),
     Stop(
         "cost",
@@ -249,6 +257,7 @@ STOPS: tuple[Stop, ...] = (
             "Equal logits give every class the same probability; the loss is −ln(p).",
             placeholder="tensor(2.3026)",
         ),
+        {"tab": "1 · Loss and cost"},
     ),
     Stop(
         "chain",
@@ -264,13 +273,15 @@ STOPS: tuple[Stop, ...] = (
             "Outer derivative times inner derivative: 2u · du/dx with u = 3x + 1.",
             placeholder="tensor(42.)",
         ),
+        {"tab": "2 · Backward, node by node"},
     ),
     Stop(
         "batches",
         "SGD, mini-batch and batch gradient descent",
-        "training",
+        "experiments",
         "One epoch shows every image once; the batch size decides how many optimizer "
-        "steps that takes. The Train form's batch size sets it for the ConvNet.",
+        "steps that takes. This experiment trains the same model with each and plots the "
+        "loss against the updates made.",
         Question(
             f"One epoch of {TRAIN_SIZE:,} images: which batch size updates the weights most often?",
             solve.most_updates,
@@ -286,6 +297,7 @@ STOPS: tuple[Stop, ...] = (
             "Steps per epoch = images / batch size, rounded up.",
             options=tuple(solve.BATCH_SIZES),
         ),
+        {"tab": "SGD vs batch GD"},
     ),
     Stop(
         "lr",
@@ -306,6 +318,7 @@ STOPS: tuple[Stop, ...] = (
             "Look at the steep direction: y is multiplied by (1 − 10α) every step.",
             options=("It settles at the minimum", "It diverges"),
         ),
+        {"surface": "Quadratic bowl", "opts": "SGD", "sgd.lr": repr(solve.BOWL_LR)},
     ),
     Stop(
         "eager",
@@ -325,14 +338,15 @@ STOPS: tuple[Stop, ...] = (
             "In eager mode each operation runs immediately.",
             placeholder="tensor(...)",
         ),
+        {"tab": "Eager and deferred"},
     ),
     Stop(
         "api",
         "torch.nn, nn.functional, torch.optim, torch.utils.data",
-        "training",
+        "layers",
         "`torch.nn` holds layers with weights, `nn.functional` the same operations as plain "
-        "functions, `torch.optim` the update rules and `torch.utils.data` the datasets and "
-        "loaders the Train page uses.",
+        "functions (this tab puts them side by side), `torch.optim` the update rules and "
+        "`torch.utils.data` the datasets and loaders the Train page uses.",
         Question(
             "Which module holds `Adadelta`, the chapter's optimizer?",
             solve.home_of_adadelta,
@@ -343,6 +357,7 @@ STOPS: tuple[Stop, ...] = (
             "It changes the weights after backward().",
             options=tuple(solve.MODULES),
         ),
+        {"tab": "nn and functional"},
     ),
     Stop(
         "convnet",
@@ -357,6 +372,7 @@ STOPS: tuple[Stop, ...] = (
             "Open the layer table under the form and add the column up.",
             placeholder="a whole number",
         ),
+        {"preset": "classic"},
     ),
     Stop(
         "predict",

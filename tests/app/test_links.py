@@ -78,6 +78,77 @@ def test_a_hostile_tensors_link_opens_the_defaults_and_says_what_was_ignored():
     assert set(at.query_params) == {"expr", "session"}  # what was ignored left the URL
 
 
+def test_layers_state_round_trips_through_the_url():
+    at = page("layers/page.py").run(timeout=TIMEOUT)
+    assert dict(at.query_params) == {}
+    at.number_input(key="layers_seed").set_value(7)
+    at.session_state["layers_tab"] = "Convolution"
+    at.run(timeout=TIMEOUT)
+    at.number_input(key="layers_conv_s").set_value(2)
+    at.number_input(key="layers_conv_p").set_value(1).run(timeout=TIMEOUT)
+    at.session_state["layers_tab"] = "Recurrent"
+    at.run(timeout=TIMEOUT)
+    at.radio(key="layers_rnn_kind").set_value("LSTM")
+    at.slider(key="layers_rnn_hidden").set_value(32).run(timeout=TIMEOUT)
+    # the Convolution tab's settings stay in the link while another tab is open
+    assert dict(at.query_params) == {
+        "tab": "Recurrent", "seed": "7", "conv_s": "2", "conv_pad": "1", "rnn": "LSTM",
+        "hidden": "32",
+    }  # fmt: skip
+    fresh = reopened(at, "layers/page.py")
+    assert not fresh.exception and not notices(fresh) and not fresh.error
+    assert fresh.session_state["layers_tab"] == "Recurrent"
+    assert fresh.number_input(key="layers_seed").value == 7
+    assert fresh.radio(key="layers_rnn_kind").value == "LSTM"
+    assert fresh.slider(key="layers_rnn_hidden").value == 32
+    fresh.session_state["layers_tab"] = "Convolution"
+    fresh.run(timeout=TIMEOUT)
+    assert fresh.number_input(key="layers_conv_s").value == 2
+    assert fresh.number_input(key="layers_conv_p").value == 1
+    assert "(1, 4, 14, 14)" in [m.value for m in fresh.metric]  # (28 + 2 − 3) // 2 + 1
+    at.slider(key="layers_rnn_hidden").set_value(16).run(timeout=TIMEOUT)
+    assert "hidden" not in at.query_params  # back at the default, out of the link
+
+
+def test_a_hostile_layers_link_opens_the_defaults_and_says_what_was_ignored():
+    at = page("layers/page.py")
+    at.query_params.update(
+        {
+            "tab": "Attention",
+            "conv_k": "99",
+            "rnn": "Elman",
+            "p": "half",
+            "filters": "x" * 5000,
+            "zzz": "1",
+        }
+    )
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    text = notices(at)
+    assert "`tab=Attention` (not one of Fully connected" in text
+    assert "`conv_k=99` (outside 1 to 11)" in text
+    assert "`rnn=Elman` (not one of RNN, GRU, LSTM)" in text
+    assert "`p=half` (not a number)" in text
+    assert "`filters` (longer than 4,000 characters)" in text
+    assert "`zzz` (not a setting of this page)" in text
+    assert len(at.info) == 1
+    assert at.session_state["layers_tab"] == "Fully connected"
+    assert at.number_input(key="layers_units").value == 10
+    assert dict(at.query_params) == {}  # what was ignored left the URL
+    at.session_state["layers_tab"] = "Convolution"
+    at.run(timeout=TIMEOUT)
+    assert at.number_input(key="layers_conv_k").value == 3
+
+
+def test_a_layers_link_whose_settings_do_not_fit_gets_the_pages_own_message():
+    at = page("layers/page.py")
+    at.query_params.update({"tab": "Convolution", "conv_k": "11", "conv_size": "7"})
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and not notices(at)
+    assert at.number_input(key="layers_conv_k").value == 11
+    assert "kernel is larger than the 7×7 padded input" in at.error[0].value
+
+
 def link_notice_only(at: AppTest) -> str:
     """The links' own message (pages also use st.info for their lessons)."""
     return "\n".join(i.value for i in at.info if "Part of this link" in i.value)
@@ -149,77 +220,6 @@ def test_a_hostile_optimizers_link_opens_the_defaults_and_says_what_was_ignored(
     assert at.number_input(key="optimizers_hp_Adam_lr").value == 0.1
     assert at.multiselect(key="optimizers_chosen").value == ["SGD", "Momentum", "RMSprop", "Adam"]
     assert dict(at.query_params) == {"x": "2.0"}  # what was ignored left the URL
-
-
-def test_layers_state_round_trips_through_the_url():
-    at = page("layers/page.py").run(timeout=TIMEOUT)
-    assert dict(at.query_params) == {}
-    at.number_input(key="layers_seed").set_value(7)
-    at.session_state["layers_tab"] = "Convolution"
-    at.run(timeout=TIMEOUT)
-    at.number_input(key="layers_conv_s").set_value(2)
-    at.number_input(key="layers_conv_p").set_value(1).run(timeout=TIMEOUT)
-    at.session_state["layers_tab"] = "Recurrent"
-    at.run(timeout=TIMEOUT)
-    at.radio(key="layers_rnn_kind").set_value("LSTM")
-    at.slider(key="layers_rnn_hidden").set_value(32).run(timeout=TIMEOUT)
-    # the Convolution tab's settings stay in the link while another tab is open
-    assert dict(at.query_params) == {
-        "tab": "Recurrent", "seed": "7", "conv_s": "2", "conv_pad": "1", "rnn": "LSTM",
-        "hidden": "32",
-    }  # fmt: skip
-    fresh = reopened(at, "layers/page.py")
-    assert not fresh.exception and not notices(fresh) and not fresh.error
-    assert fresh.session_state["layers_tab"] == "Recurrent"
-    assert fresh.number_input(key="layers_seed").value == 7
-    assert fresh.radio(key="layers_rnn_kind").value == "LSTM"
-    assert fresh.slider(key="layers_rnn_hidden").value == 32
-    fresh.session_state["layers_tab"] = "Convolution"
-    fresh.run(timeout=TIMEOUT)
-    assert fresh.number_input(key="layers_conv_s").value == 2
-    assert fresh.number_input(key="layers_conv_p").value == 1
-    assert "(1, 4, 14, 14)" in [m.value for m in fresh.metric]  # (28 + 2 − 3) // 2 + 1
-    at.slider(key="layers_rnn_hidden").set_value(16).run(timeout=TIMEOUT)
-    assert "hidden" not in at.query_params  # back at the default, out of the link
-
-
-def test_a_hostile_layers_link_opens_the_defaults_and_says_what_was_ignored():
-    at = page("layers/page.py")
-    at.query_params.update(
-        {
-            "tab": "Attention",
-            "conv_k": "99",
-            "rnn": "Elman",
-            "p": "half",
-            "filters": "x" * 5000,
-            "zzz": "1",
-        }
-    )
-    at.run(timeout=TIMEOUT)
-    assert not at.exception
-    text = notices(at)
-    assert "`tab=Attention` (not one of Fully connected" in text
-    assert "`conv_k=99` (outside 1 to 11)" in text
-    assert "`rnn=Elman` (not one of RNN, GRU, LSTM)" in text
-    assert "`p=half` (not a number)" in text
-    assert "`filters` (longer than 4,000 characters)" in text
-    assert "`zzz` (not a setting of this page)" in text
-    assert len(at.info) == 1
-    assert at.session_state["layers_tab"] == "Fully connected"
-    assert at.number_input(key="layers_units").value == 10
-    assert dict(at.query_params) == {}  # what was ignored left the URL
-    at.session_state["layers_tab"] = "Convolution"
-    at.run(timeout=TIMEOUT)
-    assert at.number_input(key="layers_conv_k").value == 3
-
-
-def test_a_layers_link_whose_settings_do_not_fit_gets_the_pages_own_message():
-    at = page("layers/page.py")
-    at.query_params.update({"tab": "Convolution", "conv_k": "11", "conv_size": "7"})
-    at.run(timeout=TIMEOUT)
-    assert not at.exception and not notices(at)
-    assert at.number_input(key="layers_conv_k").value == 11
-    assert "kernel is larger than the 7×7 padded input" in at.error[0].value
 
 
 def test_activations_state_round_trips_through_the_url():
@@ -357,9 +357,8 @@ def test_a_hostile_backprop_link_opens_the_defaults_and_says_what_was_ignored():
     assert at.text_input(key="backprop_x").value.startswith("__import__")
     assert "Inputs x₁, x₂:" in at.error[0].value and "is not a number" in at.error[0].value
     assert set(at.query_params) == {"x"}  # what was ignored left the URL
-def form_params(at: AppTest) -> dict:
-    """The Train page's URL without the tab's owner token (the Copy link leaves it out)."""
-    return {k: v for k, v in at.query_params.items() if k != "session"}
+
+
 def form_params(at: AppTest) -> dict:
     """The Train page's URL without the tab's owner token (the Copy link leaves it out)."""
     return {k: v for k, v in at.query_params.items() if k != "session"}
@@ -474,8 +473,13 @@ def test_experiments_tab_and_knobs_round_trip_through_the_url(runs_dir):
     at.slider(key="experiments_learning_rate_points").set_value(4).run(timeout=TIMEOUT)
     assert not at.exception and not at.error
     assert dict(at.query_params) == {
-        "tab": "Learning rate", "ds.sizes": "500,1500,3k", "ds.baseline": "0",
-        "ds.model": "linear", "lr.opt": "Adam", "lr.lo": "0.001", "lr.points": "4",
+        "tab": "Learning rate",
+        "ds.sizes": "500,1500,3k",
+        "ds.baseline": "0",
+        "ds.model": "linear",
+        "lr.opt": "Adam",
+        "lr.lo": "0.001",
+        "lr.points": "4",
     }  # fmt: skip  (the Data size tab's knobs stay while another tab is open)
     fresh = reopened(at, "experiments/page.py")
     assert not fresh.exception and not fresh.error

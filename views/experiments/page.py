@@ -34,10 +34,6 @@ TRY = {
 }
 
 linked_page("experiments", [links.choice("tab", TAB_KEY, next(iter(TAB_NAMES)), TAB_NAMES), *LINK])
-# Only the open tab draws its knobs, and Streamlit drops the value of a widget it does not
-# draw: writing them back keeps every tab's knobs (and the link that names them).
-for _field in LINK:
-    st.session_state[_field.key] = st.session_state[_field.key]
 
 st.title("Experiments: the chapter's claims, run")
 st.markdown(
