@@ -1,4 +1,4 @@
-"""The chapter route in the sidebar: where the learner is, the stop's question, Back / Next.
+"""The chapter route above each page: where the learner is, the stop's question, Back / Next.
 
 The place and the marks (done, skipped) ride in the URL beside this tab's other parameters,
 so a refresh keeps them; each stop opens its page through the stop's link.
@@ -114,35 +114,46 @@ def _question_ui(index: int, stop: Stop) -> None:
 
 
 def route_ui() -> None:
-    """The sidebar card of the route, when one is being walked."""
+    """The route's card above the page, when one is being walked: the stop, what to look at,
+    its question, and Back / Next (which open the neighbouring stop's page)."""
     where = place()
     if where is None:
         return
     index, marks = where
     stop = STOPS[index]
-    with st.sidebar.container(border=True, key="route_card"):
-        done = marks.count(DONE)
-        st.caption(f"Chapter route · stop {index + 1} of {len(STOPS)} · {done} answered")
-        st.progress((index + 1) / len(STOPS))
-        st.markdown(f"**{stop.title}**")
-        st.markdown(stop.look)
-        _question_ui(index, stop)
-        back, again, forward = st.columns(3)
-        if back.button("Back", key="route_back", disabled=index == 0, width="stretch"):
-            go_to(index - 1)
-        if again.button("Reset page", key="route_again", width="stretch",
-                        help="Open this stop's page with its settings again."):  # fmt: skip
-            go_to(index)
-        last = index == len(STOPS) - 1
-        if forward.button("Finish" if last else "Next", key="route_next", width="stretch"):
-            _mark(index, SKIPPED)
-            if last:
+    label = f"Chapter route · stop {index + 1} of {len(STOPS)}: {stop.title}"
+    with (
+        st.expander(label, expanded=True, icon=":material/route:"),
+        st.container(key="route_card"),
+    ):
+        st.progress(
+            (index + 1) / len(STOPS),
+            text=f"stop {index + 1} of {len(STOPS)} · {marks.count(DONE)} answered",
+        )
+        look, ask = st.columns([2, 3], gap="large")
+        with look:
+            st.markdown(stop.look)
+        with ask:
+            _question_ui(index, stop)
+        with st.container(horizontal=True):
+            if st.button(
+                "Back", key="route_back", disabled=index == 0, icon=":material/arrow_back:"
+            ):
+                go_to(index - 1)
+            last = index == len(STOPS) - 1
+            if st.button("Finish" if last else "Next", key="route_next",
+                         icon=":material/arrow_forward:"):  # fmt: skip
+                _mark(index, SKIPPED)
+                if last:
+                    leave()
+                    st.switch_page(_pages[""], query_params={OWNER_PARAM: owner_id()})
+                go_to(index + 1)
+            if st.button("Set the page up again", key="route_again", type="tertiary",
+                         help="Open this stop's page with the stop's settings again."):  # fmt: skip
+                go_to(index)
+            if st.button("Leave the route", key="route_leave", type="tertiary"):
                 leave()
-                st.switch_page(_pages[""], query_params={OWNER_PARAM: owner_id()})
-            go_to(index + 1)
-        if st.button("Leave the route", key="route_leave", type="tertiary"):
-            leave()
-            st.rerun()
+                st.rerun()
 
 
 def _current_marks() -> tuple[tuple[int, str] | None, str]:

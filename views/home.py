@@ -18,8 +18,8 @@ with st.container(border=True, key="home_route"):
     st.markdown(
         "The route takes you through the chapter's ideas in its order. Each stop opens the "
         "page that shows the idea, already set up, says what to look at, and asks you to "
-        "**predict** something before torch computes it. The route's card sits in the "
-        "sidebar; your progress stays through a refresh."
+        "**predict** something before torch computes it. The route's card sits above each "
+        "page; your progress stays through a refresh."
     )
     with st.expander("The stops"):
         route_overview_list_ui()

@@ -19,9 +19,12 @@ def frame() -> AppTest:
 
 
 def card(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.sidebar.markdown) + "\n".join(
-        c.value for c in at.sidebar.caption
-    )
+    """The route card's text: its label, what it says, its progress line ('' when none)."""
+    cards = [e for e in at.expander if e.label.startswith("Chapter route")]
+    if not cards:
+        return ""
+    parts = [cards[0].label, *(m.value for m in cards[0].markdown)]
+    return "\n".join(parts + [bar.proto.text for bar in cards[0].get("progress")])
 
 
 def ignored(at: AppTest) -> list[str]:
@@ -34,29 +37,29 @@ def test_every_stop_opens_its_page_set_up_by_its_link():
     for number, stop in enumerate(STOPS, start=1):
         assert not at.exception, (stop.key, [e.value for e in at.exception])
         assert not ignored(at), (stop.key, ignored(at))
-        assert f"stop {number} of {len(STOPS)}" in card(at) and f"**{stop.title}**" in card(at)
+        assert f"stop {number} of {len(STOPS)}" in card(at) and stop.title in card(at)
         params = dict(at.query_params)
         for name, value in stop.params.items():  # used: kept, or left out as the default
             assert params.get(name, value) == value, (stop.key, name)
         assert params["route"] == str(number)
         if number < len(STOPS):
-            at.sidebar.button(key="route_next").click().run(timeout=TIMEOUT)
+            at.button(key="route_next").click().run(timeout=TIMEOUT)
     assert at.query_params["marks"] == SKIPPED * (len(STOPS) - 1) + OPEN  # none answered
-    at.sidebar.button(key="route_next").click().run(timeout=TIMEOUT)  # Finish
+    at.button(key="route_next").click().run(timeout=TIMEOUT)  # Finish
     assert at.title[0].value == "Torchlab" and "route" not in at.query_params
 
 
 def test_a_wrong_then_right_answer_is_kept_through_a_refresh():
     at = frame().run(timeout=TIMEOUT)
     at.button(key="route_start").click().run(timeout=TIMEOUT)
-    at.sidebar.button(key="route_next").click().run(timeout=TIMEOUT)  # stop 2: the offset
-    answer = at.sidebar.text_input(key="route_answer_offset")
+    at.button(key="route_next").click().run(timeout=TIMEOUT)  # stop 2: the offset
+    answer = at.text_input(key="route_answer_offset")
     answer.set_value("3").run(timeout=TIMEOUT)
-    at.sidebar.button(key="route_check_offset").click().run(timeout=TIMEOUT)
-    assert "Not quite" in at.sidebar.error[0].value
-    at.sidebar.text_input(key="route_answer_offset").set_value("2").run(timeout=TIMEOUT)
-    at.sidebar.button(key="route_check_offset").click().run(timeout=TIMEOUT)
-    assert "storage index 2" in at.sidebar.success[0].value
+    at.button(key="route_check_offset").click().run(timeout=TIMEOUT)
+    assert "Not quite" in at.error[0].value
+    at.text_input(key="route_answer_offset").set_value("2").run(timeout=TIMEOUT)
+    at.button(key="route_check_offset").click().run(timeout=TIMEOUT)
+    assert "storage index 2" in at.success[0].value
     marks = at.query_params["marks"]
     assert marks == SKIPPED + DONE + OPEN * (len(STOPS) - 2)
     refreshed = frame()
@@ -64,7 +67,7 @@ def test_a_wrong_then_right_answer_is_kept_through_a_refresh():
     refreshed.run(timeout=TIMEOUT)
     assert not refreshed.exception
     assert f"stop 2 of {len(STOPS)} · 1 answered" in card(refreshed)
-    refreshed.sidebar.button(key="route_back").click().run(timeout=TIMEOUT)
+    refreshed.button(key="route_back").click().run(timeout=TIMEOUT)
     assert f"stop 1 of {len(STOPS)}" in card(refreshed)
     assert refreshed.query_params["marks"] == marks
 

@@ -24,7 +24,7 @@ def test_walk_three_stops_answer_wrong_then_right_and_share_the_view(app_url, pa
     open_app(page, app_url)
     click(page, page.get_by_role("button", name="Start the chapter route"))
     sidebar = page.get_by_test_id("stSidebar")
-    card = page.locator(".st-key-route_card")
+    card = page.locator(".st-key-route_card")  # inside the expander above the page
     expect(card).to_contain_text(f"stop 1 of {len(STOPS)}")
     expect(card).to_contain_text(STOPS[0].title)
 
