@@ -102,6 +102,10 @@ def _reset_net() -> None:
     st.session_state["backprop_step"] = 0
 
 
+def _restart_walk() -> None:
+    st.session_state["backprop_step"] = 0
+
+
 def _next_step(last: int) -> None:
     st.session_state["backprop_step"] = min(st.session_state["backprop_step"] + 1, last)
 
@@ -191,11 +195,15 @@ with loss_tab:
 with graph_tab:
     left, right = st.columns([1, 2])
     with left:
-        st.selectbox("Hidden activation", list(HAND_RULES), key="backprop_activation")
-        st.radio("Loss", list(LOSSES), key="backprop_loss", horizontal=True)
-        st.text_input("Inputs x₁, x₂", key="backprop_x")
-        st.text_input("Target y", key="backprop_y")
-        st.text_input("Parameters w₁₁, w₁₂, w₂₁, w₂₂, b₁, b₂, v₁, v₂, c", key="backprop_params")
+        # A different net is a different backward pass: its walk starts again at step 0.
+        restart = {"on_change": _restart_walk}
+        st.selectbox("Hidden activation", list(HAND_RULES), key="backprop_activation", **restart)
+        st.radio("Loss", list(LOSSES), key="backprop_loss", horizontal=True, **restart)
+        st.text_input("Inputs x₁, x₂", key="backprop_x", **restart)
+        st.text_input("Target y", key="backprop_y", **restart)
+        st.text_input(
+            "Parameters w₁₁, w₁₂, w₂₁, w₂₂, b₁, b₂, v₁, v₂, c", key="backprop_params", **restart
+        )
         b1, b2 = st.columns(2)
         b1.button("Random parameters", on_click=_random_params, key="backprop_random")
         b2.button("Reset", on_click=_reset_net, key="backprop_reset")
