@@ -345,10 +345,16 @@ with autograd_tab:
         st.markdown(
             f"By hand: ∂L/∂w = 2·(ŷ − y)·x = **{bk.dL_dw:.6g}**, ∂L/∂b = 2·(ŷ − y) = **{bk.dL_db:.6g}**."
         )
-        st.dataframe(
-            pd.DataFrame(bk.events).rename(columns={"code": "after running", "w_grad": "w.grad", "b_grad": "b.grad", "x_grad": "x.grad"}),
-            hide_index=True, key="backprop_events",
+
+        def grad(g: float | None) -> str:  # as torch prints .grad: None, not a table's NaN
+            return "None" if g is None else f"{g:g}"
+
+        events = pd.DataFrame(
+            {"after running": e.code, "w.grad": grad(e.w_grad), "b.grad": grad(e.b_grad),
+             "x.grad": grad(e.x_grad)}
+            for e in bk.events
         )  # fmt: skip
+        st.dataframe(events, hide_index=True, key="backprop_events")
         st.caption(
             "None means no .grad at all: zero_grad() sets it to None (set_to_none=True) rather than to 0."
         )

@@ -102,6 +102,8 @@ def test_stopping_the_experiment_stops_all_its_runs(runs_dir):
     assert len(snaps) == 3 and all(s.status == "stopped" for s in snaps)
     at.run(timeout=60)
     assert not at.exception and not at.button(key="experiments_batch_size_run").disabled
+    table = at.dataframe[0].value  # stopped before any test: the grid says so, not None
+    assert set(table["test accuracy"]) == {"not measured"} and not table.isna().any().any()
 
 
 def test_a_tiny_lr_sweep_marks_the_diverged_runs(runs_dir):

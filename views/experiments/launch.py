@@ -112,10 +112,37 @@ def numbers_show_ui(lines: list[str]) -> None:
         st.markdown("**What the numbers show**\n\n" + "\n".join(f"- {x}" for x in lines))
 
 
+# How a column is written once it has to be text (it has a value that was not measured).
+TEXT_FORMATS = {
+    "test accuracy": lambda v: f"{100 * v:.2f}%",
+    "samples/s": lambda v: f"{v:,.0f}",
+    "updates/s": lambda v: f"{v:.1f}",
+}
+
+
+def shown_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The table as the grid should draw it, and its column formats. A column with a value
+    that was not measured becomes text that says so ("not yet" while its run is still to
+    come): the grid would print None there, which the page never means."""
+    gaps = {k for row in rows for k, v in row.items() if v is None}
+    config = {k: c for k, c in COLUMNS.items() if k not in gaps}
+
+    def cell(row: dict[str, Any], key: str) -> Any:
+        value = row[key]
+        if key not in gaps:
+            return value
+        if value is None:
+            return "not yet" if row.get("status") in ("queued", "running") else "not measured"
+        return TEXT_FORMATS.get(key, lambda v: f"{v:.3f}")(value)
+
+    return [{k: cell(row, k) for k in row} for row in rows], config
+
+
 def finding_ui(finding: Finding) -> None:
     """The table and the sentences of what the numbers show."""
     numbers_show_ui(finding.lines)
-    st.dataframe(finding.rows, hide_index=True, column_config=COLUMNS)
+    rows, config = shown_rows(finding.rows)
+    st.dataframe(rows, hide_index=True, column_config=config)
 
 
 def live_ui(exp_id: str, plots: Callable[[list[Run]], Any]) -> None:
