@@ -26,7 +26,8 @@ def test_walk_three_stops_answer_wrong_then_right_and_share_the_view(app_url, pa
     sidebar = page.get_by_test_id("stSidebar")
     card = page.locator(".st-key-route_card")  # inside the expander above the page
     expect(card).to_contain_text(f"stop 1 of {len(STOPS)}")
-    expect(card).to_contain_text(STOPS[0].title)
+    title = f"Chapter route · stop 1 of {len(STOPS)}: {STOPS[0].title}"
+    expect(page.get_by_test_id("stExpander").filter(has_text=title)).to_be_visible()
 
     click(page, card.get_by_role("button", name="Next"))
     expect(card).to_contain_text(f"stop 2 of {len(STOPS)}")
