@@ -142,3 +142,14 @@ def test_a_data_dependent_if_cannot_be_captured():
 def test_nn_and_functional_agree_on_the_page():
     at = page("nn and functional")
     assert at.success[0].value.startswith("Largest difference between the two outputs: 0.0e+00")
+
+
+@pytest.mark.needs_data
+def test_every_number_box_says_its_range_where_streamlit_only_marks_it_red():
+    from core.layers import conv as layers_conv
+
+    at = page("Convolution")
+    kernel = at.number_input(key="layers_conv_k")
+    assert kernel.label == f"Kernel size (1 to {layers_conv.MAX_KERNEL})"
+    assert (kernel.min, kernel.max) == (1, layers_conv.MAX_KERNEL)  # the range it says is its own
+    assert at.number_input(key="layers_index").label == "Test digit (0 to 9999)"

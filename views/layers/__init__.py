@@ -21,5 +21,7 @@ def shape(t: torch.Tensor) -> str:
 
 
 def num(label: str, low: int, high: int, key: str, help: str | None = None) -> int:
-    """An integer box; its key is prefixed with the page name, its default is in the link."""
-    return int(st.number_input(label, low, high, key=f"layers_{key}", help=help))
+    """An integer box that says its range (Streamlit refuses a number outside it with only a
+    red mark); its key is prefixed with the page name, its default is in the link."""
+    ranged = f"{label} ({low} to {high})"
+    return int(st.number_input(ranged, low, high, key=f"layers_{key}", help=help))
