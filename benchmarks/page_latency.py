@@ -8,6 +8,7 @@ the rerun it causes. Figures are medians; the Home page's, measured in the same 
 the baseline. Goals on a 2-core machine: first render <= 1 s, widget change <= 0.5 s.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/page_latency.py
+    TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/page_latency.py --pages Optimizers
 """
 
 from __future__ import annotations
@@ -64,9 +65,16 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        choices=list(PAGES),
+        metavar="TITLE",
+        help="only these pages (Home, the baseline, is always measured too)",
+    )
     args = parser.parse_args()
     print(f"{machine_line()}; {args.rounds} rounds; server and Chromium on this machine")
-    names = list(PAGES)
+    names = [n for n in PAGES if not args.pages or n == "Home" or n in args.pages]
     firsts: dict[str, list[float]] = {n: [] for n in names}
     changes: dict[str, list[float]] = {n: [] for n in names}
     with tempfile.TemporaryDirectory() as work, sync_playwright() as pw:
