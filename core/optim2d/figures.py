@@ -15,6 +15,9 @@ from core.optim2d.race import InsideStep, RuleStep, Trajectory
 from core.optim2d.surfaces import Grid, Surface
 
 PICK_STRIDE = 3  # every 3rd grid point is an invisible, clickable "start here" target
+# A plot of the window is at most ~600 px across (fullscreen ~1,500): 1/1000 of it is under a
+# pixel or two, far under the 4 px markers, so steps closer than that draw as one.
+THIN_FRACTION = 1e-3
 MIN_GAP = 1e-16  # the log-scale loss plot draws L − L* below this as this (log 0 is −∞)
 COLORS = {
     "SGD": "#d62728",
@@ -58,7 +61,11 @@ def _contour(surface: Surface, grid: Grid) -> go.Contour:
 
 
 def _pick_targets(grid: Grid) -> go.Scatter:
-    """Invisible markers on a coarse grid: clicking one selects it, which picks a start point."""
+    """Invisible targets on a coarse grid: clicking one selects it, which picks a start point.
+
+    Empty text, not invisible markers: Plotly draws no element for an empty label, yet hovers
+    and selects the point as it would a marker. 1,681 transparent markers cost the browser
+    about a second per draw of the figure (it draws it several times on a first render)."""
     rows = np.arange(0, len(grid.ys), PICK_STRIDE)  # (r,)
     cols = np.arange(0, len(grid.xs), PICK_STRIDE)  # (c,)
     R, C = np.meshgrid(rows, cols, indexing="ij")  # (r, c) each, row by row like the grid
@@ -66,10 +73,8 @@ def _pick_targets(grid: Grid) -> go.Scatter:
         x=np.asarray(grid.xs)[C.ravel()],  # (r·c,) float64: a click sends back exact numbers
         y=np.asarray(grid.ys)[R.ravel()],
         customdata=np.asarray(grid.z, dtype=np.float32)[R.ravel(), C.ravel()],  # hover only
-        mode="markers",
-        marker=dict(size=9, opacity=0),
-        selected=dict(marker=dict(opacity=0.8, color="white")),
-        unselected=dict(marker=dict(opacity=0)),
+        mode="text",
+        text="",  # every point's label: nothing to draw
         hovertemplate="(%{x:.2f}, %{y:.2f})  L = %{customdata:.4g}<br>"
         "click to start here<extra></extra>",
         name="start here",
@@ -114,16 +119,35 @@ def _landmarks(surface: Surface, start: tuple[float, float]) -> list[go.Scatter]
     return traces
 
 
-def _path(traj: Trajectory, step: int, color: str) -> list[go.Scatter]:
-    """The whole path faintly, the part up to `step` solid, and where β is at `step`."""
+def visible_steps(points: list[list[float]], surface: Surface) -> np.ndarray:
+    """The indices of the points a plot of the surface's window can tell apart: a point
+    closer than THIN_FRACTION of the window to the last one kept draws on the same pixel
+    (late in a run hundreds of steps pile up on one). The first and last are always kept."""
+    xy = np.asarray(points, dtype=float).reshape(-1, 2)  # (n, 2)
+    if len(xy) <= 2:
+        return np.arange(len(xy))
+    span = max(surface.x_range[1] - surface.x_range[0], surface.y_range[1] - surface.y_range[0])
+    tol, keep, last = span * THIN_FRACTION, [0], xy[0]
+    for i in range(1, len(xy) - 1):
+        if abs(xy[i, 0] - last[0]) >= tol or abs(xy[i, 1] - last[1]) >= tol:
+            keep.append(i)
+            last = xy[i]
+    keep.append(len(xy) - 1)
+    return np.asarray(keep)
+
+
+def _path(traj: Trajectory, step: int, color: str, surface: Surface) -> list[go.Scatter]:
+    """The whole path faintly, the part up to `step` solid, and where β is at `step`; steps
+    too close to tell apart on the plot are sent once (visible_steps)."""
     k = min(step, traj.steps)
-    xs, ys = [p[0] for p in traj.points], [p[1] for p in traj.points]
+    xy = np.asarray(traj.points, dtype=float).reshape(-1, 2)  # (T+1, 2)
+    whole, upto = visible_steps(traj.points, surface), visible_steps(traj.points[: k + 1], surface)
     hover = traj.label + " step %{customdata}: (%{x:.4f}, %{y:.4f})<extra></extra>"
     keep = dict(selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)))
     return [
         go.Scatter(
-            x=xs,
-            y=ys,
+            x=xy[whole, 0],
+            y=xy[whole, 1],
             mode="lines",
             line=dict(color=color, width=1),
             opacity=0.35,
@@ -132,9 +156,9 @@ def _path(traj: Trajectory, step: int, color: str) -> list[go.Scatter]:
             hoverinfo="skip",
         ),
         go.Scatter(
-            x=xs[: k + 1],
-            y=ys[: k + 1],
-            customdata=list(range(k + 1)),
+            x=xy[upto, 0],
+            y=xy[upto, 1],
+            customdata=upto,
             mode="lines+markers",
             line=dict(color=color, width=2),
             marker=dict(size=4),
@@ -144,8 +168,8 @@ def _path(traj: Trajectory, step: int, color: str) -> list[go.Scatter]:
             **keep,
         ),
         go.Scatter(
-            x=[xs[k]],
-            y=[ys[k]],
+            x=[xy[k, 0]],
+            y=[xy[k, 1]],
             customdata=[k],
             mode="markers",
             marker=dict(size=12, color=color, line=dict(width=2, color="white")),
@@ -183,7 +207,7 @@ def trajectories_figure(
     for trace in _landmarks(surface, start):
         fig.add_trace(trace)
     for traj in trajs:
-        for trace in _path(traj, step, COLORS.get(traj.name, "white")):
+        for trace in _path(traj, step, COLORS.get(traj.name, "white"), surface):
             fig.add_trace(trace)
     return _window(fig, surface)
 
@@ -251,7 +275,7 @@ def rule_figure(surface: Surface, grid: Grid, rule: RuleStep, repeated: Trajecto
     fig = go.Figure([_contour(surface, grid)])
     for trace in _landmarks(surface, (rule.beta[0], rule.beta[1])):
         fig.add_trace(trace)
-    for trace in _path(repeated, repeated.steps, COLORS["SGD"]):
+    for trace in _path(repeated, repeated.steps, COLORS["SGD"], surface):
         fig.add_trace(trace)
     _arrow(fig, rule.beta, rule.beta_new, "black", "one step β − α·∂L/∂β")
     return _window(fig, surface, height=480)

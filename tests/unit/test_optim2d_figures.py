@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from core.optim2d.figures import (
     PICK_STRIDE,
+    THIN_FRACTION,
     loss_figure,
     rule_figure,
     step_figure,
@@ -75,11 +77,32 @@ def test_minima_start_and_click_targets_are_on_the_plot(bowl_runs):
     assert (start.x[0], start.y[0]) == (-2.0, 1.5)
     (targets,) = by_name(fig, "start here")
     per_axis = len(range(0, GRID, PICK_STRIDE))
-    assert len(targets.x) == per_axis**2 and targets.marker.opacity == 0
+    assert len(targets.x) == per_axis**2
+    # invisible and cheap: empty labels, which the browser draws nothing for (no markers)
+    assert targets.mode == "text" and targets.text == ""
     assert fig.layout.xaxis.range == surface.x_range
     saddle = get_surface("Saddle")
     fig = trajectories_figure(saddle, surface_grid(saddle, GRID), [], 0, saddle.start)
     assert by_name(fig, "saddle point") and not by_name(fig, "global minimum")
+
+
+def test_steps_that_draw_on_the_same_pixel_are_sent_once(bowl_runs):
+    # Late in a run hundreds of steps pile up on one pixel; sending each cost the browser time.
+    surface, grid, (_, adam) = bowl_runs
+    far = [[-2.0, 1.5], [-1.0, 1.0], *[[0.0, 1e-6 * i] for i in range(200)], [0.5, 0.5]]
+    run = replace(adam, points=far, losses=[0.0] * len(far))
+    fig = trajectories_figure(surface, grid, [run], len(far) - 1, (-2.0, 1.5))
+    faint, solid, current = [t for t in fig.data if t.legendgroup == run.label]
+    assert len(solid.x) == len(faint.x) == 4  # the pile of 200 is one point
+    assert list(solid.customdata) == [0, 1, 2, len(far) - 1]  # hover names the true steps
+    assert (current.x[0], current.y[0]) == (0.5, 0.5)
+    # a step the plot can tell apart is never dropped
+    tol = 6.0 * THIN_FRACTION  # the bowl's window is 6 wide
+    apart = [[0.0, 0.0], *[[1.01 * tol * i, 0.0] for i in range(1, 50)]]
+    run = replace(adam, points=apart, losses=[0.0] * len(apart))
+    fig = trajectories_figure(surface, grid, [run], len(apart) - 1, (0.0, 0.0))
+    (solid,) = by_name(fig, run.label)
+    assert list(solid.x) == [p[0] for p in apart]
 
 
 def test_contour_values_travel_as_compact_arrays_that_match_the_grid(bowl_runs):
