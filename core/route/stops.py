@@ -222,8 +222,8 @@ STOPS: tuple[Stop, ...] = (
         "vanishing",
         "Gradients through depth",
         "activations",
-        "Backprop multiplies one slope per layer. The depth tab plots the gradient that "
-        "reaches the first layer as the chain grows.",
+        "Backprop multiplies one slope per layer. The Vanishing gradients tab plots the "
+        "gradient that reaches the first layer as the chain grows.",
         Question(
             "Through 20 layers `h = f(h)` from h = 0.5, which activation's gradient "
             "vanishes first?",
@@ -263,8 +263,8 @@ STOPS: tuple[Stop, ...] = (
         "chain",
         "The chain rule",
         "backprop",
-        "Backprop applies the chain rule from the loss back to each weight: the graph tab "
-        "multiplies the local derivatives along the path.",
+        "Backprop applies the chain rule from the loss back to each weight: the Backward, node "
+        "by node tab multiplies the local derivatives along the path, one step at a time.",
         Question(
             "`x = torch.tensor(2.0, requires_grad=True); y = (3 * x + 1) ** 2; y.backward()`. "
             "What is `x.grad`?",
@@ -303,8 +303,9 @@ STOPS: tuple[Stop, ...] = (
         "lr",
         "The learning rate",
         "optimizers",
-        "On the quadratic bowl, plain SGD multiplies its distance from the minimum by "
-        "(1 − α·curvature) each step. Race SGD at different rates on the page.",
+        "On the quadratic bowl, each step of plain SGD multiplies each coordinate by "
+        "(1 − α·curvature): 1 along x, 10 along y. The page races SGD at this rate: watch "
+        "where its path goes, then lower α.",
         Question(
             f"Plain SGD with α = {solve.BOWL_LR:g} on L = ½(x² + 10 y²), from (−2.5, 2): does it "
             "settle or diverge?",
