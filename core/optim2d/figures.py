@@ -11,6 +11,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from core.engine.figures import log_y_axis
 from core.optim2d.race import InsideStep, RuleStep, Trajectory
 from core.optim2d.surfaces import Grid, Surface
 
@@ -237,7 +238,8 @@ def loss_figure(surface: Surface, trajs: list[Trajectory], step: int, tol: float
             x=1, xref="paper", xanchor="right", y=math.log10(tol), yref="y",
             yanchor="bottom", text=f"tolerance {tol:g}", showarrow=False,
         )  # fmt: skip
-        fig.update_yaxes(type="log", dtick=1, exponentformat="e", title="L − L*")
+        log_y_axis(fig)  # labels that read as their values, as on the Activations page
+        fig.update_yaxes(title="L − L*")
     else:
         fig.update_yaxes(title="L")
     fig.update_xaxes(title="step")

@@ -135,6 +135,19 @@ def test_loss_plot_uses_the_gap_on_a_log_axis_and_marks_the_tolerance(bowl_runs)
     assert fig.layout.yaxis.type != "log" and list(fig.data[0].y) == traj.losses
 
 
+def test_loss_axis_labels_read_as_their_values():
+    # Plotly's own log labels read "5, 2, 0.1, 5, 2": 2 and 5 of each decade by one digit.
+    bowl = get_surface("Quadratic bowl", 10.0)
+    short = run_trajectory(bowl, OptimizerSpec("SGD", {"lr": 0.01}), (-2.5, 2.0), 5)
+    axis = loss_figure(bowl, [short], 5, 1e-3).layout.yaxis  # L − L* from 22 to 18
+    assert axis.type == "log" and len(axis.tickvals) >= 2
+    assert [float(t) for t in axis.ticktext] == pytest.approx(list(axis.tickvals))
+    assert min(axis.tickvals) <= min(short.losses) and max(axis.tickvals) >= max(short.losses)
+    long = run_trajectory(bowl, OptimizerSpec("SGD", {"lr": 0.1}), (-2.5, 2.0), 300)
+    axis = loss_figure(bowl, [long], 5, 1e-3).layout.yaxis  # down to 1e-16: powers of ten
+    assert (axis.type, axis.dtick, axis.exponentformat) == ("log", 1, "power")
+
+
 def test_one_step_up_close_and_the_seed_rule(bowl_runs):
     surface, grid, (_, adam) = bowl_runs
     spec = OptimizerSpec("Adam", {"lr": 0.1})
