@@ -59,30 +59,28 @@ def choices(
     return Field(param, key, list(default), read, lambda v: ",".join(map(str, v)))
 
 
-def integer(param: str, key: str, default: int, low: int, high: int) -> Field:
-    def read(text: str) -> int:
+def _ranged(param, key, default, low, high, cast, kind: str, span: str, show) -> Field:
+    def read(text: str):
         try:
-            value = int(text)
+            value = cast(text)
         except ValueError:
-            raise ValueError("not a whole number") from None
-        if not low <= value <= high:
-            raise ValueError(f"outside {low:,} to {high:,}")
+            raise ValueError(f"not {kind}") from None
+        if not low <= value <= high:  # also refuses nan and inf
+            raise ValueError(f"outside {span}")
         return value
 
-    return Field(param, key, default, read)
+    return Field(param, key, default, read, show)
+
+
+def integer(param: str, key: str, default: int, low: int, high: int) -> Field:
+    return _ranged(
+        param, key, default, low, high, int, "a whole number", f"{low:,} to {high:,}", str
+    )
 
 
 def number(param: str, key: str, default: float, low: float, high: float) -> Field:
-    def read(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError("not a number") from None
-        if not low <= value <= high:  # also refuses nan and inf
-            raise ValueError(f"outside {low:g} to {high:g}")
-        return value
-
-    return Field(param, key, default, read, repr)
+    """A float, written with repr so that it reads back to the same number."""
+    return _ranged(param, key, default, low, high, float, "a number", f"{low:g} to {high:g}", repr)
 
 
 def flag(param: str, key: str, default: bool) -> Field:
