@@ -156,6 +156,7 @@ if tab_functions.open:
                 format_func=NAMES.get,
                 key="activations_compare",
                 max_selections=MAX_CURVES - 1,
+                wrap=True,  # in a column the chips sat in one row: only the first 3 showed
             )
             params = {key: params_ui(key)}
             with st.expander("Parameters of the compared functions"):

@@ -41,6 +41,7 @@ def test_functions_tab_draws_and_follows_the_parameters(at):
     assert at.get("plotly_chart")
     # three functions shade their flat parts: the caption says which band is whose
     assert any("each function's own colour" in c.value for c in at.caption)
+    assert at.multiselect(key="activations_compare").proto.wrap  # every chip shown (e2e too)
     at.selectbox(key="activations_fn").set_value("leaky_relu")
     rerun(at)
     at.slider(key="activations_p_leaky_relu_negative_slope").set_value(0.5)
