@@ -201,6 +201,7 @@ def optimizers_ui() -> list[OptimizerSpec]:
         key="optimizers_chosen",
         max_selections=MAX_RUNS,
         help="Each is the real torch.optim class, run on the same 2-element parameter.",
+        wrap=True,  # in a column the chips sat in one row and the last were cut off
     )
     return [hparams_ui(name) for name in chosen]
 

@@ -44,7 +44,9 @@ def chart_numbers(at: AppTest) -> list[float]:
 
 def test_default_page_races_optimizers_and_explains_them(at):
     assert "Optimizers" in at.title[0].value
-    chosen = at.multiselect(key="optimizers_chosen").value
+    picker = at.multiselect(key="optimizers_chosen")
+    chosen = picker.value
+    assert picker.proto.wrap  # every chosen chip shown, on as many rows as it takes
     table = at.dataframe[0].value
     assert list(table["optimizer"].str.split(" ").str[0]) == chosen
     assert len(at.get("plotly_chart")) == 4  # paths, loss, one step, the seed's rule

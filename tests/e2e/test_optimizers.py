@@ -25,3 +25,16 @@ def test_clicking_the_contour_plot_picks_the_start_point(app_url, page):
     expect(start_x).to_have_value("0.000")
     expect(start_y).to_have_value("1.000")
     expect_no_exception(page)
+
+
+def test_every_raced_optimizer_is_shown_in_the_picker(app_url, page):
+    every = "SGD,Momentum,Nesterov,Adagrad,RMSprop,Adadelta,Adam,AdamW"
+    open_app(page, app_url, f"optimizers?opts={every}&steps=20&step=20")
+    picker = page.get_by_test_id("stMultiSelect").filter(has_text="Optimizers to race")
+    chips = picker.locator("[data-tag]")
+    expect(chips).to_have_count(8)
+    outer = picker.bounding_box()
+    for chip in chips.all():  # a column kept them on one scrolling row: the last were cut off
+        b = chip.bounding_box()
+        assert outer["x"] <= b["x"] and b["x"] + b["width"] <= outer["x"] + outer["width"] + 0.5
+    expect_no_exception(page)
