@@ -28,6 +28,7 @@ PRETRAIN_COMMAND = "python -m core.engine.cli --preset fast --device cpu --out a
 MAX_MISTAKES_SHOWN = 12  # thumbnails of misread sketches under the evaluation
 STEP_OPTIONS = {  # PreprocessOptions field -> toggle label
     "crop": "Crop to the ink",
+    "stroke": "MNIST's pen width",
     "fit_box": "Fit a 20-px box",
     "antialias": "Anti-alias",
     "center_of_mass": "Centre by mass",
@@ -130,7 +131,8 @@ with draw_tab:
         "Pen width",
         *inf.STROKE_WIDTHS,
         key="canvas_stroke",
-        help="In canvas pixels. The canvas is 10× MNIST, so 20 px becomes a 2-pixel pen.",
+        help="In canvas pixels, as you see it. The model gets the same strokes whatever the "
+        "width: the *MNIST's pen width* step below redraws them 2-3 px wide, as MNIST's are.",
     )
     live_col, ask_col = st.columns([3, 2], vertical_alignment="center")
     live_col.toggle(
@@ -155,11 +157,13 @@ with upload_tab:
 
 st.subheader("From your drawing to the model's input")
 st.markdown(
-    "Left to right: the ink, cropped to its bounding box, scaled so the longer side is 20 px "
-    "(anti-aliased: edge pixels turn grey), placed in 28×28 with its centre of mass at "
-    "(14, 14), then normalized with the mean and std of the data the model was trained on. "
-    "Switch a step off and watch the prediction above: the model only ever saw digits made "
-    "with all five."
+    "Left to right: the ink, cropped to its bounding box, its strokes thinned to their centre "
+    f"lines and redrawn {inf.MNIST_STROKE:g} px wide as they will be once in the 20-px box "
+    "(MNIST's typical pen, whatever yours and however small you draw), scaled so the longer "
+    "side is 20 px (anti-aliased: edge pixels turn grey), placed in 28×28 with its centre of "
+    "mass at (14, 14), then normalized with the mean and std of the data the model was "
+    "trained on. Switch a step off and watch the prediction above: the model only ever saw "
+    "digits that look like what all six steps make."
 )
 for column, (name, label) in zip(st.columns(len(STEP_OPTIONS)), STEP_OPTIONS.items(), strict=True):
     column.toggle(label, key=f"canvas_step_{name}")

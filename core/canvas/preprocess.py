@@ -2,8 +2,10 @@
 
 MNIST digits were made in a fixed way: white ink on black, cropped to the ink, scaled so the
 longer side is 20 px with anti-aliasing, then placed in a 28×28 field with the centre of mass
-at the centre. A model trained on MNIST has only seen digits made that way, so a drawing must
-go through the same steps, or the model is asked about something it never learned.
+at the centre; their strokes are 2-3 px wide in that box, whatever the pen and the size of
+the writing. A model trained on MNIST has only seen digits made that way, so a drawing must
+go through the same steps (its strokes redrawn at MNIST's width by core.canvas.stroke), or
+the model is asked about something it never learned.
 core.engine.predictor then loads a model and asks it about the result.
 """
 
@@ -17,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
+from core.canvas.stroke import INK_LEVEL, MNIST_STROKE, WORK_SCALE, restroke, stroke_width
 from core.engine.data import IMAGE_SIZE
 from core.errors import LimitError, TorchlabError
 
@@ -46,6 +49,7 @@ class InputImageError(TorchlabError):
 @dataclass
 class PreprocessOptions:
     crop: bool = True  # crop to the ink's bounding box (off: keep the whole image)
+    stroke: bool = True  # redraw the strokes with MNIST's pen width (off: the pen as drawn)
     fit_box: bool = True  # longer side to 20 px, aspect kept (off: squash to 28×28)
     antialias: bool = True  # average pixels when shrinking (off: nearest pixel, jagged)
     center_of_mass: bool = True  # put the centre of mass at the centre (off: centre the box)
@@ -189,6 +193,7 @@ def preprocess(
         crop = ink
         note = "skipped: the whole image, empty margins included"
     out.steps.append(Step("Crop", crop, note))
+    crop = _stroke_step(crop, opts, out.steps)
     h, w = crop.shape
     aa = "anti-aliased" if opts.antialias else "nearest pixel, no anti-aliasing"
     if opts.fit_box:
@@ -216,6 +221,24 @@ def preprocess(
     out.steps.append(Step("Normalize", X[0, 0].numpy(), note))
     out.digit, out.X = digit, X
     return out
+
+
+def _stroke_step(crop: np.ndarray, opts: PreprocessOptions, steps: list[Step]) -> np.ndarray:
+    """The pen made MNIST's: strokes thinned to their centre lines and redrawn MNIST_STROKE
+    wide, as they will be once the digit fits the box (worked on at WORK_SCALE× its size)."""
+    box = BOX_SIZE if opts.fit_box else IMAGE_SIZE
+    work = resize(crop, fit_size(*crop.shape, box * WORK_SCALE))
+    if not opts.stroke:
+        width = stroke_width(work > INK_LEVEL) / WORK_SCALE
+        steps.append(Step("Stroke", crop, f"skipped: the pen as drawn, {width:.1f} px in the box"))
+        return crop
+    new = restroke(work, box, crop=opts.crop)
+    note = (
+        f"a {new.before:.1f} px pen once in the {box}-px box, redrawn {new.after:.1f} px "
+        f"wide (MNIST's typical pen is {MNIST_STROKE:g})"
+    )
+    steps.append(Step("Stroke", new.image, note))
+    return new.image
 
 
 def decode_upload(

@@ -101,9 +101,10 @@ def test_empty_canvas_shows_a_hint_then_a_drawing_shows_the_probabilities(run_di
     assert [c.split(":")[0] for c in captions] == [
         "1. Ink",
         "2. Crop",
-        "3. Scale",
-        "4. Centre",
-        "5. Normalize",
+        "3. Stroke",
+        "4. Scale",
+        "5. Centre",
+        "6. Normalize",
     ]
 
 

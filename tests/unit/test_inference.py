@@ -44,10 +44,14 @@ def test_small_thin_off_centre_digit_ends_up_in_a_20px_box_centred_by_mass():
     grey = blank()
     grey[20:80, 30:36] = 1.0  # a short, thin "1" near the top-left corner
     grey[20:26, 24:36] = 1.0  # with a flag, so it is not symmetric
-    prep = inf.preprocess(inf.ink_image(canvas_rgba(grey)), NORM)
-    assert [s.name for s in prep.steps] == ["Ink", "Crop", "Scale", "Centre", "Normalize"]
+    # the pen as drawn: redrawing it with MNIST's pen would change the box's aspect
+    options = inf.PreprocessOptions(stroke=False)
+    prep = inf.preprocess(inf.ink_image(canvas_rgba(grey)), NORM, options)
+    names = ["Ink", "Crop", "Stroke", "Scale", "Centre", "Normalize"]
+    assert [s.name for s in prep.steps] == names
     assert prep.steps[1].image.shape == (60, 12)  # cropped to the ink exactly
-    assert prep.steps[2].image.shape == (20, 4)  # longer side 20, aspect 60:12 kept
+    assert prep.steps[2].note.startswith("skipped: the pen as drawn")
+    assert prep.steps[3].image.shape == (20, 4)  # longer side 20, aspect 60:12 kept
     top, bottom, left, right = inf.ink_bbox(prep.digit, 0.0)
     assert (bottom - top, right - left) == (20, 4)
     cy, cx = torch_com(prep.digit)
@@ -76,8 +80,10 @@ def test_a_digit_too_lopsided_to_centre_by_mass_stays_whole_in_the_field():
     grey = blank()
     grey[40:240, 100:120] = 1.0  # a bar
     grey[40:80, 120:240] = 1.0  # with a heavy arm: centring by mass would push it off the top
-    prep = inf.preprocess(inf.ink_image(canvas_rgba(grey)), NORM)
-    box = prep.steps[2].image
+    # (the pen as drawn: redrawn at MNIST's width, the arm would be no heavier than the bar)
+    pen_as_drawn = inf.PreprocessOptions(stroke=False)
+    prep = inf.preprocess(inf.ink_image(canvas_rgba(grey)), NORM, pen_as_drawn)
+    box = next(s.image for s in prep.steps if s.name == "Scale")
     assert prep.digit.sum() == pytest.approx(box.sum(), rel=1e-6)  # no ink lost
     assert inf.ink_bbox(prep.digit, 0.0)[1] == 28  # pushed down as far as it goes
 
@@ -107,13 +113,13 @@ def test_skipping_crop_and_fit_gives_the_naive_whole_canvas_resize():
     grey = blank()
     grey[100:180, 130:150] = 1.0
     ink = inf.ink_image(canvas_rgba(grey))
-    opts = inf.PreprocessOptions(crop=False, fit_box=False)
+    opts = inf.PreprocessOptions(crop=False, stroke=False, fit_box=False)
     prep = inf.preprocess(ink, NORM, opts)
     expected = torch.nn.functional.interpolate(
         torch.as_tensor(ink)[None, None], size=(28, 28), mode="bilinear", antialias=True
     )[0, 0]
     torch.testing.assert_close(torch.as_tensor(prep.digit), expected.clamp(0, 1))
-    assert "skipped" in prep.steps[1].note and "skipped" in prep.steps[2].note
+    assert all("skipped" in prep.steps[i].note for i in (1, 2, 3))  # crop, stroke, scale
 
 
 def test_an_empty_canvas_has_no_digit_and_no_input():
@@ -161,9 +167,12 @@ def test_dark_ink_on_grey_paper_becomes_full_ink_on_black():
 @pytest.mark.needs_data
 def test_a_real_mnist_digit_blown_up_to_canvas_size_comes_back_as_itself():
     images, _ = load_raw("MNIST", train=False)
+    # The pen as drawn: redrawing an MNIST digit's strokes at MNIST's typical width changes
+    # the thick and thin ones (tests/unit/test_canvas_thickness.py); the rest gives it back.
+    pen_as_drawn = inf.PreprocessOptions(stroke=False)
     for digit in images[:20].numpy():
         big = np.kron(digit, np.ones((10, 10), dtype=np.uint8))  # (280, 280), white on black
-        prep = inf.preprocess(inf.ink_image(big), NORM)
+        prep = inf.preprocess(inf.ink_image(big), NORM, pen_as_drawn)
         original = digit.astype(np.float32) / 255
         corr = np.corrcoef(prep.digit.ravel(), original.ravel())[0, 1]
         assert corr > 0.85
