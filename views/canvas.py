@@ -42,6 +42,27 @@ LINK = [
     links.flag("live", "canvas_live", True),
     *(links.flag(name, f"canvas_step_{name}", True) for name in STEP_OPTIONS),
 ]
+LOADED_KEY = "canvas_loaded"  # what the canvas was last loaded with (by Undo or Clear)
+# The component's own toolbar (undo, redo, bin) lies invisible over the canvas's top right
+# until hovered, and takes a stroke started there: the page hides it in the canvas's shadow
+# root (checked every frame, so a canvas drawn again is covered too) and has its own buttons.
+HIDE_TOOLBAR = f"""<script>(() => {{
+  if (window.torchlabHideToolbar) return;
+  window.torchlabHideToolbar = true;
+  const hide = () => {{
+    for (const box of document.getElementsByClassName("st-key-{CANVAS_KEY}"))
+      for (const root of [...box.querySelectorAll("*")].map((el) => el.shadowRoot))
+        if (root && !root.querySelector("style.torchlab-toolbar")) {{
+          const style = Object.assign(document.createElement("style"), {{
+            className: "torchlab-toolbar", textContent: ".dc-toolbar {{ display: none !important }}"
+          }});
+          root.append(style);
+        }}
+    requestAnimationFrame(hide);
+  }};
+  hide();
+}})();</script>"""
+st.session_state.setdefault(LOADED_KEY, {"objects": [], "torchlabLoad": 0})
 st.session_state.setdefault("canvas_asked", None)  # which drawing "Predict" was pressed for
 st.session_state.setdefault("canvas_last_saved", None)  # path of the last sketch saved
 st.session_state.setdefault("canvas_report", None)  # (model, stamp, sketches, report, MNIST)
@@ -58,14 +79,11 @@ def mnist_accuracy(folder: str, device: str, stamp: float) -> float:
     return hw.mnist_test_accuracy(load_predictor(folder, device, stamp))
 
 
-st.title("Digit canvas: draw a digit, a trained model reads it")
+st.title("Digit canvas: a model reads your digit")
 st.markdown(
-    "Draw a digit with the mouse and a network trained on MNIST says which one it thinks it "
-    "is. The interesting part is *in between*: MNIST digits are white on black, cropped, "
-    "scaled to fit a 20-pixel box and centred by their centre of mass in a 28×28 field. Your "
-    "drawing goes through exactly those steps, shown below, before the model sees it. Turn a "
-    "step off and watch how quickly a 99%-accurate model gets lost when its input no longer "
-    "looks like what it learned from."
+    "Draw a digit and a network trained on MNIST says which one it thinks it is. The "
+    "interesting part is *in between*, under the canvas: the steps that make your drawing "
+    "look like an MNIST digit before the model sees it."
 )
 
 device = device_name()
@@ -95,28 +113,38 @@ def model_field() -> links.Field:
     return links.Field("model", "canvas_model", next(iter(by_folder)), read, lambda f: Path(f).name)
 
 
+def keep_strokes(end: int) -> None:
+    """Undo (end -1) and Clear (end 0): the canvas is loaded again with the strokes its last
+    message held, up to `end`; a new load number makes it load even the same strokes."""
+    state = st.session_state.get(CANVAS_KEY) or {}
+    objects = list(((state.get("drawing") or {}).get("raw") or {}).get("objects") or [])
+    number = st.session_state[LOADED_KEY]["torchlabLoad"] + 1
+    st.session_state[LOADED_KEY] = {"objects": objects[:end], "torchlabLoad": number}
+
+
 linked_page("canvas", [model_field(), *LINK])
-folder = st.selectbox(
-    "Model",
-    list(by_folder),
-    key="canvas_model",
-    format_func=lambda f: by_folder[f].label,
-    help="The shipped pretrained model, or any MNIST run saved by the Train page.",
-)
-unreadable_runs_ui()
-choice = by_folder[folder]
-predictor = None
-with errors_ui():
-    predictor = load_predictor(folder, device, choice.stamp)
+canvas_col, result_col = st.columns(2, gap="large")
+with result_col:
+    folder = st.selectbox(
+        "Model",
+        list(by_folder),
+        key="canvas_model",
+        format_func=lambda f: by_folder[f].label,
+        help="The shipped pretrained model, or any MNIST run saved by the Train page.",
+    )
+    unreadable_runs_ui()
+    choice = by_folder[folder]
+    predictor = None
+    with errors_ui():
+        predictor = load_predictor(folder, device, choice.stamp)
 if predictor is None:
     st.stop()
 
-canvas_col, result_col = st.columns([2, 3], gap="large")
 with canvas_col:
     draw_tab, upload_tab = st.tabs(SOURCES, key="canvas_source", on_change="rerun")
 with draw_tab:
-    # Room above the canvas: its toolbar (undo, redo, clear) shows there on hover.
-    st.caption("Draw one digit, big. Hover the canvas: ↶ undo, ↷ redo, bin = clear.")
+    if CANVAS_KEY not in st.session_state:  # a new canvas starts empty, whatever was undone
+        keep_strokes(0)
     canvas = st_canvas(
         stroke_width=st.session_state["canvas_stroke"],
         stroke_color="#FFFFFF",
@@ -124,9 +152,21 @@ with draw_tab:
         width=inf.CANVAS_SIZE,
         height=inf.CANVAS_SIZE,
         drawing_mode="freedraw",
+        initial_drawing=st.session_state[LOADED_KEY],
         return_image_data=True,
         key=CANVAS_KEY,
     )
+    drawn = bool((canvas.json_data or {}).get("objects"))
+    with st.container(horizontal=True, vertical_alignment="center"):
+        for label, icon, end in (("Undo", "undo", -1), ("Clear", "delete", 0)):
+            look = dict(
+                icon=f":material/{icon}:", disabled=not drawn, key=f"canvas_{label.lower()}"
+            )
+            st.button(label, **look, on_click=keep_strokes, args=(end,))
+        st.toggle("Predict as I draw", key="canvas_live", help="Off: draw, then press Predict.")
+        asked = not st.session_state["canvas_live"] and st.button(
+            "Predict", type="primary", key="canvas_predict"
+        )
     st.slider(
         "Pen width",
         *inf.STROKE_WIDTHS,
@@ -134,13 +174,7 @@ with draw_tab:
         help="In canvas pixels, as you see it. The model gets the same strokes whatever the "
         "width: the *MNIST's pen width* step below redraws them 2-3 px wide, as MNIST's are.",
     )
-    live_col, ask_col = st.columns([3, 2], vertical_alignment="center")
-    live_col.toggle(
-        "Predict as I draw", key="canvas_live", help="Off: finish the digit, then press Predict."
-    )
-    asked = ask_col.button(
-        "Predict", type="primary", disabled=st.session_state["canvas_live"], key="canvas_predict"
-    )
+    st.html(HIDE_TOOLBAR, unsafe_allow_javascript=True)
 # The server's own limit (server.maxUploadSize, MiB): what the page says is what it accepts.
 upload_mib = int(st.get_option("server.maxUploadSize"))
 with upload_tab:

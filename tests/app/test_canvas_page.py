@@ -202,3 +202,24 @@ def test_uploads_read_16_bit_scans_and_a_refused_one_clears_the_answer(run_dir):
     at.run(timeout=60)
     assert any("fully transparent" in e.value for e in at.error)
     assert not at.metric  # the previous file's answer is gone with it
+
+
+def test_undo_and_clear_load_the_canvas_again_without_the_last_stroke_or_any(run_dir):
+    """The page's own Undo and Clear (the component's toolbar is hidden): each loads the
+    canvas again, with a new load number, so even the same strokes twice load anew."""
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    assert at.button(key="canvas_undo").disabled and at.button(key="canvas_clear").disabled
+    state = drawing(a_seven())
+    strokes = [{"type": "path", "path": [["M", 1, 1]]}, {"type": "path", "path": [["M", 2, 2]]}]
+    state["drawing"]["raw"]["objects"] = strokes
+    at.session_state[CANVAS_KEY] = state
+    at.run(timeout=60)
+    assert not at.button(key="canvas_undo").disabled and len(at.metric) == 1
+    first = at.session_state["canvas_loaded"]["torchlabLoad"]
+    at.button(key="canvas_undo").click().run(timeout=60)
+    assert not at.exception
+    loaded = at.session_state["canvas_loaded"]
+    assert loaded["objects"] == strokes[:1] and loaded["torchlabLoad"] == first + 1
+    at.button(key="canvas_clear").click().run(timeout=60)
+    loaded = at.session_state["canvas_loaded"]
+    assert loaded["objects"] == [] and loaded["torchlabLoad"] == first + 2

@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import expect_no_exception, go_to, open_app
+from core.canvas import preprocess as inf
+from tests.e2e.helpers import expect_no_exception, go_to, open_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +39,18 @@ def prediction(page):
     return page.get_by_test_id("stMetricValue").first
 
 
+def crop_caption(page):
+    """The Crop step's caption: the ink's box, in canvas pixels."""
+    return page.get_by_text(re.compile(r"^2\. Crop: the ink's box"))
+
+
+def ink_box(page) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the ink on the canvas, read off the Crop step's caption."""
+    text = crop_caption(page).inner_text()
+    found = re.search(r"rows (\d+)-(\d+), columns (\d+)-(\d+)", text)
+    return tuple(int(n) for n in found.groups())
+
+
 def test_draw_a_one_and_a_zero_and_clear(app_url, page):
     open_app(page, app_url)
     go_to(page, "Canvas")
@@ -50,20 +63,55 @@ def test_draw_a_one_and_a_zero_and_clear(app_url, page):
     expect(prediction(page)).to_have_text(re.compile(r"^1\??$"), timeout=30_000)
     expect(page.get_by_text(HINT)).to_have_count(0)
 
-    canvas.hover()  # the toolbar shows above the canvas while the mouse is over it
-    page.get_by_role("button", name="Reset canvas & history").click()
+    page.locator(".st-key-canvas_clear button").click()
     expect(page.get_by_text(HINT)).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("stMetricValue")).to_have_count(0)
 
     stroke(page, box, zero())
     expect(prediction(page)).to_have_text(re.compile(r"^0\??$"), timeout=30_000)
-    crop = page.get_by_text(re.compile(r"^2\. Crop: the ink's box"))
+    crop = crop_caption(page)
     zero_box = crop.inner_text()
 
     stroke(page, box, [(0.5, 0.5), (0.5, 0.95)])  # a tail below the 0 changes its bounding box
     expect(crop).not_to_have_text(zero_box, timeout=30_000)
-    canvas.hover()
-    page.get_by_role("button", name="Undo").click()
+    page.locator(".st-key-canvas_undo button").click()
     expect(crop).to_have_text(zero_box, timeout=30_000)
     expect(prediction(page)).to_have_text(re.compile(r"^0\??$"))
     expect_no_exception(page)
+
+
+def test_a_stroke_started_at_once_in_the_top_right_corner_arrives(app_url, page):
+    """The component's toolbar used to lie unseen over the canvas's top right until hovered,
+    and a stroke started there was lost: the page hides it, and has Undo and Clear."""
+    open_app(page, app_url, "canvas")
+    canvas = page.locator("canvas.upper-canvas")
+    expect(canvas).to_be_visible()
+    expect(page.get_by_role("button", name="Reset canvas & history")).to_have_count(0)
+    box = canvas.bounding_box()
+    # The pointer jumps to the corner and presses at once: no hover, no pause.
+    stroke(page, box, [(0.97, 0.02), (0.97, 0.5), (0.97, 0.9)])
+    expect(crop_caption(page)).to_be_visible(timeout=30_000)
+    top, bottom, left, right = ink_box(page)
+    assert top <= 5 and right >= inf.CANVAS_SIZE - 5, (top, bottom, left, right)
+    assert bottom >= 0.85 * inf.CANVAS_SIZE  # the whole stroke, from where it started
+    expect_no_exception(page)
+
+
+def test_the_canvas_the_pen_and_the_answer_fit_a_laptop_screen(app_url, page):
+    """At 1366×768, with a digit drawn, the canvas, the pen width and the prediction are all
+    above the fold: nothing to scroll to draw and read the answer."""
+    viewport = {"width": 1366, "height": 768}
+    page.set_viewport_size(viewport)
+    open_app(page, app_url, "canvas")
+    canvas = page.locator("canvas.upper-canvas")
+    stroke(page, canvas.bounding_box(), one())
+    expect(prediction(page)).to_have_text(re.compile(r"^1\??$"), timeout=30_000)
+    wait_for_app(page)
+    pen = page.locator(".st-key-canvas_stroke")
+    answer = page.get_by_test_id("stMetric").first
+    for name, thing in (("canvas", canvas), ("pen width", pen), ("prediction", answer)):
+        b = thing.bounding_box()
+        inside = b["x"] >= 0 and b["y"] >= 0
+        inside = inside and b["x"] + b["width"] <= viewport["width"]
+        assert inside and b["y"] + b["height"] <= viewport["height"], (name, b)
+    assert page.evaluate("window.scrollY") == 0
