@@ -15,6 +15,7 @@ from core.optim2d.race import (
     MIN_LR,
     RULE_STEPS,
     VARIANTS,
+    InsideStep,
     OptimizerSpec,
     Trajectory,
     inside_step,
@@ -218,11 +219,21 @@ def results_table(surface: Surface, trajs: list[Trajectory], tol: float) -> pd.D
                 "final L": t.losses[-1],
                 f"steps to L − L* ≤ {tol:g}": "never" if reached is None else reached,
                 "distance to nearest minimum": dist,  # None (a blank) without a minimum
-                "final β": f"({t.points[-1][0]:.4f}, {t.points[-1][1]:.4f})",
+                "final β": f"({shown(t.points[-1][0])}, {shown(t.points[-1][1])})",
                 "status": "stopped early" if t.stopped else "ran all steps",
             }
         )
     return pd.DataFrame(rows)
+
+
+def inside_table(inside: InsideStep) -> pd.DataFrame:
+    """The numbers of one step, 4 significant digits, float dust (1e-16 of a step below the
+    float's resolution) as the 0 it is; a blank where a number is undefined."""
+    cell = lambda v: "" if v is None else shown(v)  # noqa: E731
+    return pd.DataFrame(
+        [(r.quantity, cell(r.x), cell(r.y), r.meaning) for r in inside.rows],
+        columns=["quantity", "x", "y", "meaning"],
+    )
 
 
 st.title("Optimizers on 2-D loss surfaces")
@@ -313,14 +324,7 @@ if trajs:
         with errors_ui():
             inside = inside_step(traj, spec, k)
             c1.markdown(f"**{traj.label}, step {k}** of {traj.steps}")
-            c1.dataframe(
-                pd.DataFrame([vars(r) for r in inside.rows]),
-                hide_index=True,
-                column_config={
-                    "x": st.column_config.NumberColumn(format="%.4g"),
-                    "y": st.column_config.NumberColumn(format="%.4g"),
-                },
-            )
+            c1.dataframe(inside_table(inside), hide_index=True)
             x_range, y_range = window_around([inside.before, inside.after, inside.sgd_end])
             local = surface_grid(surface, LOCAL_GRID_SIZE, x_range, y_range)
             c2.plotly_chart(step_figure(surface, local, inside))

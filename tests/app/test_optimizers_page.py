@@ -144,3 +144,22 @@ def test_all_optimizers_race_with_every_setting_on_the_page(at):
     at.slider(key="optimizers_step").set_value(20)
     run(at)
     assert "E[g]" in set(at.dataframe[1].value["quantity"])  # only centered RMSprop keeps it
+
+
+def test_float_dust_reads_as_the_zero_it_is(at):
+    # Settled in a Rastrigin dip, SGD's steps are below a float's resolution: Δβ came out
+    # as ±4.44e−16 (one rounding of β), and the final β as "-0.0000".
+    at.selectbox(key="optimizers_surface").set_value("Rastrigin")
+    run(at)
+    at.selectbox(key="optimizers_inside").set_value("SGD")
+    at.slider(key="optimizers_step").set_value(400)
+    run(at)
+    inside = at.dataframe[1].value.set_index("quantity")
+    cells = [c for c in inside[["x", "y"]].to_numpy().ravel() if c != ""]  # "" = undefined
+    assert all(float(c) == 0 or abs(float(c)) >= 1e-12 for c in cells)
+    assert "0" in set(inside.loc["Δβ, the step taken", ["x", "y"]])
+    at.selectbox(key="optimizers_surface").set_value("Quadratic bowl")  # runs end ~1e-12 of 0
+    run(at)
+    finals = at.dataframe[0].value.set_index("optimizer")["final β"]
+    assert finals["SGD (α=0.1)"] == "(0, 0)"  # 3e-23 of the minimum
+    assert not any("-0.0000" in b for b in finals)  # Adam's −3.4e−12 in significant digits
