@@ -242,8 +242,10 @@ st.markdown(
     "only **two** weights, β = (x, y), so you can **see** the surface and the path each "
     "optimizer takes. Every path is the real `torch.optim` class running the usual loop "
     "(`zero_grad` → loss → `backward` → `step`) on one 2-element tensor. Try: the Rosenbrock "
-    "valley (SGD crawls, Adam follows the floor), the bowl with a large κ (SGD zig-zags or "
-    "blows up), the saddle starting at y = 0 (who escapes?), Himmelblau from different starts."
+    "valley (SGD crawls along the floor, Adam follows it most of the way to the minimum), the "
+    "bowl with a larger κ (keep SGD's α = 0.1: at κ = 20 it zig-zags, from κ = 50 it blows "
+    "up), the saddle from just off y = 0 (who escapes first? then start on y = 0), Himmelblau "
+    "from different starts."
 )
 
 left, right = st.columns([1, 2], gap="large")

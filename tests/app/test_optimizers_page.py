@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -163,3 +165,64 @@ def test_float_dust_reads_as_the_zero_it_is(at):
     finals = at.dataframe[0].value.set_index("optimizer")["final β"]
     assert finals["SGD (α=0.1)"] == "(0, 0)"  # 3e-23 of the minimum
     assert not any("-0.0000" in b for b in finals)  # Adam's −3.4e−12 in significant digits
+
+
+# The intro's "Try:" claims, each checked against what the page draws when it is followed.
+
+
+def drawn_path(at: AppTest, label: str) -> np.ndarray:
+    """(n, 2) the path of `label` as the contour plot draws it, up to the step shown."""
+
+    def values(v):
+        if isinstance(v, dict):  # Plotly's binary array
+            return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        return np.asarray(v, dtype=float)
+
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    (trace,) = [t for t in spec["data"] if t.get("name") == label]
+    return np.stack([values(trace["x"]), values(trace["y"])], axis=1)
+
+
+def final_beta(at: AppTest) -> dict[str, tuple[float, float]]:
+    column = at.dataframe[0].value.set_index("optimizer")["final β"]
+    return {k: tuple(float(v) for v in b.strip("()").split(", ")) for k, b in column.items()}
+
+
+def intro(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("Training a network"))
+
+
+def test_intro_rosenbrock_sgd_crawls_and_adam_follows_the_floor(at):
+    assert "SGD crawls along the floor, Adam follows it most of the way" in intro(at)
+    assert at.selectbox(key="optimizers_surface").value == "Rosenbrock"  # the default view
+    sgd, adam = drawn_path(at, "SGD (α=0.001)"), drawn_path(at, "Adam (α=0.1)")
+    floor = lambda p: np.abs(p[:, 1] - p[:, 0] ** 2)  # noqa: E731  |y − x²|: 0 on the floor
+    assert floor(sgd)[10:].max() < 0.05 and floor(adam)[60:].max() < 0.05
+    # from x = −1.2 toward the minimum at x = 1: SGD not halfway in 500 steps, Adam past 0.8
+    assert sgd[-1, 0] < -0.1 < 0.8 < adam[-1, 0]
+
+
+def test_intro_bowl_sgd_zig_zags_then_blows_up_as_kappa_rises(at):
+    assert "at κ = 20 it zig-zags, from κ = 50 it blows up" in intro(at)
+    at.selectbox(key="optimizers_surface").set_value("Quadratic bowl")
+    run(at)
+    assert at.number_input(key="optimizers_hp_SGD_lr").value == pytest.approx(0.1)
+    at.select_slider(key="optimizers_condition").set_value(20)
+    run(at)
+    ys = drawn_path(at, "SGD (α=0.1)")[1:, 1]
+    assert (np.sign(ys[1:]) == -np.sign(ys[:-1])).all() and abs(ys[-1]) > 1  # no damping
+    assert not any("SGD (α=0.1) stopped" in w.value for w in at.warning)
+    at.select_slider(key="optimizers_condition").set_value(50)
+    run(at)
+    assert any("SGD (α=0.1) stopped at step" in w.value for w in at.warning)
+
+
+def test_intro_saddle_everyone_escapes_from_just_off_the_line_and_nobody_on_it(at):
+    assert "the saddle from just off y = 0 (who escapes first? then start on y = 0)" in intro(at)
+    at.selectbox(key="optimizers_surface").set_value("Saddle")
+    run(at)
+    assert at.number_input(key="optimizers_y0").value == 0.01
+    assert all(abs(y) > 2 for _, y in final_beta(at).values())  # out of the window
+    at.number_input(key="optimizers_y0").set_value(0.0)
+    run(at)
+    assert all(y == 0 and abs(x) < 0.01 for x, y in final_beta(at).values())  # at the saddle
