@@ -218,10 +218,12 @@ def loss_figure(surface: Surface, trajs: list[Trajectory], step: int, tol: float
     fig = go.Figure()
     gap = surface.f_min is not None
     for traj in trajs:
-        ys = [max(v - surface.f_min, MIN_GAP) for v in traj.losses] if gap else traj.losses
+        ys = np.asarray(traj.losses, dtype=float)  # (T+1,) arrays: Plotly checks no element
+        if gap:
+            ys = np.maximum(ys - surface.f_min, MIN_GAP)
         fig.add_trace(
             go.Scatter(
-                x=list(range(len(ys))),
+                x=np.arange(len(ys)),
                 y=ys,
                 mode="lines",
                 name=traj.label,
