@@ -371,15 +371,11 @@ if tab_softmax.open:
                 "`F.nll_loss` then takes $-\\log p$ of the true class; `F.cross_entropy` does "
                 "both in one call. Press **Try huge logits** or add $c = 100$."
             )
-            st.dataframe(
-                pd.DataFrame({
-                    "z (float32)": demo.logits,
-                    "naive e^z": demo.naive_exp,
-                    "naive e^z / Σ e^z": demo.naive_p,
-                    "log_softmax(z)": demo.log_p,
-                    "softmax(z)": demo.p,
-                }).style.format("{:.6g}"),
-            )  # fmt: skip
+            columns = {"z (float32)": demo.logits, "naive e^z": demo.naive_exp,
+                       "naive e^z / Σ e^z": demo.naive_p, "log_softmax(z)": demo.log_p,
+                       "softmax(z)": demo.p}  # fmt: skip
+            # text, as torch prints it: the grid would show a NaN as "None"
+            st.dataframe({k: [f"{v:.6g}" for v in vs] for k, vs in columns.items()})
             m1, m2, m3 = st.columns(3)
             m1.metric("naive −log p[true]", f"{demo.naive_loss:.6g}")
             m2.metric("nll_loss(log_softmax(z))", f"{demo.loss:.6g}")

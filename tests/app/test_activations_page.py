@@ -143,6 +143,9 @@ def test_softmax_temperature_shift_and_overflow(at):
     assert any("naive formula broke" in w.value for w in at.warning)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["naive −log p[true]"] in ("nan", "inf")
+    table = next(df.value for df in at.dataframe if "naive e^z" in df.value.columns)
+    assert set(table["naive e^z"]) == {"inf"}  # the grid never turns them into "None"
+    assert set(table["naive e^z / Σ e^z"]) == {"nan"}
     assert float(metrics["nll_loss(log_softmax(z))"]) == pytest.approx(
         float(metrics["cross_entropy(z)"])
     )
