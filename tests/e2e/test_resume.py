@@ -68,7 +68,8 @@ def test_a_run_interrupted_by_a_server_restart_resumes_and_finishes(page, tmp_pa
             expect(page.get_by_text("1 run(s) can continue")).to_be_visible(timeout=WAIT_MS)
             expect(page.get_by_text("interrupted").first).to_be_visible()
             click(page, page.get_by_role("button", name="Resume"))
-            expect(page.get_by_text("resumed after epoch")).to_be_visible(timeout=WAIT_MS)
+            # the caption above the log (the log line itself may have scrolled out of it already)
+            expect(page.get_by_text("resumed after epoch").first).to_be_visible(timeout=WAIT_MS)
             expect(page.get_by_text("done · seed 0")).to_be_visible(timeout=WAIT_MS)
         finally:
             second.terminate()

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from core.engine.loop import run_preset
 from core.engine.runs import Run, RunStatus
+from views.train import live
 from views.train.live import progress_text
 
 
@@ -35,3 +36,32 @@ def test_a_training_run_counts_epochs_batches_and_images_per_second():
         snapshot(epoch=2, step=1875 + 100, total_steps=2 * 1875, samples_per_s=1234.0, eta_s=90)
     )
     assert text == f"epoch 2/{config.epochs} · batch 100/1,875 · 1,234 images/s · 1:30 left"
+
+
+def test_a_poll_with_no_newly_logged_row_builds_no_figure(monkeypatch):
+    """The live charts are rebuilt only when the run logged a row or a chart setting changed;
+    a poll in between hands Streamlit the same figures (so the browser gets the same chart)."""
+    built = []
+    monkeypatch.setattr(live, "loss_figure", lambda *a, **k: built.append("loss") or object())
+    monkeypatch.setattr(live, "accuracy_figure", lambda *a, **k: built.append("acc") or object())
+    monkeypatch.setattr(live.st, "session_state", {})
+    rows = [{"step": 10, "samples": 320, "seconds": 0.5, "loss": 1.0}]
+    tests = [{"step": 10, "samples": 320, "seconds": 0.5, "loss": 0.9, "accuracy": 0.5}]
+    snap = snapshot(epoch=1, step=10, total_steps=100, train=rows, test=tests)
+    first = live.live_figures(snap, "step", 0.6, False)
+    assert built == ["loss", "acc"]
+    later = replace(snap, step=15, samples_per_s=900.0, eta_s=30)  # no new row logged
+    assert live.live_figures(later, "step", 0.6, False) == first
+    assert built == ["loss", "acc"]
+    more = [*rows, {"step": 20, "samples": 640, "seconds": 1.0, "loss": 0.8}]
+    live.live_figures(replace(later, train=more), "step", 0.6, False)
+    assert built == ["loss", "acc"] * 2
+    live.live_figures(replace(later, train=more), "samples", 0.6, False)  # another x-axis
+    assert built == ["loss", "acc"] * 3
+
+
+def test_a_run_not_yet_tested_has_no_accuracy_figure(monkeypatch):
+    monkeypatch.setattr(live.st, "session_state", {})
+    rows = [{"step": 10, "samples": 320, "seconds": 0.5, "loss": 1.0}]
+    loss, accuracy = live.live_figures(snapshot(train=rows), "step", 0.6, False)
+    assert accuracy is None and list(loss.data[0].y) == [1.0]

@@ -1,14 +1,17 @@
 """The live view of one job: status, progress, log and curves, redrawn by a polling fragment.
 
 The fragment re-runs on its own every POLL_S seconds while the job trains (not the whole page),
-reads a snapshot from the runner and redraws. When the job ends it asks for one full rerun, and
-the next fragment is created without `run_every`, so polling stops.
+reads a snapshot from the runner and redraws. A poll that finds no newly logged row reuses the
+figures it drew last (`live_figures`): nothing is built, and the browser gets the same chart.
+When the job ends it asks for one full rerun, and the next fragment is created without
+`run_every`, so polling stops.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from core.engine.figures import X_AXES, accuracy_figure, fitted_smoothing, loss_figure
@@ -17,12 +20,18 @@ from ui.runner import can_control, get_runner, not_yours_text
 from views.train import KEY_PREFIX
 
 P = KEY_PREFIX
-# While a job trains the browser redraws the live view every POLL_S seconds and the runs list
-# every LIST_POLL_S: on a 2-core laptop each redraw costs Chromium about 0.2 s of CPU, taken
-# from the training process (benchmarks/live_throughput.py measures it).
-POLL_S = 2.0
+# While a job trains the browser redraws the live view every POLL_S seconds; the runs list
+# (every LIST_POLL_S) waits while the live view polls, and is redrawn by the full rerun at the
+# run's end. Chromium's CPU, not the server's, is the cost, taken from the training process on
+# a learner's laptop: a poll cost Chromium about 0.36 s of CPU and the server 0.045 s (2 cores,
+# polls every 2 s), and a poll of the status line alone, without the charts, still about 0.3 s:
+# so fewer redraws, not lighter ones (benchmarks/live_throughput.py measures it). The page
+# says how often it refreshes.
+POLL_S = 4.0
 LIST_POLL_S = 5.0
+FIGURES_KEY = P + "live_figures"  # (what was drawn, loss figure, accuracy figure)
 LOG_LINES = 12  # newest log lines shown under the curves
+RESUMED = "resumed after epoch"  # the worker's log line of a resumed run, shown above the log
 SAVED = "__kept"  # suffix of a widget value's copy that outlives the widget (see `keep`)
 # Streamlit's Material icons: they need no emoji font (emoji drew as empty boxes without one).
 STATUS_ICONS = {
@@ -102,8 +111,8 @@ def curve_controls_ui(prefix: str) -> tuple[str, float, bool]:
     return x_axis, smoothing, log_y
 
 
-def snapshot_view_ui(snap: Run) -> None:
-    """Everything about one job at this instant (called by the fragment)."""
+def status_view_ui(snap: Run) -> None:
+    """The job's name, status, progress bar and last metrics at this instant."""
     icon = STATUS_ICONS[snap.status]
     st.markdown(
         f"**{icon} {snap.name}** — {snap.status.value} · seed {snap.config.seed}"
@@ -112,12 +121,36 @@ def snapshot_view_ui(snap: Run) -> None:
     st.progress(min(snap.progress, 1.0), text=progress_text(snap))
     if snap.status == RunStatus.FAILED:
         st.error(snap.error or "The run failed.")
+    resumed = next((line for line in snap.log if line.startswith(RESUMED)), None)
+    if resumed:  # a poll every few seconds may find it scrolled out of the log already
+        st.caption(resumed)
     if snap.test:
         last = snap.test[-1]
         c1, c2, c3 = st.columns(3)
         c1.metric("Test accuracy", f"{last['accuracy']:.2%}", help=f"Measured {snap.tested_when}.")
         c2.metric("Test loss", f"{last['loss']:.4f}")
         c3.metric("Training loss (last logged)", f"{snap.train[-1]['loss']:.4f}")
+
+
+def live_figures(
+    snap: Run, x_axis: str, smoothing: float, log_y: bool
+) -> tuple[go.Figure, go.Figure | None]:
+    """The loss and accuracy figures of `snap` (no accuracy one before its first test), built
+    only when the run has logged a row since the last poll or a chart setting changed: a poll
+    with nothing new returns the figures it returned last."""
+    drawn = (snap.id, snap.name, len(snap.train), len(snap.test), x_axis, smoothing, log_y)
+    cached = st.session_state.get(FIGURES_KEY)
+    if cached is None or cached[0] != drawn:
+        series = [(snap.name, snap.train, snap.test)]
+        loss = loss_figure(series, x_axis=x_axis, smoothing=smoothing, log_y=log_y)
+        accuracy = accuracy_figure(series, x_axis=x_axis) if snap.test else None
+        cached = (drawn, loss, accuracy)
+        st.session_state[FIGURES_KEY] = cached
+    return cached[1], cached[2]
+
+
+def curves_view_ui(snap: Run) -> None:
+    """The chart settings, the loss and accuracy curves, and the newest log lines."""
     if not snap.train:  # an empty chart with made-up axes reads as a broken plot
         if snap.finished:
             st.caption("The run ended before its first logged batch: no loss curve to draw.")
@@ -126,23 +159,23 @@ def snapshot_view_ui(snap: Run) -> None:
         st.code("\n".join(snap.log[-LOG_LINES:]) or "waiting for the first batch…", language=None)
         return
     x_axis, smoothing, log_y = curve_controls_ui("live_")
-    series = [(snap.name, snap.train, snap.test)]
-    st.plotly_chart(
-        loss_figure(series, x_axis=x_axis, smoothing=smoothing, log_y=log_y),
-        key=P + "live_loss_chart",
-        width="stretch",
-    )
+    loss, accuracy = live_figures(snap, x_axis, smoothing, log_y)
+    st.plotly_chart(loss, key=P + "live_loss_chart", width="stretch")
     fitted = fitted_smoothing(smoothing, len(snap.train))
     if fitted < smoothing:
         st.caption(
             f"Smoothed with {fitted:.2f}, not {smoothing:.2f}: over {len(snap.train)} logged "
             "losses a stronger average would hide where the curve ends."
         )
-    if snap.test:
-        st.plotly_chart(
-            accuracy_figure(series, x_axis=x_axis), key=P + "live_acc_chart", width="stretch"
-        )
+    if accuracy is not None:
+        st.plotly_chart(accuracy, key=P + "live_acc_chart", width="stretch")
     st.code("\n".join(snap.log[-LOG_LINES:]) or "waiting for the first batch…", language=None)
+
+
+def snapshot_view_ui(snap: Run) -> None:
+    """Everything about one job at this instant."""
+    status_view_ui(snap)
+    curves_view_ui(snap)
 
 
 def _stop(job_id: str) -> None:
@@ -169,5 +202,7 @@ def live_ui(job_id: str) -> None:
         snapshot_view_ui(snap)
         if polling and snap.finished:
             st.rerun()  # one full rerun: the results below appear and polling stops
+        if polling:
+            st.caption(f"This view refreshes every {POLL_S:g} s while the run trains.")
 
     _live()

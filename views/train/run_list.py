@@ -63,17 +63,25 @@ def label(run: Any) -> str:
 
 
 def my_runs_ui(owner: str, attached: str | None) -> None:
-    """This tab's runs (newest first), refreshed while any of them trains or waits."""
+    """This tab's runs (newest first), refreshed while any of them trains or waits, but not while
+    the live view above polls one of them: each redraw costs the browser the same CPU whatever
+    it draws, and the run's end reruns the whole page, this list with it."""
     snaps = my_jobs(owner)
     if not snaps:
         st.caption("No runs from this tab yet: configure one above and press Start.")
         return
-    polling = not all(s.finished for s in snaps)
+    unfinished = not all(s.finished for s in snaps)
+    watched = any(s.id == attached and not s.finished for s in snaps)
+    polling = unfinished and not watched
 
     @st.fragment(run_every=LIST_POLL_S if polling else None)
     def _table() -> None:
         fresh = my_jobs(owner)
         _my_runs_table(fresh, attached)
+        if polling:
+            st.caption(f"This list refreshes every {LIST_POLL_S:g} s while a run trains or waits.")
+        elif watched:
+            st.caption("This list refreshes when the run shown above ends.")
         if polling and all(s.finished for s in fresh):
             st.rerun()
 
