@@ -96,3 +96,37 @@ def alternating_rounds(rounds: int, sides: dict[str, Callable[[], float]]) -> di
     for name, value in medians.items():
         print(f"{name:>10}: {value:,.0f} samples/s (median of {rounds})")
     return medians
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process `pid` has used so far, from /proc (0 once it is gone);
+    its children's time is not included."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def descendants(pid: int, comm: str | None = None) -> list[int]:
+    """Every live process under `pid` (named `comm`, if given), from /proc."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text.split(" (", 1)[1].rsplit(")", 1)
+        parents[int(text.split()[0])] = int(rest.split()[1])
+        names[int(text.split()[0])] = name
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent]
+        found += children
+        frontier += children
+    return [p for p in found if comm is None or names[p] == comm]
