@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 import uuid
@@ -69,11 +70,21 @@ def device_name() -> str:
 
 
 def code_ui(*objects: object, label: str = "Show the code", source: str | None = None) -> None:
-    """The source of the core functions behind what is on screen, one click away."""
-    parts = [source] if source else []
-    parts += [inspect.getsource(obj) for obj in objects]
-    with st.expander(label, expanded=bool(st.session_state.get(SHOW_CODE_KEY))):
-        st.code("\n\n".join(parts), language="python")
+    """The source of the core functions behind what is on screen, one click away.
+
+    Sent only while its expander is open: a browser highlights every code block it is sent,
+    folded or not, and that took most of a second of each first render.
+    """
+    shown = bool(st.session_state.get(SHOW_CODE_KEY))
+    names = ",".join(getattr(obj, "__qualname__", type(obj).__name__) for obj in objects)
+    # The sidebar's toggle opens or folds them all: a new key takes its default each time.
+    # Named by what it shows, not by the source text: it stays open while that text changes.
+    key = f"code_{hashlib.sha1(f'{label}|{names}'.encode()).hexdigest()[:12]}_{shown:d}"
+    box = st.expander(label, expanded=shown, key=key, on_change="rerun")
+    if box.open:
+        parts = [source] if source else []
+        parts += [inspect.getsource(obj) for obj in objects]
+        box.code("\n\n".join(parts), language="python")
 
 
 def unexpected_error_ui(exc: Exception) -> None:

@@ -168,7 +168,8 @@ def test_learning_rate_slider_names_small_good_and_large_steps(no_pretrained):
     assert "Good" in verdicts[0.1]
     assert "Too large" in verdicts[10.0]
     # the code under tab 3 includes what draws its two plots, the several-steps one too
-    code = texts(at.code)
+    at.session_state["show_code"] = True
+    code = texts(at.run(timeout=60).code)
     assert all(f"def {name}(" in code for name in ("sgd_update", "lr_line", "descent"))
 
 

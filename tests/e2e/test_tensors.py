@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import expect_no_exception, fill, open_app, page_title, rerun
+from tests.e2e.helpers import click, expect_no_exception, fill, open_app, page_title, rerun
 
 pytestmark = pytest.mark.e2e
 
@@ -50,4 +50,15 @@ def test_type_the_chapters_lines_and_read_torchs_answers(app_url, page):
     expect(session).to_contain_text(" 10.0\n 1.0\n")  # the write, read back from the storage
     expect(page.get_by_text("shares the storage of points").first).to_be_visible()
     expect(page.locator(".st-key-tensors_program_strip")).to_be_visible()
+    expect_no_exception(page)
+
+
+def test_the_code_behind_the_views_is_one_click_away(app_url, page):
+    open_app(page, app_url, "tensors")
+    box = page.get_by_test_id("stExpander").filter(has_text="Show the code").first
+    expect(box.get_by_test_id("stCode")).to_have_count(0)  # folded: not sent, not highlighted
+    click(page, box.get_by_text("Show the code"))  # opening it reruns, and the code comes
+    expect(box.get_by_test_id("stCode")).to_contain_text("x = torch.arange(12")
+    fill(page, page.get_by_role("textbox", name="PyTorch expression on x"), "x[1]")
+    expect(box.get_by_test_id("stCode")).to_contain_text("v1 = x[1]")  # still open, new code
     expect_no_exception(page)
