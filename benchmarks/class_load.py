@@ -1,142 +1,315 @@
-"""A class at once: 30 learners submit a short run each while 5 pages poll their runs.
+"""A class at once: 30 learners submit a short run each while 5 real browser pages poll them.
 
-Each simulated learner submits one run of a few hundred images through the Runner (a learner
-whom the queue refuses tries again a second later, as a person would); five threads poll
-like the Train page's live view does every POLL_S seconds (a run's snapshot, its progress
-line, and both live figures built and serialised for the browser). The same pollers first
-watch a single learner's run, which gives the baseline in the same process.
+The app is the real one, `app.py` served by Streamlit, and the five pages are Debian's
+Chromium (Playwright) on its Train page, each watching a learner's run by its
+`?training_job=` link (read-only, as a teacher or a classmate would open it). A page can
+only watch a run of its own server's Runner, so the 30 learners must submit to that Runner:
+this script starts the server itself (`--serve`, Streamlit's bootstrap running app.py in this
+file's process, exactly as `streamlit run app.py` does), and in that process a thread plays
+the learners through the runner API, on the very Runner the pages read (`ui.runner.
+get_runner()`, the one `st.cache_resource` holds). Nothing of the app is changed or bypassed:
+the learners skip only the form (what costs a learner's own browser, not the class's server),
+and a learner whom the queue refuses tries again a second later, as a person would. The
+driver (this script without `--serve`) and the server talk through files in a work folder.
+
+A poll's time is what a page waits for it: from the browser sending its rerun request (a
+fragment's `run_every` timer fires in the browser) to the server's `script_finished` message
+for that fragment run, timed in the page off its websocket; whole-page runs (a page load, the
+rerun when a run ends) are not polls and are not counted. The
+baseline is the same five pages watching one learner's long run, earlier in the same run of
+this script; then the class: the pages watch the 30 learners' runs, the newest first (they
+wait longest in the queue), each moving on to a run not yet finished when its run ends, until
+every run has ended.
 
 Prints runs lost (not done), runs still queued at the end, the queue's refusals, the p95
 time of a poll with 30 learners against one, and the total wall time. Headline last.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/class_load.py [--backend ray]
+
+With `--backend ray` the server starts a local Ray (`ray.init(num_cpus=2)`) before its Runner,
+and the runs train in Ray actors.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from anywhere
 
-from benchmarks.bench import machine_line
-from core.engine.backends import make_backend
-from core.engine.config import RunConfig
-from core.engine.figures import accuracy_figure, loss_figure
-from core.engine.loop import run_preset
-from core.engine.runner import Runner
-from core.engine.runs import RunStatus
-from core.errors import LimitError
-from views.train.live import POLL_S, progress_text
+from benchmarks.bench import machine_line  # noqa: E402
+from core.engine.loop import run_preset  # noqa: E402
+from core.engine.runs import STATUS_FILE  # noqa: E402
 
 LEARNERS = 30
 PAGES = 5
 RUN = run_preset("classic").with_changes(train_subset=320, test_subset=200, log_interval=2)
-BASELINE_S = 15.0  # how long the pages watch one learner's run
+BASELINE_S = 60.0  # how long the pages watch one learner's run, once all five are loaded
+WAIT_S = 900.0
+ENDED = ("done", "stopped", "failed", "interrupted")
+READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+# Times each poll a page waits for: from its first message to the server since the last
+# finished run (a fragment's rerun request: its `run_every` timer runs in the browser) to the
+# server's `script_finished` (ForwardMsg field 6) with status 3, a fragment run that finished.
+# Whole-page runs (status 0: a page load, the rerun at a run's end) are not polls; status 2 is
+# a run cut short by the next one, not an end.
+POLL_TIMES_JS = """
+(() => {
+    if (window.__pollMs !== undefined) return;
+    window.__pollMs = [];
+    let sent = null;
+    const finishedStatus = (bytes) => {
+        let i = 0;
+        const varint = () => {
+            let value = 0, scale = 1, byte;
+            do { byte = bytes[i++]; value += (byte & 0x7f) * scale; scale *= 128; }
+            while (byte & 0x80 && i < bytes.length);
+            return value;
+        };
+        while (i < bytes.length) {
+            const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
+            if (wire === 0) { const v = varint(); if (field === 6) return v; }
+            else if (wire === 2) { const length = varint(); i += length; }
+            else if (wire === 1) i += 8;
+            else if (wire === 5) i += 4;
+            else return null;
+        }
+        return null;
+    };
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener('message', (event) => {
+                if (!(event.data instanceof ArrayBuffer)) return;
+                const status = finishedStatus(new Uint8Array(event.data));
+                if (status === null || status === 2) return;
+                if (status === 3 && sent !== null) window.__pollMs.push(performance.now() - sent);
+                sent = null;
+            });
+        }
+        send(data) {
+            if (sent === null) sent = performance.now();
+            super.send(data);
+        }
+    };
+})();
+"""
 
 
-def poll_once(runner: Runner, job_id: str) -> float:
-    """What one tick of the Train page's live view costs the server, in seconds."""
-    start = time.perf_counter()
-    snap = runner.snapshot(job_id)
-    progress_text(snap)
-    series = [(snap.name, snap.train, snap.test)]
-    loss_figure(series).to_json()
-    accuracy_figure(series).to_json()
-    return time.perf_counter() - start
+# ---- the server side: app.py served by Streamlit, the learners in a thread beside it ----
 
 
-def pollers(runner: Runner, ids: list[str], stop: threading.Event) -> list[float]:
-    """PAGES threads, each watching one of `ids` (round robin) until `stop`; poll times."""
-    times: list[float] = []
+def _write(path: Path, data: object) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+
+
+def _wait_file(path: Path, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} did not appear")
+        time.sleep(0.1)
+
+
+def learners(work: Path) -> None:
+    """The class, on the server's own Runner: a warm-up run, one learner's long run (the
+    baseline) until the driver has measured it, then 30 learners at once."""
+    from core.errors import LimitError
+    from ui.runner import get_runner
+
+    _wait_file(work / "go")  # the driver has loaded a page: Streamlit's runtime is up
+    runner = get_runner()
+    runner.wait(runner.submit(RUN, owner="warm-up"))  # start the worker, load the data once
+    alone = runner.submit(RUN.with_changes(epochs=50), owner="learner-alone")
+    while not runner.snapshot(alone).train:
+        time.sleep(0.05)
+    _write(work / "baseline.json", alone)
+    _wait_file(work / "class.go")
+    runner.stop(alone)
+    runner.wait(alone)
+    ids: dict[str, str] = {}
+    refusals: list[str] = []
     lock = threading.Lock()
 
-    def page(i: int) -> None:
-        while not stop.is_set():
-            t = poll_once(runner, ids[i % len(ids)])
-            with lock:
-                times.append(t)
-            stop.wait(POLL_S)
+    def learner(owner: str) -> None:
+        while True:
+            try:
+                job_id = runner.submit(RUN, owner=owner)
+                break
+            except LimitError:
+                refusals.append(owner)
+                time.sleep(1.0)
+        with lock:
+            ids[owner] = job_id
+            _write(work / "class.json", list(ids.values()))
 
-    threads = [threading.Thread(target=page, args=(i,), daemon=True) for i in range(PAGES)]
+    threads = [threading.Thread(target=learner, args=(f"learner-{i}",)) for i in range(LEARNERS)]
     for t in threads:
         t.start()
-    return times  # filled while the threads run; read after `stop` is set
+    for t in threads:
+        t.join()
+    finals = [runner.wait(i, timeout=WAIT_S) for i in ids.values()]
+    statuses = [s.status.value for s in finals]
+    _write(work / "class_done.json", {"statuses": statuses, "refusals": len(refusals)})
 
 
-def learner(runner: Runner, config: RunConfig, owner: str, out: dict, refusals: list) -> None:
-    while True:
-        try:
-            out[owner] = runner.submit(config, owner=owner)
-            return
-        except LimitError:
-            refusals.append(owner)
-            time.sleep(1.0)
+def serve(work: Path, port: int, backend: str) -> None:
+    if backend == "ray":
+        import ray
+
+        ray.init(num_cpus=2, include_dashboard=False)
+    from streamlit.web import bootstrap
+
+    threading.Thread(target=learners, args=(work,), daemon=True).start()
+    flags = {"server_port": port, "server_address": "127.0.0.1", "server_headless": True}
+    bootstrap.load_config_options(flag_options=flags)
+    bootstrap.run(str(ROOT / "app.py"), False, [], flags)
+
+
+# ---- the driver: five Chromium pages, the figures ----
 
 
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
 
 
+def _status(runs: Path, job_id: str) -> str:
+    try:
+        return json.loads((runs / job_id / STATUS_FILE).read_text())["status"]
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+class Pages:
+    """PAGES Chromium pages on the Train page, each watching one run by its link."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.url = url
+        self.pages = []
+        for _ in range(PAGES):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.add_init_script(POLL_TIMES_JS)
+            page = context.new_page()
+            page.set_default_timeout(WAIT_S * 1000)
+            self.pages.append(page)
+        self.watching: list[str | None] = [None] * PAGES
+        self.times: list[float] = []
+
+    def collect(self, i: int) -> None:
+        """Take page i's poll times (before it loads another document)."""
+        self.times += self.pages[i].evaluate("window.__pollMs.splice(0)")
+
+    def watch(self, i: int, job_id: str | None) -> None:
+        self.collect(i)
+        self.watching[i] = job_id
+        target = f"{self.url}/training" + (f"?training_job={job_id}" if job_id else "")
+        self.pages[i].goto(target)
+        self.pages[i].wait_for_selector(READY)  # loaded: its polls start now
+
+    def take(self) -> list[float]:
+        for i in range(PAGES):
+            self.collect(i)
+        times, self.times = self.times, []
+        return [t / 1000 for t in times]
+
+
+def drive(browser, url: str, work: Path, runs: Path) -> tuple[list, list, dict]:
+    pages = Pages(browser, url)
+    pages.watch(0, None)
+    _write(work / "go", True)
+    _wait_file(work / "baseline.json")
+    alone = json.loads((work / "baseline.json").read_text())
+    for i in range(PAGES):
+        pages.watch(i, alone)
+    time.sleep(BASELINE_S)
+    base = pages.take()
+    for i in range(PAGES):
+        pages.watch(i, None)  # a page watching a stopped run polls no more
+    _write(work / "class.go", True)
+    seen: set[str] = set()
+    while not (work / "class_done.json").exists():
+        listed = work / "class.json"
+        ids = json.loads(listed.read_text()) if listed.exists() else []
+        for i in range(PAGES):
+            current = pages.watching[i]
+            if current is not None and _status(runs, current) not in ENDED:
+                continue
+            fresh = [j for j in ids if j not in seen and _status(runs, j) not in ENDED]
+            if fresh:  # the newest: it waits longest in the queue, so the page polls longest
+                seen.add(fresh[-1])
+                pages.watch(i, fresh[-1])
+        time.sleep(0.5)
+    return base, pages.take(), json.loads((work / "class_done.json").read_text())
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=["local", "ray"], default="local")
+    parser.add_argument("--serve", nargs=2, metavar=("WORK", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.backend == "ray":
-        import ray
+    if args.serve:
+        serve(Path(args.serve[0]), int(args.serve[1]), args.backend)
+        return
+    from playwright.sync_api import sync_playwright
 
-        ray.init(num_cpus=2, include_dashboard=False)
-    print(machine_line(), f"backend {args.backend}")
+    from tests.e2e.server import CHROMIUM_ARGS, _wait_healthy, chromium_path, stop_app
+
+    print(machine_line(), f"backend {args.backend}; {PAGES} Chromium pages on this machine")
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as root:
-        runner = Runner(runs_root=root, backend=make_backend(1, args.backend))
-        runner.wait(runner.submit(RUN))  # start the worker(s) and load the data once
-        # Baseline: one learner's (long) run, watched by the five pages for BASELINE_S.
-        alone = runner.submit(RUN.with_changes(epochs=50))
-        while not runner.snapshot(alone).train:
-            time.sleep(0.05)
-        poll_once(runner, alone)  # the first figure pays for plotly's imports: not counted
-        stop = threading.Event()
-        base_times = pollers(runner, [alone], stop)
-        time.sleep(BASELINE_S)
-        stop.set()
-        runner.stop(alone)
-        runner.wait(alone)
-        time.sleep(POLL_S)
-        # The class: 30 learners at once.
-        ids: dict[str, str] = {}
-        refusals: list[str] = []
-        learners = [
-            threading.Thread(target=learner, args=(runner, RUN, f"learner-{i}", ids, refusals))
-            for i in range(LEARNERS)
-        ]
-        for t in learners:
-            t.start()
-        while len(ids) < PAGES:
-            time.sleep(0.05)
-        stop = threading.Event()
-        class_times = pollers(runner, list(ids.values())[:PAGES], stop)
-        for t in learners:
-            t.join()
-        finals = [runner.wait(i, timeout=600) for i in ids.values()]
-        stop.set()
-        time.sleep(POLL_S)
-        runner.shutdown()
+    with tempfile.TemporaryDirectory() as root, sync_playwright() as pw:
+        work, runs = Path(root), Path(root) / "runs"
+        env = {
+            **os.environ,
+            "TORCHLAB_RUNS": str(runs),
+            "TORCHLAB_HANDWRITING": str(work / "hw"),
+            "TORCHLAB_BACKEND": args.backend,
+        }
+        port = _free_port()
+        command = [sys.executable, __file__, "--backend", args.backend, "--serve", root, str(port)]
+        with open(work / "streamlit.log", "w") as log:
+            server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+            browser = pw.chromium.launch(
+                executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                url = f"http://127.0.0.1:{port}"
+                _wait_healthy(url, server)
+                base, times, done = drive(browser, url, work, runs)
+            finally:
+                browser.close()
+                stop_app(server)
     wall = time.perf_counter() - t0
-    lost = sum(s.status != RunStatus.DONE for s in finals)
-    stuck = sum(s.status == RunStatus.QUEUED for s in finals)
-    ratio = p95(class_times) / p95(base_times)
-    print(f"runs submitted {len(finals)} of {LEARNERS}, lost {lost}, still queued {stuck}")
-    print(f"queue refusals (retried a second later): {len(refusals)}")
+    statuses = done["statuses"]
+    lost = sum(s != "done" for s in statuses)
+    stuck = sum(s == "queued" for s in statuses)
+    ratio = p95(times) / p95(base)
+    print(f"runs submitted {len(statuses)} of {LEARNERS}, lost {lost}, still queued {stuck}")
+    print(f"queue refusals (retried a second later): {done['refusals']}")
     print(
-        f"page poll p95: {1000 * p95(base_times):.1f} ms with one learner "
-        f"({len(base_times)} polls), {1000 * p95(class_times):.1f} ms with {LEARNERS} "
-        f"({len(class_times)} polls)"
+        f"page poll p95 (what a browser waits): {1000 * p95(base):.0f} ms with one learner "
+        f"({len(base)} polls), {1000 * p95(times):.0f} ms with {LEARNERS} ({len(times)} polls); "
+        f"medians {1000 * statistics.median(base):.0f} / {1000 * statistics.median(times):.0f} ms"
     )
     print(f"total wall time {wall:.0f} s")
     print(f"runs lost: {lost}; p95 poll ratio {ratio:.2f}x (goal < 3x); wall {wall:.0f} s")
