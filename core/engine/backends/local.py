@@ -96,7 +96,10 @@ def worker_main(conn) -> None:
         switch = switches[task.job_id]
 
         def emit(kind: str, data: dict, job_id: str = task.job_id, switch=switch) -> None:
-            conn.send((job_id, kind, switch.end_data(data) if kind == "end" else data))
+            try:
+                conn.send((job_id, kind, switch.end_data(data) if kind == "end" else data))
+            except OSError:  # the server is gone: leave as the reader does, the run unfinished
+                os._exit(0)  # (a send failing first had marked it "failed: Broken pipe")
 
         train_task(task, emit, switch)
         switches.pop(task.job_id, None)
