@@ -23,10 +23,11 @@ P = KEY_PREFIX
 # While a job trains the browser redraws the live view every POLL_S seconds; the runs list
 # (every LIST_POLL_S) waits while the live view polls, and is redrawn by the full rerun at the
 # run's end. Chromium's CPU, not the server's, is the cost, taken from the training process on
-# a learner's laptop: a poll cost Chromium about 0.36 s of CPU and the server 0.045 s (2 cores,
-# polls every 2 s), and a poll of the status line alone, without the charts, still about 0.3 s:
-# so fewer redraws, not lighter ones (benchmarks/live_throughput.py measures it). The page
-# says how often it refreshes.
+# a learner's laptop (benchmarks/live_throughput.py measures both from /proc, 2 cores): with
+# polls every 2 s Chromium used about 0.2 s of CPU per second of a watched run and the server
+# 0.02 s; with polls every 4 s Chromium used about 0.15 s per second, and hiding both charts
+# did not lower it, so what Chromium spends is not the charts alone. The page says how often
+# it refreshes.
 POLL_S = 4.0
 LIST_POLL_S = 5.0
 FIGURES_KEY = P + "live_figures"  # (what was drawn, loss figure, accuracy figure)
