@@ -9,16 +9,16 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from core.engine.links import Field, ignored_text, link_params, read_link
+from ui.route import AT_PARAM, MARKS_PARAM
 from ui.runner import OWNER_PARAM
 
 # Parameters the frame keeps on every page, which no page's link reads: this tab's owner
 # token, the route's place, and the runs a page is attached to (`<page>_job`).
-ROUTE_PARAMS = ("route", "marks")
 _WRITTEN = "_links_written"  # per page: the parameters this session last put in the URL
 
 
 def _frame_param(name: str) -> bool:
-    return name == OWNER_PARAM or name in ROUTE_PARAMS or name.endswith("_job")
+    return name == OWNER_PARAM or name in (AT_PARAM, MARKS_PARAM) or name.endswith("_job")
 
 
 def linked_page(page: str, fields: Sequence[Field]) -> None:

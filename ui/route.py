@@ -13,7 +13,8 @@ from core.route.questions import Stop, check
 from core.route.stops import STOPS
 from ui.runner import OWNER_PARAM, owner_id
 
-AT_KEY, MARKS_KEY = "route_at", "route_marks"  # session keys; the URL's are "route", "marks"
+AT_KEY, MARKS_KEY = "route_at", "route_marks"  # session keys
+AT_PARAM, MARKS_PARAM = "route", "marks"  # their URL names, which the frame keeps on every page
 DONE, SKIPPED, OPEN = "d", "s", "-"
 MARK_TEXT = {DONE: "answered", SKIPPED: "skipped", OPEN: "not yet"}
 _pages: dict[str, st.Page] = {}  # url path -> page, as the frame registered them
@@ -38,21 +39,21 @@ def place() -> tuple[int, str] | None:
     """
     state = st.session_state
     if AT_KEY not in state:
-        raw = st.query_params.get("route", "")
+        raw = st.query_params.get(AT_PARAM, "")
         number = int(raw) if raw.isdigit() and len(raw) < 4 else 0
         state[AT_KEY] = number - 1 if 1 <= number <= len(STOPS) else None
-        state[MARKS_KEY] = _marks(st.query_params.get("marks", ""))
+        state[MARKS_KEY] = _marks(st.query_params.get(MARKS_PARAM, ""))
     at = state[AT_KEY]
     if at is None:
-        for name in ("route", "marks"):
+        for name in (AT_PARAM, MARKS_PARAM):
             if name in st.query_params:
                 del st.query_params[name]
         return None
     marks = state[MARKS_KEY]
-    if st.query_params.get("route") != str(at + 1):
-        st.query_params["route"] = str(at + 1)
-    if st.query_params.get("marks") != marks:
-        st.query_params["marks"] = marks
+    if st.query_params.get(AT_PARAM) != str(at + 1):
+        st.query_params[AT_PARAM] = str(at + 1)
+    if st.query_params.get(MARKS_PARAM) != marks:
+        st.query_params[MARKS_PARAM] = marks
     return at, marks
 
 
@@ -67,8 +68,8 @@ def go_to(index: int) -> None:
         return
     params = {
         **stop.params,
-        "route": str(index + 1),
-        "marks": st.session_state[MARKS_KEY],
+        AT_PARAM: str(index + 1),
+        MARKS_PARAM: st.session_state[MARKS_KEY],
         OWNER_PARAM: owner_id(),
     }
     st.switch_page(page, query_params=params)
@@ -98,7 +99,7 @@ def _question_ui(index: int, stop: Stop) -> None:
         st.session_state[verdict_key] = verdict
         if verdict.right:
             _mark(index, DONE)
-            st.query_params["marks"] = st.session_state[MARKS_KEY]
+            st.query_params[MARKS_PARAM] = st.session_state[MARKS_KEY]
     verdict = st.session_state.get(verdict_key)
     if verdict is None:
         return
