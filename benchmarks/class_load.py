@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))  # run from anywhere
 from benchmarks.bench import machine_line  # noqa: E402
 from core.engine.loop import run_preset  # noqa: E402
 from core.engine.runs import STATUS_FILE  # noqa: E402
+from tests.e2e.helpers import FINISHED_STATUS_JS  # noqa: E402
 
 LEARNERS = 30
 PAGES = 5
@@ -63,30 +64,15 @@ READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # server's `script_finished` (ForwardMsg field 6) with status 3, a fragment run that finished.
 # Whole-page runs (status 0: a page load, the rerun at a run's end) are not polls; status 2 is
 # a run cut short by the next one, not an end.
-POLL_TIMES_JS = """
+POLL_TIMES_JS = (
+    """
 (() => {
     if (window.__pollMs !== undefined) return;
     window.__pollMs = [];
     let sent = null;
-    const finishedStatus = (bytes) => {
-        let i = 0;
-        const varint = () => {
-            let value = 0, scale = 1, byte;
-            do { byte = bytes[i++]; value += (byte & 0x7f) * scale; scale *= 128; }
-            while (byte & 0x80 && i < bytes.length);
-            return value;
-        };
-        while (i < bytes.length) {
-            const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
-            if (wire === 0) { const v = varint(); if (field === 6) return v; }
-            else if (wire === 2) { const length = varint(); i += length; }
-            else if (wire === 1) i += 8;
-            else if (wire === 5) i += 4;
-            else return null;
-        }
-        return null;
-    };
-    const Native = window.WebSocket;
+"""
+    + FINISHED_STATUS_JS
+    + """    const Native = window.WebSocket;
     window.WebSocket = class extends Native {
         constructor(...args) {
             super(...args);
@@ -105,6 +91,7 @@ POLL_TIMES_JS = """
     };
 })();
 """
+)
 
 
 # ---- the server side: app.py served by Streamlit, the learners in a thread beside it ----

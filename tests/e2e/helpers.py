@@ -35,14 +35,9 @@ SETTLED = (
 ACT_MS = 30_000  # how long an action or an assertion waits for the state it needs
 RUN_MS = 60_000  # one script run on the shared test machine: slow, but it does end
 
-# Counts the script runs (whole or fragment) that the server reports finished, off the app's
-# websocket: each message is one ForwardMsg, whose `script_finished` (field 6) is a varint
-# status; FINISHED_EARLY_FOR_RERUN (2) is a run cut short by the next one, not counted.
-SCRIPT_RUNS_JS = """
-(() => {
-    if (window.__scriptRunsFinished !== undefined) return;
-    window.__scriptRunsFinished = 0;
-    const SCRIPT_FINISHED = 6, FINISHED_EARLY_FOR_RERUN = 2;
+# The status of the `script_finished` field (6, a varint) of one ForwardMsg, or null: a reader
+# of the message's top-level protobuf fields, shared with benchmarks/class_load.py.
+FINISHED_STATUS_JS = """
     const finishedStatus = (bytes) => {  // the top-level fields of one ForwardMsg
         let i = 0;
         const varint = () => {
@@ -58,7 +53,7 @@ SCRIPT_RUNS_JS = """
             const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
             if (wire === 0) {
                 const value = varint();
-                if (field === SCRIPT_FINISHED) return value;
+                if (field === 6) return value;  // script_finished
             } else if (wire === 2) {
                 const length = varint();  // not `i += varint()`: that adds to the old i
                 i += length;
@@ -68,7 +63,20 @@ SCRIPT_RUNS_JS = """
         }
         return null;
     };
-    const Native = window.WebSocket;
+"""
+
+# Counts the script runs (whole or fragment) that the server reports finished, off the app's
+# websocket (each message is one ForwardMsg); FINISHED_EARLY_FOR_RERUN (2) is a run cut short
+# by the next one, not counted.
+SCRIPT_RUNS_JS = (
+    """
+(() => {
+    if (window.__scriptRunsFinished !== undefined) return;
+    window.__scriptRunsFinished = 0;
+    const FINISHED_EARLY_FOR_RERUN = 2;
+"""
+    + FINISHED_STATUS_JS
+    + """    const Native = window.WebSocket;
     window.WebSocket = class extends Native {
         constructor(...args) {
             super(...args);
@@ -83,6 +91,7 @@ SCRIPT_RUNS_JS = """
     };
 })();
 """
+)
 
 
 def track_script_runs(context: BrowserContext) -> None:
