@@ -11,6 +11,7 @@ import streamlit as st
 
 from ui.common import sidebar_ui, unexpected_error_ui
 from ui.links import share_link_ui
+from ui.preload import preload_charts_ui
 from ui.route import register_pages, route_ui
 
 st.set_page_config(page_title="Torchlab", page_icon="🔥", layout="wide")
@@ -56,3 +57,4 @@ try:
 except Exception as exc:  # a page's bug: an id on the page, the traceback in the server log
     unexpected_error_ui(exc)
 share_link_ui()  # after the page: its settings are in the URL by now
+preload_charts_ui()
