@@ -21,13 +21,19 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 from benchmarks.bench import machine_line
 from tests.e2e.helpers import rerun, sidebar_link, track_script_runs, wait_for_app
 from tests.e2e.server import CHROMIUM_ARGS, chromium_path, served
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 PAGES = {  # title -> URL path
     "Home": "",
@@ -44,27 +50,30 @@ FIRST_RENDER_GOAL_S, CHANGE_GOAL_S = 1.0, 0.5
 WAIT_MS = 120_000
 
 
-def visit(browser, url: str, name: str) -> tuple[float, float, float]:
-    """(opened in a new tab, reached from the sidebar, widget change) of one page, in seconds.
-
-    A new tab loads Streamlit's own scripts before any page can draw; a learner moving
-    through the chapter clicks the next page in the sidebar of a tab already open."""
+@contextmanager
+def tab(browser, url: str, path: str) -> Iterator[tuple[Page, float]]:
+    """A fresh context (a new session, as a new visitor gets) open on `path`; yields its page
+    and the seconds from `goto` until every element was drawn."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     track_script_runs(context)
     try:
         page = context.new_page()
         start = time.perf_counter()
-        page.goto(f"{url}/{PAGES[name]}")
+        page.goto(f"{url}/{path}")
         wait_for_app(page, WAIT_MS)
-        opened = time.perf_counter() - start
+        yield page, time.perf_counter() - start
     finally:
         context.close()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    track_script_runs(context)
-    try:
-        page = context.new_page()
-        page.goto(f"{url}/{PAGES['Tensors' if name == 'Home' else 'Home']}")
-        wait_for_app(page, WAIT_MS)
+
+
+def visit(browser, url: str, name: str) -> tuple[float, float, float]:
+    """(opened in a new tab, reached from the sidebar, widget change) of one page, in seconds.
+
+    A new tab loads Streamlit's own scripts before any page can draw; a learner moving
+    through the chapter clicks the next page in the sidebar of a tab already open."""
+    with tab(browser, url, PAGES[name]) as (_, opened):
+        pass
+    with tab(browser, url, PAGES["Tensors" if name == "Home" else "Home"]) as (page, _):
         start = time.perf_counter()
         with rerun(page, WAIT_MS):
             sidebar_link(page, name).click()
@@ -74,8 +83,6 @@ def visit(browser, url: str, name: str) -> tuple[float, float, float]:
         with rerun(page, WAIT_MS):
             toggle.click()
         return opened, reached, time.perf_counter() - start
-    finally:
-        context.close()
 
 
 def main() -> None:
