@@ -22,15 +22,16 @@ ELEMENTS = (
     "PlotlyChart", "StreamlitSyntaxHighlighter", "rehype-katex", "Multiselect", "NumberInput",
     "TextField", "Slider", "Selectbox", "Radio", "DataFrame",
 )  # fmt: skip
+PRELOAD_DONE = "done"  # window.torchlabPreloaded once every chunk is in (benchmarks wait on it)
 CHUNKS = [p.name for e in ELEMENTS for p in sorted(_JS.glob(f"{e}.*.js"))[:1]]
 
 PRELOAD_JS = """<script>(() => {
   if (window.torchlabPreloaded) return;
-  window.torchlabPreloaded = true;
+  window.torchlabPreloaded = "loading";
   const chunks = %s;
   const next = () => {
     const name = chunks.shift();
-    if (!name) return;
+    if (!name) return (window.torchlabPreloaded = %s);
     import(new URL("./static/js/" + name, document.baseURI).href).catch(() => {}).then(idle);
   };
   const idle = () => (window.requestIdleCallback || ((f) => setTimeout(f, 200)))(next);
@@ -42,4 +43,7 @@ def preload_charts_ui() -> None:
     """Once per tab, import the chunks one by one while the browser is idle (a chunk this
     Streamlit build names otherwise is left out: it loads as it always did)."""
     if CHUNKS:
-        st.html(PRELOAD_JS % json.dumps(CHUNKS), unsafe_allow_javascript=True)
+        st.html(
+            PRELOAD_JS % (json.dumps(CHUNKS), json.dumps(PRELOAD_DONE)),
+            unsafe_allow_javascript=True,
+        )

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from core.engine.figures import log_y_axis
+from core.engine.figures import fixed_margins, log_y_axis
 from core.optim2d.race import InsideStep, RuleStep, Trajectory
 from core.optim2d.surfaces import Grid, Surface
 
@@ -19,6 +19,13 @@ PICK_STRIDE = 3  # every 3rd grid point is an invisible, clickable "start here" 
 # A plot of the window is at most ~600 px across (fullscreen ~1,500): 1/1000 of it is under a
 # pixel or two, far under the 4 px markers, so steps closer than that draw as one.
 THIN_FRACTION = 1e-3
+# A step's 4 px marker covers ~1/150 of a 600 px plot: markers closer than that overlap, so
+# fewer are drawn (Plotly styles each marker on its own: ~1,100 of them cost 0.2 s a render).
+MARKER_FRACTION = 1 / 150
+# Margins of the contour plots, in px: y tick labels and title on the left, the colour bar
+# and its labels on the right, x ticks and title below; the legend above, ENTRIES_PER_ROW to
+# a row of a plot as narrow as the page's column gets (~600 px), rows 29 px apart as drawn.
+LEFT, RIGHT, BOTTOM, ENTRIES_PER_ROW, LEGEND_ROW = 65, 100, 55, 3, 30
 MIN_GAP = 1e-16  # the log-scale loss plot draws L − L* below this as this (log 0 is −∞)
 COLORS = {
     "SGD": "#d62728",
@@ -120,15 +127,17 @@ def _landmarks(surface: Surface, start: tuple[float, float]) -> list[go.Scatter]
     return traces
 
 
-def visible_steps(points: list[list[float]], surface: Surface) -> np.ndarray:
+def visible_steps(
+    points: list[list[float]], surface: Surface, fraction: float = THIN_FRACTION
+) -> np.ndarray:
     """The indices of the points a plot of the surface's window can tell apart: a point
-    closer than THIN_FRACTION of the window to the last one kept draws on the same pixel
+    closer than `fraction` of the window to the last one kept draws on the same pixel
     (late in a run hundreds of steps pile up on one). The first and last are always kept."""
     xy = np.asarray(points, dtype=float).reshape(-1, 2)  # (n, 2)
     if len(xy) <= 2:
         return np.arange(len(xy))
     span = max(surface.x_range[1] - surface.x_range[0], surface.y_range[1] - surface.y_range[0])
-    tol, keep, last = span * THIN_FRACTION, [0], xy[0]
+    tol, keep, last = span * fraction, [0], xy[0]
     for i in range(1, len(xy) - 1):
         if abs(xy[i, 0] - last[0]) >= tol or abs(xy[i, 1] - last[1]) >= tol:
             keep.append(i)
@@ -138,11 +147,13 @@ def visible_steps(points: list[list[float]], surface: Surface) -> np.ndarray:
 
 
 def _path(traj: Trajectory, step: int, color: str, surface: Surface) -> list[go.Scatter]:
-    """The whole path faintly, the part up to `step` solid, and where β is at `step`; steps
-    too close to tell apart on the plot are sent once (visible_steps)."""
+    """The whole path faintly, the part up to `step` solid with a marker at each step, and
+    where β is at `step`; steps too close to tell apart on the plot are sent once, and markers
+    that would overlap are drawn once (visible_steps)."""
     k = min(step, traj.steps)
     xy = np.asarray(traj.points, dtype=float).reshape(-1, 2)  # (T+1, 2)
     whole, upto = visible_steps(traj.points, surface), visible_steps(traj.points[: k + 1], surface)
+    dots = visible_steps(traj.points[: k + 1], surface, MARKER_FRACTION)
     hover = traj.label + " step %{customdata}: (%{x:.4f}, %{y:.4f})<extra></extra>"
     keep = dict(selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)))
     return [
@@ -160,12 +171,21 @@ def _path(traj: Trajectory, step: int, color: str, surface: Surface) -> list[go.
             x=xy[upto, 0],
             y=xy[upto, 1],
             customdata=upto,
-            mode="lines+markers",
+            mode="lines",
             line=dict(color=color, width=2),
-            marker=dict(size=4),
             name=traj.label,
             legendgroup=traj.label,
             hovertemplate=hover,
+            **keep,
+        ),
+        go.Scatter(
+            x=xy[dots, 0],
+            y=xy[dots, 1],
+            mode="markers",
+            marker=dict(size=4, color=color),
+            legendgroup=traj.label,
+            showlegend=False,
+            hoverinfo="skip",  # the line above names the step
             **keep,
         ),
         go.Scatter(
@@ -182,6 +202,20 @@ def _path(traj: Trajectory, step: int, color: str, surface: Surface) -> list[go.
     ]
 
 
+def _legend_above(fig: go.Figure, rows: int | None = None) -> int:
+    """Puts the legend above the plot and returns the top margin that holds it: `rows` rows,
+    or ENTRIES_PER_ROW entries a row. In a narrower column it would need more rows than the
+    fixed margin holds, so it scrolls there instead of running off the figure's top."""
+    if rows is None:
+        entries = sum(1 for t in fig.data if t.showlegend is not False and t.name)
+        rows = max(1, math.ceil(entries / ENTRIES_PER_ROW))
+    top = 10 + LEGEND_ROW * rows
+    fig.update_layout(
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, maxheight=top - 10)
+    )
+    return top
+
+
 def _window(fig: go.Figure, surface: Surface, height: int = 620) -> go.Figure:
     fig.update_xaxes(range=list(surface.x_range), title="x  (β₁)", constrain="domain")
     fig.update_yaxes(
@@ -189,11 +223,9 @@ def _window(fig: go.Figure, surface: Surface, height: int = 620) -> go.Figure:
     )
     fig.update_layout(
         height=height,
-        margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
         uirevision=surface.name,  # keep the learner's zoom while the runs change
     )
-    return fig
+    return fixed_margins(fig, LEFT, RIGHT, _legend_above(fig), BOTTOM)
 
 
 def trajectories_figure(
@@ -245,8 +277,9 @@ def loss_figure(surface: Surface, trajs: list[Trajectory], step: int, tol: float
     else:
         fig.update_yaxes(title="L")
     fig.update_xaxes(title="step")
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), hovermode="x")
-    return fig
+    fig.update_layout(height=360, hovermode="x")
+    # the legend on the right holds labels like "Adadelta (α=0.001)"
+    return fixed_margins(fig, LEFT + 10, 180, 30, BOTTOM)
 
 
 def _arrow(fig: go.Figure, start: list[float], end: list[float], color: str, name: str) -> None:
@@ -266,12 +299,9 @@ def step_figure(surface: Surface, local: Grid, inside: InsideStep) -> go.Figure:
     _arrow(fig, inside.before, inside.after, "black", "Δβ, the step taken")
     fig.update_xaxes(range=[local.xs[0], local.xs[-1]], title="x", constrain="domain")
     fig.update_yaxes(range=[local.ys[0], local.ys[-1]], title="y", scaleanchor="x")
-    fig.update_layout(
-        height=420,
-        margin=dict(l=10, r=10, t=10, b=10),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-    )
-    return fig
+    fig.update_layout(height=420)
+    # no colour bar; the two long legend labels take a row each in the page's narrow column
+    return fixed_margins(fig, LEFT, 10, _legend_above(fig, rows=2), BOTTOM)
 
 
 def rule_figure(surface: Surface, grid: Grid, rule: RuleStep, repeated: Trajectory) -> go.Figure:

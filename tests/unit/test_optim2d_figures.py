@@ -11,6 +11,7 @@ import pytest
 from plotly.utils import PlotlyJSONEncoder
 
 from core.optim2d.figures import (
+    MARKER_FRACTION,
     PICK_STRIDE,
     THIN_FRACTION,
     loss_figure,
@@ -60,8 +61,9 @@ def test_paths_are_drawn_up_to_the_chosen_step(bowl_runs):
     (adam_path,) = by_name(fig, adam.label)
     assert list(adam_path.x) == [p[0] for p in adam.points[:8]]
     assert list(adam_path.y) == [p[1] for p in adam.points[:8]]
-    current = [t for t in fig.data if t.legendgroup == adam.label and t.mode == "markers"]
-    assert (current[0].x[0], current[0].y[0]) == tuple(adam.points[7])
+    *_, dots, current = [t for t in fig.data if t.legendgroup == adam.label]
+    assert (current.x[0], current.y[0]) == tuple(adam.points[7])
+    assert (dots.x[-1], dots.y[-1]) == tuple(adam.points[7])  # a step's marker, up to step 7
     late = trajectories_figure(surface, grid, [sgd, adam], 60, (-2.0, 1.5))
     (sgd_path,) = by_name(late, sgd.label)
     assert len(sgd_path.x) == sgd.steps + 1  # a stopped run ends where it stopped
@@ -92,7 +94,7 @@ def test_steps_that_draw_on_the_same_pixel_are_sent_once(bowl_runs):
     far = [[-2.0, 1.5], [-1.0, 1.0], *[[0.0, 1e-6 * i] for i in range(200)], [0.5, 0.5]]
     run = replace(adam, points=far, losses=[0.0] * len(far))
     fig = trajectories_figure(surface, grid, [run], len(far) - 1, (-2.0, 1.5))
-    faint, solid, current = [t for t in fig.data if t.legendgroup == run.label]
+    faint, solid, _dots, current = [t for t in fig.data if t.legendgroup == run.label]
     assert len(solid.x) == len(faint.x) == 4  # the pile of 200 is one point
     assert list(solid.customdata) == [0, 1, 2, len(far) - 1]  # hover names the true steps
     assert (current.x[0], current.y[0]) == (0.5, 0.5)
@@ -103,6 +105,33 @@ def test_steps_that_draw_on_the_same_pixel_are_sent_once(bowl_runs):
     fig = trajectories_figure(surface, grid, [run], len(apart) - 1, (0.0, 0.0))
     (solid,) = by_name(fig, run.label)
     assert list(solid.x) == [p[0] for p in apart]
+
+
+def test_step_markers_that_would_overlap_are_drawn_once(bowl_runs):
+    # Plotly styles each marker on its own: ~1,100 of them cost the browser 0.2 s a render.
+    surface, grid, (_, adam) = bowl_runs
+    tol = 6.0 * MARKER_FRACTION  # the bowl's window is 6 wide
+    close = [[0.2 * tol * i, 0.0] for i in range(101)]  # 5 steps to a marker's width
+    run = replace(adam, points=close, losses=[0.0] * len(close))
+    fig = trajectories_figure(surface, grid, [run], len(close) - 1, (0.0, 0.0))
+    _faint, solid, dots, _current = [t for t in fig.data if t.legendgroup == run.label]
+    assert len(solid.x) == len(close)  # the line still passes through every step
+    assert 20 <= len(dots.x) <= 22 and dots.x[-1] == close[-1][0]
+    gaps = np.diff(np.asarray(dots.x))
+    assert gaps[:-1].min() >= tol * (1 - 1e-9)  # no two markers overlap
+
+
+def test_margins_are_fixed_so_plotly_draws_each_figure_once(bowl_runs):
+    # Plotly's auto-margin draws a figure a second time (~1 s of the Optimizers page); fixed
+    # margins must still leave room for the legend rows above the plot.
+    surface, grid, runs = bowl_runs
+    few = trajectories_figure(surface, grid, runs[:1], 5, (-2.0, 1.5))
+    many = trajectories_figure(surface, grid, runs * 4, 5, (-2.0, 1.5))
+    for fig in (few, many, loss_figure(surface, runs, 5, 1e-6)):
+        assert fig.layout.margin.autoexpand is False
+    assert many.layout.margin.t > few.layout.margin.t  # more legend entries, more rows
+    for fig in (few, many):  # in a narrower column the legend scrolls inside the top margin
+        assert 0 < fig.layout.legend.maxheight < fig.layout.margin.t
 
 
 def test_contour_values_travel_as_compact_arrays_that_match_the_grid(bowl_runs):
