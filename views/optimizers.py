@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core.engine import links
@@ -15,7 +14,6 @@ from core.optim2d.race import (
     MIN_LR,
     RULE_STEPS,
     VARIANTS,
-    InsideStep,
     OptimizerSpec,
     Trajectory,
     inside_step,
@@ -23,7 +21,6 @@ from core.optim2d.race import (
     race,
     run_trajectory,
     sgd_rule_step,
-    steps_to_tolerance,
     suggested_spec,
 )
 from core.optim2d.surfaces import (
@@ -32,11 +29,11 @@ from core.optim2d.surfaces import (
     Grid,
     Surface,
     get_surface,
-    nearest_minimum_distance,
     start_from_selection,
     surface_grid,
     window_around,
 )
+from core.optim2d.tables import inside_rows, results_rows
 from ui.common import code_ui, device_name, errors_ui
 from ui.links import linked_page
 
@@ -44,6 +41,9 @@ CONDITIONS = [1, 2, 5, 10, 20, 50, 100, 200, 500, int(MAX_CONDITION)]
 TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8]
 LOCAL_GRID_SIZE = 61  # contour grid of the close-up of one step
 CHART_KEY = "optimizers_chart"
+# Only the open tab runs: the page drew all three at once in 1.2 s from the sidebar, 0.8 s
+# for the race alone (benchmarks/page_latency.py).
+TABS = ["The race", "Inside the optimizer", "The seed's rule"]
 
 DEFAULT_SURFACE = get_surface("Rosenbrock", 10)  # what a first visit shows
 
@@ -60,6 +60,7 @@ def _link() -> list[links.Field]:
     high = max(max(s.x_range[1], s.y_range[1]) for s in map(get_surface, SURFACE_NAMES))
     x0, y0 = DEFAULT_SURFACE.start
     fields = [
+        links.choice("tab", "optimizers_tab", TABS[0], TABS),
         links.choice("surface", "optimizers_surface", DEFAULT_SURFACE.name, SURFACE_NAMES),
         links.choice("kappa", "optimizers_condition", 10, CONDITIONS),
         links.number("x", "optimizers_x0", x0, low, high),
@@ -132,6 +133,53 @@ def fit_link() -> bool:
     return inside != (x, y) or step != state.optimizers_step
 
 
+def rule_ui(surface: Surface, grid: Grid, start: tuple[float, float]) -> None:
+    """One step of the rule from the start, its sums, and the rule repeated."""
+    c1, c2 = st.columns([1, 2], gap="large")
+    with c1:
+        lr = st.number_input(
+            "α (learning rate)", MIN_LR, MAX_LR, format="%g", step=0.001, key="optimizers_rule_lr"
+        )
+        rule, repeated = None, None
+        with errors_ui():
+            rule = sgd_rule_step(surface, start, lr)
+            repeated = run_trajectory(surface, OptimizerSpec("SGD", {"lr": lr}), start, RULE_STEPS)
+    if rule is not None and repeated is not None:
+        b, g, b_new = rule.beta, rule.grad, rule.beta_new
+        with c1:
+            st.latex(
+                rf"L(\beta) = {shown(rule.loss)} \;\to\; L(\beta_{{new}}) = {shown(rule.loss_new)}"
+            )
+            if rule.loss_new < rule.loss:
+                st.success("The step went downhill.")
+            else:
+                st.warning("L did not fall: the step overshot (or there was no slope).")
+            if rule.stability_limit is not None:
+                side = "below" if lr < rule.stability_limit else "**above**"
+                st.markdown(
+                    f"Here the surface curves at most λ_max = {shown(rule.curvature)} (the largest "
+                    "eigenvalue of its Hessian), so SGD's steps shrink only while "
+                    f"α < 2/λ_max = **{shown(rule.stability_limit)}**. Your α is {side} that."
+                )
+            if repeated.stopped:
+                st.error(repeated.stopped + " Lower α.")
+            else:
+                st.info(f"{RULE_STEPS} steps of the rule reach L = {repeated.losses[-1]:.4g}.")
+        with c2:
+            st.latex(
+                rf"\underbrace{{({shown(b_new[0])},\ {shown(b_new[1])})}}_{{\beta_{{new}}}} = "
+                rf"\underbrace{{({shown(b[0])},\ {shown(b[1])})}}_{{\beta}} - {lr:g}\cdot"
+                rf"\underbrace{{({shown(g[0])},\ {shown(g[1])})}}_{{\partial L/\partial\beta}}"
+            )
+            st.caption(
+                f"∂L/∂β from autograd. Worked out by hand it is "
+                f"({shown(rule.grad_by_hand[0])}, {shown(rule.grad_by_hand[1])}), from:"
+            )
+            st.latex(surface.grad_formula)
+            st.plotly_chart(rule_figure(surface, grid, rule, repeated))
+    code_ui(sgd_rule_step, label="Show the code: the rule with torch.optim.SGD")
+
+
 linked_page("optimizers", LINK)
 if fit_link():
     linked_page("optimizers", LINK)  # the URL says the values shown
@@ -179,6 +227,15 @@ def start_ui(surface: Surface) -> tuple[float, float]:
     return (float(x), float(y))
 
 
+def chosen_specs() -> list[OptimizerSpec]:
+    """The race as set on its tab, read back on the tabs that do not draw its widgets."""
+    state = st.session_state
+    return [
+        OptimizerSpec(n, {h.name: state[hp_key(n, h.name)] for h in VARIANTS[n].hparams})
+        for n in state.optimizers_chosen
+    ]
+
+
 def hparams_ui(name: str) -> OptimizerSpec:
     info = VARIANTS[name]
     values: dict[str, float | bool] = {}
@@ -207,35 +264,6 @@ def optimizers_ui() -> list[OptimizerSpec]:
     return [hparams_ui(name) for name in chosen]
 
 
-def results_table(surface: Surface, trajs: list[Trajectory], tol: float) -> pd.DataFrame:
-    rows = []
-    for t in trajs:
-        reached = steps_to_tolerance(t, surface, tol)
-        dist = nearest_minimum_distance(t.points[-1], surface)
-        rows.append(
-            {
-                "optimizer": t.label,
-                "steps run": t.steps,
-                "final L": t.losses[-1],
-                f"steps to L − L* ≤ {tol:g}": "never" if reached is None else reached,
-                "distance to nearest minimum": dist,  # None (a blank) without a minimum
-                "final β": f"({shown(t.points[-1][0])}, {shown(t.points[-1][1])})",
-                "status": "stopped early" if t.stopped else "ran all steps",
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def inside_table(inside: InsideStep) -> pd.DataFrame:
-    """The numbers of one step, 4 significant digits, float dust (1e-16 of a step below the
-    float's resolution) as the 0 it is; a blank where a number is undefined."""
-    cell = lambda v: "" if v is None else shown(v)  # noqa: E731
-    return pd.DataFrame(
-        [(r.quantity, cell(r.x), cell(r.y), r.meaning) for r in inside.rows],
-        columns=["quantity", "x", "y", "meaning"],
-    )
-
-
 st.title("Optimizers on 2-D loss surfaces")
 st.markdown(
     "Training a network moves millions of weights downhill on a loss surface. Here there are "
@@ -245,144 +273,116 @@ st.markdown(
     "valley (SGD crawls along the floor, Adam follows it most of the way to the minimum), the "
     "bowl with a larger κ (keep SGD's α = 0.1: at κ = 20 it zig-zags, from κ = 50 it blows "
     "up), the saddle from just off y = 0 (who escapes first? then start on y = 0), Himmelblau "
-    "from different starts."
+    "from different starts. Then open one step of a run, and the one line every optimizer "
+    "refines, on the other two tabs."
 )
 
-left, right = st.columns([1, 2], gap="large")
-with left:
-    surface = surface_ui()
-    start = start_ui(surface)
-    c1, c2 = st.columns(2)
-    num_steps = int(c1.number_input("steps", 1, MAX_STEPS, key="optimizers_steps"))
-    tol = c2.select_slider("tolerance on L − L*", TOLERANCES, key="optimizers_tol")
-    specs = optimizers_ui()
-    st.button("Suggested settings for this surface", on_click=reset_settings)
+race_tab, inside_tab, rule_tab = st.tabs(TABS, key="optimizers_tab", on_change="rerun")
+state = st.session_state
+surface, start = current_surface(), (float(state.optimizers_x0), float(state.optimizers_y0))
+num_steps, tol = state.optimizers_steps, state.optimizers_tol
+if race_tab.open:
+    left, right = race_tab.columns([1, 2], gap="large")
+    with left:
+        surface = surface_ui()
+        start = start_ui(surface)
+        c1, c2 = st.columns(2)
+        num_steps = int(c1.number_input("steps", 1, MAX_STEPS, key="optimizers_steps"))
+        tol = c2.select_slider("tolerance on L − L*", TOLERANCES, key="optimizers_tol")
+        specs = optimizers_ui()
+        st.button("Suggested settings for this surface", on_click=reset_settings)
+else:  # the race as set on its tab
+    specs = chosen_specs()
 
 trajs: list[Trajectory] = []
-with errors_ui():
-    key = tuple((s.name, tuple(sorted(s.hparams.items()))) for s in specs)
-    trajs = cached_race(
-        surface.name,
-        st.session_state.optimizers_condition,
-        key,
-        start,
-        num_steps,
-        device_name(),
-    )
-
-with right:
-    st.latex(surface.formula)
-    step = st.slider("Show the paths up to step", 0, num_steps, key="optimizers_step")
-    grid = cached_grid(surface.name, st.session_state.optimizers_condition)
-    st.plotly_chart(
-        trajectories_figure(surface, grid, trajs, step, start),
-        key=CHART_KEY,
-        on_select=pick_start,
-        selection_mode="points",
-    )
-    for t in trajs:
-        if t.stopped:
-            st.warning(t.stopped + " Its path and loss end at the last sound step.")
-    code_ui(surface.f, run_trajectory, make_optimizer, label="Show the code: the surface and a run")
-    st.caption(
-        f"Ran on **{device_name()}**. Two numbers are no work for a GPU: the time goes into "
-        "launching its kernels, so cpu is usually quicker for this page."
-    )
-
-if trajs:
-    st.subheader("Loss against step")
-    st.markdown(
-        "How far each run is above the best value, L − L*, on a log scale: a straight "
-        "falling line means the gap shrinks by the same factor every step. The table counts "
-        "the steps each needs to get within the tolerance."
-    )
-    st.plotly_chart(loss_figure(surface, trajs, step, tol))
-    st.dataframe(
-        results_table(surface, trajs, tol),
-        hide_index=True,
-        # runs end as close as 1e-25 to the minimum: significant digits, not 20 leading zeros
-        column_config={
-            name: st.column_config.NumberColumn(format="%.4g")
-            for name in ("final L", "distance to nearest minimum")
-        },
-    )
-
-    st.header("Inside the optimizer")
-    st.markdown(
-        "An optimizer is the gradient plus some memory. Pick a run and a step (the slider "
-        "above): the table shows the gradient it saw, what it remembers (`optimizer.state`), "
-        "and the step it took next to the step plain SGD would take with the same α."
-    )
-    names = [t.name for t in trajs]
-    if st.session_state.get("optimizers_inside") not in names:
-        st.session_state.optimizers_inside = "Adam" if "Adam" in names else names[-1]
-    c1, c2 = st.columns([3, 2], gap="large")
-    chosen = c1.selectbox("Run", names, key="optimizers_inside")
-    traj, spec = trajs[names.index(chosen)], specs[names.index(chosen)]
-    k = min(step, traj.steps)
-    if k == 0:
-        c1.info("Move the step slider above past 0: at step 0 nothing has happened yet.")
-    else:
-        with errors_ui():
-            inside = inside_step(traj, spec, k)
-            c1.markdown(f"**{traj.label}, step {k}** of {traj.steps}")
-            c1.dataframe(inside_table(inside), hide_index=True)
-            x_range, y_range = window_around([inside.before, inside.after, inside.sgd_end])
-            local = surface_grid(surface, LOCAL_GRID_SIZE, x_range, y_range)
-            c2.plotly_chart(step_figure(surface, local, inside))
-            c2.caption(
-                "The same step up close. Where the black arrow (the step taken) differs from "
-                "the red one (−α·g), the optimizer's memory is at work."
-            )
-    code_ui(inside_step, label="Show the code: reading the optimizer's state")
-
-st.header("The seed's rule: β ← β − α·∂L/∂β")
-st.markdown(
-    "Every optimizer above refines this one line. At the start point (type it or click the "
-    "plot), autograd gives the gradient ∂L/∂β and the rule subtracts α times it. If α is too "
-    "large the step jumps past the valley to a higher point, and repeating it makes each "
-    "jump bigger: the run **diverges**."
-)
-c1, c2 = st.columns([1, 2], gap="large")
-with c1:
-    lr = st.number_input(
-        "α (learning rate)", MIN_LR, MAX_LR, format="%g", step=0.001, key="optimizers_rule_lr"
-    )
-    rule, repeated = None, None
+if not rule_tab.open:
     with errors_ui():
-        rule = sgd_rule_step(surface, start, lr)
-        repeated = run_trajectory(surface, OptimizerSpec("SGD", {"lr": lr}), start, RULE_STEPS)
-if rule is not None and repeated is not None:
-    b, g, b_new = rule.beta, rule.grad, rule.beta_new
-    with c1:
-        st.latex(
-            rf"L(\beta) = {shown(rule.loss)} \;\to\; L(\beta_{{new}}) = {shown(rule.loss_new)}"
+        key = tuple((s.name, tuple(sorted(s.hparams.items()))) for s in specs)
+        trajs = cached_race(
+            surface.name, state.optimizers_condition, key, start, num_steps, device_name()
         )
-        if rule.loss_new < rule.loss:
-            st.success("The step went downhill.")
-        else:
-            st.warning("L did not fall: the step overshot (or there was no slope).")
-        if rule.stability_limit is not None:
-            side = "below" if lr < rule.stability_limit else "**above**"
-            st.markdown(
-                f"Here the surface curves at most λ_max = {shown(rule.curvature)} (the largest "
-                "eigenvalue of its Hessian), so SGD's steps shrink only while "
-                f"α < 2/λ_max = **{shown(rule.stability_limit)}**. Your α is {side} that."
-            )
-        if repeated.stopped:
-            st.error(repeated.stopped + " Lower α.")
-        else:
-            st.info(f"{RULE_STEPS} steps of the rule reach L = {repeated.losses[-1]:.4g}.")
-    with c2:
-        st.latex(
-            rf"\underbrace{{({shown(b_new[0])},\ {shown(b_new[1])})}}_{{\beta_{{new}}}} = "
-            rf"\underbrace{{({shown(b[0])},\ {shown(b[1])})}}_{{\beta}} - {lr:g}\cdot"
-            rf"\underbrace{{({shown(g[0])},\ {shown(g[1])})}}_{{\partial L/\partial\beta}}"
+grid = cached_grid(surface.name, state.optimizers_condition)
+
+if race_tab.open:
+    with right:
+        st.latex(surface.formula)
+        step = st.slider("Show the paths up to step", 0, num_steps, key="optimizers_step")
+        st.plotly_chart(
+            trajectories_figure(surface, grid, trajs, step, start),
+            key=CHART_KEY,
+            on_select=pick_start,
+            selection_mode="points",
+        )
+        for t in trajs:
+            if t.stopped:
+                st.warning(t.stopped + " Its path and loss end at the last sound step.")
+        code_ui(
+            surface.f, run_trajectory, make_optimizer, label="Show the code: the surface and a run"
         )
         st.caption(
-            f"∂L/∂β from autograd. Worked out by hand it is "
-            f"({shown(rule.grad_by_hand[0])}, {shown(rule.grad_by_hand[1])}), from:"
+            f"Ran on **{device_name()}**. Two numbers are no work for a GPU: the time goes into "
+            "launching its kernels, so cpu is usually quicker for this page."
         )
-        st.latex(surface.grad_formula)
-        st.plotly_chart(rule_figure(surface, grid, rule, repeated))
-code_ui(sgd_rule_step, label="Show the code: the rule with torch.optim.SGD")
+    with race_tab:
+        if trajs:
+            st.subheader("Loss against step")
+            st.markdown(
+                "How far each run is above the best value, L − L*, on a log scale: a straight "
+                "falling line means the gap shrinks by the same factor every step. The table "
+                "counts the steps each needs to get within the tolerance."
+            )
+            st.plotly_chart(loss_figure(surface, trajs, step, tol))
+            st.dataframe(
+                results_rows(surface, trajs, tol),
+                hide_index=True,
+                # runs end as close as 1e-25 to the minimum: significant digits, not 20 zeros
+                column_config={
+                    name: st.column_config.NumberColumn(format="%.4g")
+                    for name in ("final L", "distance to nearest minimum")
+                },
+            )
+
+if inside_tab.open:
+    with inside_tab:
+        st.markdown(
+            "An optimizer is the gradient plus some memory. Pick a run of the race and a step: "
+            "the table shows the gradient it saw, what it remembers (`optimizer.state`), and the "
+            "step it took next to the step plain SGD would take with the same α."
+        )
+        if not trajs:
+            st.info("Choose at least one optimizer on the race tab.")
+        else:
+            names = [t.name for t in trajs]
+            if state.get("optimizers_inside") not in names:
+                state.optimizers_inside = "Adam" if "Adam" in names else names[-1]
+            c1, c2 = st.columns([3, 2], gap="large")
+            chosen = c1.selectbox("Run", names, key="optimizers_inside")
+            step = c1.slider("Step", 0, num_steps, key="optimizers_step")
+            traj, spec = trajs[names.index(chosen)], specs[names.index(chosen)]
+            k = min(step, traj.steps)
+            if k == 0:
+                c1.info("Move the step slider past 0: at step 0 nothing has happened yet.")
+            else:
+                with errors_ui():
+                    inside = inside_step(traj, spec, k)
+                    c1.markdown(f"**{traj.label}, step {k}** of {traj.steps}")
+                    c1.dataframe(inside_rows(inside), hide_index=True)
+                    x_range, y_range = window_around([inside.before, inside.after, inside.sgd_end])
+                    local = surface_grid(surface, LOCAL_GRID_SIZE, x_range, y_range)
+                    c2.plotly_chart(step_figure(surface, local, inside))
+                    c2.caption(
+                        "The same step up close. Where the black arrow (the step taken) differs "
+                        "from the red one (−α·g), the optimizer's memory is at work."
+                    )
+        code_ui(inside_step, label="Show the code: reading the optimizer's state")
+
+if rule_tab.open:
+    with rule_tab:
+        st.subheader("β ← β − α·∂L/∂β")
+        st.markdown(
+            "Every optimizer of the race refines this one line. At the race's start point (set "
+            "it on the race tab, or click its plot), autograd gives the gradient ∂L/∂β and the "
+            "rule subtracts α times it. If α is too large the step jumps past the valley to a "
+            "higher point, and repeating it makes each jump bigger: the run **diverges**."
+        )
+        rule_ui(surface, grid, start)

@@ -156,8 +156,15 @@ def test_optimizers_state_round_trips_through_the_url():
     fresh = reopened(at, "optimizers.py")
     assert not fresh.exception and not link_notice_only(fresh)
     assert dict(fresh.query_params) == dict(at.query_params)
-    for key in ("optimizers_x0", "optimizers_y0", "optimizers_hp_SGD_lr", "optimizers_rule_lr"):
+    for key in ("optimizers_x0", "optimizers_y0", "optimizers_hp_SGD_lr"):
         assert fresh.number_input(key=key).value == at.number_input(key=key).value, key
+    at.session_state["optimizers_tab"] = "The seed's rule"  # its α is on that tab
+    at.run(timeout=TIMEOUT)
+    fresh = reopened(at, "optimizers.py")
+    assert fresh.session_state["optimizers_tab"] == "The seed's rule" and not fresh.dataframe
+    assert fresh.number_input(key="optimizers_rule_lr").value == 0.01  # Himmelblau's α
+    at.session_state["optimizers_tab"] = "The race"
+    at.run(timeout=TIMEOUT)
     at.selectbox(key="optimizers_surface").set_value("Rosenbrock")
     at.number_input(key="optimizers_steps").set_value(500).run(timeout=TIMEOUT)
     assert "surface" not in at.query_params and "steps" not in at.query_params

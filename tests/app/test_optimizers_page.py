@@ -23,6 +23,11 @@ def run(at: AppTest) -> AppTest:
     return at
 
 
+def open_tab(at: AppTest, name: str) -> AppTest:
+    at.session_state["optimizers_tab"] = name
+    return run(at)
+
+
 @pytest.fixture
 def at() -> AppTest:
     return run(AppTest.from_file(PAGE))
@@ -51,10 +56,21 @@ def test_default_page_races_optimizers_and_explains_them(at):
     assert picker.proto.wrap  # every chosen chip shown, on as many rows as it takes
     table = at.dataframe[0].value
     assert list(table["optimizer"].str.split(" ").str[0]) == chosen
-    assert len(at.get("plotly_chart")) == 4  # paths, loss, one step, the seed's rule
-    inside = at.dataframe[1].value
+    # only the open tab runs: the race's paths and losses, not the other tabs' two charts
+    assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 1
+    assert all(math.isfinite(v) for v in chart_numbers(at))
+    open_tab(at, "Inside the optimizer")
+    (inside,) = [d.value for d in at.dataframe]
     assert "m" in set(inside["quantity"]) and "v̂ = v / (1 − β₂ᵗ)" in set(inside["quantity"])
+    assert len(at.get("plotly_chart")) == 1 and not at.multiselect  # the step up close
+    assert all(math.isfinite(v) for v in chart_numbers(at))
+    open_tab(at, "The race")
+    at.number_input(key="optimizers_x0").set_value(0.5)
+    run(at)
+    open_tab(at, "The seed's rule")  # one step from the race's start, set on the race's tab
+    assert any(r"\underbrace{(0.5,\ 1)}_{\beta}" in x.value for x in at.latex)
     assert any("2/λ_max" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 1 and not at.dataframe
     assert all(math.isfinite(v) for v in chart_numbers(at))
 
 
@@ -89,10 +105,12 @@ def test_a_learning_rate_that_diverges_is_a_message_not_a_plot_of_inf(at):
     at.selectbox(key="optimizers_surface").set_value("Quadratic bowl")
     run(at)
     at.number_input(key="optimizers_hp_SGD_lr").set_value(1.0)  # 2/κ = 0.2 is the limit
-    at.number_input(key="optimizers_rule_lr").set_value(0.5)
+    at.session_state["optimizers_rule_lr"] = 0.5  # the seed's rule tab's α
     run(at)
     warnings = [w.value for w in at.warning]
     assert any("SGD (α=1) stopped at step" in w and "steps grew" in w for w in warnings)
+    assert all(math.isfinite(v) for v in chart_numbers(at))
+    open_tab(at, "The seed's rule")
     assert any("SGD (α=0.5) stopped at step" in e.value for e in at.error)
     assert any("**above**" in m.value for m in at.markdown)
     assert all(math.isfinite(v) for v in chart_numbers(at))
@@ -102,11 +120,13 @@ def test_step_slider_and_inside_view_follow_one_run(at):
     at.multiselect(key="optimizers_chosen").set_value(["SGD", "Momentum"])
     at.slider(key="optimizers_step").set_value(0)
     run(at)
+    open_tab(at, "Inside the optimizer")
+    assert at.slider(key="optimizers_step").value == 0  # the race's step, on this tab too
     assert any("past 0" in i.value for i in at.info)
     at.slider(key="optimizers_step").set_value(3)
     at.selectbox(key="optimizers_inside").set_value("Momentum")
     run(at)
-    inside = at.dataframe[1].value
+    inside = at.dataframe[0].value
     assert "velocity v" in set(inside["quantity"])
     assert any("step 3" in m.value for m in at.markdown)
 
@@ -115,6 +135,9 @@ def test_no_optimizer_is_a_message_and_one_optimizer_races_alone(at):
     at.multiselect(key="optimizers_chosen").set_value([])
     run(at)
     assert any("Pick at least one optimizer" in e.value for e in at.error)
+    open_tab(at, "Inside the optimizer")
+    assert any("at least one optimizer on the race tab" in i.value for i in at.info)
+    open_tab(at, "The race")
     at.multiselect(key="optimizers_chosen").set_value(["Nesterov"])
     at.number_input(key="optimizers_steps").set_value(5)
     run(at)
@@ -142,10 +165,11 @@ def test_all_optimizers_race_with_every_setting_on_the_page(at):
     run(at)
     table = at.dataframe[0].value
     assert len(table) == len(VARIANTS) and set(table["steps run"]) == {20}
+    open_tab(at, "Inside the optimizer")
     at.selectbox(key="optimizers_inside").set_value("RMSprop")
     at.slider(key="optimizers_step").set_value(20)
     run(at)
-    assert "E[g]" in set(at.dataframe[1].value["quantity"])  # only centered RMSprop keeps it
+    assert "E[g]" in set(at.dataframe[0].value["quantity"])  # only centered RMSprop keeps it
 
 
 def test_float_dust_reads_as_the_zero_it_is(at):
@@ -153,13 +177,15 @@ def test_float_dust_reads_as_the_zero_it_is(at):
     # as ±4.44e−16 (one rounding of β), and the final β as "-0.0000".
     at.selectbox(key="optimizers_surface").set_value("Rastrigin")
     run(at)
+    open_tab(at, "Inside the optimizer")
     at.selectbox(key="optimizers_inside").set_value("SGD")
     at.slider(key="optimizers_step").set_value(400)
     run(at)
-    inside = at.dataframe[1].value.set_index("quantity")
+    inside = at.dataframe[0].value.set_index("quantity")
     cells = [c for c in inside[["x", "y"]].to_numpy().ravel() if c != ""]  # "" = undefined
     assert all(float(c) == 0 or abs(float(c)) >= 1e-12 for c in cells)
     assert "0" in set(inside.loc["Δβ, the step taken", ["x", "y"]])
+    open_tab(at, "The race")
     at.selectbox(key="optimizers_surface").set_value("Quadratic bowl")  # runs end ~1e-12 of 0
     run(at)
     finals = at.dataframe[0].value.set_index("optimizer")["final β"]

@@ -24,6 +24,15 @@ def test_clicking_the_contour_plot_picks_the_start_point(app_url, page):
     click(page, plot_area)
     expect(start_x).to_have_value("0.000")
     expect(start_y).to_have_value("1.000")
+    # Only the open tab runs: the seed's rule starts from the point picked on the race's tab,
+    # and coming back, the race is where it was left.
+    click(page, page.get_by_role("tab", name="The seed's rule"))
+    expect(page.get_by_text("The step went downhill.")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(1)
+    expect(start_x).to_have_count(0)
+    click(page, page.get_by_role("tab", name="The race"))
+    expect(start_x).to_have_value("0.000")
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2)
     expect_no_exception(page)
 
 
