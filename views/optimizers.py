@@ -295,8 +295,8 @@ else:  # the race as set on its tab
     specs = chosen_specs()
 
 trajs: list[Trajectory] = []
-if not rule_tab.open:
-    with errors_ui():
+if race_tab.open or (inside_tab.open and specs):  # a refused race says so above its plot
+    with right if race_tab.open else inside_tab, errors_ui():
         key = tuple((s.name, tuple(sorted(s.hparams.items()))) for s in specs)
         trajs = cached_race(
             surface.name, state.optimizers_condition, key, start, num_steps, device_name()

@@ -137,6 +137,7 @@ def test_no_optimizer_is_a_message_and_one_optimizer_races_alone(at):
     assert any("Pick at least one optimizer" in e.value for e in at.error)
     open_tab(at, "Inside the optimizer")
     assert any("at least one optimizer on the race tab" in i.value for i in at.info)
+    assert not at.error  # one message, not the race's refusal as well
     open_tab(at, "The race")
     at.multiselect(key="optimizers_chosen").set_value(["Nesterov"])
     at.number_input(key="optimizers_steps").set_value(5)
