@@ -8,9 +8,8 @@ context open on another page, waits until the frame's idle preload of the chart,
 maths chunks has finished (a learner reads a page before going on), clicks the page in the
 sidebar and times its first render there (a learner going on through the chapter), flips
 the sidebar's "Show the code" toggle, a widget every page has, and times the rerun it causes.
-Figures are medians; the Home page's,
-measured in the same rounds, is the baseline. Goals on a 2-core machine: first render <= 1 s,
-widget change <= 0.5 s.
+Figures are medians; the Home page's, measured in the same rounds, is the baseline. Goals on
+a 2-core machine: first render <= 1 s, widget change <= 0.5 s.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/page_latency.py
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/page_latency.py --pages Optimizers

@@ -228,7 +228,7 @@ def start_ui(surface: Surface) -> tuple[float, float]:
 
 
 def chosen_specs() -> list[OptimizerSpec]:
-    """The race as set on its tab, read back on the tabs that do not draw its widgets."""
+    """The race as set on its tab: its widgets' values, kept by the link on the other tabs."""
     state = st.session_state
     return [
         OptimizerSpec(n, {h.name: state[hp_key(n, h.name)] for h in VARIANTS[n].hparams})
@@ -236,23 +236,21 @@ def chosen_specs() -> list[OptimizerSpec]:
     ]
 
 
-def hparams_ui(name: str) -> OptimizerSpec:
+def hparams_ui(name: str) -> None:
     info = VARIANTS[name]
-    values: dict[str, float | bool] = {}
     with st.expander(f"{name} settings"):
         st.caption(info.rule)
         for h in info.hparams:
             key = hp_key(name, h.name)
             if h.kind is bool:
-                values[h.name] = st.checkbox(h.label, key=key, help=h.help)
+                st.checkbox(h.label, key=key, help=h.help)
             else:
-                values[h.name] = st.number_input(
+                st.number_input(
                     h.label, h.low, h.high, format="%g", step=h.step, key=key, help=h.help
                 )
-    return OptimizerSpec(name, values)
 
 
-def optimizers_ui() -> list[OptimizerSpec]:
+def optimizers_ui() -> None:
     chosen = st.multiselect(
         "Optimizers to race",
         list(VARIANTS),
@@ -261,7 +259,8 @@ def optimizers_ui() -> list[OptimizerSpec]:
         help="Each is the real torch.optim class, run on the same 2-element parameter.",
         wrap=True,  # in a column the chips sat in one row and the last were cut off
     )
-    return [hparams_ui(name) for name in chosen]
+    for name in chosen:
+        hparams_ui(name)
 
 
 st.title("Optimizers on 2-D loss surfaces")
@@ -289,10 +288,9 @@ if race_tab.open:
         c1, c2 = st.columns(2)
         num_steps = int(c1.number_input("steps", 1, MAX_STEPS, key="optimizers_steps"))
         tol = c2.select_slider("tolerance on L − L*", TOLERANCES, key="optimizers_tol")
-        specs = optimizers_ui()
+        optimizers_ui()
         st.button("Suggested settings for this surface", on_click=reset_settings)
-else:  # the race as set on its tab
-    specs = chosen_specs()
+specs = chosen_specs()
 
 trajs: list[Trajectory] = []
 if race_tab.open or (inside_tab.open and specs):  # a refused race says so above its plot
@@ -301,7 +299,8 @@ if race_tab.open or (inside_tab.open and specs):  # a refused race says so above
         trajs = cached_race(
             surface.name, state.optimizers_condition, key, start, num_steps, device_name()
         )
-grid = cached_grid(surface.name, state.optimizers_condition)
+if not inside_tab.open:  # the race's plot and the rule's draw the surface
+    grid = cached_grid(surface.name, state.optimizers_condition)
 
 if race_tab.open:
     with right:

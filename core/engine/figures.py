@@ -94,9 +94,9 @@ def log_y_axis(fig: go.Figure) -> None:
 def fixed_margins(fig: go.Figure, left: int, right: int, top: int, bottom: int) -> go.Figure:
     """Margins Plotly keeps as given. By default a figure whose tick labels, legend or colour
     bar reach past its margins is drawn, measured and drawn again with wider ones: that second
-    draw was a third of the Optimizers page's first render in Chromium (its four charts 2.0 s
-    from the sidebar, 1.2 s with fixed margins; median of 5 alternating rounds). So each figure
-    sets margins wide enough for what it puts there."""
+    draw was a third of the Optimizers page's chart time in Chromium (a page of just its four
+    charts, reached from the sidebar: 2.0 s, 1.2 s with fixed margins; median of 5 alternating
+    rounds). So each figure sets margins wide enough for what it puts there."""
     fig.update_layout(margin=dict(l=left, r=right, t=top, b=bottom, autoexpand=False))
     return fig
 
