@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 
-from core.engine.config import RunConfig
-from core.engine.loop import run_preset
-from core.engine.runner import Runner
-from core.engine.runs import Run
+from core.engine.learning.config import RunConfig
+from core.engine.learning.presets import run_preset
+from core.engine.runs.record import Run
+from core.engine.runs.runner import Runner
 
 BATCH_SIZE = 32  # the classic preset's, and the classic example's
 CLASSIC_LOOP = Path(__file__).with_name("classic_loop.py")

@@ -24,9 +24,9 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.canvas import preprocess as inf
-from core.engine import predictor as pr
-from core.engine.checkpoint import PRETRAINED_DIR
-from core.engine.data import load_raw
+from core.engine.learning.data import load_raw
+from core.engine.products import predictor as pr
+from core.engine.products.predictor import PRETRAINED_DIR
 
 PEN_RADIUS = 3  # canvas pixels added around each stroke: a pen a little wider than MNIST's
 

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.canvas_accuracy import render_as_canvas
 from core.canvas import preprocess as inf
 from core.devices import synchronize
-from core.engine import predictor as pr
-from core.engine.checkpoint import PRETRAINED_DIR
-from core.engine.data import load_raw
+from core.engine.learning.data import load_raw
+from core.engine.products import predictor as pr
+from core.engine.products.predictor import PRETRAINED_DIR
 
 DRAWINGS = 200  # the brief's sample size
 WARMUP = 20  # untimed runs first: allocator and kernel caches warm, as on a live page

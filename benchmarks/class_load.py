@@ -47,8 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 
 from benchmarks.bench import machine_line  # noqa: E402
-from core.engine.loop import run_preset  # noqa: E402
-from core.engine.runs import STATUS_FILE  # noqa: E402
+from core.engine.learning.presets import run_preset  # noqa: E402
+from core.engine.runs.folder import STATUS_FILE  # noqa: E402
 from tests.e2e.helpers import FINISHED_STATUS_JS  # noqa: E402
 
 LEARNERS = 30

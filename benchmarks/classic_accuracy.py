@@ -17,8 +17,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 from benchmarks.bench import machine_line, timed_run
-from core.engine.loop import evaluate, init_model, load_run_data, run_preset
-from core.engine.runner import Runner
+from core.engine.learning.loop import evaluate
+from core.engine.learning.presets import run_preset
+from core.engine.learning.setup import init_model, load_run_data
+from core.engine.runs.runner import Runner
 
 GOAL = 0.985
 

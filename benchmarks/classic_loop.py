@@ -23,8 +23,8 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 from core.devices import synchronize
-from core.engine.data import CLASSIC_MNIST_NORMALIZATION, data_root
-from core.engine.models import build_model, classic_spec
+from core.engine.learning.data import CLASSIC_MNIST_NORMALIZATION, data_root
+from core.engine.learning.models import build_model, classic_spec
 
 BATCH_SIZE = 32
 

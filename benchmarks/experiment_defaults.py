@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
-from core.engine.config import RunConfig
-from core.engine.estimate import estimate_seconds, measure_step_cost
-from core.engine.runner import Runner
+from core.engine.learning.config import RunConfig
+from core.engine.products.estimate import estimate_seconds, measure_step_cost
+from core.engine.runs.runner import Runner
 from core.experiments import sets as E
 
 TARGET_S = 60.0  # "about a minute on two CPU cores"

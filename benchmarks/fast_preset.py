@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 from benchmarks.bench import machine_line, timed_run
-from core.engine.loop import run_preset
-from core.engine.runner import Runner
+from core.engine.learning.presets import run_preset
+from core.engine.runs.runner import Runner
 
 GOAL = 0.99
 BASELINE_IMAGES = 6_400  # the classic preset's speed is measured on this many images

@@ -36,7 +36,7 @@ from benchmarks.bench import (
     descendants,
     machine_line,
 )
-from core.engine.runs import METRICS_FILE, STATUS_FILE, read_metrics
+from core.engine.runs.folder import METRICS_FILE, STATUS_FILE, read_metrics
 from tests.e2e.helpers import SCRIPT_RUNS_JS
 from tests.e2e.server import CHROMIUM_ARGS, chromium_path, start_app, stop_app
 

@@ -5,10 +5,10 @@ of 32 on the CPU:
 - classic: torchvision MNIST with ToTensor + Normalize run per image, batched by a DataLoader
   (num_workers=0, as the classic example runs on a CPU), the loop of pytorch/examples mnist,
   run as a program of its own (classic_loop.py), as people run that example;
-- torchlab: the background runner (core.engine.runner) on the data as one normalized tensor, batches
-  as index slices, with a thread polling snapshots and building the live figures at the Train
-  page's rate (what the page's fragment does while a run trains), in this process, whose main
-  thread does no parallel torch work, as in the Streamlit server;
+- torchlab: the background runner (core.engine.runs.runner) on the data as one normalized
+  tensor, batches as index slices, with a thread polling snapshots and building the live
+  figures at the Train page's rate (what the page's fragment does while a run trains), in
+  this process, whose main thread does no parallel torch work, as in the Streamlit server;
 - and the cost of that polling, measured on one long run by alternating windows with and
   without it.
 Classic and torchlab are interleaved round by round (alternating who goes first) so a change
@@ -43,10 +43,10 @@ from benchmarks.bench import (
     machine_line,
     runner_rate,
 )
-from core.engine.figures import accuracy_figure, loss_figure
-from core.engine.loop import run_preset
-from core.engine.models import build_model
-from core.engine.runner import Runner
+from core.engine.learning.models import build_model
+from core.engine.learning.presets import run_preset
+from core.engine.looks.figures import accuracy_figure, loss_figure
+from core.engine.runs.runner import Runner
 from views.train.live import POLL_S
 
 
@@ -101,7 +101,8 @@ def profile_ours(batches: int = 60) -> None:
     """Where the time goes in the runner's loop: the top operators by their own CPU time."""
     from torch.profiler import ProfilerActivity, profile
 
-    from core.engine.loop import load_run_data, make_optimizer, train_one_epoch
+    from core.engine.learning.loop import train_one_epoch
+    from core.engine.learning.setup import load_run_data, make_optimizer
 
     config = run_preset("classic").with_changes(train_subset=batches * BATCH_SIZE)
     X, y, _, _ = load_run_data(config, "cpu")

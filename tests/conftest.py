@@ -69,7 +69,7 @@ _missing: dict[str, str | None] = {}
 def missing_data_reason(dataset: str = "MNIST") -> str | None:
     """Why a test that needs `dataset` cannot run here, or None when its files are present."""
     if dataset not in _missing:
-        from core.engine.data import data_root, missing_files
+        from core.engine.learning.data import data_root, missing_files
 
         root = data_root()
         _missing[dataset] = (

@@ -12,17 +12,19 @@ import json
 import shutil
 from pathlib import Path
 
-from core.engine.checkpoint import SPEC_FILE, save_model
-from core.engine.config import RunConfig
-from core.engine.models import build_model, classic_spec
-from core.engine.runs import (
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import build_model, classic_spec
+from core.engine.runs.checkpoint import SPEC_FILE, save_model
+from core.engine.runs.folder import (
     CONFIG_FILE,
     METRICS_FILE,
     STATUS_FILE,
+    StatusRecord,
     write_config,
     write_metrics,
     write_status,
 )
+from core.engine.runs.record import RunStatus
 
 GOOD = "20260101-000000-good"
 TRAIN = [
@@ -62,7 +64,7 @@ def make_corrupt_runs(root: Path) -> None:
     good = root / GOOD
     write_config(good, CONFIG)
     write_metrics(good, TRAIN, TEST)
-    write_status(good, {"status": "done", "started": 1.0, "finished": 3.0})
+    write_status(good, StatusRecord(RunStatus.DONE, started=1.0, finished=3.0))
     spec = classic_spec()
     save_model(good, build_model(spec), spec, {"dataset": "MNIST", "accuracy": 0.875})
     text = (good / METRICS_FILE).read_text()

@@ -1,6 +1,6 @@
 """A test-only backend that trains in a thread of the test process.
 
-Tests that patch the training code (core.engine.worker) to hold a run inside a batch or to
+Tests that patch the training code (core.engine.runs.worker) to hold a run inside a batch or to
 make a step fail need the run in their own process; every other test uses the real backends.
 It takes one run at a time: the run draws from torch's global generator, as in a worker.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from core.engine.worker import Task, train_task
+from core.engine.runs.worker import Task, train_task
 
 
 class InlineBackend:

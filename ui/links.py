@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from core.engine.links import Field, ignored_text, link_params, read_link
+from core.links import Field, ignored_text, link_params, read_link
 from ui.route import AT_PARAM, MARKS_PARAM
 from ui.runner import OWNER_PARAM
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine import predictor as pr
-from core.engine.runs import runs_root
+from core.engine.products import predictor as pr
+from core.engine.runs.folder import runs_root
 
 MODEL_LIST_TTL_S = 5.0  # how long the list of saved models is reused before reading it again
 
@@ -21,7 +21,7 @@ def _choices(root: str, pretrained: str, datasets: tuple[str, ...] | None) -> li
 
 
 def model_choices(datasets: tuple[str, ...] | None = ("MNIST",)) -> list[pr.ModelChoice]:
-    """core.engine.predictor.model_choices for the current runs folder, reused for a few seconds."""
+    """The predictor's model_choices for the current runs folder, reused for a few seconds."""
     # the folders are part of the key: a test (or a changed setting) pointing elsewhere
     # never sees another folder's list
     return _choices(str(runs_root()), str(pr.PRETRAINED_DIR), datasets)

@@ -1,6 +1,6 @@
 """The one Runner per server, which runs belong to this browser tab, and who may control them.
 
-Training jobs live in a server-wide `core.engine.runner.Runner` held by `st.cache_resource`, so
+Training jobs live in a server-wide `core.engine.runs.runner.Runner` held by `st.cache_resource`, so
 clicking widgets, switching pages or refreshing never stops or loses a run. A page keeps only ids:
 - the owner token (which runs are "mine"), in session_state and in the URL (`?session=...`);
 - the job it shows, in session_state and in the URL (`?<page>_job=...`),
@@ -21,8 +21,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.engine.runner import Runner
-from core.engine.runs import Run, Unreadable, runs_root, scan_runs, unreadable_notice
+from core.engine.runs.folder import Unreadable, runs_root, scan_runs, unreadable_notice
+from core.engine.runs.record import Run
+from core.engine.runs.runner import Runner
 
 SAVED_RUNS_TTL_S = 5  # the run folders are re-read at most this often
 TEACHER_ENV = "TORCHLAB_TEACHER_PASSWORD"

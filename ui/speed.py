@@ -1,5 +1,5 @@
 """How long a run will take on this machine: the step cost timed once per model and device
-(core.engine.estimate), shared by the Train page's advice and the Experiments estimates."""
+(core.engine.products.estimate), shared by the Train page's advice and the Experiments estimates."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 
 import streamlit as st
 
-from core.engine.config import RunConfig
-from core.engine.estimate import StepCost, describe_seconds, measure_step_cost, run_seconds
-from core.engine.models import ModelSpec
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import ModelSpec
+from core.engine.products.estimate import StepCost, describe_seconds, measure_step_cost, run_seconds
 
 
 @st.cache_data(ttl=600, show_spinner="Timing a few training steps on this device…")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from core.engine.notebook import MIME as NOTEBOOK_MIME
+from core.engine.products.notebook import MIME as NOTEBOOK_MIME
 from core.tensors.base import formatted_values, storage_indices, storage_of, tensor_info
 from core.tensors.budget import Reservation
 from core.tensors.dtypes import format_bytes

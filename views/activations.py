@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import links
 from core.activations.curves import (
     MAX_ABS_X,
     MAX_CURVES,
@@ -47,8 +48,7 @@ from core.activations.vanishing import (
     MAX_DEPTH,
     chain_gradients,
 )
-from core.engine import links
-from core.engine.activations.registry import (
+from core.engine.learning.activations.registry import (
     ACTIVATIONS,
     DIFFERENTIABLE,
     ELEMENTWISE,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import links
 from core.backprop.bookkeeping import bookkeeping, grad_fn_chain, tiny_net_chain
 from core.backprop.figures import descent_figure, graph_figure, loss_figure, lr_figure
 from core.backprop.loss import (
@@ -44,7 +45,6 @@ from core.backprop.update import (
     lr_line,
     sgd_update,
 )
-from core.engine import links
 from ui.common import code_ui, device_name, errors_ui
 from ui.links import linked_page
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from core import links
 from core.canvas import figures as figs
 from core.canvas import handwriting as hw
 from core.canvas import preprocess as inf
-from core.engine import links
-from core.engine import predictor as pr
-from core.engine.checkpoint import PRETRAINED_DIR
+from core.engine.products import predictor as pr
+from core.engine.products.predictor import PRETRAINED_DIR
 from core.errors import TorchlabError
 from ui.common import code_ui, device_name, errors_ui
 from ui.links import linked_page

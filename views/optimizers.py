@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine import links
+from core import links
 from core.number_text import shown
 from core.optim2d.figures import loss_figure, rule_figure, step_figure, trajectories_figure
 from core.optim2d.race import (

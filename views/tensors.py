@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine import links
+from core import links
 from core.tensors.base import (
     FILLS,
     BaseSpec,

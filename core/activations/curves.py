@@ -13,8 +13,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from core.engine.activations.registry import get_activation
-from core.engine.activations.spec import ActivationSpec
+from core.engine.learning.activations.registry import get_activation
+from core.engine.learning.activations.spec import ActivationSpec
 from core.errors import ConfigError, LimitError
 
 MAX_ABS_X = 1000.0  # the x-range must lie inside [-MAX_ABS_X, MAX_ABS_X]

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from core.activations.curves import Curve
 from core.activations.vanishing import ChainGradients
-from core.engine.figures import log_y_axis
+from core.engine.looks.figures import log_y_axis
 
 PALETTE = qualitative.Plotly  # 10 colours; at most MAX_CURVES curves share a plot
 GREY, ORANGE = "#8c8c8c", "#EE4C2C"

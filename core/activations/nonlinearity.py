@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from core.engine.activations.registry import get_activation
-from core.engine.randomness import seeded
+from core.engine.learning.activations.registry import get_activation
+from core.engine.learning.randomness import seeded
 from core.errors import ConfigError, LimitError
 
 MAX_LINEAR_LAYERS = 12  # layers in the collapse demo

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.activations.nonlinearity import Collapse, FitResult
-from core.engine.figures import log_y_axis
+from core.engine.looks.figures import log_y_axis
 
 INPUT, STACK, SINGLE, BAD = "#8c8c8c", "#1f77b4", "#EE4C2C", "#d62728"
 CLASS_COLORS = ("#1f77b4", "#EE4C2C")  # spiral arm 0, spiral arm 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from core.engine.activations.registry import get_activation
+from core.engine.learning.activations.registry import get_activation
 from core.errors import ConfigError, LimitError
 
 MAX_DEPTH = 60  # layers in the chain

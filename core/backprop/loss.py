@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from core.engine.checkpoint import PRETRAINED_DIR, SPEC_FILE, WEIGHTS_FILE, load_model
-from core.engine.config import MAX_SEED
-from core.engine.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
-from core.engine.models import ConvNet, build_model, classic_spec
-from core.engine.randomness import seeded
+from core.engine.learning.config import MAX_SEED
+from core.engine.learning.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
+from core.engine.learning.models import ConvNet, build_model, classic_spec
+from core.engine.learning.randomness import seeded
+from core.engine.products.predictor import PRETRAINED_DIR
+from core.engine.runs.checkpoint import SPEC_FILE, WEIGHTS_FILE, load_model
 from core.errors import CheckpointError, LimitError
 
 MAX_BATCH_SIZE = 64  # most images in the demo's mini-batch

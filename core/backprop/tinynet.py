@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.engine.activations.registry import MODEL_ACTIVATIONS
+from core.engine.learning.activations.registry import MODEL_ACTIVATIONS
 from core.errors import ConfigError
 from core.number_text import read_numbers
 

@@ -20,8 +20,8 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from core.canvas.preprocess import InputImageError, PreprocessOptions, ink_image, preprocess
-from core.engine.data import load_tensors
-from core.engine.predictor import Predictor
+from core.engine.learning.data import load_tensors
+from core.engine.products.predictor import Predictor
 from core.errors import LimitError, TorchlabError
 
 HANDWRITING_ENV = "TORCHLAB_HANDWRITING"

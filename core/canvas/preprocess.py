@@ -6,7 +6,7 @@ at the centre; their strokes are 2-3 px wide in that box, whatever the pen and t
 the writing. A model trained on MNIST has only seen digits made that way, so a drawing must
 go through the same steps (its strokes redrawn at MNIST's width by core.canvas.stroke), or
 the model is asked about something it never learned.
-core.engine.predictor then loads a model and asks it about the result.
+core.engine.products.predictor then loads a model and asks it about the result.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from core.canvas.stroke import INK_LEVEL, MNIST_STROKE, WORK_SCALE, restroke, stroke_width
-from core.engine.data import IMAGE_SIZE
+from core.engine.learning.data import IMAGE_SIZE
 from core.errors import LimitError, TorchlabError
 
 CANVAS_SIZE = 280  # canvas side in screen pixels: 10× MNIST, one MNIST pixel is 10×10 on screen

@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from core.devices import default_device
-from core.engine import runs
-from core.engine.activations.registry import MODEL_ACTIVATIONS
-from core.engine.config import MAX_EPOCHS, NORMALIZATIONS, RunConfig
-from core.engine.data import DATASETS
-from core.engine.loop import RUN_PRESETS, run_preset
-from core.engine.models import POOLS, ConvSpec, layer_table, parse_hidden
-from core.engine.optimizers import OPTIMIZERS, SCHEDULES
-from core.engine.runner import Runner
-from core.engine.runs import RunStatus
+from core.engine.learning.activations.registry import MODEL_ACTIVATIONS
+from core.engine.learning.config import SETTINGS, RunConfig
+from core.engine.learning.models import POOLS, ConvSpec, layer_table, parse_hidden
+from core.engine.learning.presets import RUN_PRESETS, run_preset
+from core.engine.learning.settings import option
+from core.engine.runs.files import read_json
+from core.engine.runs.folder import CONFIG_FILE, load_run, runs_root
+from core.engine.runs.record import RunStatus
+from core.engine.runs.runner import Runner
 from core.errors import ParseError, TorchlabError
 
 POLL_S = 0.2  # how often the log is read from the background job
@@ -72,17 +72,27 @@ def _conv(text: str) -> ConvSpec:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The options: every declared run setting (core.engine.learning.config.SETTINGS) as
+    --its-name, the model's own flags, and what says which run to train."""
     p = argparse.ArgumentParser(prog="python -m core.engine.cli", description=__doc__)
     p.add_argument("--preset", choices=list(RUN_PRESETS), default="classic")
     p.add_argument("--config", type=Path, help="start from a saved config.json")
     p.add_argument("--out", type=Path, help="the run folder (default: a new one in the runs root)")
-    p.add_argument("--name", help="a label for the run list")
-    data = p.add_argument_group("data")
-    data.add_argument("--dataset", choices=list(DATASETS))
-    data.add_argument("--normalization", choices=list(NORMALIZATIONS))
-    data.add_argument("--train-subset", type=int, help="train on the first N images")
-    data.add_argument("--test-subset", type=int, help="test on the first N images")
+    groups = {"data": p.add_argument_group("data")}
     model = p.add_argument_group("model")
+    opt = groups["other"] = p.add_argument_group("optimization")
+    for name, setting in SETTINGS.items():
+        if setting.custom or not setting.cli:
+            continue
+        limits = f" ({setting.span})" if setting.low is not None else ""
+        if setting.optional:
+            limits += f", default: {setting.optional}"
+        groups.get(setting.form or "", opt).add_argument(
+            option(name),
+            type=setting.kind,
+            choices=list(setting.choices()) if setting.choices else None,
+            help=f"{setting.label}{limits}. {setting.help}".strip(),
+        )
     model.add_argument(
         "--conv",
         action="append",
@@ -95,9 +105,6 @@ def parser() -> argparse.ArgumentParser:
     model.add_argument("--conv-dropout", type=float)
     model.add_argument("--dropout", type=float)
     model.add_argument("--activation", choices=list(MODEL_ACTIVATIONS))
-    opt = p.add_argument_group("optimization")
-    opt.add_argument("--optimizer", choices=list(OPTIMIZERS))
-    opt.add_argument("--lr", type=float)
     opt.add_argument(
         "--opt",
         action="append",
@@ -105,7 +112,6 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="an optimizer setting, e.g. momentum=0.9 (repeatable)",
     )
-    opt.add_argument("--schedule", choices=list(SCHEDULES))
     opt.add_argument(
         "--sched",
         action="append",
@@ -113,12 +119,6 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a schedule setting, e.g. gamma=0.7 (repeatable)",
     )
-    opt.add_argument("--batch-size", type=int)
-    opt.add_argument("--epochs", type=int, help=f"1 to {MAX_EPOCHS}")
-    opt.add_argument("--seed", type=int)
-    opt.add_argument("--init-seed", type=int)
-    opt.add_argument("--device", help="cpu, cuda:0, mps (default: the best one here)")
-    opt.add_argument("--log-interval", type=int, help="log the training loss every N batches")
     p.add_argument(
         "--stop-after-steps",
         type=int,
@@ -136,36 +136,30 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# The optional flags of the structured settings (the others are --their-name).
+CUSTOM_OPTIONS = {
+    "model": ("--conv", "--no-conv", "--hidden", "--conv-dropout", "--dropout", "--activation"),
+    "optimizer_params": ("--opt",),
+    "schedule_params": ("--sched",),
+}
+
+
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The preset (or --config file), then every option given on top of it."""
     if args.config:
-        from core.engine.checkpoint import read_json
-
         config = RunConfig.from_dict(read_json(args.config))
     else:
         config = run_preset(args.preset).with_changes(device=default_device())
+    # Another optimizer or schedule starts from its own defaults, as on the Train page.
     if args.optimizer and args.optimizer != config.optimizer:
         config = config.with_optimizer(args.optimizer)
     if args.schedule and args.schedule != config.schedule:
         config = config.with_schedule(args.schedule)
-    changes: dict[str, Any] = {}
-    for field in (
-        "dataset",
-        "normalization",
-        "train_subset",
-        "test_subset",
-        "lr",
-        "batch_size",
-        "epochs",
-        "seed",
-        "init_seed",
-        "device",
-        "log_interval",
-        "name",
-    ):
-        value = getattr(args, field)
-        if value is not None:
-            changes[field] = value
+    changes: dict[str, Any] = {
+        name: getattr(args, name)
+        for name, setting in SETTINGS.items()
+        if not setting.custom and setting.cli and getattr(args, name) is not None
+    }
     if args.opt:
         changes["optimizer_params"] = config.optimizer_params | _settings(args.opt)
     if args.sched:
@@ -190,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.resume:
             run_dir = resume_folder(args.resume)
-            config = runs.load_run(run_dir).config
+            config = load_run(run_dir).config
         else:
             config = config_from_args(args)
         n_params = sum(r.parameters for r in layer_table(config.model))
@@ -218,8 +212,8 @@ def resume_folder(text: str) -> Path:
     """--resume takes a run folder, or the id of a run under the runs root."""
     path = Path(text).expanduser()
     if not path.is_dir():
-        path = runs.runs_root() / text
-    if not (path / runs.CONFIG_FILE).is_file():
+        path = runs_root() / text
+    if not (path / CONFIG_FILE).is_file():
         raise ParseError(f"--resume: {text!r} is neither a run folder nor the id of a saved run.")
     return path.resolve()
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from core.engine.data import TRAIN_SIZE
-from core.engine.figures import PALETTE, X_AXES, chart_layout, log_y_axis, loss_figure
+from core.engine.learning.data import TRAIN_SIZE
+from core.engine.looks.figures import PALETTE, X_AXES, chart_layout, log_y_axis, loss_figure
 from core.experiments.results import (
     DIVERGED_FACTOR,
     chance_loss,

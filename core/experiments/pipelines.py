@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from core.devices import resolve_device, synchronize
-from core.engine.data import data_root, dataset_info, load_raw, load_tensors
+from core.engine.learning.data import data_root, dataset_info, load_raw, load_tensors
 from core.errors import LimitError
 
 MAX_SAMPLES = 20_000  # the per-sample pipelines manage a few thousand per second on a CPU

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.engine.data import TRAIN_SIZE
+from core.engine.learning.data import TRAIN_SIZE
 from core.experiments.sets import experiment, gd_variant, is_baseline
 
 FINAL_WINDOW = 5  # the final training loss is the mean of this many last logged losses
 DIVERGED_FACTOR = 1.5  # final loss this far above chance (or the start): the run diverged
 STUCK_FACTOR = 0.9  # final loss still above this fraction of chance: it barely learned
-NON_FINITE_MARK = "loss became"  # in the error of a run core.engine.loop stopped for a NaN loss
+NON_FINITE_MARK = "loss became"  # in the error of a run the loop stopped for a NaN loss
 
 
 @dataclass

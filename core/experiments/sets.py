@@ -1,8 +1,8 @@
 """The chapter's claims as run sets: each experiment turns its knobs into ordinary RunConfigs.
 
 Building a run set trains nothing, so it is cheap to check and to test. The shared runner
-(core.engine.runner) trains the runs like any other; core.experiments.results turns the finished
-snapshots back into "what the numbers show".
+(core.engine.runs.runner) trains the runs like any other; core.experiments.results turns the
+finished snapshots back into "what the numbers show".
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MIN_LR, RunConfig
-from core.engine.data import TEST_SIZE, TRAIN_SIZE, dataset_info
-from core.engine.models import ModelSpec, linear_spec, preset
-from core.engine.optimizers import optimizer_settings
+from core.engine.learning.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MIN_LR, RunConfig
+from core.engine.learning.data import TEST_SIZE, TRAIN_SIZE, dataset_info
+from core.engine.learning.models import ModelSpec, linear_spec
+from core.engine.learning.optimizers import optimizer_settings
+from core.engine.learning.presets import run_preset
 from core.errors import ConfigError, LimitError, ParseError
 
 if TYPE_CHECKING:  # the runner is only passed in: building a run set never needs it
-    from core.engine.runner import Runner
-    from core.engine.runs import Run
+    from core.engine.runs.record import Run
+    from core.engine.runs.runner import Runner
 
 MAX_RUNS = 12  # runs one experiment may queue at once
 MAX_SAMPLES_PER_RUN = 600_000  # ten full epochs: the most any one run of a set may see
@@ -29,9 +30,9 @@ BASELINE_NAME = "linear baseline"
 
 @dataclass
 class CommonKnobs:
-    dataset: str = "MNIST"  # a key of core.engine.data.DATASETS
-    model: str = "classic"  # a core.engine.models preset: the network every run trains
-    optimizer: str = "SGD"  # a key of core.engine.optimizers.OPTIMIZERS
+    dataset: str = "MNIST"  # a key of core.engine.learning.data.DATASETS
+    model: str = "classic"  # a core.engine.learning.models preset: the network every run trains
+    optimizer: str = "SGD"  # a key of core.engine.learning.optimizers.OPTIMIZERS
     lr: float = 0.05  # learning rate shared by every run of the set
     test_subset: int = 1_000  # test images scored after each epoch (fewer = faster)
     seed: int = 0  # one seed for the whole set, so runs differ only in the knob under test
@@ -91,7 +92,7 @@ def parse_counts(values: list[int | str], what: str) -> list[int]:
 
 def model_spec(name: str) -> ModelSpec:
     """A preset by name; "linear" is the traditional baseline (softmax regression)."""
-    return preset(name)
+    return run_preset(name).model
 
 
 def is_baseline(config: RunConfig) -> bool:

@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.engine.data import IMAGE_SIZE, load_raw
-from core.engine.models import count_parameters
-from core.engine.randomness import seeded
+from core.engine.learning.data import IMAGE_SIZE, load_raw
+from core.engine.learning.models import count_parameters
+from core.engine.learning.randomness import seeded
 from core.errors import LimitError, TorchlabError
 
 LINEAR_IN = 256  # the fully connected demo reads 256 = 16×16 features...

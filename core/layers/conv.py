@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from core.engine.models import count_parameters
-from core.engine.randomness import seeded
+from core.engine.learning.models import count_parameters
+from core.engine.learning.randomness import seeded
 from core.errors import LimitError
 from core.layers.common import LayerError, shrink
 

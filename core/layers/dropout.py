@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from core.engine.randomness import seeded
+from core.engine.learning.randomness import seeded
 from core.errors import LimitError
 from core.layers.common import LayerError, as_batch
 from core.layers.conv import CLASSIC_FILTERS, ConvConfig, conv_layer

@@ -21,7 +21,7 @@ from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 from torch.overrides import TorchFunctionMode
 
-from core.engine.randomness import seeded
+from core.engine.learning.randomness import seeded
 from core.layers.common import LayerError, as_batch
 
 CAPTURES = ("torch.fx.symbolic_trace", "torch.export")

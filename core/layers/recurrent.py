@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from core.engine.models import count_parameters
-from core.engine.randomness import seeded
+from core.engine.learning.models import count_parameters
+from core.engine.learning.randomness import seeded
 from core.errors import LimitError
 from core.layers.common import IMAGE_SIZE, LayerError
 

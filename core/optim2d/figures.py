@@ -11,7 +11,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from core.engine.figures import fixed_margins, log_y_axis
+from core.engine.looks.figures import fixed_margins, log_y_axis
 from core.optim2d.race import InsideStep, RuleStep, Trajectory
 from core.optim2d.surfaces import Grid, Surface
 

@@ -13,8 +13,13 @@ from typing import Any
 
 import torch
 
-from core.engine.optimizers import OPTIMIZERS as ENGINE_OPTIMIZERS
-from core.engine.optimizers import HyperParam, OptimizerInfo, optimizer_settings, torch_kwargs
+from core.engine.learning.optimizers import OPTIMIZERS as ENGINE_OPTIMIZERS
+from core.engine.learning.optimizers import (
+    HyperParam,
+    OptimizerInfo,
+    optimizer_settings,
+    torch_kwargs,
+)
 from core.errors import ConfigError, LimitError, TorchlabError
 from core.optim2d.surfaces import Surface, divergence, hessian_at, validate_start
 
@@ -34,7 +39,7 @@ class Variant:
     """One racer: an optimizer of the engine's registry, as the playground offers it."""
 
     name: str  # what the page calls it
-    optimizer: str  # the key of core.engine.optimizers.VARIANTS it runs
+    optimizer: str  # the key of core.engine.learning.optimizers.VARIANTS it runs
     lr: float  # the learning rate it starts from (each surface suggests its own)
     shown: tuple[str, ...]  # the registry's settings the page offers (besides lr), in order
     defaults: dict[str, float] = field(default_factory=dict)  # where it starts off torch's

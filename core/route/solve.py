@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.engine.data import IMAGE_SIZE, TRAIN_SIZE
-from core.engine.loop import run_preset
-from core.engine.models import layer_table
-from core.engine.randomness import seeded
+from core.engine.learning.data import IMAGE_SIZE, TRAIN_SIZE
+from core.engine.learning.models import layer_table
+from core.engine.learning.presets import run_preset
+from core.engine.learning.randomness import seeded
 
 POINTS = [[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]  # the chapter's points
 POINTS_TEXT = "[[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from core.engine.data import IMAGE_SIZE, TRAIN_SIZE
+from core.engine.learning.data import IMAGE_SIZE, TRAIN_SIZE
 from core.route import solve
 from core.route.answers import shown
 from core.route.questions import Question, Stop

@@ -3,7 +3,7 @@ cell per line, each showing its value as the page (and Python's >>> prompt) prin
 
 from __future__ import annotations
 
-from core.engine.notebook import write_notebook
+from core.engine.products.notebook import write_notebook
 from core.tensors.program import Program, run_program
 
 SETUP = """import warnings

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 import core.backprop.loss as loss_demo
 from core.backprop.tinynet import DEFAULT_PARAMS, HAND_RULES
-from core.engine.checkpoint import save_model
-from core.engine.models import classic_spec
+from core.engine.learning.models import classic_spec
+from core.engine.runs.checkpoint import save_model
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "backprop.py")
 

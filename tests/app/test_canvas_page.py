@@ -15,11 +15,12 @@ from streamlit.testing.v1 import AppTest
 
 from core.canvas import handwriting as hw
 from core.canvas import preprocess as inf
-from core.engine import predictor as pr
-from core.engine.checkpoint import save_model
-from core.engine.config import RunConfig
-from core.engine.models import build_model, classic_spec
-from core.engine.runs import write_config, write_status
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import build_model, classic_spec
+from core.engine.products import predictor as pr
+from core.engine.runs.checkpoint import save_model
+from core.engine.runs.folder import StatusRecord, write_config, write_status
+from core.engine.runs.record import RunStatus
 from tests import corrupt_runs as corrupt
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "canvas.py")
@@ -39,7 +40,7 @@ def run_dir(runs_dir, tmp_path, monkeypatch) -> Path:
         folder, build_model(spec), spec, {"dataset": "MNIST", "mean": NORM[0], "std": NORM[1]}
     )
     write_config(folder, RunConfig(name="page test"))
-    write_status(folder, {"status": "done", "started": 1.0})
+    write_status(folder, StatusRecord(RunStatus.DONE, started=1.0))
     return folder
 
 

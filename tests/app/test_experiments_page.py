@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.engine.config import RunConfig
-from core.engine.models import linear_spec
-from core.engine.predictor import pretrained_present
-from core.engine.runner import Runner
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import linear_spec
+from core.engine.products.predictor import pretrained_present
+from core.engine.runs.runner import Runner
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "experiments" / "page.py")
 

@@ -192,11 +192,12 @@ def saved_digit_models(runs_dir: Path, tmp_path: Path, monkeypatch) -> list[str]
     """Two saved MNIST runs (random weights) and no shipped model: the canvas's choices."""
     import torch
 
-    from core.engine import predictor as pr
-    from core.engine.checkpoint import save_model
-    from core.engine.config import RunConfig
-    from core.engine.models import build_model, classic_spec
-    from core.engine.runs import write_config, write_status
+    from core.engine.learning.config import RunConfig
+    from core.engine.learning.models import build_model, classic_spec
+    from core.engine.products import predictor as pr
+    from core.engine.runs.checkpoint import save_model
+    from core.engine.runs.folder import StatusRecord, write_config, write_status
+    from core.engine.runs.record import RunStatus
 
     monkeypatch.setattr(pr, "PRETRAINED_DIR", tmp_path / "no_pretrained")
     monkeypatch.setenv("TORCHLAB_HANDWRITING", str(tmp_path / "handwriting"))
@@ -207,7 +208,7 @@ def saved_digit_models(runs_dir: Path, tmp_path: Path, monkeypatch) -> list[str]
         norm = {"dataset": "MNIST", "mean": 0.1307, "std": 0.3081}
         save_model(folder, build_model(spec), spec, norm)
         write_config(folder, RunConfig(name=name))
-        write_status(folder, {"status": "done", "started": 1.0})
+        write_status(folder, StatusRecord(RunStatus.DONE, started=1.0))
     return names
 
 

@@ -11,9 +11,10 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from core.engine.config import RunConfig
-from core.engine.models import MAX_HIDDEN_LAYERS
-from core.engine.runs import write_config, write_metrics, write_status
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import MAX_HIDDEN_LAYERS
+from core.engine.runs.folder import StatusRecord, write_config, write_metrics, write_status
+from core.engine.runs.record import RunStatus
 from core.tensors.program import CHAPTER
 from ui.runner import forget_saved_runs, get_runner
 
@@ -76,7 +77,7 @@ def test_a_saved_run_downloads_as_a_notebook_where_it_is_inspected(runs_dir):
     config = RunConfig(name="take home", lr=0.0321, epochs=1, train_subset=640)
     write_config(folder, config)
     write_metrics(folder, [], [])
-    write_status(folder, {"status": "done", "started": 1.0, "finished": 3.0})
+    write_status(folder, StatusRecord(RunStatus.DONE, started=1.0, finished=3.0))
     forget_saved_runs()
     at = AppTest.from_file(TRAIN).run(timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.engine.loop import run_preset
-from core.engine.models import MAX_HIDDEN_LAYERS, ConvSpec, ModelSpec, parse_hidden
-from core.engine.runs import RunStatus
+from core.engine.learning.models import MAX_HIDDEN_LAYERS, ConvSpec, ModelSpec, parse_hidden
+from core.engine.learning.presets import run_preset
+from core.engine.runs.record import RunStatus
 from core.errors import ConfigError
 from tests import corrupt_runs as corrupt
 from ui.runner import forget_saved_runs, get_runner

@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from core.engine.resume import RESUME_FILE
-from core.engine.runs import RunStatus, load_run
+from core.engine.runs.folder import load_run
+from core.engine.runs.record import RunStatus
+from core.engine.runs.resume import RESUME_FILE
 from tests.e2e.helpers import click, fill, go_to, open_app
 from tests.e2e.server import start_app
 

@@ -12,14 +12,14 @@ import pytest
 import torch
 
 from core.devices import available_devices, default_device, resolve_device
-from core.engine.checkpoint import PRETRAINED_DIR, load_model
-from core.engine.config import RunConfig
-from core.engine.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
-from core.engine.loop import run_preset
-from core.engine.models import ConvSpec, ModelSpec
-from core.engine.predictor import load_predictor, predict
-from core.engine.runner import Runner
-from core.engine.runs import RunStatus
+from core.engine.learning.config import RunConfig
+from core.engine.learning.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
+from core.engine.learning.models import ConvSpec, ModelSpec
+from core.engine.learning.presets import run_preset
+from core.engine.products.predictor import PRETRAINED_DIR, load_predictor, predict
+from core.engine.runs.checkpoint import load_model
+from core.engine.runs.record import RunStatus
+from core.engine.runs.runner import Runner
 from tests.inline_backend import InlineBackend
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

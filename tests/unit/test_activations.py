@@ -18,7 +18,7 @@ from core.activations.curves import (
     is_zero_centred,
     mean_on_standard_normal,
 )
-from core.engine.activations.registry import (
+from core.engine.learning.activations.registry import (
     ACTIVATIONS,
     ELEMENTWISE,
     MODEL_ACTIVATIONS,

@@ -32,7 +32,7 @@ from core.backprop.tinynet import (
     torch_forward,
 )
 from core.backprop.update import MAX_LR, check_lr, descent, lr_line, sgd_update
-from core.engine.activations.registry import MODEL_ACTIVATIONS
+from core.engine.learning.activations.registry import MODEL_ACTIVATIONS
 from core.errors import ConfigError, LimitError, ParseError
 
 

@@ -15,12 +15,13 @@ import time
 import pytest
 import torch
 
-from core.engine.backends import make_backend
-from core.engine.config import RunConfig
-from core.engine.models import ConvSpec, ModelSpec
-from core.engine.resume import RESUME_FILE
-from core.engine.runner import Runner
-from core.engine.runs import RunStatus, load_run
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import ConvSpec, ModelSpec
+from core.engine.runs.backends import make_backend
+from core.engine.runs.folder import load_run
+from core.engine.runs.record import RunStatus
+from core.engine.runs.resume import RESUME_FILE
+from core.engine.runs.runner import Runner
 from core.errors import ConfigError, LimitError, TorchlabError
 
 pytestmark = pytest.mark.needs_data
@@ -91,7 +92,7 @@ def test_a_failing_run_says_why_and_the_queue_goes_on(runner):
 
 
 def test_the_queue_cap_refuses_with_a_message(runner, monkeypatch):
-    monkeypatch.setattr("core.engine.runner.MAX_QUEUED", 1)
+    monkeypatch.setattr("core.engine.runs.runner.MAX_QUEUED", 1)
     first, second = runner.submit(LONG), runner.submit(LONG)
     assert runner.snapshot(second).status == RunStatus.QUEUED
     with pytest.raises(LimitError, match="already waiting"):

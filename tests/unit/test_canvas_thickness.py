@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 
 from core.canvas import preprocess as inf
 from core.canvas import stroke as sk
-from core.engine import predictor as pr
-from core.engine.data import load_raw
+from core.engine.learning.data import load_raw
+from core.engine.products import predictor as pr
 
 PENS = (6, 10, 20, 30, 40)  # the pen slider's range, in canvas pixels
 LARGE = (240, (20, 20))  # side of the digit's square and its top-left corner, canvas px

@@ -13,11 +13,13 @@ import pytest
 import torch
 from safetensors.torch import save as safetensors_bytes
 
-import core.engine.checkpoint
-from core.engine.checkpoint import load_model, read_json, save_model, write_json_atomic
-from core.engine.config import RunConfig
-from core.engine.models import ConvSpec, ModelSpec, build_model, classic_spec
-from core.engine.runs import STATUS_FILE, load_run, write_config, write_status
+import core.engine.runs.checkpoint
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import ConvSpec, ModelSpec, build_model, classic_spec
+from core.engine.runs.checkpoint import load_model, save_model
+from core.engine.runs.files import read_json, write_json_atomic
+from core.engine.runs.folder import STATUS_FILE, StatusRecord, load_run, write_config, write_status
+from core.engine.runs.record import RunStatus
 from core.errors import CheckpointError
 
 TINY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16])
@@ -103,13 +105,15 @@ def test_missing_checkpoint(tmp_path):
 def test_a_status_write_that_fails_half_way_keeps_the_old_status(tmp_path):
     run_dir = tmp_path / "run"
     write_config(run_dir, RunConfig(optimizer="Adam", lr=1e-3))
-    write_status(run_dir, {"status": "stopped", "started": 1.0})
+    write_status(run_dir, StatusRecord(RunStatus.STOPPED, started=1.0))
     before = sorted(p.name for p in run_dir.iterdir())
-    new = {"status": "done", "started": 1.0, "finished": 2.0, "error": "x" * 999}
+    old = read_json(run_dir / STATUS_FILE)
+    new = StatusRecord(RunStatus.DONE, started=1.0, finished=2.0, error="x" * 999)
     with disk_fills_up(run_dir) as written, pytest.raises(OSError, match="No space left"):
         write_status(run_dir, new)
     assert written and written[0] > 0  # the failure came during the write, not before it
-    assert read_json(run_dir / STATUS_FILE) == {"status": "stopped", "started": 1.0}
+    assert read_json(run_dir / STATUS_FILE) == old
+    assert old["status"] == "stopped" and old["started"] == 1.0
     assert load_run(run_dir).status == "stopped"
     assert sorted(p.name for p in run_dir.iterdir()) == before, "a temporary file was left"
 
@@ -138,7 +142,7 @@ def test_a_weights_write_that_fails_half_way_keeps_the_old_model(tmp_path, monke
         written.append(len(data) // 2)
         raise disk_full()
 
-    monkeypatch.setattr(core.engine.checkpoint, "save_file", save_half_then_fail)
+    monkeypatch.setattr(core.engine.runs.checkpoint, "save_file", save_half_then_fail)
     torch.manual_seed(1)
     with pytest.raises(OSError, match="No space left"):
         save_model(tmp_path, build_model(TINY), TINY, {"accuracy": 0.9})

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.engine.config import RunConfig
-from core.engine.models import ConvSpec, ModelSpec
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import ConvSpec, ModelSpec
 from core.errors import ConfigError
 
 

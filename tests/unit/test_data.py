@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.engine.data import DATASETS, load_raw, load_tensors, missing_files
+from core.engine.learning.data import DATASETS, load_raw, load_tensors, missing_files
 from core.errors import DataError
 
 REAL_DATASETS = [pytest.param(name, marks=pytest.mark.needs_data(name)) for name in DATASETS]

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.engine.figures import MAX_PLOT_POINTS
-from core.engine.runs import Run, RunStatus
+from core.engine.looks.figures import MAX_PLOT_POINTS
+from core.engine.runs.record import Run, RunStatus
 from core.experiments import figures as F
 from core.experiments.results import summarise
 from core.experiments.sets import (

@@ -9,8 +9,9 @@ import time
 import pytest
 import torch
 
-from core.engine.config import RunConfig
-from core.engine.estimate import (
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import ConvSpec, ModelSpec, build_model, classic_spec, linear_spec
+from core.engine.products.estimate import (
     EPOCH_OVERHEAD_S,
     RUN_OVERHEAD_S,
     StepCost,
@@ -20,8 +21,7 @@ from core.engine.estimate import (
     run_seconds,
     run_work,
 )
-from core.engine.models import ConvSpec, ModelSpec, build_model, classic_spec, linear_spec
-from core.engine.runner import Runner
+from core.engine.runs.runner import Runner
 from core.errors import ConfigError, LimitError, TorchlabError
 from core.experiments import figures as F
 from core.experiments import sets as E
@@ -188,7 +188,7 @@ class _SleepyModel(torch.nn.Module):
 def test_a_burst_of_other_work_does_not_make_big_batches_look_free(monkeypatch):
     """The burst covers the first half of the timing: timing batch 1 first, then batch 64,
     charged the burst to batch 1 only, and the per-image cost came out as zero."""
-    from core.engine import estimate
+    from core.engine.products import estimate
 
     monkeypatch.setattr(estimate, "build_model", lambda spec: _SleepyModel(burst_s=0.45))
     cost = measure_step_cost(linear_spec(), "cpu")
@@ -324,7 +324,7 @@ def test_a_refused_run_queues_none_of_the_set(runner):
 
 @pytest.mark.needs_data
 def test_a_set_the_queue_cannot_hold_queues_none_of_it(runner, monkeypatch):
-    monkeypatch.setattr("core.engine.runner.MAX_QUEUED", 2)
+    monkeypatch.setattr("core.engine.runs.runner.MAX_QUEUED", 2)
     configs = [RunConfig(train_subset=10, test_subset=10, model=linear_spec())] * 4
     # one slot trains the first run, two wait: the fourth does not fit, so none is queued
     with pytest.raises(LimitError, match="room for 2 more runs, not 4"):

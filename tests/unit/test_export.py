@@ -10,12 +10,12 @@ import sys
 import pytest
 import torch
 
-from core.engine.config import RunConfig
-from core.engine.data import data_root
-from core.engine.export import export_script
-from core.engine.loop import run_preset
-from core.engine.optimizers import OPTIMIZERS, optimizer_defaults
-from core.engine.runner import Runner
+from core.engine.learning.config import RunConfig
+from core.engine.learning.data import data_root
+from core.engine.learning.optimizers import OPTIMIZERS, optimizer_defaults
+from core.engine.learning.presets import run_preset
+from core.engine.products.export import export_script
+from core.engine.runs.runner import Runner
 
 SMALL = {"train_subset": 320, "test_subset": 100, "log_interval": 1, "device": "cpu"}
 # Learning rates away from each optimizer's default (Adadelta 0.5, SGD 0.05), so a script that

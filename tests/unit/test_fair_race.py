@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.engine.config import RunConfig
-from core.engine.fair_race import MAX_RACERS, is_race, race_configs, start_race
-from core.engine.loop import initial_state, state_hash
-from core.engine.models import linear_spec
-from core.engine.runner import Runner
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import linear_spec
+from core.engine.learning.setup import initial_state, state_hash
+from core.engine.runs.runner import Runner
 from core.errors import ConfigError, LimitError
+from core.train.fair_race import MAX_RACERS, is_race, race_configs, start_race
 
 BASE = RunConfig(model=linear_spec(), train_subset=64, test_subset=32, batch_size=16)
 PICKS = [("SGD", 0.1), ("Adam", 0.01), ("Adadelta", 0.5)]
@@ -49,7 +49,7 @@ def test_the_number_of_racers_is_checked(picks):
 def test_a_refused_racer_starts_none_of_them(runner, monkeypatch):
     with pytest.raises(ConfigError, match="learning rate"):
         start_race(runner, BASE, [("SGD", 0.1), ("Adam", -1.0)], owner="me")
-    monkeypatch.setattr("core.engine.runner.MAX_QUEUED", 2)
+    monkeypatch.setattr("core.engine.runs.runner.MAX_QUEUED", 2)
     with pytest.raises(LimitError, match="room for 2 more runs, not 4"):
         start_race(runner, BASE, [*PICKS, ("RMSprop", 0.001)], owner="me")
     assert runner.jobs(owner="me") == []

@@ -8,10 +8,9 @@ from dataclasses import replace
 import pytest
 
 from core.engine.cli import main
-from core.engine.config import MAX_LOG_INTERVAL, MAX_SEED, RunConfig
-from core.engine.data import TRAIN_SIZE
-from core.engine.loop import run_preset
-from core.engine.models import (
+from core.engine.learning.config import MAX_LOG_INTERVAL, MAX_SEED, RunConfig
+from core.engine.learning.data import TRAIN_SIZE
+from core.engine.learning.models import (
     MAX_DROPOUT,
     MAX_HIDDEN_LAYERS,
     MAX_KERNEL,
@@ -20,6 +19,7 @@ from core.engine.models import (
     ConvSpec,
     parse_hidden,
 )
+from core.engine.learning.presets import run_preset
 from core.errors import ConfigError
 
 CLASSIC = run_preset("classic")

@@ -9,10 +9,10 @@ import torch
 from core.canvas import figures as figs
 from core.canvas import handwriting as hw
 from core.canvas import preprocess as inf
-from core.engine import predictor as pr
-from core.engine.checkpoint import save_model
-from core.engine.data import load_raw
-from core.engine.models import build_model, classic_spec
+from core.engine.learning.data import load_raw
+from core.engine.learning.models import build_model, classic_spec
+from core.engine.products import predictor as pr
+from core.engine.runs.checkpoint import save_model
 from core.errors import LimitError
 
 

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from core.canvas import preprocess as inf
-from core.engine.data import load_raw
+from core.engine.learning.data import load_raw
 from core.errors import LimitError
 
 NORM = (0.1307, 0.3081)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from core.engine.data import load_raw
+from core.engine.learning.data import load_raw
 from core.errors import LimitError
 from core.layers import common as layers
 from core.layers import figures as figs

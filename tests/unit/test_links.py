@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from core.engine import links
+from core import links
 
 FIELDS = [
     links.choice("opt", "k_opt", "Adadelta", ["SGD", "Adadelta", "Adam"]),

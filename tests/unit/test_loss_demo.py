@@ -21,9 +21,9 @@ from core.backprop.loss import (
     loss_report,
     mini_batch,
 )
-from core.engine.checkpoint import save_model
-from core.engine.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
-from core.engine.models import classic_spec
+from core.engine.learning.data import CLASSIC_MNIST_NORMALIZATION, load_tensors
+from core.engine.learning.models import classic_spec
+from core.engine.runs.checkpoint import save_model
 from core.errors import LimitError
 
 

@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from core.engine.activations.registry import ACTIVATIONS as REGISTRY
-from core.engine.activations.registry import MODEL_ACTIVATIONS as ACTIVATIONS
-from core.engine.models import (
+from core.engine.learning.activations.registry import ACTIVATIONS as REGISTRY
+from core.engine.learning.activations.registry import MODEL_ACTIVATIONS as ACTIVATIONS
+from core.engine.learning.models import (
     ConvSpec,
     ModelSpec,
     build_model,

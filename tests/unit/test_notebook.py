@@ -13,10 +13,10 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from core.engine.data import data_root
-from core.engine.export import TEST_CODE, TRAIN_CODE, export_script, load_code, model_code
-from core.engine.notebook import run_notebook
-from core.engine.runner import Runner
+from core.engine.learning.data import data_root
+from core.engine.products.export import TEST_CODE, TRAIN_CODE, export_script, load_code, model_code
+from core.engine.products.notebook import run_notebook
+from core.engine.runs.runner import Runner
 from core.tensors.notebook import lines_notebook
 from core.tensors.program import CHAPTER, MAX_LINES, run_program
 from tests.unit.test_export import CONFIGS, LOSS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.engine.data import dataset_info, load_raw, load_tensors
+from core.engine.learning.data import dataset_info, load_raw, load_tensors
 from core.errors import LimitError
 from core.experiments import pipelines as P
 

@@ -8,12 +8,13 @@ import torch
 import torch.nn.functional as F
 
 from core.canvas import preprocess as inf
-from core.engine import predictor as pr
-from core.engine.checkpoint import save_model
-from core.engine.config import RunConfig
-from core.engine.data import DATASETS, load_raw
-from core.engine.models import build_model, classic_spec, linear_spec
-from core.engine.runs import write_config, write_metrics, write_status
+from core.engine.learning.config import RunConfig
+from core.engine.learning.data import DATASETS, load_raw
+from core.engine.learning.models import build_model, classic_spec, linear_spec
+from core.engine.products import predictor as pr
+from core.engine.runs.checkpoint import save_model
+from core.engine.runs.folder import StatusRecord, write_config, write_metrics, write_status
+from core.engine.runs.record import RunStatus
 from core.errors import CheckpointError
 
 
@@ -109,7 +110,7 @@ def _run(root, name, dataset, with_model=True):
     folder = root / name
     folder.mkdir(parents=True)
     write_config(folder, RunConfig(dataset=dataset, name=name))
-    write_status(folder, {"status": "done", "started": 1.0})
+    write_status(folder, StatusRecord(RunStatus.DONE, started=1.0))
     if with_model:
         save_model(folder, build_model(linear_spec()), linear_spec(), {"dataset": dataset})
     return folder

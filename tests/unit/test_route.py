@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.engine.loop import run_preset
-from core.engine.models import build_model
-from core.engine.randomness import seeded
+from core.engine.learning.models import build_model
+from core.engine.learning.presets import run_preset
+from core.engine.learning.randomness import seeded
 from core.optim2d.race import OptimizerSpec, run_trajectory
 from core.optim2d.surfaces import get_surface
 from core.route.answers import read_answer, same

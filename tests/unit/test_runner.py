@@ -12,12 +12,14 @@ import threading
 import pytest
 import torch
 
-from core.engine.checkpoint import load_model
-from core.engine.config import RunConfig
-from core.engine.loop import initial_state, load_run_data, run_preset, state_hash
-from core.engine.models import ConvSpec, ModelSpec, preset
-from core.engine.runner import Runner, default_name
-from core.engine.runs import RunStatus, list_runs, load_run
+from core.engine.learning.config import RunConfig
+from core.engine.learning.models import ConvSpec, ModelSpec, linear_spec
+from core.engine.learning.presets import run_preset
+from core.engine.learning.setup import initial_state, load_run_data, state_hash
+from core.engine.runs.checkpoint import load_model
+from core.engine.runs.folder import list_runs, load_run
+from core.engine.runs.record import RunStatus
+from core.engine.runs.runner import Runner, default_name
 from core.errors import ConfigError, TorchlabError
 from tests.inline_backend import InlineBackend
 
@@ -46,11 +48,11 @@ class Gate:
     and stop tests do not depend on how fast the machine is."""
 
     def __init__(self, monkeypatch):
-        import core.engine.worker
+        import core.engine.runs.worker
 
         self.entered = threading.Event()
         self.opened = threading.Event()
-        real = core.engine.worker.train_one_epoch
+        real = core.engine.runs.worker.train_one_epoch
 
         def gated(*args, on_batch_end=None, **kwargs):
             def hook(batch, n, loss):
@@ -61,7 +63,7 @@ class Gate:
 
             return real(*args, on_batch_end=hook, **kwargs)
 
-        monkeypatch.setattr(core.engine.worker, "train_one_epoch", gated)
+        monkeypatch.setattr(core.engine.runs.worker, "train_one_epoch", gated)
 
 
 @pytest.mark.needs_data
@@ -136,7 +138,7 @@ def test_stop_takes_effect_within_one_batch_and_keeps_the_run(inline, monkeypatc
 
 @pytest.mark.needs_data
 def test_one_tab_may_have_only_a_few_submissions_waiting(inline, monkeypatch):
-    from core.engine.runner import MAX_WAITING_PER_OWNER
+    from core.engine.runs.runner import MAX_WAITING_PER_OWNER
     from core.errors import LimitError
 
     gate = Gate(monkeypatch)
@@ -168,24 +170,24 @@ def test_a_nan_loss_fails_the_run_with_a_message_and_the_queue_goes_on(runner):
 
 @pytest.mark.needs_data
 def test_an_unexpected_error_in_a_job_is_a_failed_run_not_a_dead_server(inline, monkeypatch):
-    import core.engine.worker
+    import core.engine.runs.worker
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(core.engine.worker, "evaluate", broken)
+    monkeypatch.setattr(core.engine.runs.worker, "evaluate", broken)
     snap = inline.wait(inline.submit(QUICK), TIMEOUT)
     assert snap.status == RunStatus.FAILED and "boom" in snap.error
 
 
 @pytest.mark.needs_data
 def test_running_out_of_gpu_memory_fails_the_run_with_advice(inline, monkeypatch):
-    import core.engine.worker
+    import core.engine.runs.worker
 
     def out_of_memory(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(core.engine.worker, "train_one_epoch", out_of_memory)
+    monkeypatch.setattr(core.engine.runs.worker, "train_one_epoch", out_of_memory)
     snap = inline.wait(inline.submit(QUICK), TIMEOUT)
     assert snap.status == RunStatus.FAILED
     assert "ran out of memory" in snap.error and "smaller batch size" in snap.error
@@ -261,7 +263,7 @@ def test_the_last_partial_batch_counts_and_one_cycle_ends_on_it(runner):
     """300 images in batches of 32: nine full batches and one of 12 per epoch. OneCycle plans
     exactly total_steps steps, so a lost or an extra batch fails or skews the run."""
     config = RunConfig(
-        model=preset("linear"),
+        model=linear_spec(),
         optimizer="Adam",
         lr=0.01,
         schedule="OneCycle",
@@ -290,7 +292,7 @@ def test_a_killed_run_keeps_its_curve_up_to_the_last_flush(runner):
     import signal
     import time
 
-    from core.engine.worker import FLUSH_EVERY_S
+    from core.engine.runs.worker import FLUSH_EVERY_S
 
     one_long_epoch = QUICK.with_changes(train_subset=60_000, batch_size=1, log_interval=50)
     job_id = runner.submit(one_long_epoch)

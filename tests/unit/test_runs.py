@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from core.engine.checkpoint import write_json_atomic
-from core.engine.config import RunConfig
-from core.engine.runs import (
+from core.engine.learning.config import RunConfig
+from core.engine.runs.files import write_json_atomic
+from core.engine.runs.folder import (
     STATUS_FILE,
     TRAINING_LOCK,
+    StatusRecord,
     delete_run,
     hold_training_lock,
     list_runs,
@@ -25,6 +26,7 @@ from core.engine.runs import (
     write_metrics,
     write_status,
 )
+from core.engine.runs.record import RunStatus
 from core.errors import CheckpointError
 from tests import corrupt_runs as corrupt
 
@@ -39,7 +41,7 @@ def make_run(root, name, status, **extra):
     folder = root / name
     write_config(folder, RunConfig(optimizer="Adam", lr=1e-3, name=name))
     write_metrics(folder, TRAIN, TEST)
-    write_status(folder, {"status": status, "started": 1.0, **extra})
+    write_status(folder, StatusRecord(RunStatus(status), started=1.0, **extra))
     return folder
 
 
@@ -78,7 +80,7 @@ def test_a_run_whose_process_died_shows_as_interrupted(runs_dir):
 def test_list_runs_is_newest_first_and_skips_broken_folders(runs_dir):
     make_run(runs_dir, "old", "done")
     newer = make_run(runs_dir, "new", "stopped")
-    write_status(newer, {"status": "stopped", "started": 2.0})
+    write_status(newer, StatusRecord(RunStatus.STOPPED, started=2.0))
     (runs_dir / "broken").mkdir()
     (runs_dir / "broken" / "config.json").write_text("{not json")
     (runs_dir / "stray-file.txt").write_text("x")
@@ -120,7 +122,7 @@ def test_a_run_whose_process_exited_unreaped_reads_interrupted(tmp_path):
     import sys
     import time
 
-    from core.engine.runs import _process_alive, process_token
+    from core.engine.runs.folder import _process_alive, process_token
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     token = process_token(child.pid)
@@ -181,13 +183,13 @@ def test_running_on_disk_is_believed_only_while_the_training_lock_is_held(runs_d
 
 
 def test_a_run_folder_that_cannot_be_deleted_says_so_in_words(runs_dir, monkeypatch):
-    import core.engine.runs
+    import core.engine.runs.folder
 
     folder = make_run(runs_dir, "kept", "done")
 
     def refuse(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(core.engine.runs.shutil, "rmtree", refuse)
+    monkeypatch.setattr(core.engine.runs.folder.shutil, "rmtree", refuse)
     with pytest.raises(CheckpointError, match="kept could not be deleted: Permission denied"):
         delete_run(folder)

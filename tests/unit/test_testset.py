@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.engine import testset as T
-from core.engine.checkpoint import PRETRAINED_DIR, save_model
-from core.engine.config import RunConfig
-from core.engine.data import load_raw, load_tensors
-from core.engine.loop import normalization_of
-from core.engine.models import ModelSpec, build_model, linear_spec
-from core.engine.predictor import model_choices, pretrained_present
-from core.engine.runner import Runner
-from core.engine.runs import write_config
+from core.engine.learning.config import RunConfig
+from core.engine.learning.data import load_raw, load_tensors
+from core.engine.learning.models import ModelSpec, build_model, linear_spec
+from core.engine.learning.setup import normalization_of
+from core.engine.products.predictor import PRETRAINED_DIR, model_choices, pretrained_present
+from core.engine.runs.checkpoint import save_model
+from core.engine.runs.folder import write_config
+from core.engine.runs.runner import Runner
 from core.errors import CheckpointError, ConfigError, LimitError
+from core.experiments import testset as T
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def preds(run_dir):
 
 
 def test_predictions_match_the_model_and_the_runs_own_score(run_dir, preds):
-    from core.engine.checkpoint import load_model
+    from core.engine.runs.checkpoint import load_model
 
     model, _, _ = load_model(run_dir.run_dir)
     X, y = load_tensors("MNIST", False, normalization=normalization_of(run_dir.config))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from core.engine.checkpoint import load_model
 from core.engine.cli import config_from_args, main, parser
-from core.engine.models import ConvSpec
-from core.engine.runs import load_run
+from core.engine.learning.models import ConvSpec
+from core.engine.runs.checkpoint import load_model
+from core.engine.runs.folder import load_run
 from core.errors import ParseError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,9 +107,9 @@ def test_unreadable_settings_are_refused():
 
 @pytest.mark.needs_data
 def test_a_run_stopped_after_n_steps_resumes_from_the_command_line(runs_dir, capsys):
-    from core.engine.config import RunConfig
-    from core.engine.models import ModelSpec
-    from core.engine.runner import Runner
+    from core.engine.learning.config import RunConfig
+    from core.engine.learning.models import ModelSpec
+    from core.engine.runs.runner import Runner
 
     config = RunConfig(
         model=ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.3),

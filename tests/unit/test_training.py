@@ -8,19 +8,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.engine.config import RunConfig
-from core.engine.loop import (
-    NonFiniteLossError,
-    evaluate,
+from core.engine.learning.config import RunConfig
+from core.engine.learning.loop import NonFiniteLossError, evaluate, predict_proba, train_one_epoch
+from core.engine.learning.models import ConvSpec, ModelSpec, build_model, classic_spec
+from core.engine.learning.setup import (
     initial_state,
     load_run_data,
     make_optimizer,
     make_scheduler,
-    predict_proba,
     state_hash,
-    train_one_epoch,
 )
-from core.engine.models import ConvSpec, ModelSpec, build_model, classic_spec
 from core.errors import ConfigError
 
 # No dropout, so two passes over the same batches must give the same weights.

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from core.engine.analysis import analyze, compare_settings, confusion_matrix, flat_settings
-from core.engine.config import RunConfig
-from core.engine.figures import (
+from core.engine.learning.config import RunConfig, compare_settings, flat_settings
+from core.engine.learning.loop import evaluate
+from core.engine.learning.models import ConvSpec, ModelSpec, build_model
+from core.engine.learning.setup import load_run_data
+from core.engine.looks.figures import (
     accuracy_figure,
     confusion_figure,
     fitted_smoothing,
@@ -17,8 +19,7 @@ from core.engine.figures import (
     smooth,
     thin,
 )
-from core.engine.loop import evaluate, load_run_data
-from core.engine.models import ConvSpec, ModelSpec, build_model
+from core.train.analysis import analyze, confusion_matrix
 
 
 def test_confusion_matrix_counts_every_true_predicted_pair():

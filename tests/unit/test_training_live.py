@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.engine.loop import run_preset
-from core.engine.runs import Run, RunStatus
+from core.engine.learning.presets import run_preset
+from core.engine.runs.record import Run, RunStatus
 from views.train import live
 from views.train.live import progress_text
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from core.engine.config import RunConfig
-from core.engine.estimate import LONG_RUN_S, describe_seconds, estimate_seconds, run_work
-from core.engine.runs import Run
+from core.engine.learning.config import RunConfig
+from core.engine.products.estimate import LONG_RUN_S, describe_seconds, estimate_seconds, run_work
+from core.engine.runs.record import Run
 from core.experiments.results import Finding, summarise, verdict
 from core.experiments.sets import launch, launched_set, stop_set
 from ui.common import errors_ui

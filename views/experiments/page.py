@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine import links
+from core import links
 from core.experiments.sets import EXPERIMENTS, build_runs
 from ui.common import errors_ui
 from ui.links import linked_page

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine import links
-from core.engine.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MAX_SEED, MIN_LR
-from core.engine.data import DATASETS, TRAIN_SIZE
-from core.engine.models import PRESETS
-from core.engine.optimizers import OPTIMIZERS
-from core.engine.runs import Run
+from core import links
+from core.engine.learning.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MAX_SEED, MIN_LR
+from core.engine.learning.data import DATASETS, TRAIN_SIZE
+from core.engine.learning.optimizers import OPTIMIZERS
+from core.engine.learning.presets import RUN_PRESETS
+from core.engine.runs.record import Run
 from core.experiments import figures as figs
 from core.experiments import sets as E
 from core.experiments.results import summarise
@@ -46,9 +46,9 @@ def common_ui(exp_id: str, *, optimizer: bool = True) -> dict:
         "dataset": c1.selectbox("Dataset", list(DATASETS), key=k("dataset")),
         "model": c2.selectbox(
             "Model",
-            list(PRESETS),
+            list(RUN_PRESETS),
             key=k("model"),
-            help="A preset of core.engine.models: 'classic' is the chapter's ConvNet, 'linear' a "
+            help="A preset of core.engine.learning.models: 'classic' is the chapter's ConvNet, 'linear' a "
             "softmax classifier on the raw pixels.",
         ),
         "seed": int(c3.number_input("Seed", 0, MAX_SEED, key=k("seed"))),
@@ -292,7 +292,7 @@ def _common_link(exp_id: str, tag: str, d: E.CommonKnobs, *, optimizer: bool = T
     k = lambda name: _key(exp_id, name)  # noqa: E731 - a short local alias for the keys
     fields = [
         links.choice(tag + "data", k("dataset"), d.dataset, list(DATASETS)),
-        links.choice(tag + "model", k("model"), d.model, list(PRESETS)),
+        links.choice(tag + "model", k("model"), d.model, list(RUN_PRESETS)),
         links.integer(tag + "seed", k("seed"), d.seed, 0, MAX_SEED),
         links.integer(tag + "test", k("test"), d.test_subset, 1, 10_000),
     ]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine import testset as T
-from core.engine.checkpoint import PRETRAINED_DIR
-from core.engine.data import DATASETS
-from core.engine.estimate import describe_seconds
-from core.engine.predictor import pretrained_present
+from core.engine.learning.data import DATASETS
+from core.engine.products.estimate import describe_seconds
+from core.engine.products.predictor import PRETRAINED_DIR, pretrained_present
 from core.experiments import figures as figs
 from core.experiments import pipelines as P
+from core.experiments import testset as T
 from ui.common import code_ui, device_name, errors_ui
 from ui.predictor import model_choices
 from ui.runner import get_runner

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from core.engine import links
+from core import links
 from core.layers import conv as layers_conv
 from core.layers import figures as figs
 from core.layers import pooling as layers_pooling

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core.engine import links
+from core import links
 from core.layers import common as layers
 from core.layers import figures as figs
 from core.layers import graph as layers_graph

@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core.engine import links
-from core.engine.config import MAX_SEED
-from core.engine.data import TEST_SIZE
+from core import links
+from core.engine.learning.config import MAX_SEED
+from core.engine.learning.data import TEST_SIZE
 from core.layers import common as layers
 from core.layers import dropout as layers_dropout
 from core.layers import figures as figs

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.engine.activations.registry import MODEL_ACTIVATIONS
-from core.engine.config import (
+from core.engine.learning.activations.registry import MODEL_ACTIVATIONS
+from core.engine.learning.config import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_LOG_INTERVAL,
@@ -23,9 +23,8 @@ from core.engine.config import (
     NORMALIZATIONS,
     RunConfig,
 )
-from core.engine.data import DATASETS, TEST_SIZE, TRAIN_SIZE
-from core.engine.loop import RUN_PRESETS, run_preset
-from core.engine.models import (
+from core.engine.learning.data import DATASETS, TEST_SIZE, TRAIN_SIZE
+from core.engine.learning.models import (
     MAX_CHANNELS,
     MAX_CONV_BLOCKS,
     MAX_DROPOUT,
@@ -39,7 +38,8 @@ from core.engine.models import (
     layer_table,
     parse_hidden,
 )
-from core.engine.optimizers import OPTIMIZERS, SCHEDULES, HyperParam, optimizer_defaults
+from core.engine.learning.optimizers import OPTIMIZERS, SCHEDULES, HyperParam, optimizer_defaults
+from core.engine.learning.presets import RUN_PRESETS, run_preset
 from core.errors import ConfigError, ParseError, TorchlabError
 from views.train import KEY_PREFIX
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import streamlit as st
 
-from core.engine.analysis import MAX_GALLERY, Analysis, analyze, analyze_run, gallery_images
-from core.engine.figures import confusion_figure, per_class_figure
-from core.engine.notebook import MIME as NOTEBOOK_MIME
-from core.engine.notebook import run_notebook
-from core.engine.runs import WEIGHTS_FILE, delete_run, metrics_csv
+from core.engine.looks.figures import confusion_figure, per_class_figure
+from core.engine.products.notebook import MIME as NOTEBOOK_MIME
+from core.engine.products.notebook import run_notebook
+from core.engine.runs.folder import WEIGHTS_FILE, delete_run, metrics_csv
+from core.train.analysis import MAX_GALLERY, Analysis, analyze, analyze_run, gallery_images
 from ui.common import code_ui, errors_ui
 from ui.runner import (
     attach_job,

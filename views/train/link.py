@@ -6,9 +6,9 @@ visit to another page still brings the form back as it was).
 
 from __future__ import annotations
 
-from core.engine import links
-from core.engine.activations.registry import MODEL_ACTIVATIONS
-from core.engine.config import (
+from core import links
+from core.engine.learning.activations.registry import MODEL_ACTIVATIONS
+from core.engine.learning.config import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_LOG_INTERVAL,
@@ -17,9 +17,8 @@ from core.engine.config import (
     MIN_LR,
     NORMALIZATIONS,
 )
-from core.engine.data import DATASETS, TEST_SIZE, TRAIN_SIZE
-from core.engine.loop import RUN_PRESETS, run_preset
-from core.engine.models import (
+from core.engine.learning.data import DATASETS, TEST_SIZE, TRAIN_SIZE
+from core.engine.learning.models import (
     MAX_CHANNELS,
     MAX_CONV_BLOCKS,
     MAX_DROPOUT,
@@ -29,7 +28,8 @@ from core.engine.models import (
     POOLS,
     ConvSpec,
 )
-from core.engine.optimizers import OPTIMIZERS, SCHEDULES, HyperParam
+from core.engine.learning.optimizers import OPTIMIZERS, SCHEDULES, HyperParam
+from core.engine.learning.presets import RUN_PRESETS, run_preset
 from ui.links import linked_page
 from views.train.form import DEFAULT_PRESET, P, restore_form
 

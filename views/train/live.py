@@ -14,8 +14,8 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.engine.figures import X_AXES, accuracy_figure, fitted_smoothing, loss_figure
-from core.engine.runs import Run, RunStatus
+from core.engine.looks.figures import X_AXES, accuracy_figure, fitted_smoothing, loss_figure
+from core.engine.runs.record import Run, RunStatus
 from ui.runner import can_control, get_runner, not_yours_text
 from views.train import KEY_PREFIX
 
@@ -32,7 +32,6 @@ POLL_S = 4.0
 LIST_POLL_S = 5.0
 FIGURES_KEY = P + "live_figures"  # (what was drawn, loss figure, accuracy figure)
 LOG_LINES = 12  # newest log lines shown under the curves
-RESUMED = "resumed after epoch"  # the worker's log line of a resumed run, shown above the log
 SAVED = "__kept"  # suffix of a widget value's copy that outlives the widget (see `keep`)
 # Streamlit's Material icons: they need no emoji font (emoji drew as empty boxes without one).
 STATUS_ICONS = {
@@ -122,9 +121,8 @@ def status_view_ui(snap: Run) -> None:
     st.progress(min(snap.progress, 1.0), text=progress_text(snap))
     if snap.status == RunStatus.FAILED:
         st.error(snap.error or "The run failed.")
-    resumed = next((line for line in snap.log if line.startswith(RESUMED)), None)
-    if resumed:  # a poll every few seconds may find it scrolled out of the log already
-        st.caption(resumed)
+    if snap.resumed_after is not None:
+        st.caption(f"Resumed after epoch {snap.resumed_after} from its checkpoint.")
     if snap.test:
         last = snap.test[-1]
         c1, c2, c3 = st.columns(3)

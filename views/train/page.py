@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine.loop import evaluate, run_preset, train_one_epoch
+from core.engine.learning.loop import evaluate, train_one_epoch
+from core.engine.learning.presets import run_preset
 from ui.common import code_ui, device_name, errors_ui
 from ui.runner import attached_job, owner_id
 from ui.speed import run_time_text

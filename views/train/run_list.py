@@ -12,12 +12,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.engine.analysis import compare_settings
-from core.engine.fair_race import is_race
-from core.engine.figures import accuracy_figure, loss_figure
-from core.engine.resume import has_resume_point
-from core.engine.runs import Run, RunStatus
+from core.engine.learning.config import compare_settings
+from core.engine.looks.figures import accuracy_figure, loss_figure
+from core.engine.runs.record import Run, RunStatus
+from core.engine.runs.resume import has_resume_point
 from core.errors import TorchlabError
+from core.train.fair_race import is_race
 from ui.runner import (
     attach_job,
     can_control,

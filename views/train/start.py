@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.engine.config import RunConfig
-from core.engine.export import export_script
-from core.engine.fair_race import MAX_RACERS, start_race
-from core.engine.loop import initial_state, state_hash
-from core.engine.notebook import MIME as NOTEBOOK_MIME
-from core.engine.notebook import run_notebook
-from core.engine.optimizers import OPTIMIZERS
+from core.engine.learning.config import RunConfig
+from core.engine.learning.optimizers import OPTIMIZERS
+from core.engine.learning.setup import initial_state, state_hash
+from core.engine.products.export import export_script
+from core.engine.products.notebook import MIME as NOTEBOOK_MIME
+from core.engine.products.notebook import run_notebook
 from core.errors import TorchlabError
+from core.train.fair_race import MAX_RACERS, start_race
 from ui.runner import attach_job, get_runner
 from views.train import KEY_PREFIX
 from views.train.run_list import COMPARE_KEY, SHOW_KEY

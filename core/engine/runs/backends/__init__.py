@@ -1,0 +1,57 @@
+"""Where runs train. The Runner hands a backend one `Task` at a time and gets events back.
+
+- `local` (the default): worker processes of this machine (core.engine.runs.backends.local);
+- `ray`: actors on a Ray cluster, for a class sharing machines
+  (core.engine.runs.backends.ray_cluster), chosen with TORCHLAB_BACKEND=ray and TORCHLAB_RAY_ADDRESS (default "auto").
+
+Pages never learn which backend runs a job.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol
+
+from core.engine.runs.events import OnEvent
+from core.engine.runs.worker import Task
+from core.errors import ConfigError
+
+BACKEND_ENV = "TORCHLAB_BACKEND"
+BACKENDS = ("local", "ray")
+# A training process's environment, beside the server's. libgomp's threads spin while they
+# wait for work by default: when the Train page and its browser share the cores, the spinning
+# thread holds a core the page needs and the page's work lands on a core the next op waits for
+# (measured on 2 cores, a busy loop taking 30% of one core cost the run about 19% of its
+# speed with spinning threads and 5% with passive ones).
+WORKER_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
+class Backend(Protocol):
+    name: str
+    slots: int  # runs it trains at once
+
+    def start(self, task: Task, on_event: OnEvent) -> None:
+        """Begin training `task`; its events (core.engine.runs.events) arrive on another
+        thread, `Ended` last, also when its process dies (`died`)."""
+
+    def stop(self, job_id: str) -> None:
+        """Ask a started run to stop before its next batch."""
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Give back every worker (runs still training are stopped first by the Runner)."""
+
+
+def make_backend(slots: int, name: str | None = None) -> Backend:
+    """The backend TORCHLAB_BACKEND names (default local), with `slots` runs at once."""
+    name = (name or os.environ.get(BACKEND_ENV) or "local").strip().lower()
+    if name == "local":
+        from core.engine.runs.backends.local import LocalBackend
+
+        return LocalBackend(slots)
+    if name == "ray":
+        from core.engine.runs.backends.ray_cluster import RayBackend
+
+        return RayBackend(slots)
+    raise ConfigError(
+        f"{BACKEND_ENV}={name!r} is not a backend; use one of: {', '.join(BACKENDS)}."
+    )
