@@ -266,3 +266,23 @@ def test_a_hostile_canvas_link_opens_the_default_model_and_says_what_was_ignored
     assert at.toggle(key="canvas_live").value is True
     assert at.session_state["canvas_source"] == "Draw"
     assert dict(at.query_params) == {}  # what was ignored left the URL
+
+
+def test_every_declared_setting_with_a_link_name_is_a_widget_and_comes_back_from_a_link(runs_dir):
+    """The form and its link follow RunConfig's declarations: each declared setting with a
+    link name opened from a URL at another value lands in the form and in the run it starts."""
+    from core.engine.learning.config import SETTINGS
+    from tests.run_settings import ALTERNATES
+    from views.train.form import CONFIG_KEY, widget_value
+    from views.train.link import LINK
+
+    linked = {name: s for name, s in SETTINGS.items() if s.link}
+    assert {s.link for s in linked.values()} <= {f.param for f in LINK}
+    at = page("train/page.py")
+    for name, setting in linked.items():
+        at.query_params[setting.link] = str(widget_value(setting, ALTERNATES[name]))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    config = at.session_state[CONFIG_KEY]
+    for name in linked:  # SGD chosen by a link keeps the link's lr, not SGD's default
+        assert config[name] == ALTERNATES[name], name

@@ -14,34 +14,13 @@ import torch
 
 from core.engine.cli import CUSTOM_OPTIONS, config_from_args, parser
 from core.engine.learning.config import SETTINGS, RunConfig, compare_settings
-from core.engine.learning.models import ConvSpec, ModelSpec
 from core.engine.learning.optimizers import OPTIMIZERS
 from core.engine.learning.settings import option, undeclared
 from core.engine.learning.setup import make_optimizer, make_scheduler
 from core.engine.products.export import export_script
 from core.errors import ConfigError
+from tests.run_settings import ALTERNATES, BASE
 
-BASE = RunConfig(schedule="StepLR")  # a schedule, so its own settings can differ too
-# Another valid value of every field: what each consumer must tell apart from BASE's.
-ALTERNATES = {
-    "dataset": "FashionMNIST",
-    "model": ModelSpec(convs=[ConvSpec(8, 5, pool="max")], hidden=[16]),
-    "normalization": "dataset",
-    "train_subset": 500,
-    "test_subset": 200,
-    "optimizer": "SGD",
-    "lr": 0.125,
-    "optimizer_params": {"rho": 0.8},  # Adadelta's, BASE's optimizer
-    "schedule": "OneCycle",
-    "schedule_params": {"gamma": 0.5},  # StepLR's
-    "batch_size": 64,
-    "epochs": 3,
-    "seed": 7,
-    "init_seed": 11,
-    "device": "cuda:0",
-    "log_interval": 25,
-    "name": "my run",
-}
 NAMES = [f.name for f in fields(RunConfig)]
 
 
@@ -51,7 +30,7 @@ def changed(name: str) -> RunConfig:
 
 def test_every_field_is_declared_and_has_an_alternate_here():
     assert undeclared(RunConfig) == []
-    assert set(ALTERNATES) == set(NAMES), "give a new setting an alternate value above"
+    assert set(ALTERNATES) == set(NAMES), "give a new setting an alternate value in tests/run_settings.py"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,6 +1,8 @@
 """The Train page's configuration widgets: data, model, optimizer, schedule, batches.
 
-Every widget has a key "training_..."; the last good configuration is also kept in a plain
+The data and batches sections are drawn from the settings' declarations on RunConfig
+(`setting_ui`); the model, the optimizer and the schedule have widgets of their own. Every
+widget has a key "training_<setting>"; the last good configuration is also kept in a plain
 session_state entry (Streamlit forgets the state of widgets that are not on screen, e.g. after
 a visit to another page), so coming back restores the form as it was.
 """
@@ -13,17 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from core.engine.learning.activations.registry import MODEL_ACTIVATIONS
-from core.engine.learning.config import (
-    MAX_BATCH_SIZE,
-    MAX_EPOCHS,
-    MAX_LOG_INTERVAL,
-    MAX_LR,
-    MAX_SEED,
-    MIN_LR,
-    NORMALIZATIONS,
-    RunConfig,
-)
-from core.engine.learning.data import DATASETS, TEST_SIZE, TRAIN_SIZE
+from core.engine.learning.config import SETTINGS, RunConfig
 from core.engine.learning.models import (
     MAX_CHANNELS,
     MAX_CONV_BLOCKS,
@@ -40,6 +32,7 @@ from core.engine.learning.models import (
 )
 from core.engine.learning.optimizers import OPTIMIZERS, SCHEDULES, HyperParam, optimizer_defaults
 from core.engine.learning.presets import RUN_PRESETS, run_preset
+from core.engine.learning.settings import Setting
 from core.errors import ConfigError, ParseError, TorchlabError
 from views.train import KEY_PREFIX
 
@@ -56,12 +49,27 @@ def _get(name: str) -> Any:
     return st.session_state.get(P + name)
 
 
+FORM_SETTINGS = [name for name, s in SETTINGS.items() if s.form]  # drawn from their declaration
+
+
+def widget_value(setting: Setting, value: Any) -> Any:
+    """A RunConfig value as its widget holds it: an optional number's None is 0."""
+    if value is None and setting.optional:
+        return 0
+    return setting.kind(value)
+
+
+def config_value(setting: Setting, value: Any) -> Any:
+    """A widget's value as the RunConfig takes it (0 of an optional number is None)."""
+    if setting.optional and not value:
+        return None
+    return setting.kind(value)
+
+
 def apply_config(config: RunConfig) -> None:
     """Write a configuration into the widgets' session state (presets, restore)."""
-    _set("dataset", config.dataset)
-    _set("normalization", config.normalization)
-    _set("train_subset", config.train_subset or 0)
-    _set("test_subset", config.test_subset or 0)
+    for name in FORM_SETTINGS:
+        _set(name, widget_value(SETTINGS[name], getattr(config, name)))
     spec = config.model
     _set("n_convs", len(spec.convs))
     for i, c in enumerate(spec.convs):
@@ -76,10 +84,6 @@ def apply_config(config: RunConfig) -> None:
     _apply_params("opt", OPTIMIZERS[config.optimizer].params, config.optimizer_params)
     _set("schedule", config.schedule)
     _apply_params("sched", SCHEDULES[config.schedule].params, config.schedule_params)
-    _set("batch_size", config.batch_size)
-    _set("epochs", config.epochs)
-    _set("seed", config.seed)
-    _set("log_interval", config.log_interval)
 
 
 def _apply_params(prefix: str, params: tuple[HyperParam, ...], values: dict) -> None:
@@ -143,34 +147,39 @@ def _param_widget(prefix: str, p: HyperParam, owner: str) -> Any:
     )
 
 
-def data_ui() -> None:
-    st.selectbox(
-        "Dataset", list(DATASETS), key=P + "dataset", format_func=lambda k: DATASETS[k].title
+def setting_ui(name: str, where: Any = st) -> Any:
+    """The widget of one declared setting (core.engine.learning.config), in `where`."""
+    setting, key = SETTINGS[name], P + name
+    help_text = setting.help or None
+    if setting.widget in ("select", "radio"):
+        options = setting.choices()
+        draw = where.selectbox if setting.widget == "select" else where.radio
+        return draw(setting.label, list(options), key=key, format_func=options.get, help=help_text)
+    label, low = setting.label, setting.low
+    if setting.optional:
+        every = f" {setting.high:,.0f}" if setting.optional == "all" else ""
+        label, low = f"{label} (0 = {setting.optional}{every})", 0
+    return where.number_input(
+        label,
+        setting.kind(low),
+        setting.kind(setting.high),
+        step=setting.kind(setting.step or 1),
+        key=key,
+        help=help_text,
     )
-    st.radio(
-        "Normalization",
-        list(NORMALIZATIONS),
-        key=P + "normalization",
-        format_func=NORMALIZATIONS.get,
-        help="Inputs are shifted and scaled to mean 0, std 1: (x − mean) / std.",
-    )
-    c1, c2 = st.columns(2)
-    c1.number_input(
-        "Training images (0 = all 60,000)",
-        0,
-        TRAIN_SIZE,
-        step=500,
-        key=P + "train_subset",
-        help="Train on the first N images only: a quick run to try an idea.",
-    )
-    c2.number_input(
-        "Test images (0 = all 10,000)",
-        0,
-        TEST_SIZE,
-        step=500,
-        key=P + "test_subset",
-        help="Evaluated after every epoch.",
-    )
+
+
+def section_ui(section: str, columns: int) -> None:
+    """A form section's declared settings: choices one per row, numbers side by side."""
+    names = [n for n in FORM_SETTINGS if SETTINGS[n].form == section]
+    numbers = [n for n in names if SETTINGS[n].widget == "number"]
+    for name in names:
+        if name not in numbers:
+            setting_ui(name)
+    for start in range(0, len(numbers), columns):
+        row = numbers[start : start + columns]
+        for col, name in zip(st.columns(columns), row, strict=False):
+            setting_ui(name, col)
 
 
 def model_ui() -> ModelSpec:
@@ -243,13 +252,14 @@ def layer_table_ui(spec: ModelSpec) -> int:
 def optimizer_ui() -> tuple[str, float, dict, str, dict]:
     c1, c2 = st.columns(2)
     name = c1.selectbox("Optimizer", list(OPTIMIZERS), key=P + "optimizer", on_change=_on_optimizer)
+    declared = SETTINGS["lr"]
     lr = c2.number_input(
-        "Learning rate",
-        min_value=MIN_LR,
-        max_value=MAX_LR,
+        declared.label,
+        min_value=declared.low,
+        max_value=declared.high,
         format="%.4g",
         key=P + "lr",
-        help="The α in β ← β − α·∂L/∂β. With OneCycle this is the peak rate.",
+        help=declared.help,
     )
     info = OPTIMIZERS[name]
     st.caption(info.description)
@@ -272,28 +282,6 @@ def optimizer_ui() -> tuple[str, float, dict, str, dict]:
     return name, float(lr), params, schedule, sched_params
 
 
-def batches_ui() -> tuple[int, int, int, int]:
-    c1, c2, c3, c4 = st.columns(4)
-    batch_size = c1.number_input("Batch size", 1, MAX_BATCH_SIZE, key=P + "batch_size")
-    epochs = c2.number_input("Epochs", 1, MAX_EPOCHS, key=P + "epochs")
-    seed = c3.number_input(
-        "Seed",
-        0,
-        MAX_SEED,
-        key=P + "seed",
-        help="Seeds the initial weights, the dropout masks and the batch order: the same seed "
-        "and settings give the same curve (on the CPU and on CUDA GPUs).",
-    )
-    log_interval = c4.number_input(
-        "Log every N batches",
-        1,
-        MAX_LOG_INTERVAL,
-        key=P + "log_interval",
-        help="How often the training loss is recorded and logged.",
-    )
-    return int(batch_size), int(epochs), int(seed), int(log_interval)
-
-
 def config_ui(device: str) -> RunConfig | None:
     """The whole form; returns a checked RunConfig, or None after showing what is wrong."""
     restore_form()
@@ -307,7 +295,7 @@ def config_ui(device: str) -> RunConfig | None:
     )
     data_tab, model_tab, optim_tab = st.tabs(["Data", "Model", "Optimizer and batches"])
     with data_tab:
-        data_ui()
+        section_ui("data", 2)
     with model_tab:
         spec = None
         try:
@@ -318,25 +306,17 @@ def config_ui(device: str) -> RunConfig | None:
             spec = None
     with optim_tab:
         optimizer, lr, params, schedule, sched_params = optimizer_ui()
-        batch_size, epochs, seed, log_interval = batches_ui()
+        section_ui("batches", 4)
     if spec is None:
         return None
-    values = {
-        "dataset": _get("dataset"),
+    values = {name: config_value(SETTINGS[name], _get(name)) for name in FORM_SETTINGS} | {
         "model": spec.to_dict(),
-        "normalization": _get("normalization"),
-        "train_subset": int(_get("train_subset")) or None,
-        "test_subset": int(_get("test_subset")) or None,
         "optimizer": optimizer,
         "lr": lr,
         "optimizer_params": params,
         "schedule": schedule,
         "schedule_params": sched_params,
-        "batch_size": batch_size,
-        "epochs": epochs,
-        "seed": seed,
         "device": device,
-        "log_interval": log_interval,
     }
     try:
         config = RunConfig.from_dict(values)

@@ -6,18 +6,11 @@ visit to another page still brings the form back as it was).
 
 from __future__ import annotations
 
+from typing import Any
+
 from core import links
 from core.engine.learning.activations.registry import MODEL_ACTIVATIONS
-from core.engine.learning.config import (
-    MAX_BATCH_SIZE,
-    MAX_EPOCHS,
-    MAX_LOG_INTERVAL,
-    MAX_LR,
-    MAX_SEED,
-    MIN_LR,
-    NORMALIZATIONS,
-)
-from core.engine.learning.data import DATASETS, TEST_SIZE, TRAIN_SIZE
+from core.engine.learning.config import SETTINGS
 from core.engine.learning.models import (
     MAX_CHANNELS,
     MAX_CONV_BLOCKS,
@@ -27,11 +20,12 @@ from core.engine.learning.models import (
     MAX_STRIDE,
     POOLS,
     ConvSpec,
+    ModelSpec,
 )
 from core.engine.learning.optimizers import OPTIMIZERS, SCHEDULES, HyperParam
 from core.engine.learning.presets import RUN_PRESETS, run_preset
 from ui.links import linked_page
-from views.train.form import DEFAULT_PRESET, P, restore_form
+from views.train.form import DEFAULT_PRESET, P, restore_form, widget_value
 
 NEW_CONV = ConvSpec(32, 3, 1, 0, "none")  # a conv block added past the preset's
 MAX_HIDDEN_TEXT = 200  # characters of the hidden sizes a link may carry; parse_hidden judges
@@ -58,18 +52,20 @@ def _params_link(prefix: str, registry: dict, first: str) -> list[links.Field]:
     return fields
 
 
-def _link() -> list[links.Field]:
-    """The whole form; its defaults are the default preset's."""
-    c = run_preset(DEFAULT_PRESET)
-    spec = c.model
-    fields = [
-        links.choice("preset", P + "preset", DEFAULT_PRESET, list(RUN_PRESETS)),
-        links.choice("data", P + "dataset", c.dataset, list(DATASETS)),
-        links.choice("norm", P + "normalization", c.normalization, list(NORMALIZATIONS)),
-        links.integer("ntrain", P + "train_subset", c.train_subset or 0, 0, TRAIN_SIZE),
-        links.integer("ntest", P + "test_subset", c.test_subset or 0, 0, TEST_SIZE),
-        links.integer("convs", P + "n_convs", len(spec.convs), 0, MAX_CONV_BLOCKS),
-    ]
+def _setting_field(name: str, default: Any) -> links.Field:
+    """The link field of one declared setting, read back within its declared limits."""
+    setting, key = SETTINGS[name], P + name
+    value = widget_value(setting, default)
+    if setting.choices is not None:
+        return links.choice(setting.link, key, value, list(setting.choices()))
+    low = 0 if setting.optional else setting.low
+    if setting.kind is int:
+        return links.integer(setting.link, key, value, int(low), int(setting.high))
+    return links.number(setting.link, key, float(value), float(low), float(setting.high))
+
+
+def _model_link(spec: ModelSpec) -> list[links.Field]:
+    fields = [links.integer("convs", P + "n_convs", len(spec.convs), 0, MAX_CONV_BLOCKS)]
     for i in range(MAX_CONV_BLOCKS):
         conv, name, key = (
             (spec.convs[i] if i < len(spec.convs) else NEW_CONV),
@@ -83,21 +79,31 @@ def _link() -> list[links.Field]:
             links.integer(name + "p", key + "padding", conv.padding, 0, MAX_PADDING),
             links.choice(name + "pool", key + "pool", conv.pool, POOLS),
         ]
-    fields += [
+    return [
+        *fields,
         links.number("cdrop", P + "conv_dropout", float(spec.conv_dropout), 0.0, MAX_DROPOUT),
         links.text("hidden", P + "hidden", ", ".join(map(str, spec.hidden)), MAX_HIDDEN_TEXT),
         links.number("drop", P + "dropout", float(spec.dropout), 0.0, MAX_DROPOUT),
         links.choice("act", P + "activation", spec.activation, list(MODEL_ACTIVATIONS)),
-        links.choice("opt", P + "optimizer", c.optimizer, list(OPTIMIZERS)),
-        links.number("lr", P + "lr", float(c.lr), MIN_LR, MAX_LR),
-        *_params_link("opt", OPTIMIZERS, c.optimizer),
-        links.choice("sched", P + "schedule", c.schedule, list(SCHEDULES)),
-        *_params_link("sched", SCHEDULES, c.schedule),
-        links.integer("batch", P + "batch_size", c.batch_size, 1, MAX_BATCH_SIZE),
-        links.integer("epochs", P + "epochs", c.epochs, 1, MAX_EPOCHS),
-        links.integer("seed", P + "seed", c.seed, 0, MAX_SEED),
-        links.integer("log", P + "log_interval", c.log_interval, 1, MAX_LOG_INTERVAL),
     ]
+
+
+def _link() -> list[links.Field]:
+    """The whole form, in the order of RunConfig's settings; the defaults are the default
+    preset's. Each declared setting with a link name is one field; the structured ones
+    (the model, the optimizer's and the schedule's own settings) are several."""
+    config = run_preset(DEFAULT_PRESET)
+    custom = {
+        "model": lambda: _model_link(config.model),
+        "optimizer_params": lambda: _params_link("opt", OPTIMIZERS, config.optimizer),
+        "schedule_params": lambda: _params_link("sched", SCHEDULES, config.schedule),
+    }
+    fields = [links.choice("preset", P + "preset", DEFAULT_PRESET, list(RUN_PRESETS))]
+    for name, setting in SETTINGS.items():
+        if name in custom:
+            fields += custom[name]()
+        elif setting.link:
+            fields.append(_setting_field(name, getattr(config, name)))
     return fields
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.engine.learning.config import RunConfig
 from core.errors import TorchlabError
 
 EVAL_BATCH_SIZE = 1000  # evaluation needs no gradients, so big batches are cheap
@@ -46,6 +48,11 @@ class EpochResult:
 def steps_per_epoch(n: int, batch_size: int) -> int:
     """Batches in one pass over n images; the last one may be smaller (like drop_last=False)."""
     return math.ceil(n / batch_size)
+
+
+def loop_settings(config: RunConfig) -> dict[str, Any]:
+    """The keyword arguments of `train_one_epoch` that a run's settings decide."""
+    return {"batch_size": config.batch_size}
 
 
 def train_one_epoch(

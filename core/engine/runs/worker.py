@@ -25,7 +25,13 @@ import torch
 from core.devices import resolve_device
 from core.engine.learning.config import RunConfig
 from core.engine.learning.data import dataset_info
-from core.engine.learning.loop import NonFiniteLossError, evaluate, steps_per_epoch, train_one_epoch
+from core.engine.learning.loop import (
+    NonFiniteLossError,
+    evaluate,
+    loop_settings,
+    steps_per_epoch,
+    train_one_epoch,
+)
 from core.engine.learning.setup import (
     init_model,
     load_run_data,
@@ -269,7 +275,7 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
                 X,
                 y,
                 optimizer,
-                batch_size=config.batch_size,
+                **loop_settings(config),
                 generator=generator,
                 device=device,
                 scheduler=scheduler,
