@@ -1,7 +1,8 @@
 """The chapter route above each page: where the learner is, the stop's question, Back / Next.
 
-The place and the marks (done, skipped) ride in the URL beside this tab's other parameters,
-so a refresh keeps them; each stop opens its page through the stop's link.
+The place and the marks (done, skipped) ride in the URL beside this tab's other parameters, by
+stop key (core.route.progress), so a refresh keeps them; each stop opens its page through the
+stop's link.
 """
 
 from __future__ import annotations
@@ -9,14 +10,23 @@ from __future__ import annotations
 import streamlit as st
 
 from core.route.answers import shown
+from core.route.progress import (
+    DONE,
+    MARK_TEXT,
+    OPEN,
+    SKIPPED,
+    marked,
+    read_marks,
+    read_place,
+    write_marks,
+)
 from core.route.questions import Stop, check
 from core.route.stops import STOPS
 from ui.runner import OWNER_PARAM, owner_id
 
-AT_KEY, MARKS_KEY = "route_at", "route_marks"  # session keys
+AT_KEY, MARKS_KEY = "route_at", "route_marks"  # session keys: a stop key, {stop key: mark}
 AT_PARAM, MARKS_PARAM = "route", "marks"  # their URL names, which the frame keeps on every page
-DONE, SKIPPED, OPEN = "d", "s", "-"
-MARK_TEXT = {DONE: "answered", SKIPPED: "skipped", OPEN: "not yet"}
+KEYS = tuple(stop.key for stop in STOPS)
 _pages: dict[str, st.Page] = {}  # url path -> page, as the frame registered them
 
 
@@ -25,60 +35,58 @@ def register_pages(pages: list[st.Page]) -> None:
     _pages.update({p.url_path: p for p in pages})
 
 
-def _marks(text: str) -> str:
-    """Marks from a URL: one of d / s / - per stop; anything else is 'not yet'."""
-    clean = "".join(c if c in MARK_TEXT else OPEN for c in text[: len(STOPS)])
-    return clean.ljust(len(STOPS), OPEN)
+def marks_text(marks: dict[str, str]) -> str:
+    """One mark per stop, in the route's order: what the route's own views count and list."""
+    return "".join(marks.get(key, OPEN) for key in KEYS)
 
 
 def place() -> tuple[int, str] | None:
-    """The stop the learner is at and the marks; None when no route is being walked.
+    """The stop the learner is at (its index now) and the marks, one per stop in the route's
+    order; None when no route is being walked.
 
     This session's values first; after a refresh, the URL's. Written back to the URL on
     every run, because moving to another page clears it.
     """
     state = st.session_state
     if AT_KEY not in state:
-        raw = st.query_params.get(AT_PARAM, "")
-        number = int(raw) if raw.isdigit() and len(raw) < 4 else 0
-        state[AT_KEY] = number - 1 if 1 <= number <= len(STOPS) else None
-        state[MARKS_KEY] = _marks(st.query_params.get(MARKS_PARAM, ""))
+        state[AT_KEY] = read_place(st.query_params.get(AT_PARAM, ""), KEYS)
+        state[MARKS_KEY] = read_marks(st.query_params.get(MARKS_PARAM, ""), KEYS)
     at = state[AT_KEY]
     if at is None:
         for name in (AT_PARAM, MARKS_PARAM):
             if name in st.query_params:
                 del st.query_params[name]
         return None
-    marks = state[MARKS_KEY]
-    if st.query_params.get(AT_PARAM) != str(at + 1):
-        st.query_params[AT_PARAM] = str(at + 1)
-    if st.query_params.get(MARKS_PARAM) != marks:
+    marks = write_marks(state[MARKS_KEY], KEYS)
+    if st.query_params.get(AT_PARAM) != at:
+        st.query_params[AT_PARAM] = at
+    if not marks and MARKS_PARAM in st.query_params:
+        del st.query_params[MARKS_PARAM]
+    elif marks and st.query_params.get(MARKS_PARAM) != marks:
         st.query_params[MARKS_PARAM] = marks
-    return at, marks
+    return KEYS.index(at), marks_text(state[MARKS_KEY])
 
 
 def go_to(index: int) -> None:
     """Open stop `index`'s page set up by its link (this stops the current script run)."""
     stop = STOPS[index]
-    st.session_state[AT_KEY] = index
-    st.session_state.setdefault(MARKS_KEY, OPEN * len(STOPS))
+    st.session_state[AT_KEY] = stop.key
+    st.session_state.setdefault(MARKS_KEY, {})
     page = _pages.get(stop.page)
     if page is None:
         st.error(f"The route's page '{stop.page}' is not part of this app.")
         return
     params = {
         **stop.params,
-        AT_PARAM: str(index + 1),
-        MARKS_PARAM: st.session_state[MARKS_KEY],
+        AT_PARAM: stop.key,
+        MARKS_PARAM: write_marks(st.session_state[MARKS_KEY], KEYS),
         OWNER_PARAM: owner_id(),
     }
     st.switch_page(page, query_params=params)
 
 
 def _mark(index: int, mark: str) -> None:
-    marks = st.session_state[MARKS_KEY]
-    if marks[index] != DONE:  # a stop answered right stays answered
-        st.session_state[MARKS_KEY] = marks[:index] + mark + marks[index + 1 :]
+    st.session_state[MARKS_KEY] = marked(st.session_state[MARKS_KEY], KEYS[index], mark)
 
 
 def leave() -> None:
@@ -99,7 +107,7 @@ def _question_ui(index: int, stop: Stop) -> None:
         st.session_state[verdict_key] = verdict
         if verdict.right:
             _mark(index, DONE)
-            st.query_params[MARKS_PARAM] = st.session_state[MARKS_KEY]
+            st.query_params[MARKS_PARAM] = write_marks(st.session_state[MARKS_KEY], KEYS)
     verdict = st.session_state.get(verdict_key)
     if verdict is None:
         return
@@ -159,7 +167,7 @@ def route_ui() -> None:
 
 def _current_marks() -> tuple[tuple[int, str] | None, str]:
     where = place()
-    return where, where[1] if where else st.session_state.get(MARKS_KEY, OPEN * len(STOPS))
+    return where, where[1] if where else marks_text(st.session_state.get(MARKS_KEY, {}))
 
 
 def route_overview_list_ui() -> None:

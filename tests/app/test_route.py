@@ -7,8 +7,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core.route.progress import DONE, SKIPPED
 from core.route.stops import STOPS
-from ui.route import DONE, OPEN, SKIPPED
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 180
@@ -41,10 +41,10 @@ def test_every_stop_opens_its_page_set_up_by_its_link():
         params = dict(at.query_params)
         for name, value in stop.params.items():  # used: kept, or left out as the default
             assert params.get(name, value) == value, (stop.key, name)
-        assert params["route"] == str(number)
+        assert params["route"] == stop.key  # progress by key, not position
         if number < len(STOPS):
             at.button(key="route_next").click().run(timeout=TIMEOUT)
-    assert at.query_params["marks"] == SKIPPED * (len(STOPS) - 1) + OPEN  # none answered
+    assert at.query_params["marks"] == ",".join(f"{s.key}:{SKIPPED}" for s in STOPS[:-1])
     at.button(key="route_next").click().run(timeout=TIMEOUT)  # Finish
     assert at.title[0].value == "Torchlab" and "route" not in at.query_params
 
@@ -61,7 +61,7 @@ def test_a_wrong_then_right_answer_is_kept_through_a_refresh():
     at.button(key="route_check_offset").click().run(timeout=TIMEOUT)
     assert "storage index 2" in at.success[0].value
     marks = at.query_params["marks"]
-    assert marks == SKIPPED + DONE + OPEN * (len(STOPS) - 2)
+    assert marks == f"data:{SKIPPED},offset:{DONE}"
     refreshed = frame()
     refreshed.query_params.update(dict(at.query_params))
     refreshed.run(timeout=TIMEOUT)
@@ -80,6 +80,15 @@ def test_a_malformed_route_in_a_link_is_no_route_and_no_error():
         assert not at.exception
         assert "Chapter route" not in card(at) and "route" not in at.query_params
     at = frame()
-    at.query_params.update({"route": "3", "marks": "dzq"})
+    at.query_params.update({"route": "stride", "marks": "data:d,offset:z,nowhere:s,<b>"})
     at.run(timeout=TIMEOUT)
-    assert at.query_params["marks"] == DONE + OPEN * (len(STOPS) - 1)
+    assert at.query_params["marks"] == f"data:{DONE}"
+
+
+def test_a_link_saved_before_stops_had_keys_opens_where_it_was():
+    at = frame()
+    at.query_params.update({"route": "3", "marks": "ds-"})  # by position: stop 3, two marks
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert at.query_params["route"] == "stride" and f"stop 3 of {len(STOPS)}" in card(at)
+    assert at.query_params["marks"] == f"data:{DONE},offset:{SKIPPED}"

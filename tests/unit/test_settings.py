@@ -30,7 +30,9 @@ def changed(name: str) -> RunConfig:
 
 def test_every_field_is_declared_and_has_an_alternate_here():
     assert undeclared(RunConfig) == []
-    assert set(ALTERNATES) == set(NAMES), "give a new setting an alternate value in tests/run_settings.py"
+    assert set(ALTERNATES) == set(NAMES), (
+        "give a new setting an alternate value in tests/run_settings.py"
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,0 +1,105 @@
+"""The route's first stops: why deep learning needs data, and tensors as views over a storage."""
+
+from __future__ import annotations
+
+from core.engine.learning.data import IMAGE_SIZE, TRAIN_SIZE
+from core.route import solve
+from core.route.questions import Question, Stop
+
+_POINTS_PAGE = {"fill": "values", "values": solve.POINTS_TEXT}  # the Tensors page's x = points
+
+
+STOPS: tuple[Stop, ...] = (
+    Stop(
+        "data",
+        "Why deep learning now",
+        "experiments",
+        "Deep learning got good when there was enough data and compute to feed it. The "
+        "Experiments page trains the same ConvNet on more and less of MNIST: read its "
+        "data-size experiment and how accuracy follows the number of images.",
+        Question(
+            f"MNIST has {TRAIN_SIZE:,} training images of {IMAGE_SIZE} × {IMAGE_SIZE} pixels. "
+            "How many pixel values does one epoch feed the model?",
+            solve.pixels,
+            lambda n: (
+                f"{n:,} numbers in every epoch, before a single weight is counted: "
+                "this is why GPUs and big datasets made the difference."
+            ),
+            "Multiply the number of images by the pixels in one image.",
+            placeholder="a whole number",
+        ),
+        {"tab": "Data size"},
+    ),
+    Stop(
+        "offset",
+        "A tensor is a view over storage",
+        "tensors",
+        "`x` is the chapter's `points`, a 3 × 2 tensor. Its six numbers sit in one flat "
+        "storage, row after row: the strip under the cards. `x[1]` is the second point.",
+        Question(
+            f"`points = torch.tensor({solve.POINTS_TEXT})`. What is `points[1].storage_offset()`?",
+            lambda: solve.points()[1].storage_offset(),
+            lambda n: (
+                f"torch says {n}: the second point starts at storage index {n}, after "
+                "the first point's two numbers. No number was copied to make it."
+            ),
+            "Count how many numbers of the storage come before the second row.",
+            placeholder="2",
+        ),
+        {**_POINTS_PAGE, "expr": "x[1]"},
+    ),
+    Stop(
+        "stride",
+        "Transposing changes the stride, not the storage",
+        "tensors",
+        "`x.t()` swaps the two dimensions. Its card shows the same storage with a new "
+        "stride: how many storage places one step along each dimension moves.",
+        Question(
+            "What does `points.t().stride()` print?",
+            lambda: solve.points().t().stride(),
+            lambda s: (
+                f"torch prints {s}: one step down a column of the transpose moves one "
+                "place in storage, one step along a row moves two. It is a view of the same "
+                "storage, no longer contiguous."
+            ),
+            "points has stride (2, 1); a transpose swaps size and stride together.",
+            placeholder="(2, 1)",
+        ),
+        _POINTS_PAGE,
+    ),
+    Stop(
+        "view",
+        "View or copy",
+        "tensors",
+        "Every card says whether its tensor still reads `x`'s storage. Try "
+        "`x.t().contiguous()` in the box after answering: that one has to copy.",
+        Question(
+            "`points.t()`: does it share points' storage, or get new storage?",
+            solve.shares_storage,
+            lambda a: (
+                f"{a}: `points.t().untyped_storage().data_ptr()` equals "
+                "`points.untyped_storage().data_ptr()`. Writing through the transpose changes "
+                "points too."
+            ),
+            "Compare the two storages' data_ptr(): the card says which storage it reads.",
+            options=("A view: the same storage", "A copy: new storage"),
+        ),
+        _POINTS_PAGE,
+    ),
+    Stop(
+        "dtype",
+        "dtypes: how many bytes a number takes",
+        "tensors",
+        "The dtype table lists each dtype's size per element. Switch the dtype picker and "
+        "watch the storage's bytes change while the size, stride and offset stay.",
+        Question(
+            "`points.to(torch.float64)`: how many bytes is its storage "
+            "(`.untyped_storage().nbytes()`)?",
+            solve.float64_bytes,
+            lambda n: f"{n} bytes: six numbers of 8 bytes each. float32 would take half.",
+            "A float64 takes 8 bytes; count the numbers.",
+            placeholder="a whole number",
+        ),
+        {**_POINTS_PAGE, "dtype": "float64", "expr": "x"},
+    ),
+)

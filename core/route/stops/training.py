@@ -1,0 +1,168 @@
+"""The route's stops on training: loss and cost, the chain rule, batches, the learning rate,
+eager execution, the PyTorch modules, the chapter's ConvNet and its predictions."""
+
+from __future__ import annotations
+
+import math
+
+from core.engine.learning.data import TRAIN_SIZE
+from core.route import solve
+from core.route.answers import shown
+from core.route.questions import Question, Stop
+
+STOPS: tuple[Stop, ...] = (
+    Stop(
+        "cost",
+        "Loss and cost",
+        "backprop",
+        "The loss scores one example; the cost averages the losses of a batch "
+        "(`reduction='mean'`), and that is what backprop differentiates.",
+        Question(
+            "A model that knows nothing outputs `torch.zeros(4, 10)` for a batch of 4 "
+            "digits. What does `F.cross_entropy(logits, targets)` give?",
+            solve.untrained_cost,
+            lambda c: (
+                f"torch says {shown(c)}: every one of the 10 classes gets 1/10, and "
+                "−ln(1/10) ≈ 2.3026 for every example, so the mean is the same. A fresh "
+                "model's first loss is close to it."
+            ),
+            "Equal logits give every class the same probability; the loss is −ln(p).",
+            placeholder="tensor(2.3026)",
+        ),
+        {"tab": "1 · Loss and cost"},
+    ),
+    Stop(
+        "chain",
+        "The chain rule",
+        "backprop",
+        "Backprop applies the chain rule from the loss back to each weight: the Backward, node "
+        "by node tab multiplies the local derivatives along the path, one step at a time.",
+        Question(
+            "`x = torch.tensor(2.0, requires_grad=True); y = (3 * x + 1) ** 2; y.backward()`. "
+            "What is `x.grad`?",
+            solve.chain_rule_grad,
+            lambda g: f"torch says {shown(g)}: dy/dx = 2(3x + 1) · 3 = 2 · 7 · 3 at x = 2.",
+            "Outer derivative times inner derivative: 2u · du/dx with u = 3x + 1.",
+            placeholder="tensor(42.)",
+        ),
+        {"tab": "2 · Backward, node by node"},
+    ),
+    Stop(
+        "batches",
+        "SGD, mini-batch and batch gradient descent",
+        "experiments",
+        "One epoch shows every image once; the batch size decides how many optimizer "
+        "steps that takes. This experiment trains the same model with each and plots the "
+        "loss against the updates made.",
+        Question(
+            f"One epoch of {TRAIN_SIZE:,} images: which batch size updates the weights most often?",
+            solve.most_updates,
+            lambda label: (
+                f"{label}: "
+                + ", ".join(
+                    f"batch {b:,} → {solve.updates_per_epoch(b):,}"
+                    for b in solve.BATCH_SIZES.values()
+                )
+                + " steps per epoch (`len(DataLoader(...))`). More steps are noisier but learn "
+                "sooner."
+            ),
+            "Steps per epoch = images / batch size, rounded up.",
+            options=tuple(solve.BATCH_SIZES),
+        ),
+        {"tab": "SGD vs batch GD"},
+    ),
+    Stop(
+        "lr",
+        "The learning rate",
+        "optimizers",
+        "On the quadratic bowl, each step of plain SGD multiplies each coordinate by "
+        "(1 − α·curvature): 1 along x, 10 along y. The page races SGD at this rate: watch "
+        "where its path goes, then lower α.",
+        Question(
+            f"Plain SGD with α = {solve.BOWL_LR:g} on L = ½(x² + 10 y²), from (−2.5, 2): does it "
+            "settle or diverge?",
+            solve.bowl_verdict,
+            lambda a: (
+                f"{a}: after 30 steps of `torch.optim.SGD` it is "
+                f"{solve.sgd_on_bowl(solve.BOWL_LR):.3g} from the minimum, having started "
+                f"{math.hypot(-2.5, 2.0):.3g} away. Along y the curvature is 10, and any α above "
+                "2/10 overshoots by more than it corrects."
+            ),
+            "Look at the steep direction: y is multiplied by (1 − 10α) every step.",
+            options=("It settles at the minimum", "It diverges"),
+        ),
+        {"surface": "Quadratic bowl", "opts": "SGD", "sgd.lr": repr(solve.BOWL_LR)},
+    ),
+    Stop(
+        "eager",
+        "Eager and deferred execution",
+        "layers",
+        "PyTorch runs each line as it comes (eager): the value exists at once and you can "
+        "print it. A deferred framework first records a graph and runs it later; the "
+        "Layers page's graph view records one with torch.fx.",
+        Question(
+            "`a = torch.tensor(2.0); b = torch.tensor(3.0); c = a * b + 1`. What does "
+            "`print(c)` show right after that line?",
+            solve.eager_value,
+            lambda c: (
+                f"{shown(c)}: the value is there at once, because every operation "
+                "ran when its line did."
+            ),
+            "In eager mode each operation runs immediately.",
+            placeholder="tensor(...)",
+        ),
+        {"tab": "Eager and deferred"},
+    ),
+    Stop(
+        "api",
+        "torch.nn, nn.functional, torch.optim, torch.utils.data",
+        "layers",
+        "`torch.nn` holds layers with weights, `nn.functional` the same operations as plain "
+        "functions (this tab puts them side by side), `torch.optim` the update rules and "
+        "`torch.utils.data` the datasets and loaders the Train page uses.",
+        Question(
+            "Which module holds `Adadelta`, the chapter's optimizer?",
+            solve.home_of_adadelta,
+            lambda m: (
+                f"`{m}`: `torch.optim.Adadelta(model.parameters(), lr=0.5)` is the "
+                "chapter's line. Layers live in torch.nn, batches come from torch.utils.data."
+            ),
+            "It changes the weights after backward().",
+            options=tuple(solve.MODULES),
+        ),
+        {"tab": "nn and functional"},
+    ),
+    Stop(
+        "convnet",
+        "The chapter's ConvNet",
+        "training",
+        "The classic preset is the chapter's network: two convolutions, max pooling, "
+        "dropout and two fully connected layers, trained with Adadelta at lr 0.5.",
+        Question(
+            "How many parameters does the chapter's ConvNet have?",
+            solve.convnet_params,
+            solve.convnet_explained,
+            "Open the layer table under the form and add the column up.",
+            placeholder="a whole number",
+        ),
+        {"preset": "classic"},
+    ),
+    Stop(
+        "predict",
+        "Testing and predicting",
+        "canvas",
+        "A trained model predicts in eval mode: dropout is off, so the same image always "
+        "gets the same answer. Draw a digit and watch the probabilities.",
+        Question(
+            "A model with dropout, in `eval()` mode, sees the same image twice. Does it give "
+            "the same output both times?",
+            solve.eval_is_repeatable,
+            lambda a: (
+                f"{a}: torch.equal says the two outputs are identical in eval mode. "
+                "In train mode dropout would zero different values each time."
+            ),
+            "What does eval() switch off?",
+            options=("Yes: the same prediction", "No: it changes"),
+        ),
+    ),
+)
