@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export TORCHLAB_DATA ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),./data)
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-fast lint format bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,16 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 run: $(VENV)/.runtime-installed
 	$(PY) -m streamlit run app.py
 
+# The fast tier first (no processes started, no real training: a broken import or a broken
+# page fails within a couple of minutes), then the slow tier (workers, Ray, kernels, Chromium).
 test: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m slow
+
+test-fast: $(VENV)/.dev-installed
+	$(PY) -m pytest -m "not slow"
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check --fix .

@@ -44,7 +44,7 @@ def main() -> None:
     print(f"baseline, the untrained model: {untrained:.2%}")
     for row in snap.test:
         print(f"epoch {row['epoch']}: test loss {row['loss']:.4f}, accuracy {row['accuracy']:.2%}")
-    accuracy = snap.test[-1]["accuracy"]
+    accuracy = snap.final_accuracy
     print(f"{wall:.0f} s wall, {snap.samples_per_s:,.0f} training samples/s")
     verdict = "meets" if accuracy >= GOAL else "MISSES"
     print(

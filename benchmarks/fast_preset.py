@@ -54,7 +54,7 @@ def main() -> None:
         f"fast: {snap.samples_per_s:,.0f} training samples/s; classic preset (baseline): "
         f"{base.samples_per_s:,.0f} samples/s, about {classic_2_epochs:.0f} s for its 2 epochs"
     )
-    accuracy = snap.test[-1]["accuracy"]
+    accuracy = snap.final_accuracy
     verdict = "meets" if accuracy >= GOAL else "MISSES"
     print(
         f"fast preset: {accuracy:.2%} MNIST test accuracy ({verdict} the {GOAL:.0%} goal) "

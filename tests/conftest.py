@@ -8,13 +8,22 @@ in) where the files are missing, instead of erroring:
 - the `needs_data` fixture, for fixtures that load the data (a module fixture requests it).
 
 Tests of what happens when the data is missing build their own empty folder and still run.
+
+Tiers: tests that start processes (training workers, Ray, Jupyter kernels, a live server) or
+train on the real data are marked `slow` (every e2e test is); `make test-fast` runs the rest,
+`make test` runs both, the fast tier first. No process a test starts outlives its module: each
+module ends by checking that no training worker, kernel, Ray or Streamlit process it started
+is still alive, and the session checks again at its end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,10 +95,75 @@ def pytest_configure(config):
         "needs_data(*datasets): reads the real dataset files (MNIST unless named); "
         "skipped, with the reason, where they are missing",
     )
+    config.addinivalue_line(
+        "markers",
+        "slow: starts processes (training workers, Ray, kernels, a server) or trains on the "
+        "real data; `make test-fast` leaves these out",
+    )
+
+
+# What a test may start but must end: a training worker, a Jupyter kernel, Ray, a server.
+LEAK_MARKS = ("core.engine.runs.backends.local", "ipykernel", "ray", "streamlit")
+LEAK_GRACE_S = 15  # a worker whose pipe closed, or Ray's helpers, take a moment to exit
+
+
+def started_processes() -> list[str]:
+    """The processes of LEAK_MARKS' kinds that this test process started and that still run."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            command = " ".join(child.cmdline())
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+        except psutil.Error:
+            continue
+        if any(mark in command for mark in LEAK_MARKS):
+            found.append(f"{child.pid}: {command[:160]}")
+    return found
+
+
+def leftover_processes(grace: float = LEAK_GRACE_S) -> list[str]:
+    """The started processes still alive once the spare training workers were ended and a
+    moment passed (for a process that is already on its way out)."""
+    from core.engine.runs.backends.local import release_spare_workers
+
+    release_spare_workers()
+    deadline = time.monotonic() + grace
+    while (left := started_processes()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
+def end_processes(described: list[str]) -> None:
+    for line in described:
+        with contextlib.suppress(psutil.Error):
+            psutil.Process(int(line.split(":", 1)[0])).kill()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_process_outlives_its_module(request):
+    yield
+    left = leftover_processes()
+    if left:
+        end_processes(left)  # so the next module is judged by what it starts itself
+        pytest.fail(f"{request.module.__name__} left processes running: {left}", pytrace=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    left = leftover_processes()
+    if left:
+        print(f"\nprocesses started by the tests are still running: {left}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# Fixtures that start processes: a test that uses one is slow without saying so itself.
+SLOW_FIXTURES = {"runner", "ray_cluster", "app_url"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if item.path.parent.name == "e2e" or SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
         datasets = [d for m in item.iter_markers("needs_data") for d in (m.args or ("MNIST",))]
         app_tests = (
             APP_TESTS_NEEDING_DATA.get(item.path.name, ()) if item.path.parent.name == "app" else ()
@@ -115,3 +189,26 @@ def runs_dir(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "runs"
     monkeypatch.setenv("TORCHLAB_RUNS", str(path))
     return path
+
+
+@pytest.fixture
+def runner(runs_dir):
+    """A Runner on worker processes (one run at a time), shut down after the test; its idle
+    worker goes to the pool the next test's Runner takes it from (the module's end ends it)."""
+    from core.engine.runs.runner import Runner
+
+    r = Runner(runs_root=runs_dir, max_concurrent=1)
+    yield r
+    r.shutdown()
+
+
+@pytest.fixture
+def inline_runner(runs_dir):
+    """A Runner that trains in a thread of this process (tests/inline_backend.py): for tests
+    that patch the training code."""
+    from core.engine.runs.runner import Runner
+    from tests.inline_backend import InlineBackend
+
+    r = Runner(runs_root=runs_dir, backend=InlineBackend())
+    yield r
+    r.shutdown()

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from core.engine.learning.config import RunConfig
-from core.engine.learning.models import build_model, classic_spec
+from core.engine.learning.models import ConvSpec, ModelSpec, build_model
 from core.engine.runs.checkpoint import SPEC_FILE, save_model
 from core.engine.runs.folder import (
     CONFIG_FILE,
@@ -50,7 +50,10 @@ UNREADABLE = ("20260101-000011-garbage-config", "20260101-000012-config-wrong-ty
 EMPTY = "20260101-000013-empty-folder"  # not a run folder at all: not listed
 
 
-CONFIG = RunConfig(name="intact run", epochs=1, train_subset=640)
+# A small model tested on a few images: the pages analyse every copy, and the size of the model
+# is not what these folders test.
+SPEC = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16])
+CONFIG = RunConfig(name="intact run", model=SPEC, epochs=1, train_subset=640, test_subset=200)
 
 
 def _copy(root: Path, name: str) -> Path:
@@ -65,8 +68,7 @@ def make_corrupt_runs(root: Path) -> None:
     write_config(good, CONFIG)
     write_metrics(good, TRAIN, TEST)
     write_status(good, StatusRecord(RunStatus.DONE, started=1.0, finished=3.0))
-    spec = classic_spec()
-    save_model(good, build_model(spec), spec, {"dataset": "MNIST", "accuracy": 0.875})
+    save_model(good, build_model(SPEC), SPEC, {"dataset": "MNIST", "accuracy": 0.875})
     text = (good / METRICS_FILE).read_text()
 
     cut = _copy(root, "20260101-000001-cut-last-row")

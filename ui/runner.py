@@ -33,7 +33,7 @@ OWNER_PARAM = "session"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # ids and tokens read back from the URL
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=lambda runner: runner.shutdown())
 def _runner(root: str) -> Runner:
     return Runner(runs_root=root)
 

@@ -22,7 +22,6 @@ MAX_ABS_SHIFT = 1e4  # the constant added to every logit
 MAX_TEXT = 400  # characters of logits text
 MIN_TEMPERATURE = 0.05
 MAX_TEMPERATURE = 20.0
-FLOAT32_EXP_LIMIT = math.log(torch.finfo(torch.float32).max)  # ≈ 88.72: e^x = inf above it
 DEFAULT_LOGITS = "2.0, 1.0, 0.1, -1.5"
 
 

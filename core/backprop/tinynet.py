@@ -32,7 +32,6 @@ DEFAULT_Y = "1.0"  # the page's starting target
 DEFAULT_PARAMS = "0.5, -0.4, 0.8, 0.2, 0.1, -0.1, 1.0, -0.7, 0.2"  # w11 w12 w21 w22 b1 b2 v1 v2 c
 
 # The graph's nodes; ASCII ids in code, pretty names on the page.
-INPUTS = ("x1", "x2")
 PARAMS = ("w11", "w12", "w21", "w22", "b1", "b2", "v1", "v2", "c")
 LABELS = {
     "x1": "x₁", "x2": "x₂", "y": "y", "z1": "z₁", "z2": "z₂", "h1": "h₁", "h2": "h₂",

@@ -246,7 +246,7 @@ def _follow(args, runner: Runner, job_id: str, config: RunConfig, n_params: int)
     if snap.status == RunStatus.FAILED:
         print(f"failed: {snap.error}", file=sys.stderr)
         return 1
-    accuracy = snap.test[-1]["accuracy"] if snap.test else None
+    accuracy = snap.final_accuracy
     print(f"saved to {snap.run_dir}")
     if snap.status == RunStatus.STOPPED:
         ended = f"stopped at step {snap.step} of {snap.total_steps}"

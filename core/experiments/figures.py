@@ -4,32 +4,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import plotly.graph_objects as go
 
 from core.engine.learning.data import TRAIN_SIZE
 from core.engine.looks.figures import PALETTE, X_AXES, chart_layout, log_y_axis, loss_figure
+from core.engine.runs.record import Run
 from core.experiments.results import (
     DIVERGED_FACTOR,
     chance_loss,
-    final_test,
     final_train_loss,
     verdict,
 )
 from core.experiments.sets import is_baseline
 
 
-def _label(s: Any) -> str:
+def _label(s: Run) -> str:
     status = s.status.value
     return s.config.name if status == "done" else f"{s.config.name} ({status})"
 
 
-def accuracy_vs_size_figure(snaps: Sequence[Any]) -> go.Figure:
+def accuracy_vs_size_figure(snaps: Sequence[Run]) -> go.Figure:
     """Test accuracy against training-set size on a log axis, one line per model family."""
     families: dict[str, list[tuple[int, float, str]]] = {}
     for s in snaps:
-        acc = final_test(s, "accuracy")
+        acc = s.final_accuracy
         if acc is not None:
             family = s.config.name.split(" · ")[0]
             n = s.config.train_subset or TRAIN_SIZE
@@ -56,7 +55,7 @@ def accuracy_vs_size_figure(snaps: Sequence[Any]) -> go.Figure:
 
 
 def loss_curves_figure(
-    snaps: Sequence[Any],
+    snaps: Sequence[Run],
     x: str = "samples",
     log_y: bool = False,
     smooth_weight: float = 0.0,
@@ -118,7 +117,7 @@ def bar_figure(
     return chart_layout(fig, title, "", y_title)
 
 
-def lr_figure(snaps: Sequence[Any]) -> go.Figure:
+def lr_figure(snaps: Sequence[Run]) -> go.Figure:
     """Final loss against learning rate (log), diverged runs drawn as red crosses at the top."""
     ordered = sorted(snaps, key=lambda s: s.config.lr)
     fig = go.Figure()
@@ -126,7 +125,7 @@ def lr_figure(snaps: Sequence[Any]) -> go.Figure:
         v
         for s in ordered
         if verdict(s) != "diverged"
-        for v in (final_test(s, "loss"), final_train_loss(s))
+        for v in (s.final_test_loss, final_train_loss(s))
         if v is not None and math.isfinite(v)
     ]
     chance = [DIVERGED_FACTOR * chance_loss(s.config) for s in ordered]
@@ -137,7 +136,7 @@ def lr_figure(snaps: Sequence[Any]) -> go.Figure:
     ):
         pts = []
         for s in ordered:
-            v = final_test(s, "loss") if value == "test" else final_train_loss(s)
+            v = s.final_test_loss if value == "test" else final_train_loss(s)
             if v is not None and math.isfinite(v) and verdict(s) != "diverged":
                 pts.append((s.config.lr, v))
         fig.add_scatter(

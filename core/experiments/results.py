@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.engine.learning.config import RunConfig
 from core.engine.learning.data import TRAIN_SIZE
+from core.engine.runs.record import Run
 from core.experiments.sets import experiment, gd_variant, is_baseline
 
 FINAL_WINDOW = 5  # the final training loss is the mean of this many last logged losses
@@ -29,37 +31,33 @@ class Finding:
     complete: bool = False  # every run of the set has finished
 
 
-def train_losses(s: Any) -> list[float]:
+def train_losses(s: Run) -> list[float]:
     return [float(r["loss"]) for r in s.train]
 
 
-def final_train_loss(s: Any) -> float | None:
+def final_train_loss(s: Run) -> float | None:
     losses = train_losses(s)[-FINAL_WINDOW:]
     if not losses:
         return None
     return statistics.fmean(losses) if all(map(math.isfinite, losses)) else math.inf
 
 
-def final_test(s: Any, key: str) -> float | None:
-    return float(s.test[-1][key]) if s.test else None
-
-
-def score(s: Any) -> float:
+def score(s: Run) -> float:
     """The loss runs are compared by: on the same test images, so batch size cannot bias it
     (a training loss from batches of one image is far noisier than one from 1,000)."""
-    value = final_test(s, "loss")
+    value = s.final_test_loss
     value = final_train_loss(s) if value is None else value
     return math.inf if value is None or not math.isfinite(value) else value
 
 
-def updates_per_s(s: Any) -> float | None:
+def updates_per_s(s: Run) -> float | None:
     """Optimizer steps per second of training time (evaluation excluded, like samples/s)."""
     if not s.step or not s.samples_seen or not s.samples_per_s:
         return None
     return s.step * s.samples_per_s / s.samples_seen
 
 
-def loss_noise(s: Any) -> float | None:
+def loss_noise(s: Run) -> float | None:
     """How jumpy the logged loss is: the spread of its step-to-step changes."""
     losses = [x for x in train_losses(s) if math.isfinite(x)]
     if len(losses) < 3:
@@ -67,12 +65,12 @@ def loss_noise(s: Any) -> float | None:
     return statistics.pstdev(b - a for a, b in itertools.pairwise(losses))
 
 
-def chance_loss(config: Any) -> float:
+def chance_loss(config: RunConfig) -> float:
     """The loss of a model that knows nothing and gives every class the same probability."""
     return math.log(config.model.num_classes)
 
 
-def verdict(s: Any) -> str:
+def verdict(s: Run) -> str:
     """learned / barely learned / diverged (or the run's status when it has no loss yet).
 
     The yardstick is the loss of a uniform guess, ln(classes): a run must end well below it
@@ -84,7 +82,7 @@ def verdict(s: Any) -> str:
     losses = train_losses(s)
     if not losses:
         return s.status.value
-    final = final_test(s, "loss")
+    final = s.final_test_loss
     final = final_train_loss(s) if final is None else final
     chance = chance_loss(s.config)
     if not all(map(math.isfinite, [*losses, final])):
@@ -109,14 +107,14 @@ def _rate(x: float | None) -> str:
     return "–" if x is None else f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
 
 
-def _row(s: Any, **extra: Any) -> dict[str, Any]:
+def _row(s: Run, **extra: Any) -> dict[str, Any]:
     return {
         "run": s.config.name,
         **extra,
         "updates": s.step,
         "final train loss": final_train_loss(s),
-        "test loss": final_test(s, "loss"),
-        "test accuracy": final_test(s, "accuracy"),
+        "test loss": s.final_test_loss,
+        "test accuracy": s.final_accuracy,
         "seconds": round(s.elapsed_s, 1),
         "status": s.status.value,
     }
@@ -128,13 +126,13 @@ def error_factor(acc_before: float, acc_after: float) -> float:
     return (1 - acc_before) / max(1 - acc_after, 1e-4)
 
 
-def summarise_data_size(snaps: Sequence[Any]) -> Finding:
+def summarise_data_size(snaps: Sequence[Run]) -> Finding:
     rows, curves = [], {}
     for s in sorted(snaps, key=lambda s: s.config.train_subset or TRAIN_SIZE):
         n = s.config.train_subset or TRAIN_SIZE
         family = s.config.name.split(" · ")[0]
         rows.append(_row(s, images=n, epochs=s.config.epochs))
-        acc = final_test(s, "accuracy")
+        acc = s.final_accuracy
         if acc is not None and s.status == "done":
             curves.setdefault((is_baseline(s.config), family), []).append((n, acc))
     lines = []
@@ -161,7 +159,7 @@ def summarise_data_size(snaps: Sequence[Any]) -> Finding:
     return Finding(rows, lines)
 
 
-def _by_batch(snaps: Sequence[Any], **columns: Any) -> tuple[list[dict[str, Any]], list[Any]]:
+def _by_batch(snaps: Sequence[Run], **columns: Any) -> tuple[list[dict[str, Any]], list[Run]]:
     """Table rows ordered by batch size (each `columns` value is a function of a snapshot),
     and the finished runs that logged a loss, in the same order."""
     ordered = sorted(snaps, key=lambda s: s.config.batch_size)
@@ -169,7 +167,7 @@ def _by_batch(snaps: Sequence[Any], **columns: Any) -> tuple[list[dict[str, Any]
     return rows, [s for s in ordered if s.status == "done" and s.train]
 
 
-def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
+def summarise_batch_size(snaps: Sequence[Run]) -> Finding:
     rows, done = _by_batch(
         snaps,
         batch=lambda s: s.config.batch_size,
@@ -203,12 +201,12 @@ def summarise_batch_size(snaps: Sequence[Any]) -> Finding:
         best = min(done, key=score)
         lines.append(
             f"Lowest test loss: batch {best.config.batch_size:,} "
-            f"({_num(score(best))}, test accuracy {_pct(final_test(best, 'accuracy'))})."
+            f"({_num(score(best))}, test accuracy {_pct(best.final_accuracy)})."
         )
     return Finding(rows, lines)
 
 
-def summarise_gd_variants(snaps: Sequence[Any]) -> Finding:
+def summarise_gd_variants(snaps: Sequence[Run]) -> Finding:
     rows, done = _by_batch(
         snaps,
         variant=lambda s: gd_variant(s.config),
@@ -217,7 +215,7 @@ def summarise_gd_variants(snaps: Sequence[Any]) -> Finding:
     )
     lines = [
         f"{gd_variant(s.config)}: {s.step:,} updates in {s.elapsed_s:.1f} s, test loss "
-        f"{_num(score(s))}, test accuracy {_pct(final_test(s, 'accuracy'))}."
+        f"{_num(score(s))}, test accuracy {_pct(s.final_accuracy)}."
         for s in done
     ]
     if len(done) >= 2:
@@ -226,7 +224,7 @@ def summarise_gd_variants(snaps: Sequence[Any]) -> Finding:
     return Finding(rows, lines)
 
 
-def summarise_learning_rate(snaps: Sequence[Any]) -> Finding:
+def summarise_learning_rate(snaps: Sequence[Run]) -> Finding:
     ordered = sorted(snaps, key=lambda s: s.config.lr)
     rows = [_row(s, lr=s.config.lr, verdict=verdict(s)) for s in ordered]
     # a run stopped for a NaN loss ended as "failed", but it is a finished data point too
@@ -237,8 +235,8 @@ def summarise_learning_rate(snaps: Sequence[Any]) -> Finding:
     if learned:
         best = min(learned, key=score)
         lines.append(
-            f"Best learning rate: {best.config.lr:g} (test loss {_num(final_test(best, 'loss'))}, "
-            f"accuracy {_pct(final_test(best, 'accuracy'))})."
+            f"Best learning rate: {best.config.lr:g} (test loss {_num(best.final_test_loss)}, "
+            f"accuracy {_pct(best.final_accuracy)})."
         )
     slow = [s for s in ended if verdict(s) == "barely learned"]
     if best_lr is not None:
@@ -277,7 +275,7 @@ SUMMARIES = {
 }
 
 
-def summarise(experiment_id: str, snaps: Sequence[Any]) -> Finding:
+def summarise(experiment_id: str, snaps: Sequence[Run]) -> Finding:
     """The table and sentences for a set; `complete` once every run has finished."""
     experiment(experiment_id)  # a clear error for an unknown id
     finding = SUMMARIES[experiment_id](snaps)

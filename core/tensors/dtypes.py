@@ -54,10 +54,6 @@ def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def is_float(dtype: torch.dtype) -> bool:
-    return dtype.is_floating_point
-
-
 def value_range(dtype: torch.dtype) -> tuple[float | int, float | int]:
     """The smallest and largest value a dtype holds (0 and 1 for bool)."""
     if dtype == torch.bool:

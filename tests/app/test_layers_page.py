@@ -9,18 +9,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from views.layers import TABS
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "layers" / "page.py")
-TABS = [
-    "Fully connected",
-    "Convolution",
-    "Pooling",
-    "Transposed conv",
-    "Dropout",
-    "Recurrent",
-    "Eager and deferred",
-    "nn and functional",
-]
 
 
 def page(tab: str | None = None, **state) -> AppTest:

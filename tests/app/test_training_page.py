@@ -46,6 +46,7 @@ def chart_points(app: AppTest) -> int:
     return len(x)
 
 
+@pytest.mark.slow
 def test_configure_start_see_progress_and_the_curve_then_stop(at):
     small(at, train=20_000)
     at.button(key="training_start").click().run(timeout=TIMEOUT)
@@ -100,6 +101,7 @@ def test_presets_and_optimizers_fill_in_their_own_settings(at):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_fair_comparison_and_a_finished_run_to_inspect(at):
     small(at, train=256, test=100)
     at.number_input(key="training_epochs").set_value(1).run(timeout=TIMEOUT)
@@ -123,6 +125,7 @@ def test_fair_comparison_and_a_finished_run_to_inspect(at):
     assert len(at.get("image")) > 0  # the gallery of misclassified images
 
 
+@pytest.mark.slow
 def test_a_refresh_reattaches_to_the_run_through_the_url(at):
     small(at, train=256, test=100)
     at.number_input(key="training_epochs").set_value(1).run(timeout=TIMEOUT)
@@ -141,6 +144,7 @@ def test_a_refresh_reattaches_to_the_run_through_the_url(at):
     assert fresh.selectbox(key="training_show_run").value == job_id  # listed as "yours"
 
 
+@pytest.mark.slow
 def test_a_finished_run_can_be_downloaded_and_deleted(at):
     small(at, train=256, test=100)
     at.number_input(key="training_epochs").set_value(1).run(timeout=TIMEOUT)
@@ -158,6 +162,7 @@ def test_a_finished_run_can_be_downloaded_and_deleted(at):
     assert "training_job" not in at.session_state
 
 
+@pytest.mark.slow
 def test_a_nan_run_fails_with_its_message_and_the_labels_do_not_go_stale(at):
     small(at, train=1000, test=100, log_interval=10)
     at.selectbox(key="training_optimizer").set_value("SGD")
@@ -179,6 +184,7 @@ def test_a_nan_run_fails_with_its_message_and_the_labels_do_not_go_stale(at):
     assert not any(word in picked[0] for word in ("queued", "running", "failed"))
 
 
+@pytest.mark.slow
 def test_compare_picks_and_chart_settings_survive_a_visit_to_another_page(runs_dir):
     tiny = run_preset("classic").with_changes(
         model=ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16]),
@@ -230,6 +236,7 @@ def test_damaged_run_folders_never_break_the_page_and_are_named(runs_dir):
             assert any(corrupt.DAMAGED[name] in w.value for w in at.warning), name
 
 
+@pytest.mark.slow
 def test_another_tab_views_a_run_read_only_and_the_teacher_controls_it(at, monkeypatch):
     monkeypatch.setenv("TORCHLAB_TEACHER_PASSWORD", "chalk")
     small(at, train=60_000 // 4, test=100, log_interval=10)

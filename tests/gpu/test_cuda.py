@@ -32,13 +32,6 @@ QUICK = RunConfig(
 TIMEOUT = 300
 
 
-@pytest.fixture
-def runner(runs_dir):
-    r = Runner(runs_root=runs_dir, max_concurrent=1)
-    yield r
-    r.shutdown()
-
-
 def _losses(runner: Runner, config: RunConfig) -> list[float]:
     snap = runner.wait(runner.submit(config), TIMEOUT)
     assert snap.status == RunStatus.DONE, snap.error

@@ -206,13 +206,6 @@ def test_describe_seconds_rounds_like_an_estimate():
 # ---- tiny sets train to completion ----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def runner(tmp_path_factory):
-    r = Runner(runs_root=tmp_path_factory.mktemp("runs"), max_concurrent=1)
-    yield r
-    r.shutdown()
-
-
 def _run(runner: Runner, experiment_id: str, knobs) -> list:
     ids = E.launch(runner, experiment_id, E.build_runs(experiment_id, knobs), owner="test")
     snaps = [runner.wait(i, timeout=60) for i in ids]

@@ -15,7 +15,6 @@ from core.engine.learning.data import data_root
 from core.engine.learning.optimizers import OPTIMIZERS, optimizer_defaults
 from core.engine.learning.presets import run_preset
 from core.engine.products.export import export_script
-from core.engine.runs.runner import Runner
 
 SMALL = {"train_subset": 320, "test_subset": 100, "log_interval": 1, "device": "cpu"}
 # Learning rates away from each optimizer's default (Adadelta 0.5, SGD 0.05), so a script that
@@ -44,9 +43,10 @@ STEP_LR = RunConfig(
 LOSS = re.compile(r"^epoch: 1 \[\d+ / 320\] \(\d+%\)  training loss: ([0-9.]+)$", re.M)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CONFIGS))
 @pytest.mark.needs_data
-def test_the_exported_script_reproduces_the_first_batches(name, tmp_path, runs_dir):
+def test_the_exported_script_reproduces_the_first_batches(name, tmp_path, runner):
     config = CONFIGS[name]
     assert config.lr != optimizer_defaults(config.optimizer)[0]
     script = tmp_path / "train_mnist.py"
@@ -67,7 +67,6 @@ def test_the_exported_script_reproduces_the_first_batches(name, tmp_path, runs_d
     assert len(exported) == 3  # --max-batches cut the epoch short
     assert "test set: average loss" in result.stdout
 
-    runner = Runner(runs_root=runs_dir, max_concurrent=1)
     snap = runner.wait(runner.submit(config), 300)
     ours = [round(r["loss"], 6) for r in snap.train[:3]]
     assert exported == pytest.approx(ours, abs=2e-6)

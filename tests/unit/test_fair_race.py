@@ -7,19 +7,11 @@ import pytest
 from core.engine.learning.config import RunConfig
 from core.engine.learning.models import linear_spec
 from core.engine.learning.setup import initial_state, state_hash
-from core.engine.runs.runner import Runner
 from core.errors import ConfigError, LimitError
 from core.train.fair_race import MAX_RACERS, is_race, race_configs, start_race
 
 BASE = RunConfig(model=linear_spec(), train_subset=64, test_subset=32, batch_size=16)
 PICKS = [("SGD", 0.1), ("Adam", 0.01), ("Adadelta", 0.5)]
-
-
-@pytest.fixture
-def runner(runs_dir):
-    r = Runner(runs_root=runs_dir, max_concurrent=1)
-    yield r
-    r.shutdown()
 
 
 def test_racers_differ_in_the_optimizer_alone():

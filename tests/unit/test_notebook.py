@@ -16,7 +16,6 @@ from nbclient import NotebookClient
 from core.engine.learning.data import data_root
 from core.engine.products.export import TEST_CODE, TRAIN_CODE, export_script, load_code, model_code
 from core.engine.products.notebook import run_notebook
-from core.engine.runs.runner import Runner
 from core.tensors.notebook import lines_notebook
 from core.tensors.program import CHAPTER, MAX_LINES, run_program
 from tests.unit.test_export import CONFIGS, LOSS
@@ -43,7 +42,11 @@ def execute(notebook, tmp_path, timeout: int = 120):
     client = NotebookClient(
         notebook, km=kernel, timeout=timeout, resources={"metadata": {"path": str(tmp_path)}}
     )
-    client.execute(env=env)
+    try:
+        client.execute(env=env)
+    finally:  # nbclient leaves a kernel it was handed running
+        if kernel.has_kernel:
+            kernel.shutdown_kernel(now=True)
     return notebook
 
 
@@ -55,9 +58,10 @@ def text_of(cell) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CONFIGS))
 @pytest.mark.needs_data
-def test_the_run_notebook_executes_and_reproduces_the_first_batches(name, tmp_path, runs_dir):
+def test_the_run_notebook_executes_and_reproduces_the_first_batches(name, tmp_path, runner):
     config = CONFIGS[name]
     notebook = nbformat.reads(run_notebook(config), as_version=4)
     nbformat.validate(notebook)
@@ -73,7 +77,6 @@ def test_the_run_notebook_executes_and_reproduces_the_first_batches(name, tmp_pa
     assert len(exported) == 320 // config.batch_size  # every batch of the epoch is logged
     assert "test set: average loss" in printed
 
-    runner = Runner(runs_root=runs_dir, max_concurrent=1)
     snap = runner.wait(runner.submit(config), 300)
     ours = [round(r["loss"], 6) for r in snap.train if r["epoch"] == 1]
     assert exported == pytest.approx(ours, abs=2e-6)
@@ -105,6 +108,7 @@ def outputs_by_line(notebook) -> dict[str, list[str]]:
     }
 
 
+@pytest.mark.slow
 def test_the_tensor_lines_notebook_shows_each_value_as_the_page_prints_it(tmp_path):
     text = (
         CHAPTER + "\n# a note of the learner's\nwide = torch.zeros(3, 40, dtype=torch.int64)\n"

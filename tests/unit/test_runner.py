@@ -1,7 +1,7 @@
 """Runs: status, queue, stop, failures, determinism and what lands on disk.
 
 `runner` trains in worker processes (the real default backend). Tests that patch the
-training code use `inline`, which trains in a thread of this process (tests/inline_backend).
+training code use `inline_runner`, which trains in a thread of this process (tests/inline_backend).
 """
 
 from __future__ import annotations
@@ -21,26 +21,11 @@ from core.engine.runs.folder import list_runs, load_run
 from core.engine.runs.record import RunStatus
 from core.engine.runs.runner import Runner, default_name
 from core.errors import ConfigError, TorchlabError
-from tests.inline_backend import InlineBackend
 
 SMALL = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.2)
 LEAKY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], activation="LeakyReLU")
 QUICK = RunConfig(model=SMALL, train_subset=320, test_subset=200, batch_size=32, log_interval=2)
 TIMEOUT = 120  # seconds; generous because the test machine's cores are shared
-
-
-@pytest.fixture
-def runner(runs_dir):
-    r = Runner(runs_root=runs_dir, max_concurrent=1)
-    yield r
-    r.shutdown()
-
-
-@pytest.fixture
-def inline(runs_dir):
-    r = Runner(runs_root=runs_dir, backend=InlineBackend())
-    yield r
-    r.shutdown()
 
 
 class Gate:
@@ -104,32 +89,32 @@ def test_the_same_config_and_seed_give_the_same_metrics(runner):
 
 
 @pytest.mark.needs_data
-def test_the_queue_runs_one_job_at_a_time_with_a_cap_of_one(inline, monkeypatch):
+def test_the_queue_runs_one_job_at_a_time_with_a_cap_of_one(inline_runner, monkeypatch):
     gate = Gate(monkeypatch)
-    first = inline.submit(QUICK, owner="a")
-    second = inline.submit(QUICK, owner="b")
-    third = inline.submit(QUICK, owner="b")
+    first = inline_runner.submit(QUICK, owner="a")
+    second = inline_runner.submit(QUICK, owner="b")
+    third = inline_runner.submit(QUICK, owner="b")
     assert gate.entered.wait(TIMEOUT)
-    assert inline.snapshot(first).status == RunStatus.RUNNING
-    assert inline.snapshot(second).status == RunStatus.QUEUED
-    assert inline.queue_position(third) == 2
-    inline.stop(third)  # a queued job leaves the queue without ever starting
-    assert inline.snapshot(third).status == RunStatus.STOPPED
-    assert inline.snapshot(third).run_dir is None
-    assert [s.id for s in inline.jobs(owner="b")] == [second, third]
+    assert inline_runner.snapshot(first).status == RunStatus.RUNNING
+    assert inline_runner.snapshot(second).status == RunStatus.QUEUED
+    assert inline_runner.queue_position(third) == 2
+    inline_runner.stop(third)  # a queued job leaves the queue without ever starting
+    assert inline_runner.snapshot(third).status == RunStatus.STOPPED
+    assert inline_runner.snapshot(third).run_dir is None
+    assert [s.id for s in inline_runner.jobs(owner="b")] == [second, third]
     gate.opened.set()
-    assert inline.wait(first, TIMEOUT).status == RunStatus.DONE
-    assert inline.wait(second, TIMEOUT).status == RunStatus.DONE
+    assert inline_runner.wait(first, TIMEOUT).status == RunStatus.DONE
+    assert inline_runner.wait(second, TIMEOUT).status == RunStatus.DONE
 
 
 @pytest.mark.needs_data
-def test_stop_takes_effect_within_one_batch_and_keeps_the_run(inline, monkeypatch):
+def test_stop_takes_effect_within_one_batch_and_keeps_the_run(inline_runner, monkeypatch):
     gate = Gate(monkeypatch)
-    job_id = inline.submit(QUICK.with_changes(epochs=3))
+    job_id = inline_runner.submit(QUICK.with_changes(epochs=3))
     assert gate.entered.wait(TIMEOUT)  # the job is inside batch 1
-    inline.stop(job_id)
+    inline_runner.stop(job_id)
     gate.opened.set()
-    snap = inline.wait(job_id, TIMEOUT)
+    snap = inline_runner.wait(job_id, TIMEOUT)
     assert snap.status == RunStatus.STOPPED
     assert snap.step == 1  # batch 1 finished, batch 2 never started
     assert load_run(snap.run_dir).status == "stopped"
@@ -137,23 +122,23 @@ def test_stop_takes_effect_within_one_batch_and_keeps_the_run(inline, monkeypatc
 
 
 @pytest.mark.needs_data
-def test_one_tab_may_have_only_a_few_submissions_waiting(inline, monkeypatch):
+def test_one_tab_may_have_only_a_few_submissions_waiting(inline_runner, monkeypatch):
     from core.engine.runs.runner import MAX_WAITING_PER_OWNER
     from core.errors import LimitError
 
     gate = Gate(monkeypatch)
-    inline.submit(QUICK, owner="a")  # trains at once: it does not wait
+    inline_runner.submit(QUICK, owner="a")  # trains at once: it does not wait
     assert gate.entered.wait(TIMEOUT)
-    waiting = [inline.submit_set([QUICK, QUICK], owner="a")]  # a set is one submission
-    waiting += [[inline.submit(QUICK, owner="a")] for _ in range(MAX_WAITING_PER_OWNER - 1)]
+    waiting = [inline_runner.submit_set([QUICK, QUICK], owner="a")]  # a set is one submission
+    waiting += [[inline_runner.submit(QUICK, owner="a")] for _ in range(MAX_WAITING_PER_OWNER - 1)]
     with pytest.raises(LimitError, match="Your tab already has 3 submissions waiting"):
-        inline.submit(QUICK, owner="a")
-    others = inline.submit(QUICK, owner="b")  # another learner still gets a place
-    headless = inline.submit(QUICK)  # the CLI has no owner and no per-owner cap
-    inline.stop(waiting[-1][0])  # one leaves the queue: room for one more
-    waiting.append([inline.submit(QUICK, owner="a")])
+        inline_runner.submit(QUICK, owner="a")
+    others = inline_runner.submit(QUICK, owner="b")  # another learner still gets a place
+    headless = inline_runner.submit(QUICK)  # the CLI has no owner and no per-owner cap
+    inline_runner.stop(waiting[-1][0])  # one leaves the queue: room for one more
+    waiting.append([inline_runner.submit(QUICK, owner="a")])
     for job_id in [others, headless, *(i for ids in waiting for i in ids)]:
-        inline.stop(job_id)
+        inline_runner.stop(job_id)
     gate.opened.set()
 
 
@@ -169,26 +154,26 @@ def test_a_nan_loss_fails_the_run_with_a_message_and_the_queue_goes_on(runner):
 
 
 @pytest.mark.needs_data
-def test_an_unexpected_error_in_a_job_is_a_failed_run_not_a_dead_server(inline, monkeypatch):
+def test_an_unexpected_error_in_a_job_is_a_failed_run_not_a_dead_server(inline_runner, monkeypatch):
     import core.engine.runs.worker
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(core.engine.runs.worker, "evaluate", broken)
-    snap = inline.wait(inline.submit(QUICK), TIMEOUT)
+    snap = inline_runner.wait(inline_runner.submit(QUICK), TIMEOUT)
     assert snap.status == RunStatus.FAILED and "boom" in snap.error
 
 
 @pytest.mark.needs_data
-def test_running_out_of_gpu_memory_fails_the_run_with_advice(inline, monkeypatch):
+def test_running_out_of_gpu_memory_fails_the_run_with_advice(inline_runner, monkeypatch):
     import core.engine.runs.worker
 
     def out_of_memory(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
     monkeypatch.setattr(core.engine.runs.worker, "train_one_epoch", out_of_memory)
-    snap = inline.wait(inline.submit(QUICK), TIMEOUT)
+    snap = inline_runner.wait(inline_runner.submit(QUICK), TIMEOUT)
     assert snap.status == RunStatus.FAILED
     assert "ran out of memory" in snap.error and "smaller batch size" in snap.error
 
@@ -217,6 +202,7 @@ def test_fair_comparison_runs_start_from_the_same_weights(runner):
     assert snaps[0].train[0]["loss"] != snaps[1].train[0]["loss"]
 
 
+@pytest.mark.slow
 @pytest.mark.needs_data
 def test_max_concurrent_two_trains_two_at_once(runs_dir):
     runner = Runner(runs_root=runs_dir, max_concurrent=2)

@@ -18,6 +18,8 @@ from core.engine.runs.runner import Runner
 from core.errors import CheckpointError, ConfigError, LimitError
 from core.experiments import testset as T
 
+pytestmark = pytest.mark.slow  # it trains a run in a worker process
+
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, needs_data):

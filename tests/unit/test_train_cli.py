@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 QUICK = ["--train-subset", "256", "--test-subset", "200", "--epochs", "1", "--device", "cpu"]
 
 
+@pytest.mark.slow
 @pytest.mark.needs_data
 def test_the_command_line_trains_prints_the_log_and_saves_the_run(tmp_path):
     out = tmp_path / "cli-run"
@@ -105,6 +106,7 @@ def test_unreadable_settings_are_refused():
         config_from_args(parser().parse_args(["--opt", "momentum"]))
 
 
+@pytest.mark.slow
 @pytest.mark.needs_data
 def test_a_run_stopped_after_n_steps_resumes_from_the_command_line(runs_dir, capsys):
     from core.engine.learning.config import RunConfig

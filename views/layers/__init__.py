@@ -10,6 +10,17 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+TABS = [  # the page's tabs, in order (its link's `tab` names one)
+    "Fully connected",
+    "Convolution",
+    "Pooling",
+    "Transposed conv",
+    "Dropout",
+    "Recurrent",
+    "Eager and deferred",
+    "nn and functional",
+]
+
 
 def fact(column, label: str, value: str, note: str = "") -> None:
     """A big number with a plain grey note under it (no up/down arrow: nothing changed)."""

@@ -16,7 +16,7 @@ from core.layers import dropout as layers_dropout
 from core.layers import figures as figs
 from ui.common import code_ui, errors_ui
 from ui.links import linked_page
-from views.layers import conv, fact, models, num, shape
+from views.layers import TABS, conv, fact, models, num, shape
 
 DRAWN_KEY = "last_drawn_digit"  # written by the canvas page
 MNIST_SOURCE, DRAWN_SOURCE = "MNIST test digit", "Your drawn digit"
@@ -24,16 +24,6 @@ MNIST_SOURCE, DRAWN_SOURCE = "MNIST test digit", "Your drawn digit"
 SEED_HELP = (
     "Every random weight and dropout mask here comes from this seed: change it for new ones."
 )
-TABS = [
-    "Fully connected",
-    "Convolution",
-    "Pooling",
-    "Transposed conv",
-    "Dropout",
-    "Recurrent",
-    "Eager and deferred",
-    "nn and functional",
-]
 LINK = [
     links.choice("tab", "layers_tab", TABS[0], TABS),
     links.integer("digit", "layers_index", 0, 0, TEST_SIZE - 1),

@@ -5,7 +5,6 @@ run."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
@@ -13,6 +12,7 @@ from core.engine.looks.figures import confusion_figure, per_class_figure
 from core.engine.products.notebook import MIME as NOTEBOOK_MIME
 from core.engine.products.notebook import run_notebook
 from core.engine.runs.folder import WEIGHTS_FILE, delete_run, metrics_csv
+from core.engine.runs.record import Run
 from core.train.analysis import MAX_GALLERY, Analysis, analyze, analyze_run, gallery_images
 from ui.common import code_ui, errors_ui
 from ui.runner import (
@@ -58,7 +58,7 @@ def gallery_ui(result: Analysis, dataset: str) -> None:
             )
 
 
-def files_ui(run: Any, folder: Path | None) -> None:
+def files_ui(run: Run, folder: Path | None) -> None:
     c1, c2 = st.columns(2)
     c1.download_button(
         "Download metrics (CSV)",

@@ -1,7 +1,7 @@
 """The Train page's run lists: this tab's runs, and every saved run to compare side by side.
 
-A live job (in the server's runner) and a saved run (a folder on disk) look alike here: both
-have an id, a name, a status, a config and train/test metric rows.
+A live job (a snapshot from the server's runner) and a saved run (read from its folder) are
+the same type, `Run`.
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ SHOW_KEY = P + "show_run"  # the "Show this run above" picker
 MAX_COMPARED = 10  # runs in one comparison chart
 
 
-def _accuracy(run: Any) -> str:
+def _accuracy(run: Run) -> str:
     """The last test accuracy, and when it was measured if not at an epoch's end."""
     if not run.test:
         return "not tested"
-    return f"{run.test[-1]['accuracy']:.2%}" + (" (at the stop)" if run.tested_mid_epoch else "")
+    return f"{run.final_accuracy:.2%}" + (" (at the stop)" if run.tested_mid_epoch else "")
 
 
 def my_jobs(owner: str) -> list[Run]:
@@ -50,15 +50,15 @@ def my_jobs(owner: str) -> list[Run]:
     return [s for s in get_runner().jobs(owner=mine) if not s.group or is_race(s.group)]
 
 
-def catalog(owner: str) -> dict[str, Any]:
+def catalog(owner: str) -> dict[str, Run]:
     """id -> run: this tab's live jobs first (freshest data), then every saved run."""
-    runs: dict[str, Any] = {s.id: s for s in reversed(my_jobs(owner))}
+    runs: dict[str, Run] = {s.id: s for s in reversed(my_jobs(owner))}
     for record in saved_runs():
         runs.setdefault(record.id, record)
     return runs
 
 
-def label(run: Any) -> str:
+def label(run: Run) -> str:
     return f"{run.name} · {run.status.value} · {_accuracy(run)}"
 
 
@@ -167,7 +167,7 @@ def resume_ui(owner: str) -> None:
         st.error(message)
 
 
-def compare_table(runs: list[Any], show_all: bool) -> pd.DataFrame | Any:
+def compare_table(runs: list[Run], show_all: bool) -> pd.DataFrame | Any:
     """One row per run: final metrics and the settings; only the differing ones unless
     `show_all`, where the differing ones are highlighted."""
     differing, flats = compare_settings([r.config for r in runs])
@@ -177,7 +177,7 @@ def compare_table(runs: list[Any], show_all: bool) -> pd.DataFrame | Any:
             "run": run.name,
             "status": run.status.value,
             "test accuracy": _accuracy(run),
-            "test loss": f"{run.test[-1]['loss']:.4f}" if run.test else "—",
+            "test loss": "—" if run.final_test_loss is None else f"{run.final_test_loss:.4f}",
             "initial weights": run.init_hash or "—",
         }
         keys = list(flat) if show_all else differing

@@ -19,7 +19,6 @@ from core.errors import DataError
 DATA_ENV = "TORCHLAB_DATA"
 DEFAULT_ROOT = "./data"
 IMAGE_SIZE = 28  # height and width of every image in the registry, and of a model's input
-IMAGE_SHAPE = (1, IMAGE_SIZE, IMAGE_SIZE)  # (C, H, W)
 TRAIN_SIZE = 60_000  # training images in every registered dataset
 TEST_SIZE = 10_000  # test images in every registered dataset
 

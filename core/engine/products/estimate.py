@@ -25,7 +25,7 @@ SMALL_BATCH, LARGE_BATCH = 1, 64  # the two batch sizes timed to separate overhe
 MIN_TIMED_STEPS, MAX_TIMED_STEPS = 5, 50  # steps timed per batch size (warm-up included)
 TIME_BUDGET_S = 0.4  # time more steps while under this budget, per batch size
 EVAL_COST = 1 / 3  # a forward pass costs about a third of forward + backward + step
-RUN_OVERHEAD_S = 0.5  # starting a run: its thread, model, data slices, config on disk
+RUN_OVERHEAD_S = 0.5  # starting a run: its worker, model, data slices, config on disk
 EPOCH_OVERHEAD_S = 0.1  # saving the weights and metrics after each epoch
 LONG_RUN_S = 90.0  # a set expected to take longer asks the learner to confirm first
 

@@ -173,6 +173,23 @@ def _env_key() -> tuple:
     return tuple(os.environ.get(k, "") for k in ENV_KEYS)
 
 
+def release_spare_workers(timeout: float = 10.0) -> int:
+    """End the idle workers kept for the next backend (a test module's end); returns how many."""
+    with _SPARE_LOCK:
+        spares = [w for group in _SPARE.values() for w in group]
+        _SPARE.clear()
+    for worker in spares:
+        worker.send(("exit", None))
+    deadline = time.monotonic() + timeout
+    for worker in spares:
+        try:
+            worker.proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            worker.proc.kill()
+            worker.proc.wait()
+    return len(spares)
+
+
 class LocalBackend:
     """Worker processes on this machine: `slots` runs train at once."""
 
