@@ -12,11 +12,12 @@ import torch
 
 from core.errors import LimitError, ParseError, TorchlabError
 from core.tensors import evaluate as tensor_eval
-from core.tensors.base import same_storage, storage_indices, storage_of, tensor_info
+from core.tensors.base import same_storage
 from core.tensors.evaluate import MAX_ELEMENTS, IndexRangeError, TensorOpError, evaluate
 from core.tensors.parse import MAX_STEPS, MAX_TEXT_LENGTH, parse_expression
+from tests.unit.tensors.matching import check_matches
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 # (expression, the same thing written as PyTorch, shape of the arange base x)
 TABLE = [
@@ -76,29 +77,6 @@ TABLE = [
     ("x[0][0]", lambda x: x[0][0], (3, 4)),
     ("x.t()[1:, ::2].unsqueeze(0)", lambda x: x.t()[1:, ::2].unsqueeze(0), (3, 4)),
 ]
-
-
-def check_matches(t: torch.Tensor, expected: torch.Tensor, x: torch.Tensor) -> None:
-    """Every number the page reports for t equals torch's own answer for `expected`."""
-    info = tensor_info(t, x)
-    assert info.size == tuple(expected.size())
-    assert info.stride == expected.stride()
-    assert info.storage_offset == expected.storage_offset()
-    assert info.is_contiguous == expected.is_contiguous()
-    assert info.element_size == expected.element_size()
-    assert info.nbytes == expected.numel() * expected.element_size()
-    stored = expected.untyped_storage().nbytes()  # a view's storage is all of x's
-    assert (info.storage_length, info.storage_nbytes) == (stored // expected.element_size(), stored)
-    assert info.shares_storage == (
-        expected.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
-    )
-    torch.testing.assert_close(t, expected, rtol=0, atol=0)
-    # The storage index of each element, computed from offset and strides, reads the value.
-    index = storage_indices(info.size, info.stride, info.storage_offset)
-    torch.testing.assert_close(storage_of(t)[index], t, rtol=0, atol=0)
-    if info.shares_storage and x.dtype == torch.int64:
-        # x = arange, so reading through a view gives each element's storage index.
-        torch.testing.assert_close(t, index, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize(("text", "reference", "shape"), TABLE, ids=[row[0] for row in TABLE])

@@ -14,7 +14,7 @@ from core.engine.runs.checkpoint import load_model
 from core.engine.runs.folder import load_run
 from core.errors import ParseError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 QUICK = ["--train-subset", "256", "--test-subset", "200", "--epochs", "1", "--device", "cpu"]
 
 

@@ -18,7 +18,7 @@ from core.engine.products.export import TEST_CODE, TRAIN_CODE, export_script, lo
 from core.engine.products.notebook import run_notebook
 from core.tensors.notebook import lines_notebook
 from core.tensors.program import CHAPTER, MAX_LINES, run_program
-from tests.unit.test_export import CONFIGS, LOSS
+from tests.unit.engine.products.exported import CONFIGS, LOSS
 
 PREDICTED = re.compile(r"^predicted digit: (\d) \(probability [0-9.]+%\), true label: (\d)$", re.M)
 

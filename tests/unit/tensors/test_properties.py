@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from core.errors import TorchlabError
 from core.tensors.evaluate import evaluate
 from core.tensors.parse import parse_expression
-from tests.unit.test_tensor_expr import check_matches
+from tests.unit.tensors.matching import check_matches
 
 OPS = ("slice", "index", "transpose", "permute", "view", "reshape", "unsqueeze", "expand", "t")
 
