@@ -71,7 +71,7 @@ def kind(pid: int) -> str:
         return "?"
     if "-m" in argv:
         return argv[argv.index("-m") + 1]
-    return Path(argv[0]).name if argv and argv[0] else "?"
+    return Path(argv[0].split(" ")[0]).name if argv and argv[0] else "?"
 
 
 def main() -> int:
@@ -90,7 +90,9 @@ def main() -> int:
         if total > peak:
             peak, peak_kinds = total, {}
             for p in pids:
-                peak_kinds[kind(p)] = peak_kinds.get(kind(p), 0) + 1
+                name = kind(p)
+                count, held = peak_kinds.get(name, (0, 0))
+                peak_kinds[name] = (count + 1, held + rss_bytes(p))
         peak_pss = max(peak_pss, sum(pss_bytes(p) for p in pids))
         time.sleep(args.every)
     wall = time.monotonic() - t0
@@ -105,7 +107,8 @@ def main() -> int:
             except OSError:
                 pass
     gib = 1024**3
-    print(f"exit code {proc.returncode}; processes at the RSS peak: {peak_kinds}")
+    at_peak = ", ".join(f"{n} ×{c} {b / gib:.2f}" for n, (c, b) in peak_kinds.items())
+    print(f"exit code {proc.returncode}; at the RSS peak (processes, GiB): {at_peak}")
     print(f"left running 5 s after the end: {len(left)} {[kind(p) for p in left][:10]}")
     print(
         f"wall {wall / 60:.1f} min; peak RSS of the process tree {peak / gib:.2f} GiB, "

@@ -55,8 +55,14 @@ MUTANTS = [
     Mutant(
         "a resume started without a tab drops the run's owner",
         "runner.py",
-        "            owner or record.owner,",
+        "            record.owner or owner,",
         "            owner,",
+    ),
+    Mutant(
+        "the tab that resumes a run takes it from the tab that started it",
+        "runner.py",
+        "            record.owner or owner,",
+        "            owner or record.owner,",
     ),
     Mutant(
         "status.json forgets the run's owner",

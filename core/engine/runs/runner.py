@@ -151,6 +151,9 @@ class Runner:
     def resume(self, run_dir: Path | str, *, owner: str = "") -> str:
         """Continue a stopped, failed or interrupted run from its last finished epoch.
 
+        The run stays the tab's that started it (a teacher's resume does not take it away);
+        `owner` becomes its owner only when it had none (a run started from the CLI).
+
         The run keeps its id and folder; it trains the epochs it had left, exactly as it
         would have without the interruption.
         """
@@ -173,7 +176,7 @@ class Runner:
         job = Job(
             run_dir.name,
             record.config,
-            owner or record.owner,
+            record.owner or owner,  # the run stays its tab's; one without a tab is the resumer's
             record.group,
             None,
             run_dir,

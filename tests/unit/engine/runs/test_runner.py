@@ -21,34 +21,12 @@ from core.engine.runs.folder import list_runs, load_run
 from core.engine.runs.record import RunStatus
 from core.engine.runs.runner import Runner, default_name
 from core.errors import ConfigError, TorchlabError
+from tests.unit.engine.runs.gate import Gate
 
 SMALL = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.2)
 LEAKY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], activation="LeakyReLU")
 QUICK = RunConfig(model=SMALL, train_subset=320, test_subset=200, batch_size=32, log_interval=2)
 TIMEOUT = 120  # seconds; generous because the test machine's cores are shared
-
-
-class Gate:
-    """Holds a running job inside its first batch until the test opens the gate, so queue
-    and stop tests do not depend on how fast the machine is."""
-
-    def __init__(self, monkeypatch):
-        import core.engine.runs.worker
-
-        self.entered = threading.Event()
-        self.opened = threading.Event()
-        real = core.engine.runs.worker.train_one_epoch
-
-        def gated(*args, on_batch_end=None, **kwargs):
-            def hook(batch, n, loss):
-                self.entered.set()
-                assert self.opened.wait(TIMEOUT)
-                if on_batch_end is not None:
-                    on_batch_end(batch, n, loss)
-
-            return real(*args, on_batch_end=hook, **kwargs)
-
-        monkeypatch.setattr(core.engine.runs.worker, "train_one_epoch", gated)
 
 
 @pytest.mark.needs_data
