@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -38,12 +36,20 @@ def small(app: AppTest, train: int, test: int = 200, log_interval: int = 2) -> A
     return app.run(timeout=TIMEOUT)
 
 
+def chart(app: AppTest, key: str = "training_live_chart") -> dict:
+    """What the live chart component was handed: its mode, the runs it polls, their curves."""
+    (element,) = [e for e in app.get("bidi_component") if e.proto.id.endswith(key)]
+    return json.loads(element.proto.json)
+
+
 def chart_points(app: AppTest) -> int:
-    """Points on the first training-loss trace of the first chart."""
-    x = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["x"]
-    if isinstance(x, dict):  # a NumPy array travels in Plotly's binary form
-        return len(base64.b64decode(x["bdata"])) // np.dtype(x["dtype"]).itemsize
-    return len(x)
+    """Training-loss points of the live chart's run."""
+    return len(chart(app)["payload"]["runs"][0]["train"]["loss"])
+
+
+def text_copy(app: AppTest) -> str:
+    """The live view's numbers as text (what a page without the chart shows)."""
+    return "\n".join(c.value for c in app.caption)
 
 
 @pytest.mark.slow
@@ -57,21 +63,26 @@ def test_configure_start_see_progress_and_the_curve_then_stop(at):
     while len(get_runner().snapshot(job_id).train) < 3 and time.monotonic() < deadline:
         time.sleep(0.2)
     at.run(timeout=TIMEOUT)
-    progress = at.get("progress")[0].proto
-    assert "epoch 1/2" in progress.text and "images/s" in progress.text
-    assert chart_points(at) >= 3
-    assert "epoch: 1 [" in at.code[-1].value and "training loss:" in at.code[-1].value
+    assert "epoch 1/2" in text_copy(at) and "images/s" in text_copy(at)
+    live = chart(at)
+    assert live["mode"] == "single" and live["ids"] == [job_id] and live["token"]
+    (run,) = live["payload"]["runs"]
+    assert run["status"] == "running" and "epoch 1/2" in run["progress_text"]
+    assert chart_points(at) >= 3 and len(run["train"]["step"]) == chart_points(at)
+    assert "epoch: 1 [" in run["log"][-1] and "training loss:" in run["log"][-1]
     at.button(key="training_stop").click().run(timeout=TIMEOUT)
     snap = get_runner().wait(job_id, TIMEOUT)
     assert snap.status == RunStatus.STOPPED
     at.run(timeout=TIMEOUT)
-    assert any("stopped" in m.value for m in at.markdown)
+    assert "stopped" in text_copy(at) and chart(at)["ids"] == []  # nothing left to follow
     assert not at.exception
     # The model it keeps was tested at the stop: one accuracy, the same in every place.
     (row,) = snap.test
     assert 0 < row["epoch"] < 1 and row["step"] == snap.step
     shown = f"{row['accuracy']:.2%}"
-    assert at.metric[0].value == shown and "when stopped" in at.metric[0].proto.help
+    (run,) = chart(at)["payload"]["runs"]
+    assert f"test accuracy {shown} (when stopped" in text_copy(at)
+    assert f"{run['accuracy']:.2%}" == shown and run["tested_when"].startswith("when stopped")
     assert at.dataframe[-1].value["test accuracy"].iloc[0] == f"{shown} (at the stop)"
     forget_saved_runs()
     at.run(timeout=TIMEOUT)
@@ -120,8 +131,9 @@ def test_fair_comparison_and_a_finished_run_to_inspect(at):
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     titles = [c["layout"]["title"]["text"] for c in charts]
     assert "Confusion matrix (test set)" in titles and "Accuracy per class" in titles
-    compared = [c for c in charts if c["layout"]["title"]["text"] == "Test accuracy"][-1]
-    assert len(compared["data"]) == 3  # the three optimizers overlaid
+    compared = chart(at, "training_cmp_chart")
+    assert compared["mode"] == "compare" and compared["ids"] == []  # all done: no polling
+    assert [r["id"] for r in compared["payload"]["runs"]] == [s.id for s in snaps]
     assert len(at.get("image")) > 0  # the gallery of misclassified images
 
 
@@ -140,7 +152,7 @@ def test_a_refresh_reattaches_to_the_run_through_the_url(at):
     fresh.run(timeout=TIMEOUT)
     assert not fresh.exception
     assert fresh.session_state["training_job"] == job_id
-    assert any("done" in m.value and "batch 32" in m.value for m in fresh.markdown)
+    assert "done" in text_copy(fresh) and "batch 32" in text_copy(fresh)
     assert fresh.selectbox(key="training_show_run").value == job_id  # listed as "yours"
 
 
@@ -185,7 +197,8 @@ def test_a_nan_run_fails_with_its_message_and_the_labels_do_not_go_stale(at):
 
 
 @pytest.mark.slow
-def test_compare_picks_and_chart_settings_survive_a_visit_to_another_page(runs_dir):
+def test_compare_picks_survive_a_visit_to_another_page(runs_dir):
+    """(The chart's own settings live in the browser: tests/e2e/test_training.py.)"""
     tiny = run_preset("classic").with_changes(
         model=ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16]),
         train_subset=64, test_subset=50, epochs=1,
@@ -196,17 +209,14 @@ def test_compare_picks_and_chart_settings_survive_a_visit_to_another_page(runs_d
     app = AppTest.from_file(str(Path(PAGE).parents[2] / "app.py")).run(timeout=TIMEOUT)
     app.switch_page("views/train/page.py").run(timeout=TIMEOUT)
     app.multiselect(key="training_compare").set_value(ids).run(timeout=TIMEOUT)
-    app.radio(key="training_cmp_x").set_value("samples")
-    app.slider(key="training_cmp_smoothing").set_value(0.9)
     app.toggle(key="training_cmp_all").set_value(True).run(timeout=TIMEOUT)
 
     app.switch_page("views/tensors.py").run(timeout=TIMEOUT)
     app.switch_page("views/train/page.py").run(timeout=TIMEOUT)
     assert not app.exception, [e.value for e in app.exception]
     assert app.multiselect(key="training_compare").value == ids
-    assert app.radio(key="training_cmp_x").value == "samples"
-    assert app.slider(key="training_cmp_smoothing").value == 0.9
     assert app.toggle(key="training_cmp_all").value is True
+    assert [r["id"] for r in chart(app, "training_cmp_chart")["payload"]["runs"]] == ids
 
 
 def test_the_form_refuses_too_many_hidden_layers_with_core_s_message(at):

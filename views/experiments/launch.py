@@ -17,10 +17,10 @@ from core.engine.runs.record import Run
 from core.experiments.results import Finding, summarise, verdict
 from core.experiments.sets import launch, launched_set, stop_set
 from ui.common import errors_ui
+from ui.live_chart import live_chart_ui
 from ui.runner import attach_job, attached_job, get_runner, owner_id
 from ui.speed import step_cost
 
-POLL_S = 1.0  # how often a running set's plots refresh
 PCT = st.column_config.NumberColumn(format="percent")
 COUNT = st.column_config.NumberColumn(format="localized")  # 10,000 as the run names write it
 COLUMNS = {
@@ -146,28 +146,22 @@ def finding_ui(finding: Finding) -> None:
 
 
 def live_ui(exp_id: str, plots: Callable[[list[Run]], Any]) -> None:
-    """Plots, progress and findings of the latest launch, refreshed while it runs."""
+    """The latest launch: while it trains, its runs' live curves and progress (updated in the
+    browser, the page reloads once when the set has ended); then its plots and findings."""
     snaps = current_set(exp_id)
     if not snaps:
         st.info("No runs yet: set the knobs and press **Run the experiment**.")
         return
-    was_running = any(not s.finished for s in snaps)
-
-    @st.fragment(run_every=POLL_S if was_running else None)
-    def body() -> None:
-        snaps = current_set(exp_id)
-        if not snaps:
-            return
-        if any(not s.finished for s in snaps):
-            _progress_ui(snaps)
-        elif was_running:
-            st.rerun()  # the set just ended: redraw the whole tab once, and stop polling
-        for s in snaps:
-            if s.error and verdict(s) == "diverged":  # expected in a sweep: not an app error
-                st.caption(f"{s.name} diverged: {s.error}")
-            elif s.error:
-                st.error(f"{s.name}: {s.error}")
-        plots(snaps)
-        finding_ui(summarise(exp_id, snaps))
-
-    body()
+    for s in snaps:
+        if s.error and verdict(s) == "diverged":  # expected in a sweep: not an app error
+            st.caption(f"{s.name} diverged: {s.error}")
+        elif s.error:
+            st.error(f"{s.name}: {s.error}")
+    if any(not s.finished for s in snaps):
+        _progress_ui(snaps)
+        live_chart_ui(snaps, key=f"experiments_{exp_id}_live", mode="compare",
+                      settings="experiments")  # fmt: skip
+        st.caption("The plots and what the numbers show appear here when the set has ended.")
+        return
+    plots(snaps)
+    finding_ui(summarise(exp_id, snaps))

@@ -13,11 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from core.engine.learning.config import compare_settings
-from core.engine.looks.figures import accuracy_figure, loss_figure
 from core.engine.runs.record import Run, RunStatus
 from core.engine.runs.resume import has_resume_point
 from core.errors import TorchlabError
 from core.train.fair_race import is_race
+from ui.live_chart import live_chart_ui
 from ui.runner import (
     attach_job,
     can_control,
@@ -28,7 +28,7 @@ from ui.runner import (
     unreadable_runs_ui,
 )
 from views.train import KEY_PREFIX
-from views.train.live import LIST_POLL_S, POLL_S, curve_controls_ui, keep, recall
+from views.train.live import keep, recall
 
 P = KEY_PREFIX
 COMPARE_KEY = P + "compare"
@@ -63,29 +63,19 @@ def label(run: Run) -> str:
 
 
 def my_runs_ui(owner: str, attached: str | None) -> None:
-    """This tab's runs (newest first), refreshed while any of them trains or waits, but not while
-    the live view above polls one of them: each redraw costs the browser the same CPU whatever
-    it draws, and the run's end reruns the whole page, this list with it."""
+    """This tab's runs (newest first). While any of them trains or waits (other than the one
+    the live view above follows), a live list keeps their status and progress up to date in
+    the browser, and reloads the page once when they have ended."""
     snaps = my_jobs(owner)
     if not snaps:
         st.caption("No runs from this tab yet: configure one above and press Start.")
         return
-    unfinished = not all(s.finished for s in snaps)
-    watched = any(s.id == attached and not s.finished for s in snaps)
-    polling = unfinished and not watched
-
-    @st.fragment(run_every=LIST_POLL_S if polling else None)
-    def _table() -> None:
-        fresh = my_jobs(owner)
-        _my_runs_table(fresh, attached)
-        if polling:
-            st.caption(f"This list refreshes every {LIST_POLL_S:g} s while a run trains or waits.")
-        elif watched:
-            st.caption("This list refreshes when the run shown above ends.")
-        if polling and all(s.finished for s in fresh):
-            st.rerun()
-
-    _table()
+    _my_runs_table(snaps, attached)
+    going = [s for s in reversed(snaps) if not s.finished and s.id != attached]
+    if going:
+        live_chart_ui(going, key=P + "runs_live", mode="list", settings="train_runs")
+    elif any(s.id == attached and not s.finished for s in snaps):
+        st.caption("This list is redrawn when the run shown above ends.")
 
 
 def _my_runs_table(snaps: list[Run], attached: str | None) -> None:
@@ -210,27 +200,13 @@ def compare_ui(owner: str) -> None:
     if not chosen:
         st.caption("Pick two or more runs to overlay their curves.")
         return
-    live = [i for i in chosen if not runs[i].finished and get_runner().has(i)]
-
-    @st.fragment(run_every=POLL_S if live else None)
-    def _overlay() -> None:
-        runner = get_runner()
-        fresh = [runner.snapshot(i) if i in live else runs[i] for i in chosen]
-        x_axis, smoothing, log_y = curve_controls_ui("cmp_")
-        series = [(r.name, r.train, r.test) for r in fresh]
-        st.plotly_chart(
-            loss_figure(series, x_axis=x_axis, smoothing=smoothing, log_y=log_y, show_raw=False),
-            key=P + "cmp_loss",
-        )
-        st.plotly_chart(accuracy_figure(series, x_axis=x_axis), key=P + "cmp_acc")
-        recall(P + "cmp_all", False)
-        show_all = st.toggle("Show every setting (differences highlighted)", key=P + "cmp_all")
-        keep(P + "cmp_all")
-        table = compare_table(fresh, show_all)
-        st.dataframe(table, hide_index=True)
-        if not show_all and len(fresh) > 1 and len(table.columns) == 5:
-            st.caption("These runs share every setting: any difference comes from chance alone.")
-        if live and all(r.finished for r in fresh):
-            st.rerun()
-
-    _overlay()
+    runner = get_runner()
+    fresh = [runner.snapshot(i) if runner.has(i) else runs[i] for i in chosen]
+    live_chart_ui(fresh, key=P + "cmp_chart", mode="compare", settings="train_compare")
+    recall(P + "cmp_all", False)
+    show_all = st.toggle("Show every setting (differences highlighted)", key=P + "cmp_all")
+    keep(P + "cmp_all")
+    table = compare_table(fresh, show_all)
+    st.dataframe(table, hide_index=True)
+    if not show_all and len(fresh) > 1 and len(table.columns) == 5:
+        st.caption("These runs share every setting: any difference comes from chance alone.")

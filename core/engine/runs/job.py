@@ -110,6 +110,7 @@ class Job:
                 stop_after_batches=self.stop_after_batches,
                 process=self.process,
                 resumed_after=self.resumed_after,
+                stop_requested=self.stop_event.is_set() and self.finished is None,
             )
 
     def apply(self, event: Event) -> None:

@@ -59,6 +59,7 @@ class Run:
     stop_after_batches: int | None = None  # batches trained after a stop request arrived
     process: str = ""  # process_token() of the process that trains it
     resumed_after: int | None = None  # a resumed run: the epoch whose checkpoint it continued from
+    stop_requested: bool = False  # Stop was asked for and the run has not ended yet
     problems: tuple[str, ...] = ()  # what could not be read back from its folder, in words
 
     @property

@@ -48,7 +48,7 @@ def curve(run) -> list[tuple]:
     return [(r["step"], r["loss"], r["lr"]) for r in run.train]
 
 
-def tests_of(run) -> list[tuple]:
+def scores(run) -> list[tuple]:
     return [(r["epoch"], r["loss"], r["accuracy"]) for r in run.test]
 
 
@@ -64,7 +64,7 @@ def test_a_resume_continues_a_scheduled_run_exactly_and_keeps_its_owner(runner):
     resumed = runner.wait(runner.resume(stopped.run_dir, owner="teacher"), TIMEOUT)
     assert resumed.status == RunStatus.DONE, resumed.error
     assert curve(resumed) == curve(straight)  # losses and the one-cycle rate, every step
-    assert tests_of(resumed) == tests_of(straight)
+    assert scores(resumed) == scores(straight)
     straight_weights = load_weights(straight.run_dir / WEIGHTS_FILE)
     resumed_weights = load_weights(resumed.run_dir / WEIGHTS_FILE)
     assert all(torch.equal(straight_weights[k], resumed_weights[k]) for k in straight_weights)
@@ -73,7 +73,7 @@ def test_a_resume_continues_a_scheduled_run_exactly_and_keeps_its_owner(runner):
     assert resumed.owner == on_disk.owner == "learner"  # the teacher's resume keeps it theirs
     assert resumed.resumed_after == on_disk.resumed_after == 1
     assert on_disk.started_at == stopped.started_at  # the run's start, not the resume's
-    assert curve(on_disk) == curve(straight) and tests_of(on_disk) == tests_of(straight)
+    assert curve(on_disk) == curve(straight) and scores(on_disk) == scores(straight)
 
 
 def test_a_run_resumed_from_the_command_line_stays_its_tabs(runner):

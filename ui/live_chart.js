@@ -1,0 +1,399 @@
+
+// Torchlab's live run chart (st.components.v2): curves drawn in the browser with uPlot, kept up
+// to date by fetching the app's live route while a run trains. The page never reruns for an
+// update; when every watched run has ended the chart asks for one rerun ("ended" trigger).
+// Created once per element and updated after: Streamlit calls this again with new data.
+
+const X_AXES = {
+  step: "updates (optimizer steps)",
+  epochs: "epochs (passes over the training images)",
+  samples: "images seen",
+  seconds: "training time (s)",
+};
+const SETTINGS_DEFAULT = { x: "step", smoothing: 0.6, log: false };
+const HEIGHT = 300;
+
+let uPlotReady = null;
+
+function loadUPlot(assets) {
+  // The vendored library once per tab, as a classic script (it defines window.uPlot).
+  if (window.uPlot) return Promise.resolve(window.uPlot);
+  if (!uPlotReady) {
+    uPlotReady = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = `${assets}/uPlot.iife.min.js`;
+      script.onload = () => resolve(window.uPlot);
+      script.onerror = () => reject(new Error("the chart library did not load"));
+      document.head.appendChild(script);
+    });
+  }
+  return uPlotReady;
+}
+
+// The same maths as core/engine/looks/figures.py (smooth, fitted_smoothing).
+export function smooth(values, weight) {
+  const out = [];
+  let avg = 0;
+  let n = 0;
+  for (const v of values) {
+    if (v === null) { out.push(null); continue; }
+    n += 1;
+    avg = weight * avg + (1 - weight) * v;
+    out.push(weight > 0 ? avg / (1 - weight ** n) : v);
+  }
+  return out;
+}
+
+export function fittedSmoothing(weight, points) {
+  return points ? Math.max(0, Math.min(weight, 1 - 10 / points)) : 0;
+}
+
+function readSettings(name) {
+  try {
+    return { ...SETTINGS_DEFAULT, ...JSON.parse(localStorage.getItem(`torchlab-chart-${name}`) || "{}") };
+  } catch (e) {
+    return { ...SETTINGS_DEFAULT };
+  }
+}
+
+function saveSettings(name, settings) {
+  try { localStorage.setItem(`torchlab-chart-${name}`, JSON.stringify(settings)); } catch (e) { /* private mode */ }
+}
+
+function el(tag, attrs = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text) node.textContent = text;
+  return node;
+}
+
+function pct(v) { return v === null || v === undefined ? "—" : `${(100 * v).toFixed(2)}%`; }
+function num(v) { return v === null || v === undefined ? "—" : v.toFixed(4); }
+
+function buildDom(root, data) {
+  root.innerHTML = "";
+  const box = el("div", { class: "tl-live" });
+  const runs = el("div", { class: "tl-runs" });
+  const controls = el("div", { class: "tl-controls" });
+  const xs = el("label", {}, "x-axis ");
+  const xSelect = el("select", { "aria-label": "x-axis" });
+  for (const [value, label] of Object.entries(X_AXES)) xSelect.appendChild(el("option", { value }, label));
+  xs.appendChild(xSelect);
+  const sm = el("label", {}, "smoothing ");
+  const smInput = el("input", { type: "range", min: "0", max: "0.99", step: "0.01", "aria-label": "smoothing" });
+  const smValue = el("span", { class: "tl-value" });
+  sm.append(smInput, smValue);
+  const lg = el("label", {}, " log scale");
+  const lgInput = el("input", { type: "checkbox", "aria-label": "log scale" });
+  lg.prepend(lgInput);
+  controls.append(xs, sm, lg);
+  const note = el("div", { class: "tl-note" });
+  const loss = el("div", { class: "tl-chart tl-loss" });
+  const accuracy = el("div", { class: "tl-chart tl-accuracy" });
+  const log = el("pre", { class: "tl-log" });
+  const problem = el("div", { class: "tl-problem" });
+  box.append(runs, controls, note, loss, accuracy, log, problem);
+  root.appendChild(box);
+  return { box, runs, controls, xSelect, smInput, smValue, lgInput, note, loss, accuracy, log, problem };
+}
+
+function statusLine(run) {
+  const stopping = run.stopping && !run.finished ? " · stopping: testing the kept model…" : "";
+  return `${run.name} — ${run.status} · seed ${run.seed}${stopping}`;
+}
+
+function drawRuns(state) {
+  const { dom, payload, data } = state;
+  dom.runs.innerHTML = "";
+  for (const run of payload.runs) {
+    const row = el("div", { class: `tl-run tl-${run.status}`, "data-run": run.id, "data-status": run.status });
+    const head = el("div", { class: "tl-head" });
+    const swatch = el("span", { class: "tl-swatch" });
+    swatch.style.background = run.color;
+    head.append(swatch, el("b", {}, statusLine(run)));
+    if (data.stop_token && data.mode === "single" && !run.finished && !run.stopping) {
+      const button = el("button", { class: "tl-stop", type: "button", title: "Stops before the next batch; the run is kept as 'stopped'." }, "■ Stop");
+      button.onclick = () => requestStop(state, run, button);
+      head.appendChild(button);
+    }
+    row.appendChild(head);
+    if (data.mode !== "list" || !run.finished) {
+      const bar = el("div", { class: "tl-bar" });
+      const fill = el("div", { class: "tl-fill" });
+      fill.style.width = `${(100 * run.progress).toFixed(1)}%`;
+      bar.appendChild(fill);
+      row.append(bar, el("div", { class: "tl-progress" }, run.progress_text));
+    }
+    if (run.resumed_after !== null && run.resumed_after !== undefined) {
+      row.appendChild(el("div", { class: "tl-caption" }, `Resumed after epoch ${run.resumed_after} from its checkpoint.`));
+    }
+    if (run.status === "failed" && run.error) row.appendChild(el("div", { class: "tl-error" }, run.error));
+    if (run.accuracy !== null && data.mode === "single") {
+      const metrics = el("div", { class: "tl-metrics" });
+      metrics.append(
+        el("div", { class: "tl-metric", title: `Measured ${run.tested_when}.` }, `Test accuracy ${pct(run.accuracy)}`),
+        el("div", { class: "tl-metric" }, `Test loss ${num(run.test_loss)}`),
+        el("div", { class: "tl-metric" }, `Training loss (last logged) ${num(run.train_loss)}`),
+      );
+      row.appendChild(metrics);
+    } else if (data.mode !== "single") {
+      row.appendChild(el("span", { class: "tl-caption" }, ` test accuracy ${pct(run.accuracy)}`));
+    }
+    dom.runs.appendChild(row);
+  }
+}
+
+function seriesOf(state) {
+  // One aligned table per chart (uPlot.join), and what each series is.
+  const { payload, settings } = state;
+  const lossTables = [];
+  const lossSeries = [];
+  const accTables = [];
+  const accSeries = [];
+  const drawn = [];
+  let fittedNote = "";
+  for (const run of payload.runs) {
+    const xs = run.train[settings.x] || [];
+    const raw = run.train.loss || [];
+    const keep = raw.map((v, i) => v !== null && xs[i] !== null);
+    const x = xs.filter((_, i) => keep[i]);
+    const y = raw.filter((_, i) => keep[i]);
+    const weight = fittedSmoothing(settings.smoothing, run.logged);
+    if (weight < settings.smoothing && run.logged > 0 && payload.runs.length === 1) {
+      fittedNote = `Smoothed with ${weight.toFixed(2)}, not ${settings.smoothing.toFixed(2)}: over ${run.logged} logged losses a stronger average would hide where the curve ends.`;
+    }
+    const smoothed = smooth(y, weight);
+    drawn.push({ id: run.id, x, raw: y, smoothed, weight });
+    if (x.length) {
+      if (weight > 0) {
+        lossTables.push([x, y]);
+        lossSeries.push({ label: `${run.name} · raw`, stroke: run.color, width: 1, alpha: 0.3, raw: true });
+      }
+      lossTables.push([x, smoothed]);
+      lossSeries.push({ label: payload.runs.length > 1 ? run.name : `${run.name} · training loss`, stroke: run.color, width: 2 });
+    }
+    const tx = run.test[settings.x] || [];
+    if (tx.length) {
+      lossTables.push([tx, run.test.loss]);
+      lossSeries.push({ label: `${run.name} · test loss`, stroke: run.color, width: 1, dash: [4, 4], points: true });
+      accTables.push([tx, run.test.accuracy]);
+      accSeries.push({ label: run.name, stroke: run.color, width: 2, points: true });
+    }
+  }
+  return { lossTables, lossSeries, accTables, accSeries, drawn, fittedNote };
+}
+
+function themeColors(host) {
+  const style = getComputedStyle(host);
+  const text = style.getPropertyValue("--st-text-color").trim() || "#31333F";
+  return { text, grid: "rgba(128,128,128,0.2)" };
+}
+
+function makeChart(uPlot, target, title, yLabel, series, table, state, logY) {
+  const colors = themeColors(state.host);
+  const opts = {
+    title,
+    width: Math.max(target.clientWidth || state.host.clientWidth || 600, 300),
+    height: HEIGHT,
+    scales: { x: { time: false }, y: logY ? { distr: 3 } : { auto: true } },
+    axes: [
+      { label: X_AXES[state.settings.x], stroke: colors.text, grid: { stroke: colors.grid } },
+      { label: yLabel, stroke: colors.text, grid: { stroke: colors.grid }, size: 60 },
+    ],
+    series: [
+      { label: X_AXES[state.settings.x] },
+      ...series.map((s) => ({
+        label: s.label,
+        stroke: s.raw ? `${s.stroke}4d` : s.stroke,
+        width: s.width,
+        dash: s.dash,
+        spanGaps: true,
+        points: { show: !!s.points, size: 7, fill: s.stroke },
+      })),
+    ],
+    legend: { show: true },
+    cursor: { drag: { x: true, y: false } },
+  };
+  target.innerHTML = "";
+  return new uPlot(opts, table, target);
+}
+
+function redraw(state) {
+  const uPlot = window.uPlot;
+  const { dom, settings } = state;
+  drawRuns(state);
+  const charts = state.data.mode !== "list";
+  for (const part of [dom.controls, dom.note, dom.loss, dom.accuracy]) part.style.display = charts ? "" : "none";
+  if (!uPlot || !charts) {
+    markState(state);
+    return;
+  }
+  const s = seriesOf(state);
+  state.drawn = s.drawn;
+  dom.note.textContent = s.fittedNote;
+  const shape = JSON.stringify([settings, s.lossSeries.map((x) => x.label), s.accSeries.map((x) => x.label)]);
+  const lossTable = s.lossTables.length ? uPlot.join(s.lossTables) : null;
+  const accTable = s.accTables.length ? uPlot.join(s.accTables) : null;
+  if (shape !== state.shape) {  // new series or settings: build the charts again
+    for (const chart of [state.lossChart, state.accChart]) if (chart) chart.destroy();
+    state.lossChart = lossTable ? makeChart(uPlot, dom.loss, "Loss", "loss (negative log-likelihood)", s.lossSeries, lossTable, state, settings.log) : null;
+    state.accChart = accTable ? makeChart(uPlot, dom.accuracy, "Test accuracy", "accuracy", s.accSeries, accTable, state, false) : null;
+    if (!lossTable) dom.loss.textContent = state.payload.runs.some((r) => !r.finished)
+      ? "The loss curve appears here after the first logged batch."
+      : "No logged batch: no loss curve to draw.";
+    if (!accTable) dom.accuracy.innerHTML = "";
+    state.shape = shape;
+  } else {  // the same series with more points: only the data changes
+    if (state.lossChart && lossTable) state.lossChart.setData(lossTable);
+    if (state.accChart && accTable) state.accChart.setData(accTable);
+  }
+  if (state.data.mode === "single") {
+    const run = state.payload.runs[0];
+    dom.log.textContent = run && run.log.length ? run.log.join("\n") : "waiting for the first batch…";
+    dom.log.style.display = "";
+  } else {
+    dom.log.style.display = "none";
+  }
+  markState(state);
+}
+
+function markState(state) {
+  // What the browser tests read: is anything training, how many rows arrived, how many polls.
+  const training = state.payload.runs.some((r) => !r.finished);
+  state.root.setAttribute("data-training", training ? "yes" : "no");
+  state.root.setAttribute("data-logged", String(state.payload.runs.reduce((n, r) => n + r.logged, 0)));
+  state.root.setAttribute("data-polls", String(state.polls));
+}
+
+function bindControls(state) {
+  const { dom } = state;
+  const sync = () => {
+    dom.xSelect.value = state.settings.x;
+    dom.smInput.value = String(state.settings.smoothing);
+    dom.smValue.textContent = ` ${Number(state.settings.smoothing).toFixed(2)}`;
+    dom.lgInput.checked = !!state.settings.log;
+  };
+  sync();
+  const changed = () => {
+    state.settings = { x: dom.xSelect.value, smoothing: Number(dom.smInput.value), log: dom.lgInput.checked };
+    saveSettings(state.data.settings, state.settings);
+    sync();
+    redraw(state);
+  };
+  dom.xSelect.onchange = changed;
+  dom.smInput.oninput = changed;
+  dom.lgInput.onchange = changed;
+}
+
+function merge(state, update) {
+  const byId = new Map(update.runs.map((r) => [r.id, r]));
+  state.payload = { ...state.payload, runs: state.payload.runs.map((r) => ({ ...(byId.get(r.id) || r), color: r.color })) };
+}
+
+function requestStop(state, run, button) {
+  button.disabled = true;
+  fetch(state.data.stop_url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ run: run.id, token: state.data.stop_token }),
+  })
+    .then((response) => {
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      run.stopping = true;
+      drawRuns(state);
+      stopPolling(state);
+      poll(state);  // at once, then quickly until it says stopped
+    })
+    .catch((error) => {
+      button.disabled = false;
+      state.dom.problem.textContent = `Stop did not reach the server: ${error.message}.`;
+    });
+}
+
+function pollDelay(state) {
+  const stopping = state.payload.runs.some((r) => r.stopping && !r.finished);
+  return stopping ? state.data.stopping_poll_ms : state.data.poll_ms;
+}
+
+function stopPolling(state) {
+  if (state.timer) clearTimeout(state.timer);
+  state.timer = null;
+}
+
+function poll(state) {
+  const ids = state.data.ids;
+  if (!ids.length) return;
+  const url = `${state.data.url}?runs=${encodeURIComponent(ids.join(","))}&token=${state.data.token}`;
+  fetch(url, { credentials: "same-origin", cache: "no-store" })
+    .then((response) => {
+      if (!response.ok) throw new Error(`the live route answered ${response.status}`);
+      return response.json();
+    })
+    .then((update) => {
+      state.polls += 1;
+      state.dom.problem.textContent = "";
+      merge(state, update);
+      redraw(state);
+      const watched = state.payload.runs.filter((r) => ids.includes(r.id));
+      if (watched.every((r) => r.finished)) {
+        stopPolling(state);
+        state.setTriggerValue("ended", `${ids.join(",")}@${Date.now()}`);  // one rerun
+      } else {
+        state.timer = setTimeout(() => poll(state), pollDelay(state));
+      }
+    })
+    .catch((error) => {
+      state.dom.problem.textContent = `Live updates paused: ${error.message}. Refresh the page to try again.`;
+    });
+}
+
+const STATES = new WeakMap();
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let state = STATES.get(parentElement);
+  if (!state) {
+    const root = el("div", { class: "tl-root" });
+    parentElement.appendChild(root);
+    state = {
+      root,
+      host: parentElement.host || parentElement,
+      dom: buildDom(root, data),
+      settings: readSettings(data.settings),
+      polls: 0,
+      shape: null,
+      timer: null,
+    };
+    STATES.set(parentElement, state);
+    const resize = new ResizeObserver(() => {
+      for (const chart of [state.lossChart, state.accChart]) {
+        if (chart) chart.setSize({ width: Math.max(state.dom.box.clientWidth, 300), height: HEIGHT });
+      }
+    });
+    resize.observe(state.dom.box);
+    state.resize = resize;
+  }
+  state.data = data;
+  state.setTriggerValue = setTriggerValue;
+  state.payload = data.payload;
+  stopPolling(state);
+  if (data.fallback) {  // the page's text copy of these numbers, for a browser without this chart
+    for (const node of document.querySelectorAll(`.${data.fallback}`)) node.style.display = "none";
+  }
+  bindControls(state);
+  loadUPlot(data.assets)
+    .then(() => {
+      state.shape = null;
+      redraw(state);
+      if (data.ids.length) state.timer = setTimeout(() => poll(state), pollDelay(state));
+    })
+    .catch((error) => { state.dom.problem.textContent = `The chart cannot be drawn: ${error.message}.`; });
+  parentElement.torchlabChart = state;  // for the browser tests: what is drawn, how many polls
+  return () => {
+    stopPolling(state);
+    if (state.resize) state.resize.disconnect();
+    for (const chart of [state.lossChart, state.accChart]) if (chart) chart.destroy();
+    STATES.delete(parentElement);
+  };
+}
