@@ -1,16 +1,19 @@
 """Training throughput of the default preset in the real app, watched by a real browser.
 
-training_throughput.py imitates the Train page's polling inside one process; this runs the
-real thing: `streamlit run app.py` and Debian's Chromium (Playwright) on the same machine, as a
-learner runs Torchlab locally. Each round measures, in alternating order:
+training_throughput.py measures the runner alone; this runs the real thing: `streamlit run
+app.py` and Debian's Chromium (Playwright) on the same machine, as a learner runs Torchlab
+locally. Each round measures, in alternating order:
 - classic: the classic loop as its own program (classic_loop.py), the baseline;
-- watched: a run started from the Train page, which stays open until the run ends (its
-  fragments rerun every few seconds on the server, the browser redraws what they drew);
-- unwatched: the same run started from the page, whose tab is then closed, so the server
-  trains with nobody polling.
+- watched: a run started from the Train page, which stays open until the run ends (its live
+  chart fetches the app's live route every 1.5 s and draws in the browser; the page reruns
+  no script until the run ends);
+- unwatched: the same run started from the page, whose tab is then closed.
 Each run's rate comes from the metrics it saved: images over seconds, from its first batch to
-its last. Figures are medians over the rounds. Polling cost = 1 - watched / unwatched; the
-headline (last line) is watched over classic.
+its last. Figures are medians over the rounds. For the watched runs it also prints Chromium's
+and the server's CPU per second of training (from /proc; the run trains in a worker process,
+not counted), the script runs the page made while the run trained (0 is the goal), and the
+chart's route fetches. Then, `--stops` times: Stop clicked in the chart to "stopped" shown,
+against one batch of that run. Headline (last line): watched over classic.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/live_throughput.py
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -44,11 +48,15 @@ WAIT_MS = 300_000
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
+RUNNING = ".tl-run[data-status=running]"
+CHART_ROOT = ".st-key-training_live_chart .tl-root"
+
+
 def start_run(browser, url: str, images: int):
     """Open the Train page, ask for `images` training images, start; returns (page context,
-    job id) once the page shows the run as running."""
+    page, job id) once the chart shows the run as running."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.add_init_script(SCRIPT_RUNS_JS)  # counts the script runs (polls) it is sent
+    context.add_init_script(SCRIPT_RUNS_JS)  # counts the script runs the server finishes
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     page.goto(f"{url}/training")
@@ -58,7 +66,8 @@ def start_run(browser, url: str, images: int):
     page.keyboard.press("Tab")
     page.wait_for_selector(READY)
     page.get_by_role("button", name="Start training").click()
-    page.get_by_text("running · seed 0").wait_for()
+    page.locator(RUNNING).wait_for()
+    page.wait_for_selector(READY)
     job_id = parse_qs(urlparse(page.url).query)["training_job"][0]
     return context, page, job_id
 
@@ -74,7 +83,7 @@ def saved_rate(run_dir: Path, timeout: float = WAIT_MS / 1000) -> float:
         if status in ("done", "stopped", "failed"):
             break
         time.sleep(0.5)
-    assert status == "done", f"run {run_dir.name} ended as {status!r}"
+    assert status in ("done", "stopped"), f"run {run_dir.name} ended as {status!r}"
     train, _ = read_metrics(run_dir / METRICS_FILE)
     return train[-1]["samples"] / train[-1]["seconds"]
 
@@ -87,56 +96,44 @@ def chromium_cpu() -> float:
 def live_rate(browser, server, url: str, runs: Path, images: int, watched: bool, cpu: dict):
     context, page, job_id = start_run(browser, url, images)
     if watched:
-        # What the watching costs: the server's own CPU (the run trains in a worker process,
-        # not counted) and Chromium's, per poll (a finished script run, whole or fragment).
         server0, chromium0 = cpu_seconds(server.pid), chromium_cpu()
-        polls0, t0 = page.evaluate("window.__scriptRunsFinished"), time.monotonic()
-        page.get_by_text("done · seed 0").wait_for()
-        polls = page.evaluate("window.__scriptRunsFinished") - polls0
-        cpu.setdefault("server", []).append((cpu_seconds(server.pid) - server0) / polls)
-        cpu.setdefault("chromium", []).append((chromium_cpu() - chromium0) / polls)
-        cpu.setdefault("poll_s", []).append((time.monotonic() - t0) / polls)
-    context.close()  # unwatched: the tab goes at once and the run trains on in the server
+        reruns0, t0 = page.evaluate("window.__scriptRunsFinished"), time.monotonic()
+        page.locator(".tl-run[data-status=done]").wait_for()
+        seconds = time.monotonic() - t0
+        # the run's end reruns the page once, by design: that one is not a poll
+        cpu.setdefault("reruns", []).append(page.evaluate("window.__scriptRunsFinished") - reruns0)
+        cpu.setdefault("fetches", []).append(
+            int(page.locator(CHART_ROOT).get_attribute("data-polls") or 0)
+        )
+        cpu.setdefault("server", []).append((cpu_seconds(server.pid) - server0) / seconds)
+        cpu.setdefault("chromium", []).append((chromium_cpu() - chromium0) / seconds)
+    context.close()  # unwatched: the tab goes at once and the run trains on in the worker
     return saved_rate(runs / job_id)
 
 
+def stop_latency(browser, url: str, runs: Path, images: int) -> tuple[float, float]:
+    """(seconds from a Stop click in the chart to "stopped" on the page, one batch's seconds)."""
+    context, page, job_id = start_run(browser, url, images)
+    time.sleep(5)  # well into the run, its rate steady
+    t0 = time.monotonic()
+    page.locator(".tl-stop").click()
+    page.locator(".tl-run[data-status=stopped]").wait_for()
+    took = time.monotonic() - t0
+    context.close()
+    rate = saved_rate(runs / job_id)
+    return took, BATCH_SIZE / rate
+
+
 def print_cpu(cpu: dict) -> None:
-    def ms(key: str) -> str:
-        return "/".join(f"{1000 * v:.0f}" for v in cpu[key])
+    def each(key: str, scale: float = 1.0, form: str = "{:.3f}") -> str:
+        return "/".join(form.format(scale * v) for v in cpu[key])
 
     print(
-        f"watched: server CPU per poll {ms('server')} ms, Chromium CPU per poll "
-        f"{ms('chromium')} ms, one poll every {'/'.join(f'{v:.2f}' for v in cpu['poll_s'])} s "
-        "(each watched run)"
+        f"watched: Chromium CPU {each('chromium')} s per second of training, server CPU "
+        f"{each('server')} s per second; script runs while it trained (the end's rerun "
+        f"included) {each('reruns', form='{:.0f}')}; live-route fetches "
+        f"{each('fetches', form='{:.0f}')} (each watched run)"
     )
-
-
-def gc_rounds(browser, work: str, env: dict, images: int, rounds: int) -> None:
-    """The watched rate on two servers at once, one with Streamlit's full gc.collect() after
-    every script run (postScriptGC, through its environment variable) and one without."""
-    servers = {}
-    for gc in ("true", "false"):
-        runs = Path(work) / f"runs-gc-{gc}"
-        log = open(Path(work) / f"streamlit-gc-{gc}.log", "w")  # noqa: SIM115 (closed below)
-        server, url = start_app(
-            {**env, "TORCHLAB_RUNS": str(runs), "STREAMLIT_RUNNER_POST_SCRIPT_GC": gc}, log
-        )
-        servers[gc] = (server, url, runs, log)
-    cpu: dict = {}
-    try:
-        med = alternating_rounds(
-            rounds,
-            {
-                f"gc {gc}": (lambda s=s: live_rate(browser, s[0], s[1], s[2], images, True, cpu))
-                for gc, s in servers.items()
-            },
-        )
-    finally:
-        for server, _, _, log in servers.values():
-            stop_app(server)
-            log.close()
-    print_cpu(cpu)
-    print(f"postScriptGC true / false, watched rate: {med['gc true'] / med['gc false']:.3f}")
 
 
 def main() -> None:
@@ -145,11 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batches", type=int, default=1200, help="batches per measurement")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument(
-        "--gc",
-        action="store_true",
-        help="instead: the watched rate with Streamlit's postScriptGC on vs off, two servers",
-    )
+    parser.add_argument("--stops", type=int, default=3, help="Stop clicks to time")
     args = parser.parse_args()
     images = args.batches * BATCH_SIZE
     print(
@@ -163,13 +156,10 @@ def main() -> None:
             executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
         )
         cpu: dict = {}
-        if args.gc:
-            gc_rounds(browser, work, env, images, args.rounds)
-            browser.close()
-            return
         with open(Path(work) / "streamlit.log", "w") as log:
             server, url = start_app(env, log)
             try:
+                stops = [stop_latency(browser, url, runs, images) for _ in range(args.stops)]
                 med = alternating_rounds(
                     args.rounds,
                     {
@@ -184,8 +174,16 @@ def main() -> None:
                 stop_app(server)
                 browser.close()
     print_cpu(cpu)
-    cost = 1 - med["watched"] / med["unwatched"]
-    print(f"polling cost in the app (page open vs closed): {cost:.1%}")
+    if stops:
+        print(
+            "Stop clicked to 'stopped' shown: "
+            + ", ".join(f"{took:.2f} s (one batch {batch * 1000:.0f} ms)" for took, batch in stops)
+        )
+    print(f"watched / unwatched: {med['watched'] / med['unwatched']:.3f}")
+    print(
+        f"Chromium CPU per second of a watched run: {statistics.median(cpu['chromium']):.3f} s "
+        f"(median); server {statistics.median(cpu['server']):.3f} s"
+    )
     print(
         "throughput ratio, app run watched in Chromium / classic DataLoader loop: "
         f"{med['watched'] / med['classic']:.2f}x"
