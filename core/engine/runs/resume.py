@@ -28,6 +28,7 @@ class ResumePoint:
     test: list[dict[str, Any]]
     init_hash: str
     started: float | None
+    probes: dict[str, Any] | None = None  # the probes so far and their histogram edges
 
 
 def has_resume_point(run_dir: Path | str) -> bool:
@@ -49,6 +50,7 @@ def save_resume_point(run_dir, epoch, model, optimizer, scheduler, generator, de
         "test": rec.test,
         "init_hash": rec.init_hash,
         "started": rec.started,
+        "probes": rec.probe_log.saved() if rec.probe_log is not None else None,
     }
     write_atomic(Path(run_dir) / RESUME_FILE, lambda tmp: torch.save(state, tmp))
 
@@ -79,6 +81,7 @@ def load_resume_point(run_dir, model, optimizer, scheduler, generator, device) -
             list(state["test"]),
             str(state["init_hash"]),
             state.get("started"),
+            state.get("probes"),  # none in a checkpoint from before probes
         )
     except (CheckpointError, KeyboardInterrupt):
         raise

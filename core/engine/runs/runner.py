@@ -119,17 +119,22 @@ class Runner:
         initial_state: dict | None = None,
         run_dir: Path | None = None,
         stop_after: int | None = None,
+        probes: bool = True,
+        probe_image: list[list[float]] | None = None,
     ) -> str:
         """Check the config, then start the job now or queue it; returns the job id.
 
         The run is saved in `run_dir` if given (the headless trainer's --out), else in a new
         folder named after the job id under the runs root. With `stop_after`, it stops after
-        that many batches as if Stop were pressed, and can be resumed.
+        that many batches as if Stop were pressed, and can be resumed. `probes` records the
+        network's inside on probe steps (off: the same numbers, no probes.json); the probes
+        show `probe_image` (the learner's drawing) rather than the first test digit.
         """
         if stop_after is not None and stop_after < 1:
             raise ConfigError(f"Stop after {stop_after} steps: it must be at least 1.")
         job = self._prepare(config, owner, group, name, initial_state, run_dir)
         job.stop_after = stop_after
+        job.probing, job.probe_image = probes, probe_image
         return self._enqueue([job])[0]
 
     def submit_set(
@@ -325,6 +330,8 @@ class Runner:
                 initial_state=job.initial_state,
                 resume=job.resume,
                 stop_after=job.stop_after,
+                probes=job.probing,
+                probe_image=job.probe_image,
             )
             job.initial_state = None  # the task carries the weights now; free the copy
             try:

@@ -49,8 +49,10 @@ from core.engine.runs.folder import (
     process_token,
     write_config,
     write_metrics,
+    write_probes,
     write_status,
 )
+from core.engine.runs.probe_log import ProbeLog, probe_digit
 from core.engine.runs.record import RunStatus
 from core.engine.runs.resume import load_resume_point, save_resume_point
 from core.errors import TorchlabError
@@ -73,6 +75,8 @@ class Task:
     initial_state: dict[str, torch.Tensor] | None = None  # start from these weights
     resume: bool = False  # continue from the run folder's checkpoint
     stop_after: int | None = None  # stop as Stop would once this many batches have run
+    probes: bool = True  # record the network's inside on probe steps (it changes no number)
+    probe_image: list[list[float]] | None = None  # the learner's drawing (28×28 in [0, 1])
 
 
 class StopSwitch:
@@ -112,6 +116,7 @@ class _Recorder:
         self.started = time.time()
         self.init_hash = ""
         self.resumed_after: int | None = None
+        self.probe_log: ProbeLog | None = None
         self.last_flush = time.monotonic()
 
     def status(self, status: RunStatus, error: str | None = None, ended: float | None = None):
@@ -129,6 +134,8 @@ class _Recorder:
 
     def flush(self) -> None:
         write_metrics(self.run_dir, self.train, self.test)
+        if self.probe_log is not None:
+            write_probes(self.run_dir, self.probe_log.probes, self.probe_log.digit)
         self.last_flush = time.monotonic()
 
     def log(self, line: str) -> None:
@@ -184,6 +191,8 @@ def train_task(task: Task, emit: OnEvent, should_stop: Callable[[], bool]) -> No
         write_status(rec.run_dir, rec.status(status, error, ended))
     except OSError:
         log.exception("could not save the end of run %s", task.job_id)
+    if rec.probe_log is not None:
+        rec.probe_log.close()
     if lock is not None:
         lock.close()  # from now on a reader of the folder sees the run is not training
     if error:
@@ -203,6 +212,9 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
     generator = torch.Generator().manual_seed(config.seed)  # batch order
     optimizer = make_optimizer(config, model.parameters())
     scheduler = make_scheduler(config, optimizer, per_epoch)
+    if task.probes:
+        digit = probe_digit(X_test, task.probe_image, normalization_of(config))
+        rec.probe_log = ProbeLog(model, optimizer, digit, rec.emit)
     first_epoch = 1
     if task.resume:
         point = load_resume_point(rec.run_dir, model, optimizer, scheduler, generator, device)
@@ -210,6 +222,8 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
         first_epoch = point.epoch + 1
         rec.started = point.started or rec.started
         rec.resumed_after = point.epoch
+        if rec.probe_log is not None:
+            rec.probe_log.resume(point.probes, (first_epoch - 1) * per_epoch)
         write_status(rec.run_dir, rec.status(RunStatus.RUNNING))
     rec.emit(
         Started(
@@ -223,6 +237,7 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
             process=process_token(),
             train=list(rec.train),
             test=list(rec.test),
+            probes=list(rec.probe_log.probes) if rec.probe_log else [],
             resumed_after=rec.resumed_after,
         )
     )
@@ -262,6 +277,8 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
                 state["unlogged"] = []
             else:  # kept until the next logged batch: if the loss explodes first, they show it
                 state["unlogged"].append(point)
+            if rec.probe_log is not None:  # a probe taken in this step, if one was due
+                rec.probe_log.collect(epoch, seen0 + state["samples"], round(now - t0, 4))
             if pending or now - state["sent"] >= PROGRESS_EVERY_S:
                 _progress(rec, epoch, step0 + batch, seen0 + state["samples"], state, pending)
                 state["sent"] = now
