@@ -90,11 +90,12 @@ function buildDom(root, data) {
   const note = el("div", { class: "tl-note" });
   const loss = el("div", { class: "tl-chart tl-loss" });
   const accuracy = el("div", { class: "tl-chart tl-accuracy" });
+  const inside = el("div", { class: "tl-inside" });
   const log = el("pre", { class: "tl-log" });
   const problem = el("div", { class: "tl-problem" });
-  box.append(runs, controls, note, loss, accuracy, log, problem);
+  box.append(runs, controls, note, loss, accuracy, inside, log, problem);
   root.appendChild(box);
-  return { box, runs, controls, xSelect, smInput, smValue, lgInput, note, loss, accuracy, log, problem };
+  return { box, runs, controls, xSelect, smInput, smValue, lgInput, note, loss, accuracy, inside, log, problem };
 }
 
 function statusLine(run) {
@@ -223,7 +224,7 @@ function redraw(state) {
   const { dom, settings } = state;
   drawRuns(state);
   const charts = state.data.mode !== "list";
-  for (const part of [dom.controls, dom.note, dom.loss, dom.accuracy]) part.style.display = charts ? "" : "none";
+  for (const part of [dom.controls, dom.note, dom.loss, dom.accuracy, dom.inside]) part.style.display = charts ? "" : "none";
   if (!uPlot || !charts) {
     markState(state);
     return;
@@ -247,6 +248,7 @@ function redraw(state) {
     if (state.lossChart && lossTable) state.lossChart.setData(lossTable);
     if (state.accChart && accTable) state.accChart.setData(accTable);
   }
+  drawInsides(state);
   if (state.data.mode === "single") {
     const run = state.payload.runs[0];
     dom.log.textContent = run && run.log.length ? run.log.join("\n") : "waiting for the first batch…";
@@ -255,6 +257,33 @@ function redraw(state) {
     dom.log.style.display = "none";
   }
   markState(state);
+}
+
+function drawInsides(state) {
+  // The panel: one run's, or two runs' side by side (compare lr 0.5 with lr 10, say).
+  const { dom, payload } = state;
+  const runs = payload.runs;
+  const shape = JSON.stringify([state.data.mode, state.wantDigit, runs.map((r) => [r.id,
+    r.inside ? r.inside.step.length + ":" + r.inside.step[r.inside.step.length - 1] : null,
+    !!(r.inside && r.inside.digit), r.finished])]);
+  if (shape === state.insideShape) return;  // no new probe: the panel stays as it is
+  state.insideShape = shape;
+  if (state.data.mode === "single" || runs.length === 2) {
+    dom.inside.innerHTML = "";
+    const row = el("div", { class: "tl-inside-row" });
+    for (const run of state.data.mode === "single" ? runs.slice(0, 1) : runs) {
+      const column = el("div", { class: "tl-inside-column", "data-run": run.id });
+      if (runs.length === 2) column.appendChild(el("b", {}, run.name));
+      const panel = el("div", {});
+      column.appendChild(panel);
+      row.appendChild(column);
+      drawInside(state, panel, run);
+    }
+    dom.inside.appendChild(row);
+  } else {
+    dom.inside.innerHTML = "";
+    dom.inside.appendChild(el("p", { class: "tl-caption" }, "Pick exactly two runs to see the inside of both networks side by side."));
+  }
 }
 
 function markState(state) {
@@ -324,7 +353,8 @@ function stopPolling(state) {
 function poll(state) {
   const ids = state.data.ids;
   if (!ids.length) return;
-  const url = `${state.data.url}?runs=${encodeURIComponent(ids.join(","))}&token=${state.data.token}`;
+  const digit = state.wantDigit ? "&digit=1" : "";
+  const url = `${state.data.url}?runs=${encodeURIComponent(ids.join(","))}&token=${state.data.token}${digit}`;
   fetch(url, { credentials: "same-origin", cache: "no-store" })
     .then((response) => {
       if (!response.ok) throw new Error(`the live route answered ${response.status}`);

@@ -18,9 +18,10 @@ losses to the last bit with probes on and off (tests/unit/engine/learning/test_p
 
 from __future__ import annotations
 
+import base64
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -61,11 +62,23 @@ def layer_names(model: nn.Module) -> dict[nn.Module, str]:
 
 def rails(module: nn.Module) -> tuple[float, float] | None:
     """The output's two rails for a saturating activation (both bounds finite), else None."""
-    spec = MODEL_ACTIVATIONS.get(type(module).__name__)
-    if spec is None:
+    name = type(module).__name__
+    if name not in SATURATING:
         return None
-    low, high = spec.bounds(**spec.defaults())
-    return (low, high) if math.isfinite(low) and math.isfinite(high) else None
+    spec = MODEL_ACTIVATIONS[name]
+    return spec.bounds(**spec.defaults())
+
+
+def _saturating() -> tuple[str, ...]:
+    names = []
+    for name, spec in MODEL_ACTIVATIONS.items():
+        low, high = spec.bounds(**spec.defaults())
+        if math.isfinite(low) and math.isfinite(high):
+            names.append(name)
+    return tuple(names)
+
+
+SATURATING = _saturating()  # activations whose dead units are units on a rail (Tanh, Sigmoid...)
 
 
 def dead_units(output: torch.Tensor, module: nn.Module) -> float:
@@ -83,20 +96,48 @@ def dead_units(output: torch.Tensor, module: nn.Module) -> float:
     return float(dead.float().mean())
 
 
-def histogram(values: torch.Tensor, edges: tuple[float, float]) -> list[int]:
-    """Counts in BINS equal bins from edges[0] to edges[1]; values outside land in the end
+def histogram(values: torch.Tensor, edges: Sequence[float]) -> list[int]:
+    """Counts between consecutive `edges` (BINS + 1 of them); values outside land in the end
     bins, so every value is counted and the strip stays comparable over time."""
-    low, high = edges
-    clamped = values.clamp(low, high)
-    return [int(c) for c in torch.histc(clamped.float(), bins=BINS, min=low, max=high).tolist()]
+    inner = torch.tensor(edges[1:-1], dtype=torch.float32)
+    index = torch.bucketize(values.detach().float().flatten().cpu(), inner)
+    return [int(c) for c in torch.bincount(index, minlength=len(edges) - 1).tolist()]
 
 
-def first_edges(values: torch.Tensor) -> tuple[float, float]:
-    """A layer's histogram edges, from its first probe: its range, widened by a quarter on
-    each side so later probes still fit (never an empty range)."""
+def first_edges(values: torch.Tensor) -> list[float]:
+    """A layer's histogram edges, from its first probe: BINS bins spaced on a sinh scale, fine
+    near 0 and wide far out, from 0 for an output that is never negative (a ReLU's), else
+    symmetric; scaled by the first probe's spread. Training can grow a layer's outputs a
+    hundredfold, and these still hold them: sinh(6) is 200 times the spread."""
+    scale = max(float(values.detach().abs().float().mean()), 1e-4)
+    if float(values.min()) >= 0:
+        steps = torch.linspace(0, 6, BINS + 1)
+    else:
+        steps = torch.linspace(-6, 6, BINS + 1)
+    return [_round(scale * float(torch.sinh(s))) or 0.0 for s in steps]
+
+
+def quantized(maps: torch.Tensor) -> dict[str, Any]:
+    """Feature maps (C, H, W) as 8-bit levels between their min and max, base64: a picture's
+    worth of precision, a tenth of the JSON the numbers would take."""
+    values = maps.detach().float().cpu()
     low, high = float(values.min()), float(values.max())
-    span = high - low if high > low else max(abs(high), 1.0)
-    return _round(low - span / 4) or 0.0, _round(high + span / 4) or 0.0
+    scale = (high - low) or 1.0
+    levels = ((values - low) / scale * 255).round().to(torch.uint8)
+    return {
+        "shape": list(values.shape),
+        "min": low,
+        "max": high,
+        "levels": base64.b64encode(levels.numpy().tobytes()).decode("ascii"),
+    }
+
+
+def dequantized(record: dict[str, Any]) -> torch.Tensor:
+    """The maps `quantized` wrote, back as floats (to within a 255th of their range)."""
+    raw = base64.b64decode(record["levels"])
+    levels = torch.frombuffer(bytearray(raw), dtype=torch.uint8).float()
+    low, high = record["min"], record["max"]
+    return (low + levels / 255 * ((high - low) or 1.0)).reshape(record["shape"])
 
 
 def update_ratio(before: torch.Tensor, after: torch.Tensor) -> float | None:
@@ -118,7 +159,7 @@ class Prober:
         self.weights = {
             name: module.weight for module, name in self.names.items() if hasattr(module, "weight")
         }
-        self.edges: dict[str, tuple[float, float]] = {}
+        self.edges: dict[str, list[float]] = {}
         self.active = False
         self.min_gap = MIN_GAP_STEPS  # a long run's log widens it (core.engine.runs.probe_log)
         self.last_step: int | None = None
@@ -213,15 +254,13 @@ class Prober:
         self.last_step, self.last_time = self.step, self.clock()
 
     def _digit(self) -> dict[str, Any]:
-        """The probe digit through the network as it is now: each conv layer's feature maps
-        (rounded) and the softmax. In eval mode: no dropout, no random number drawn."""
+        """The probe digit through the network as it is now: the input, each conv layer's
+        feature maps (8-bit levels) and the softmax. In eval mode: no dropout, no random
+        number drawn."""
         maps: list[dict[str, Any]] = []
 
         def keep(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
-            values = [_round(v) for v in out[0].flatten().tolist()]
-            maps.append(
-                {"name": self.names[module], "shape": list(out.shape[1:]), "values": values}
-            )
+            maps.append({"name": self.names[module], **quantized(out[0])})
 
         convs = [m for m in self.names if isinstance(m, nn.Conv2d)]
         handles = [m.register_forward_hook(keep) for m in convs]
@@ -234,7 +273,11 @@ class Prober:
             self.model.train(was_training)
             for handle in handles:
                 handle.remove()
-        return {"maps": maps, "softmax": [_round(p) for p in log_p[0].exp().tolist()]}
+        return {
+            "input": quantized(self.digit[0]),
+            "maps": maps,
+            "softmax": [_round(p) for p in log_p[0].exp().tolist()],
+        }
 
     def take(self) -> list[dict[str, Any]]:
         """The probes recorded since the last call (the caller adds where and when)."""

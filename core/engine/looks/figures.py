@@ -55,17 +55,21 @@ def fitted_smoothing(weight: float, points: int) -> float:
     return max(0.0, min(weight, 1.0 - 10.0 / points)) if points else 0.0
 
 
-def thin(xs: Sequence[float], ys: Sequence[float], limit: int = MAX_PLOT_POINTS):
-    """(xs, ys) as float arrays, every k-th point when there are more than `limit` (the last
-    always kept), so a long run stays cheap to draw. Arrays, not lists: Plotly checks a list
-    element by element, which cost the live chart more than everything else it does."""
-    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    n = len(xs)
+def thinned_indices(n: int, limit: int) -> list[int]:
+    """Every k-th of n points when there are more than `limit`, the last always kept."""
     if n <= limit:
-        return xs, ys
-    idx = np.arange(0, n, -(-n // limit))
+        return list(range(n))
+    idx = list(range(0, n, -(-n // limit)))
     if idx[-1] != n - 1:
-        idx = np.append(idx, n - 1)
+        idx.append(n - 1)
+    return idx
+
+
+def thin(xs: Sequence[float], ys: Sequence[float], limit: int = MAX_PLOT_POINTS):
+    """(xs, ys) as float arrays, thinned to about `limit` points, so a long run stays cheap
+    to draw. Arrays, not lists: Plotly checks a list element by element."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    idx = thinned_indices(len(xs), limit)
     return xs[idx], ys[idx]
 
 

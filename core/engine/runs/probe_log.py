@@ -40,7 +40,7 @@ class ProbeLog:
         """Carry on from a resume checkpoint's probes (none in an older checkpoint)."""
         saved = saved or {}
         self.probes = list(saved.get("probes", []))
-        self.prober.edges = {k: tuple(v) for k, v in saved.get("edges", {}).items()}
+        self.prober.edges = {k: list(v) for k, v in saved.get("edges", {}).items()}
         self.prober.step = step
         if self.probes:
             self.prober.last_step = self.probes[-1]["step"]

@@ -12,7 +12,14 @@ import torch.nn.functional as F
 from core.engine.learning import probes as probing
 from core.engine.learning.models import ConvSpec, ModelSpec, build_model
 from core.engine.learning.optimizers import build_optimizer
-from core.engine.learning.probes import Prober, dead_units, first_edges, histogram, layer_names
+from core.engine.learning.probes import (
+    Prober,
+    dead_units,
+    dequantized,
+    first_edges,
+    histogram,
+    layer_names,
+)
 
 SPEC = ModelSpec(convs=[ConvSpec(4, 3, 1, 0, "max")], conv_dropout=0.2, hidden=[16], dropout=0.3)
 
@@ -113,15 +120,19 @@ def test_dead_units_on_the_rails_of_a_saturating_activation():
 
 
 def test_histogram_edges_are_fixed_at_the_first_probe_and_count_everything():
-    first = torch.tensor([0.0, 1.0, 2.0])
-    edges = first_edges(first)
-    assert edges == (-0.5, 2.5)
-    later = torch.tensor([-10.0, 0.0, 1.0, 100.0])  # off the strip on both sides
-    counts = histogram(later, edges)
-    assert len(counts) == probing.BINS and sum(counts) == 4
-    assert counts[0] == 1 and counts[-1] == 1
-    direct = torch.histc(later.clamp(*edges), bins=probing.BINS, min=edges[0], max=edges[1])
-    assert counts == direct.int().tolist()
+    relu = first_edges(torch.tensor([0.0, 1.0, 2.0]))  # never negative: from 0
+    assert len(relu) == probing.BINS + 1 and relu[0] == 0 and relu == sorted(relu)
+    assert relu[-1] == pytest.approx(math.sinh(6), rel=1e-3)  # its mean |x| is 1
+    signed = first_edges(torch.tensor([-2.0, 2.0]))
+    assert signed[0] == pytest.approx(-signed[-1]) and abs(signed[len(signed) // 2]) < 1e-6
+    later = torch.tensor([-1e6, -3.0, 0.0, 0.5, 1.0, 100.0, 1e6])  # some off the strip
+    counts = histogram(later, signed)
+    assert len(counts) == probing.BINS and sum(counts) == later.numel()
+    assert counts[0] == 1 and counts[-1] == 1  # beyond the edges: in the end bins
+    edges = torch.tensor(signed)
+    for value, count_in in [(0.5, 1), (-3.0, 1)]:  # each value in the bin its edges say
+        b = int((edges[1:-1] < value).sum())
+        assert edges[b] <= value <= edges[b + 1] and counts[b] >= count_in
 
 
 def test_probes_change_no_number_of_training():
@@ -163,7 +174,9 @@ def test_the_probe_digit_shows_each_conv_layer_and_a_softmax_without_dropout():
     assert maps["name"] == "conv1" and maps["shape"] == [4, 26, 26]
     model.eval()
     with torch.no_grad():
-        direct = model.features[0](prober.digit)[0].flatten()
+        direct = model.features[0](prober.digit)[0]
         softmax = model(prober.digit)[0].exp()
-    assert maps["values"] == pytest.approx(direct.tolist(), rel=1e-3, abs=1e-6)
+    step_size = (float(direct.max()) - float(direct.min())) / 255
+    assert torch.allclose(dequantized(maps), direct, atol=step_size / 2 + 1e-6)
+    assert torch.allclose(dequantized(digit["input"]), prober.digit[0], atol=0.02)
     assert digit["softmax"] == pytest.approx(softmax.tolist(), rel=1e-3, abs=1e-6)
