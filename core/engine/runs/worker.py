@@ -309,8 +309,7 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
             if climb:
                 last = climb[-1][0]
                 _progress(rec, epoch, last["step"], last["samples"], state, pending)
-            rec.flush()  # the curve up to the explosion stays on the page and on disk
-            raise
+            raise  # train_task writes the curve, the climb with it
         if result.stopped:
             _progress(rec, epoch, step0 + result.steps, seen0 + result.samples, state, pending)
             rec.log(f"stopped by request at step {step0 + result.steps}")
