@@ -52,6 +52,20 @@ def wait_for_more_rows(page, than: int) -> int:
     return logged(page)
 
 
+def probe_step(page) -> int:
+    return int(page.locator(CHART).get_attribute("data-probe-step") or 0)
+
+
+def wait_for_a_later_probe(page, than: int) -> int:
+    page.wait_for_function(
+        f"n => {{ const s = ({STATE_JS})(); const i = s && s.payload.runs[0].inside; "
+        "return !!i && i.step[i.step.length - 1] > n; }",
+        arg=than,
+        timeout=WAIT_MS,
+    )
+    return probe_step(page)
+
+
 def drawn(page) -> dict:
     """What the chart drew for its run: x values, raw and smoothed losses, the weight used."""
     return page.evaluate(f"() => JSON.parse(JSON.stringify(({STATE_JS})().drawn[0]))")
@@ -77,6 +91,13 @@ def test_the_live_chart_grows_with_no_rerun_and_survives_clicks_pages_and_a_refr
     seen = wait_for_more_rows(page, seen)
     seen = wait_for_more_rows(page, seen)
     assert script_runs_finished(page) == runs_before, "the page reran while the run trained"
+    # The inside panel grows with the run: a later probe, its strips a column longer.
+    first = wait_for_a_later_probe(page, 0)
+    later = wait_for_a_later_probe(page, first)
+    assert later > first and script_runs_finished(page) == runs_before
+    panel = page.locator(".st-key-training_live_chart .tl-inside")
+    expect(panel.locator(".tl-card[data-layer='conv1.relu'] .tl-strip")).to_be_visible()
+    expect(panel.get_by_text("units")).not_to_have_count(0)  # the dead-unit sentences
 
     # The chart's own settings: drawn again in the browser, no rerun.
     chart = page.locator(CHART)
