@@ -292,8 +292,6 @@ function markState(state) {
   state.root.setAttribute("data-training", training ? "yes" : "no");
   state.root.setAttribute("data-logged", String(state.payload.runs.reduce((n, r) => n + r.logged, 0)));
   state.root.setAttribute("data-polls", String(state.polls));
-  const inside = state.payload.runs[0] && state.payload.runs[0].inside;
-  state.root.setAttribute("data-probe-step", inside ? String(inside.step[inside.step.length - 1]) : "0");
 }
 
 function bindControls(state) {

@@ -38,41 +38,29 @@ STATE_JS = """() => {
 }"""
 
 
-def logged(page) -> int:
-    return int(page.locator(CHART).get_attribute("data-logged") or 0)
+# What the chart counts, read off its state: logged rows, and the step of its last probe.
+ROWS_JS = "s.payload.runs.reduce((k, r) => k + r.logged, 0)"
+PROBE_STEP_JS = "(s.payload.runs[0].inside ? s.payload.runs[0].inside.step.at(-1) : 0)"
+
+
+def wait_for_more(page, count_js: str, than: int) -> int:
+    """Wait until the chart's count (`count_js` of its state `s`) passes `than`; return it."""
+    reads = f"() => {{ const s = ({STATE_JS})(); return s ? {count_js} : 0; }}"
+    page.wait_for_function(f"n => ({reads})() > n", arg=than, timeout=WAIT_MS)
+    return page.evaluate(reads)
 
 
 def wait_for_more_rows(page, than: int) -> int:
-    page.wait_for_function(
-        f"n => {{ const s = ({STATE_JS})(); "
-        "return !!s && s.payload.runs.reduce((k, r) => k + r.logged, 0) > n; }",
-        arg=than,
-        timeout=WAIT_MS,
-    )
-    return logged(page)
-
-
-def probe_step(page) -> int:
-    return int(page.locator(CHART).get_attribute("data-probe-step") or 0)
+    return wait_for_more(page, ROWS_JS, than)
 
 
 def wait_for_a_later_probe(page, than: int) -> int:
-    page.wait_for_function(
-        f"n => {{ const s = ({STATE_JS})(); const i = s && s.payload.runs[0].inside; "
-        "return !!i && i.step[i.step.length - 1] > n; }",
-        arg=than,
-        timeout=WAIT_MS,
-    )
-    return probe_step(page)
+    return wait_for_more(page, PROBE_STEP_JS, than)
 
 
 def drawn(page) -> dict:
     """What the chart drew for its run: x values, raw and smoothed losses, the weight used."""
     return page.evaluate(f"() => JSON.parse(JSON.stringify(({STATE_JS})().drawn[0]))")
-
-
-def status(page) -> str:
-    return page.locator(f"{CHART} .tl-run").first.get_attribute("data-status") or ""
 
 
 def test_the_live_chart_grows_with_no_rerun_and_survives_clicks_pages_and_a_refresh(app_url, page):
