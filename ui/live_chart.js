@@ -287,10 +287,7 @@ function drawInsides(state) {
 }
 
 function markState(state) {
-  // What the browser tests read: is anything training, how many rows arrived, how many polls.
-  const training = state.payload.runs.some((r) => !r.finished);
-  state.root.setAttribute("data-training", training ? "yes" : "no");
-  state.root.setAttribute("data-logged", String(state.payload.runs.reduce((n, r) => n + r.logged, 0)));
+  // How many live updates this chart fetched (benchmarks/live_throughput.py reads it).
   state.root.setAttribute("data-polls", String(state.polls));
 }
 
