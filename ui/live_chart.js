@@ -99,7 +99,9 @@ function buildDom(root, data) {
 }
 
 function statusLine(run) {
-  const stopping = run.stopping && !run.finished ? " · stopping: testing the kept model…" : "";
+  // A stop that took effect reads "stopped" at once; the kept model's test comes just after.
+  if (run.halted && !run.finished) return `${run.name} — stopped · seed ${run.seed} · testing and saving the kept model…`;
+  const stopping = run.stopping && !run.finished ? " · stopping before the next batch…" : "";
   return `${run.name} — ${run.status} · seed ${run.seed}${stopping}`;
 }
 
@@ -107,7 +109,8 @@ function drawRuns(state) {
   const { dom, payload, data } = state;
   dom.runs.innerHTML = "";
   for (const run of payload.runs) {
-    const row = el("div", { class: `tl-run tl-${run.status}`, "data-run": run.id, "data-status": run.status });
+    const shown = run.halted && !run.finished ? "stopped" : run.status;  // see statusLine
+    const row = el("div", { class: `tl-run tl-${shown}`, "data-run": run.id, "data-status": shown, "data-ended": run.finished ? "yes" : "no" });
     const head = el("div", { class: "tl-head" });
     const swatch = el("span", { class: "tl-swatch" });
     swatch.style.background = run.color;

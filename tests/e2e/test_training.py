@@ -119,7 +119,8 @@ def test_the_live_chart_grows_with_no_rerun_and_survives_clicks_pages_and_a_refr
     t0 = time.monotonic()
     page.get_by_role("button", name="Stop").click()
     expect(page.locator(f"{CHART} .tl-run[data-status=stopped]")).to_be_visible(timeout=WAIT_MS)
-    took = time.monotonic() - t0
+    took = time.monotonic() - t0  # the stop took effect: no batch trains any more
+    expect(page.locator(f"{CHART} .tl-run[data-ended=yes]")).to_be_visible(timeout=WAIT_MS)
     wait_for_app(page)
     # The end reran the page once: the Stop button is gone, the run is listed as stopped.
     expect(page.get_by_role("button", name="Stop")).to_have_count(0)

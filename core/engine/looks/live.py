@@ -83,6 +83,7 @@ def run_payload(
         "status": run.status.value,
         "finished": run.finished,
         "stopping": run.stop_requested and not run.finished,
+        "halted": run.halted,
         "progress": min(run.progress, 1.0),
         "progress_text": progress_text(run, queue_position),
         "seed": run.config.seed,

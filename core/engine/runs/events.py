@@ -53,6 +53,7 @@ class Progress:
     busy_s: float  # seconds spent training these batches (not evaluating, not waiting)
     rows: list[Row] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # the classic log line of each row
+    halted: bool = False  # a stop took effect: no batch trains any more (testing, saving next)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ class Job:
         self.process = ""  # process_token() of the process training it
         self.stop_after_batches: int | None = None  # batches run after a stop request arrived
         self.resumed_after: int | None = None  # the epoch a resumed run continued from
+        self.halted = False  # a stop took effect; the run is testing and saving what it kept
 
     def add_log(self, line: str) -> None:
         """Append a log line; call with `lock` held."""
@@ -116,6 +117,7 @@ class Job:
                 process=self.process,
                 resumed_after=self.resumed_after,
                 stop_requested=self.stop_event.is_set() and self.finished is None,
+                halted=self.halted and self.finished is None,
                 probes=list(self.probes),
                 digit=self.digit,
             )
@@ -140,6 +142,7 @@ class Job:
                     self.samples_seen = event.samples_seen
                     self.train_seconds += event.busy_s
                     self.train.extend(event.rows)
+                    self.halted = self.halted or event.halted
                     for line in event.lines:
                         self.add_log(line)
                 case Tested():

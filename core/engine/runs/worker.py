@@ -310,8 +310,9 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
                 last = climb[-1][0]
                 _progress(rec, epoch, last["step"], last["samples"], state, pending)
             raise  # train_task writes the curve, the climb with it
-        if result.stopped:
-            _progress(rec, epoch, step0 + result.steps, seen0 + result.samples, state, pending)
+        if result.stopped:  # no batch trains any more: say so before testing and saving
+            _progress(rec, epoch, step0 + result.steps, seen0 + result.samples, state, pending,
+                      halted=True)  # fmt: skip
             rec.log(f"stopped by request at step {step0 + result.steps}")
             if result.steps:  # the model it keeps is tested too: one accuracy on every page
                 done = round(epoch - 1 + result.samples / n, 3)  # e.g. 1.43: into epoch 2
@@ -342,7 +343,7 @@ def _test(rec, model, X_test, y_test, epoch, step, samples, t0, when: str) -> No
     rec.emit(Tested(row, f"test set: average loss {test_loss:.4f}, accuracy {accuracy:.2%} {when}"))
 
 
-def _progress(rec, epoch, step, samples, state, pending) -> None:
+def _progress(rec, epoch, step, samples, state, pending, halted: bool = False) -> None:
     rec.emit(
         Progress(
             epoch=epoch,
@@ -351,6 +352,7 @@ def _progress(rec, epoch, step, samples, state, pending) -> None:
             busy_s=state["busy"],
             rows=[r for r, _ in pending],
             lines=[line for _, line in pending],
+            halted=halted,
         )
     )
     state["busy"] = 0.0
