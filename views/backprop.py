@@ -148,9 +148,10 @@ with loss_tab:
             "The model turns each image into ten scores **z**; softmax makes them probabilities. "
             "The **loss** of one image is the negative log-likelihood of its true digit, "
             "**−log p(y)**: near 0 when the model is sure and right, large when it is sure and "
-            "wrong. The **cost** gathers the batch: `reduction='sum'` adds the losses, "
-            "`reduction='mean'` (PyTorch's default) divides by B so the gradient does not grow "
-            "with the batch. Try the fresh model (every loss ≈ log 10 ≈ 2.3: it guesses) against "
+            "wrong. The **cost** gathers the batch. The chapter defines it as the sum of the "
+            "losses (`reduction='sum'`); PyTorch's losses default to their mean "
+            "(`reduction='mean'`), which divides by B so the gradient does not grow with the "
+            "batch: the same direction, B times shorter. Try the fresh model (every loss ≈ log 10 ≈ 2.3: it guesses) against "
             "the pretrained one, and look for the red bars: the images it gets wrong."
         )
     with errors_ui():

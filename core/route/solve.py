@@ -8,19 +8,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.engine.learning import chapter
 from core.engine.learning.data import IMAGE_SIZE, TRAIN_SIZE
 from core.engine.learning.models import layer_table
 from core.engine.learning.presets import run_preset
 from core.engine.learning.randomness import seeded
 
-POINTS = [[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]  # the chapter's points
-POINTS_TEXT = "[[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]"
+POINTS_TEXT = chapter.POINTS_TEXT  # the chapter's `points`, as the Tensors page shows them
 BATCH_SIZES = {"1 (stochastic gradient descent)": 1, "32 (mini-batch)": 32}
 BATCH_SIZES[f"{TRAIN_SIZE:,} (batch gradient descent)"] = TRAIN_SIZE
 
 
 def points() -> torch.Tensor:
-    return torch.tensor(POINTS)
+    return torch.tensor(chapter.POINTS)
 
 
 def pixels() -> int:
@@ -94,8 +94,9 @@ def vanishes_first() -> str:
     return min(CHAIN_ACTIVATIONS, key=lambda name: abs(chain_gradient(name)))
 
 
-def untrained_cost() -> torch.Tensor:
-    return F.cross_entropy(torch.zeros(4, 10), torch.tensor([3, 1, 4, 1]))
+def untrained_cost(reduction: str = "mean") -> torch.Tensor:
+    """PyTorch's default cost (the mean of the losses), or the chapter's (their sum)."""
+    return F.cross_entropy(torch.zeros(4, 10), torch.tensor([3, 1, 4, 1]), reduction=reduction)
 
 
 def chain_rule_grad() -> torch.Tensor:

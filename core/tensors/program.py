@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from core.engine.learning.chapter import POINTS_TEXT
 from core.errors import LimitError, ParseError, TorchlabError
 from core.tensors.base import MAX_BASE_DIMS, parse_values
 from core.tensors.dtypes import DTYPES, dtype_from_name
@@ -62,7 +63,7 @@ QUERIES = {
 PROPERTIES = ("shape", "dtype", "ndim", "device", "is_leaf", "requires_grad")
 CONVERSIONS = {"float": float, "int": int}
 CHAPTER = (
-    "points = torch.tensor([[1.0, 4.0], [2.0, 1.0], [3.0, 5.0]])\n"
+    f"points = torch.tensor({POINTS_TEXT})\n"
     "points.storage()\n"
     "points.size()\n"
     "points.storage_offset()\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from core.engine.learning.chapter import POINTS_TEXT
 from core.route.stops import STOPS
 from tests.e2e.helpers import (
     ACT_MS,
@@ -64,7 +65,7 @@ def test_walk_three_stops_answer_wrong_then_right_and_share_the_view(app_url, pa
         expect(elsewhere.get_by_role("textbox", name="PyTorch expression on x")).to_have_value(
             "x.t()[1:]"
         )
-        expect(elsewhere.get_by_text("[[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]").first).to_be_visible()
+        expect(elsewhere.get_by_text(POINTS_TEXT).first).to_be_visible()
         expect(elsewhere.locator(".st-key-route_card")).to_contain_text("· 1 answered")
         expect(elsewhere.get_by_test_id("stException")).to_have_count(0)
     finally:

@@ -15,16 +15,20 @@ STOPS: tuple[Stop, ...] = (
         "cost",
         "Loss and cost",
         "backprop",
-        "The loss scores one example; the cost averages the losses of a batch "
-        "(`reduction='mean'`), and that is what backprop differentiates.",
+        "The loss scores one example; the cost gathers a batch's losses, and that is what "
+        "backprop differentiates. The chapter defines the cost as their **sum**; PyTorch's "
+        "losses take their **mean** by default (`reduction='mean'`), B times smaller. Tab 1 "
+        "shows both for a real batch.",
         Question(
             "A model that knows nothing outputs `torch.zeros(4, 10)` for a batch of 4 "
-            "digits. What does `F.cross_entropy(logits, targets)` give?",
+            "digits. What does `F.cross_entropy(logits, targets)` give (PyTorch's default, "
+            "the mean)?",
             solve.untrained_cost,
             lambda c: (
                 f"torch says {shown(c)}: every one of the 10 classes gets 1/10, and "
-                "−ln(1/10) ≈ 2.3026 for every example, so the mean is the same. A fresh "
-                "model's first loss is close to it."
+                "−ln(1/10) ≈ 2.3026 for every example, so the mean is the same. The chapter's "
+                f"cost, the sum (`reduction='sum'`), is {shown(solve.untrained_cost('sum'))}: "
+                "4 times as large. A fresh model's first loss is close to 2.3026."
             ),
             "Equal logits give every class the same probability; the loss is −ln(p).",
             placeholder="tensor(2.3026)",
@@ -119,13 +123,17 @@ STOPS: tuple[Stop, ...] = (
         "layers",
         "`torch.nn` holds layers with weights, `nn.functional` the same operations as plain "
         "functions (this tab puts them side by side), `torch.optim` the update rules and "
-        "`torch.utils.data` the datasets and loaders the Train page uses.",
+        "`torch.utils.data` the `Dataset` and `DataLoader` the chapter feeds its batches "
+        "with. The Train page does not use them: it keeps the whole normalized set as one "
+        "tensor and slices each batch out by index, which is faster for a dataset that fits "
+        "in memory (Experiments → Data pipeline times both, the chapter's way in its code).",
         Question(
             "Which module holds `Adadelta`, the chapter's optimizer?",
             solve.home_of_adadelta,
             lambda m: (
                 f"`{m}`: `torch.optim.Adadelta(model.parameters(), lr=0.5)` is the "
-                "chapter's line. Layers live in torch.nn, batches come from torch.utils.data."
+                "chapter's line. Layers live in torch.nn; the chapter's batches come from "
+                "torch.utils.data's DataLoader."
             ),
             "It changes the weights after backward().",
             options=tuple(solve.MODULES),
