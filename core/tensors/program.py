@@ -94,6 +94,18 @@ class Program:
     error: str = ""  # why the line after the last one in `lines` was refused ("" if none)
 
 
+def picture_labels(made: list[Line]) -> list[str]:
+    """One label per tensor a line made: its name, with the line number where a name was
+    bound more than once (`points` 1-D on line 1, 3 × 2 on line 2), else its code."""
+    names = [line.name for line in made if line.name]
+    return [
+        f"{line.name} (line {line.number})"
+        if line.name and names.count(line.name) > 1
+        else line.name or line.code
+        for line in made
+    ]
+
+
 def run_program(text: str, reservation: Any = None) -> Program:
     """Run the lines in order until one is refused; the lines before it keep their values."""
     source_lines = [(i + 1, s.strip()) for i, s in enumerate((text or "").splitlines())]
