@@ -14,6 +14,8 @@ from core.experiments.results import (
     DIVERGED_FACTOR,
     chance_loss,
     final_train_loss,
+    peak_loss,
+    score,
     verdict,
 )
 from core.experiments.sets import is_baseline
@@ -156,6 +158,17 @@ def lr_figure(snaps: Sequence[Run]) -> go.Figure:
             marker={"symbol": "x", "size": 14, "color": "#d62728"},
             text=["diverged"] * len(diverged),
             textposition="bottom center",
+        )
+    blew = [s for s in ordered if verdict(s) == "blew up" and score(s) < math.inf]
+    if blew:  # its verdict on the plot too: not a rate too small to move
+        fig.add_scatter(
+            x=[s.config.lr for s in blew],
+            y=[score(s) for s in blew],
+            mode="markers+text",
+            name="blew up, then stuck",
+            marker={"symbol": "triangle-up", "size": 14, "color": "#ff7f0e"},
+            text=[f"blew up to {peak_loss(s):.3g}" for s in blew],
+            textposition="top center",
         )
     if ordered:  # the yardstick of the verdicts: a model that knows nothing
         fig.add_hline(

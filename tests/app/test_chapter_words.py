@@ -23,3 +23,15 @@ def test_home_names_the_chapters_cost_as_the_sum_and_pytorchs_as_the_mean():
     text = page_text(at)
     assert "cost averages" not in text
     assert "adds them up" in text and "PyTorch averages them by default" in text
+
+
+def test_the_batch_size_tab_asks_which_batch_learns_most_instead_of_claiming_it(runs_dir):
+    """Issue 27: "per sample, batch 1 learns fastest" was claimed before any run, and a set
+    then showed batch 8 ahead on the same samples. The tab asks; the summary answers."""
+    at = AppTest.from_file(str(ROOT / "views" / "experiments" / "page.py"))
+    at.session_state["experiments_tab"] = "Batch size"
+    at.run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    text = page_text(at)
+    assert "learns fastest" not in text
+    assert "which batch size learns most from the same images?" in text

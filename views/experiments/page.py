@@ -21,9 +21,9 @@ TRY = {
     "data_size": "Read the two lines from left to right. Where does the linear classifier stop "
     "gaining? Add 60,000 (all of MNIST) if you have a few minutes, or switch to "
     "FashionMNIST, where the gap is wider.",
-    "batch_size": "Switch the x-axis between wall time, samples seen and updates. Per sample, "
-    "batch 1 learns fastest; per second, a middle size usually wins, because big batches "
-    "use the hardware better.",
+    "batch_size": "Switch the x-axis between wall time, samples seen and updates. Against "
+    "samples seen, which batch size learns most from the same images? Against wall time, "
+    "which would you rather wait for? The sentences under the plots say what this set shows.",
     "gd_variants": "Against updates (log axis), batch GD descends smoothly but makes only one "
     "update per epoch; SGD makes one per image but zig-zags (switch smoothing off to see how "
     "much). Against time, see which one you would rather wait for.",
