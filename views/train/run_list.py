@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.engine.learning.config import compare_settings
-from core.engine.looks.figures import accuracy_figure, loss_figure
+from core.engine.looks.figures import accuracy_figure, loss_figure, smoothing_note
 from core.engine.runs.record import Run, RunStatus
 from core.engine.runs.resume import has_resume_point
 from core.errors import TorchlabError
@@ -222,6 +222,9 @@ def compare_ui(owner: str) -> None:
             loss_figure(series, x_axis=x_axis, smoothing=smoothing, log_y=log_y, show_raw=False),
             key=P + "cmp_loss",
         )
+        note = smoothing_note(smoothing, series)
+        if note:
+            st.caption(note)
         st.plotly_chart(accuracy_figure(series, x_axis=x_axis), key=P + "cmp_acc")
         recall(P + "cmp_all", False)
         show_all = st.toggle("Show every setting (differences highlighted)", key=P + "cmp_all")

@@ -55,6 +55,24 @@ def fitted_smoothing(weight: float, points: int) -> float:
     return max(0.0, min(weight, 1.0 - 10.0 / points)) if points else 0.0
 
 
+def smoothing_note(smoothing: float, series: Sequence[Series]) -> str | None:
+    """What loss_figure really drew when a curve was too short for the chosen smoothing
+    (fitted_smoothing), in words; None when every curve got the smoothing asked for."""
+    less = []
+    for label, train, _test in series:
+        n = sum(1 for r in train if math.isfinite(float(r["loss"])))
+        fitted = fitted_smoothing(smoothing, n)
+        if fitted < smoothing:
+            less.append(f"{label} with {fitted:.2f} ({n} logged losses)")
+    if not less:
+        return None
+    return (
+        f"Smoothed with less than {smoothing:.2f} where a run logged few losses: "
+        f"{'; '.join(less)}. Over so few points a stronger average would hide where the "
+        "curve ends (0 draws the raw losses)."
+    )
+
+
 def thin(xs: Sequence[float], ys: Sequence[float], limit: int = MAX_PLOT_POINTS):
     """(xs, ys) as float arrays, every k-th point when there are more than `limit` (the last
     always kept), so a long run stays cheap to draw. Arrays, not lists: Plotly checks a list
