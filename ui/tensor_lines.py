@@ -19,6 +19,7 @@ from core.tensors.figures import (
 from core.tensors.notebook import lines_notebook
 from core.tensors.program import CHAPTER, MAX_LINES, Line, picture_labels, run_program
 from ui.common import code_ui
+from ui.route import hidden, hidden_note
 
 KEY = "tensors_program"
 
@@ -34,6 +35,9 @@ def _owner(t: torch.Tensor, lines: list[Line]) -> str:
 
 def tensor_lines_ui(reservation: Reservation) -> None:
     st.header("The chapter's code, line by line")
+    if hidden("tensor_lines"):  # its lines print the answer to the route's question
+        hidden_note()
+        return
     st.markdown(
         "Type the chapter's lines as it writes them: make a tensor with `torch.tensor(...)`, "
         "give results names (`second = points[1]`) and ask torch about them "

@@ -52,6 +52,7 @@ from core.backprop.update import (
 )
 from ui.common import code_ui, device_name, errors_ui
 from ui.links import linked_page
+from ui.route import hidden
 
 SOURCE_LABELS = {"pretrained": "Pretrained digit model", "fresh": "Freshly initialised"}
 VERDICT_BOXES = {"too small": st.warning, "good": st.success, "too large": st.error,
@@ -148,8 +149,9 @@ with loss_tab:
             "wrong. The **cost** gathers the batch. The chapter defines it as the sum of the "
             "losses (`reduction='sum'`); PyTorch's losses default to their mean "
             "(`reduction='mean'`), which divides by B so the gradient does not grow with the "
-            "batch: the same direction, B times shorter. Try the fresh model (every loss ≈ log 10 ≈ 2.3: it guesses) against "
-            "the pretrained one, and look for the red bars: the images it gets wrong."
+            "batch: the same direction, B times shorter. Try the fresh model"
+            + ("" if hidden("fresh_loss") else " (every loss ≈ log 10 ≈ 2.3: it guesses)")
+            + " against the pretrained one, and look for the red bars: the images it gets wrong."
         )
     with errors_ui():
         demo = demo_model(

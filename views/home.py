@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.route import route_overview_list_ui, route_start_ui
+from ui.route import route_overview_list_ui, route_start_ui, route_summary_ui
 
 st.title("Torchlab")
 st.markdown(
@@ -21,6 +21,7 @@ with st.container(border=True, key="home_route"):
         "**predict** something before torch computes it. The route's card sits above each "
         "page; your progress stays through a refresh."
     )
+    route_summary_ui()
     with st.expander("The stops"):
         route_overview_list_ui()
     route_start_ui()

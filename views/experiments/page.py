@@ -8,6 +8,7 @@ from core import links
 from core.experiments.sets import EXPERIMENTS, build_runs
 from ui.common import errors_ui
 from ui.links import linked_page
+from ui.route import hidden
 from views.experiments.launch import launch_ui, live_ui
 from views.experiments.sets import LINK, TABS
 from views.experiments.tools import pipelines_ui, testset_ui
@@ -31,6 +32,12 @@ TRY = {
     "just too large often blows up and then sits on the dotted uniform-guess line instead: "
     "look for its spike on the right. Try Adam instead of SGD: its useful range sits at "
     "smaller rates.",
+}
+# The same, while the route asks which of them updates most often (ui.route.hidden).
+TRY_WITHOUT_COUNTS = {
+    "gd_variants": "Against updates (log axis), compare how smoothly each one descends and "
+    "how many updates it makes (switch smoothing off to see the zig-zags). Against time, see "
+    "which one you would rather wait for.",
 }
 
 linked_page("experiments", [links.choice("tab", TAB_KEY, next(iter(TAB_NAMES)), TAB_NAMES), *LINK])
@@ -68,7 +75,8 @@ for (title, exp_id), tab in zip(TAB_NAMES.items(), tabs, strict=True):
             exp = EXPERIMENTS[exp_id]
             ui, plots = TABS[exp_id]
             st.markdown(f"**Claim:** {exp.claim}")
-            st.caption(TRY[exp_id])
+            counts_hidden = hidden("gd_counts") and exp_id in TRY_WITHOUT_COUNTS
+            st.caption((TRY_WITHOUT_COUNTS if counts_hidden else TRY)[exp_id])
             configs = None
             with errors_ui():
                 configs = build_runs(exp_id, ui())
