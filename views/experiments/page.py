@@ -47,8 +47,8 @@ st.markdown(
     "Each tab turns one claim of the chapter into a **set of ordinary training runs** that "
     "differ in one knob only (the same seed, model and data otherwise). The runs queue in the "
     "same runner as the Train page, are saved like any run, and draw on one plot while they "
-    "train. Defaults finish in about a minute on two CPU cores; bigger settings say how long "
-    "they will take before they start."
+    "train. Every set says how long it will take on this machine before it starts, from a "
+    "few training steps timed here."
 )
 
 tabs = st.tabs(list(TAB_NAMES), key=TAB_KEY, on_change="rerun")
