@@ -97,12 +97,22 @@ def bar_figure(
     title: str,
     y_title: str,
     log_y: bool = False,
+    spread: Sequence[tuple[float, float]] | None = None,
 ) -> go.Figure:
     """One bar per run (or pipeline), labelled with its value; a log axis for wide ranges.
 
     A run with no value yet (still queued) gets no bar and no number, not a bar at zero.
+    `spread` (low, high) per bar draws each measurement's range as an error bar.
     """
     vals = [None if v is None else float(v) for v in values]
+    error = None
+    if spread is not None:
+        error = dict(
+            type="data",
+            symmetric=False,
+            array=[hi - v for v, (_lo, hi) in zip(vals, spread, strict=True)],
+            arrayminus=[v - lo for v, (lo, _hi) in zip(vals, spread, strict=True)],
+        )
     fig = go.Figure(
         go.Bar(
             x=list(labels),
@@ -110,6 +120,7 @@ def bar_figure(
             text=["" if v is None else _short(v) for v in vals],
             textposition="outside",
             marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(vals))],
+            error_y=error,
         )
     )
     if log_y:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.devices import BUSY_LOAD, machine_load
 from core.engine.learning.data import DATASETS
-from core.engine.products.estimate import describe_seconds
 from core.engine.products.predictor import PRETRAINED_DIR, pretrained_present
 from core.experiments import figures as figs
 from core.experiments import pipelines as P
@@ -28,12 +28,16 @@ def pipelines_ui() -> None:
     )
     batch = int(c3.number_input("Batch size", 1, P.MAX_BATCH, 64, key="experiments_pipe_batch"))
     device = device_name()
-    st.caption(
-        f"Measuring takes {describe_seconds(P.estimate_seconds(samples))} on two CPU cores "
-        f"(the per-sample pipelines manage about {P.PER_SAMPLE_RATE:,} samples/s there)."
-    )
+    st.caption(P.measuring_text(samples, st.session_state.get(RESULTS_KEY)))
+    load = machine_load()
     if any(s.status == "running" for s in get_runner().jobs()):
         st.warning("A training run is using the processor right now: the figures will be low.")
+    elif load is not None and load > BUSY_LOAD:
+        st.warning(
+            f"This machine is busy ({load:.1f} processes per core over the last minute): the "
+            "figures will be low and spread out, and the page gives a verdict only where the "
+            "rounds do not overlap."
+        )
     if st.button("Measure the three pipelines", key="experiments_pipe_run", type="primary"):
         with errors_ui(), st.spinner(f"Delivering {samples:,} images three ways to {device}…"):
             st.session_state[RESULTS_KEY] = P.compare(
@@ -46,8 +50,8 @@ def pipelines_ui() -> None:
                 [r.title for r in results],
                 [r.samples_per_s for r in results],
                 f"Samples per second to {device} ({results[0].samples:,} images)",
-                "samples / s (log scale)",
-                log_y=True,
+                "samples / s (median; the bars span the rounds)",
+                spread=[(r.low, r.high) for r in results],
             ),
             key="experiments_pipe_chart",
         )
@@ -70,8 +74,9 @@ def pipelines_ui() -> None:
             },
         )
         st.caption(
-            f"Each pipeline was measured {results[0].rounds} times, a different one first in "
-            "each round; the chart shows the median, the table the spread."
+            f"Each pipeline was warmed up, then measured {results[0].rounds} times, a "
+            "different one first in each round; the chart shows the median on a linear axis "
+            "from 0 (the per-sample pipelines are the short bars), the table the spread."
         )
     for p in P.PIPELINES.values():
         st.markdown(f"**{p.title}**: {p.note}")
