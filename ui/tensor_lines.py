@@ -18,7 +18,7 @@ from core.tensors.figures import (
 )
 from core.tensors.notebook import lines_notebook
 from core.tensors.program import CHAPTER, MAX_LINES, Line, picture_labels, run_program
-from ui.common import code_ui
+from ui.common import code_ui, departure_ui
 from ui.route import hidden, hidden_note
 
 KEY = "tensors_program"
@@ -63,6 +63,7 @@ def tensor_lines_ui(reservation: Reservation) -> None:
             session.append(line.output)
     if session:
         st.code("\n".join(session), language="python")
+        departure_ui("old_prints")
     if program.error:
         st.error(program.error)
     st.download_button(

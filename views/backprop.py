@@ -50,7 +50,7 @@ from core.backprop.update import (
     references,
     sgd_update,
 )
-from ui.common import code_ui, device_name, errors_ui
+from ui.common import code_ui, departure_ui, device_name, errors_ui
 from ui.links import linked_page
 from ui.route import hidden
 
@@ -146,13 +146,13 @@ with loss_tab:
             "The model turns each image into ten scores **z**; softmax makes them probabilities. "
             "The **loss** of one image is the negative log-likelihood of its true digit, "
             "**−log p(y)**: near 0 when the model is sure and right, large when it is sure and "
-            "wrong. The **cost** gathers the batch. The chapter defines it as the sum of the "
-            "losses (`reduction='sum'`); PyTorch's losses default to their mean "
-            "(`reduction='mean'`), which divides by B so the gradient does not grow with the "
-            "batch: the same direction, B times shorter. Try the fresh model"
+            "wrong. The **cost** gathers the batch: `reduction='sum'` adds the losses, "
+            "`reduction='mean'` divides the sum by B so the gradient does not grow with the "
+            "batch. Try the fresh model"
             + ("" if hidden("fresh_loss") else " (every loss ≈ log 10 ≈ 2.3: it guesses)")
             + " against the pretrained one, and look for the red bars: the images it gets wrong."
         )
+        departure_ui("cost_sum")
     with errors_ui():
         demo = demo_model(
             st.session_state["backprop_source"],
@@ -275,6 +275,7 @@ with update_tab:
     left, right = st.columns([1, 2])
     with left:
         lr = st.select_slider("Learning rate α", LR_CHOICES, key="backprop_lr")
+        departure_ui("lr_range")
     with right:
         st.markdown(
             "Gradient descent moves every parameter a little against its gradient: "

@@ -82,9 +82,9 @@ with c2:
 with c3:
     idea(
         "Loss and backpropagation",
-        "A loss scores one prediction; the cost gathers a batch's losses (the chapter adds "
-        "them up, PyTorch averages them by default); the chain rule turns it into a gradient "
-        "for every weight, and the learning rate scales the step.",
+        "A loss scores one prediction, the cost gathers a batch's losses into one number; the "
+        "chain rule turns it into a gradient for every weight, and the learning rate scales "
+        "the step.",
         "views/backprop.py",
         "Loss and backprop",
     )

@@ -18,11 +18,12 @@ def page_text(at: AppTest) -> str:
     return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
 
 
-def test_home_names_the_chapters_cost_as_the_sum_and_pytorchs_as_the_mean():
+def test_home_no_longer_says_the_cost_averages_the_losses():
+    """The chapter's cost is their sum, PyTorch's default their mean: Home says neither as the
+    definition (the Loss page says both, once)."""
     at = AppTest.from_file(str(ROOT / "app.py")).run(timeout=TIMEOUT)  # Home, in its frame
     text = page_text(at)
-    assert "cost averages" not in text
-    assert "adds them up" in text and "PyTorch averages them by default" in text
+    assert "cost averages" not in text and "the cost gathers a batch's losses" in text
 
 
 def test_the_batch_size_tab_asks_which_batch_learns_most_instead_of_claiming_it(runs_dir):
@@ -37,3 +38,29 @@ def test_the_batch_size_tab_asks_which_batch_learns_most_instead_of_claiming_it(
     assert "about a minute" not in text and "how long it will take on this machine" in text
     assert "learns fastest" not in text
     assert "which batch size learns most from the same images?" in text
+
+
+def departures_on(at: AppTest) -> list[str]:
+    return [i.value for i in at.info if i.icon == ":material/menu_book:"]
+
+
+def test_each_page_says_its_departure_from_the_chapter_where_it_matters():
+    """The chapter's cost is a sum, its learning rates lie in (0, 1), its kernels are odd and
+    its channels grow, its dense dropout is Dropout2d, its prints are older PyTorch's: each is
+    said once, on the page and tab that shows it."""
+    from core.engine.learning.chapter import DEPARTURES
+
+    def shown(page: str, **state) -> list[str]:
+        at = AppTest.from_file(str(ROOT / "views" / page))
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run(timeout=TIMEOUT)
+        assert not at.exception, (page, [e.value for e in at.exception])
+        return departures_on(at)
+
+    # (the Loss page draws all its tabs: one box in tab 1, one in tab 3)
+    assert shown("backprop.py") == [DEPARTURES["cost_sum"], DEPARTURES["lr_range"]]
+    conv = shown("layers/page.py", layers_tab="Convolution")
+    assert conv == [DEPARTURES["odd_kernel"], DEPARTURES["out_channels"]]
+    assert shown("layers/page.py", layers_tab="Dropout") == [DEPARTURES["dropout2d"]]
+    assert DEPARTURES["old_prints"] in shown("tensors.py")

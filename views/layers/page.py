@@ -14,7 +14,7 @@ from core.engine.learning.data import TEST_SIZE
 from core.layers import common as layers
 from core.layers import dropout as layers_dropout
 from core.layers import figures as figs
-from ui.common import code_ui, errors_ui
+from ui.common import code_ui, departure_ui, errors_ui
 from ui.links import linked_page
 from ui.route import hidden, hidden_note
 from views.layers import TABS, conv, fact, models, num, shape
@@ -169,6 +169,7 @@ def dropout_tab(X: torch.Tensor, seed: int) -> None:
             "single cells barely hides anything. `nn.Dropout2d` drops **whole channels** "
             "instead. Below, six filters of the digit, then each layer's result with the same p."
         )
+        departure_ui("dropout2d")
         fig = figs.channel_dropout_fig(
             r.maps, r.maps_dropout, r.maps_dropout2d, r.channel_names, r.channels_kept
         )
