@@ -116,3 +116,13 @@ def departure_ui(key: str) -> None:
     """Where the app departs from the chapter (core.engine.learning.chapter.DEPARTURES): said
     once, on the page where it matters, always in the same frame."""
     st.info(DEPARTURES[key], icon=":material/menu_book:")
+
+
+def ranged(label: str, low: float, high: float) -> str:
+    """A number box's label with its range: Streamlit refuses a number outside it with only a
+    red mark and "Press Enter to apply", so the label says what it takes."""
+
+    def shown(v: float) -> str:
+        return f"{v:,}" if float(v).is_integer() and abs(v) >= 1 else f"{v:g}"
+
+    return f"{label} ({shown(low)} to {shown(high)})"

@@ -286,8 +286,9 @@ if tab_depth.open:
         )
         # the full width: in the narrow column the third chosen function was cut off
         keys = st.multiselect(
-            "Functions", list(DIFFERENTIABLE), format_func=NAMES.get, key="activations_chain"
-        )
+            "Functions", list(DIFFERENTIABLE), format_func=NAMES.get, key="activations_chain",
+            wrap=True,
+        )  # fmt: skip
         c1, c2 = st.columns([1, 2.4], gap="large")
         with c1:
             depth = st.slider("Depth N", 1, MAX_DEPTH, key="activations_depth")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.devices import available_devices
 from ui.route import route_overview_list_ui, route_start_ui, route_summary_ui
 
 st.title("Torchlab")
@@ -39,8 +40,14 @@ st.markdown(
     "Neural networks are old; what changed is **compute** and **data**. GPUs made the huge "
     "number of multiply-adds in a network cheap, and the internet gave us millions of labelled "
     "examples. Traditional methods (a linear classifier on the pixels, say) stop improving "
-    "early as data grows; deep networks keep improving. You can check both claims here: "
-    "train on 500 or on 60,000 images, and switch the device between cpu and a GPU."
+    "early as data grows; deep networks keep improving. You can check the second here: "
+    "train on 500 or on 60,000 images. "
+    + (
+        "For the first, switch the device in the sidebar between cpu and a GPU."
+        if len(available_devices()) > 1
+        else "For the first you need a GPU, and this machine has none: every page here "
+        "runs on its CPU."
+    )
 )
 c1, c2 = st.columns(2)
 with c1:

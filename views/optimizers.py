@@ -319,10 +319,12 @@ if race_tab.open:
         code_ui(
             surface.f, run_trajectory, make_optimizer, label="Show the code: the surface and a run"
         )
+        on_gpu = device_name() != "cpu"
         st.caption(
-            f"Ran on **{device_name()}**. Two numbers are no work for a GPU: the time goes into "
-            "launching its kernels, so cpu is usually quicker for this page."
-        )
+            f"Ran on **{device_name()}**."
+            + (" Two numbers are no work for a GPU: the time goes into launching its kernels, "
+               "so cpu is usually quicker for this page." if on_gpu else "")
+        )  # fmt: skip
     with race_tab:
         if trajs:
             st.subheader("Loss against step")

@@ -188,7 +188,7 @@ def lr_figure(snaps: Sequence[Run]) -> go.Figure:
             annotation_text="uniform guess: ln(classes)",
             annotation_position="top left",
         )
-    fig.update_xaxes(type="log", exponentformat="power")
+    fig.update_xaxes(type="log", exponentformat="power", dtick=1)  # powers of ten, no 2s, 5s
     fig.update_yaxes(range=[0, ceiling * 1.05])
     return chart_layout(fig, "Final loss against learning rate", "learning rate (log)", "loss")
 

@@ -64,3 +64,21 @@ def test_each_page_says_its_departure_from_the_chapter_where_it_matters():
     assert conv == [DEPARTURES["odd_kernel"], DEPARTURES["out_channels"]]
     assert shown("layers/page.py", layers_tab="Dropout") == [DEPARTURES["dropout2d"]]
     assert DEPARTURES["old_prints"] in shown("tensors.py")
+
+
+def test_every_bounded_number_box_of_the_experiments_page_says_its_range(runs_dir):
+    """Streamlit refuses a number outside a box's range with a red mark and "Press Enter to
+    apply" only: the label says what the box takes."""
+    import re
+
+    for tab in ("Data size", "Batch size", "SGD vs batch GD", "Learning rate", "Data pipeline"):
+        at = AppTest.from_file(str(ROOT / "views" / "experiments" / "page.py"))
+        at.session_state["experiments_tab"] = tab
+        at.run(timeout=TIMEOUT)
+        for box in at.number_input:
+            low, high = box.proto.min, box.proto.max
+            if box.proto.has_min and box.proto.has_max and "Seed" not in box.label:
+                said = re.search(r"\(([0-9.,e+-]+) to ([0-9.,e+-]+)\)$", box.label)
+                assert said, (tab, box.label)
+                assert float(said[1].replace(",", "")) == low, (tab, box.label)
+                assert float(said[2].replace(",", "")) == high, (tab, box.label)

@@ -10,7 +10,7 @@ from core.engine.products.predictor import PRETRAINED_DIR, pretrained_present
 from core.experiments import figures as figs
 from core.experiments import pipelines as P
 from core.experiments import testset as T
-from ui.common import code_ui, device_name, errors_ui
+from ui.common import code_ui, device_name, errors_ui, ranged
 from ui.predictor import model_choices
 from ui.runner import get_runner
 from views.experiments.launch import numbers_show_ui
@@ -24,9 +24,16 @@ def pipelines_ui() -> None:
     c1, c2, c3 = st.columns(3)
     dataset = c1.selectbox("Dataset", list(DATASETS), key="experiments_pipe_dataset")
     samples = int(
-        c2.number_input("Samples", 1, P.MAX_SAMPLES, 2_000, step=1_000, key="experiments_pipe_n")
+        c2.number_input(
+            ranged("Samples", 1, P.MAX_SAMPLES), 1, P.MAX_SAMPLES, 2_000, step=1_000,
+            key="experiments_pipe_n",
+        )
+    )  # fmt: skip
+    batch = int(
+        c3.number_input(
+            ranged("Batch size", 1, P.MAX_BATCH), 1, P.MAX_BATCH, 64, key="experiments_pipe_batch"
+        )
     )
-    batch = int(c3.number_input("Batch size", 1, P.MAX_BATCH, 64, key="experiments_pipe_batch"))
     device = device_name()
     st.caption(P.measuring_text(samples, st.session_state.get(RESULTS_KEY)))
     load = machine_load()

@@ -55,6 +55,7 @@ def conv_tab(X: torch.Tensor, seed: int) -> None:
                 "Filters",
                 CLASSIC,
                 key="layers_conv_filters",
+                wrap=True,  # in the narrow controls column the chips were cut off
             )
             st.caption("Classic filters are 3×3.")
             k, channels = layers_conv.CLASSIC_SIZE, len(filters)
