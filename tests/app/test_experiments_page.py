@@ -166,6 +166,12 @@ def test_a_busy_machine_is_said_before_measuring(runs_dir, monkeypatch):
     monkeypatch.setattr(tools, "machine_load", lambda: 2.7)
     at = _open("Data pipeline")
     assert any("This machine is busy (2.7 processes per core" in w.value for w in at.warning)
+    import views.experiments.launch as launch
+
+    monkeypatch.setattr(launch, "machine_load", lambda: 2.7)
+    at = _open("Data size")  # the estimate of a set says it was timed against other work
+    estimate = next(c.value for c in at.caption if "training samples in all" in c.value)
+    assert "This machine is busy (2.7 processes per core)" in estimate
 
 
 @pytest.fixture
