@@ -171,8 +171,9 @@ with draw_tab:
         "Pen width",
         *inf.STROKE_WIDTHS,
         key="canvas_stroke",
-        help="In canvas pixels, as you see it. The model gets the same strokes whatever the "
-        "width: the *MNIST's pen width* step below redraws them 2-3 px wide, as MNIST's are.",
+        help="In canvas pixels, as you see it. The *MNIST's pen width* step below redraws "
+        "your strokes 2-3 px wide, as MNIST's are, unless the pen is too thick for the size "
+        "you draw at: then it only shaves them, and says so.",
     )
     st.html(HIDE_TOOLBAR, unsafe_allow_javascript=True)
 # The server's own limit (server.maxUploadSize, MiB): what the page says is what it accepts.
@@ -193,7 +194,8 @@ st.subheader("From your drawing to the model's input")
 st.markdown(
     "Left to right: the ink, cropped to its bounding box, its strokes thinned to their centre "
     f"lines and redrawn {inf.MNIST_STROKE:g} px wide as they will be once in the 20-px box "
-    "(MNIST's typical pen, whatever yours and however small you draw), scaled so the longer "
+    "(MNIST's typical pen; a pen too thick for a small digit is only shaved thinner, since "
+    "thinning it would turn merged strokes into lines), scaled so the longer "
     "side is 20 px (anti-aliased: edge pixels turn grey), placed in 28×28 with its centre of "
     "mass at (14, 14), then normalized with the mean and std of the data the model was "
     "trained on. Switch a step off and watch the prediction above: the model only ever saw "
