@@ -227,7 +227,7 @@ with result_col:
             "darker or lighter than its paper. Check that it is the picture you meant."
         )
     elif prep is None or prep.empty:
-        if ink is None and (upload is None or not uploading):  # (an error above says why)
+        if not (uploading and upload is not None):  # (a file that failed: its error says why)
             source = "Upload a picture of a digit" if uploading else "Draw a digit on the canvas"
             st.info(f"{source} and the model's answer appears here.")
     else:

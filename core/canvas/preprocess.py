@@ -196,7 +196,7 @@ def preprocess(
     if opts.crop and bbox is not None:
         top, bottom, left, right = bbox
         crop = ink[top:bottom, left:right]
-        note = f"the ink's box, rows {top}-{bottom - 1} and columns {left}-{right - 1}: " + (
+        note = f"the ink's box, rows {top}-{bottom - 1}, columns {left}-{right - 1}: " + (
             _resized(ink, crop)
         )
     else:
