@@ -155,7 +155,7 @@ function seriesOf(state) {
   const accTables = [];
   const accSeries = [];
   const drawn = [];
-  let fittedNote = "";
+  const less = [];
   for (const run of payload.runs) {
     const xs = run.train[settings.x] || [];
     const raw = run.train.loss || [];
@@ -163,9 +163,7 @@ function seriesOf(state) {
     const x = xs.filter((_, i) => keep[i]);
     const y = raw.filter((_, i) => keep[i]);
     const weight = fittedSmoothing(settings.smoothing, run.logged);
-    if (weight < settings.smoothing && run.logged > 0 && payload.runs.length === 1) {
-      fittedNote = `Smoothed with ${weight.toFixed(2)}, not ${settings.smoothing.toFixed(2)}: over ${run.logged} logged losses a stronger average would hide where the curve ends.`;
-    }
+    if (weight < settings.smoothing && run.logged > 0) less.push({ run, weight });
     const smoothed = smooth(y, weight);
     drawn.push({ id: run.id, x, raw: y, smoothed, weight });
     if (x.length) {
@@ -183,6 +181,15 @@ function seriesOf(state) {
       accTables.push([tx, run.test.accuracy]);
       accSeries.push({ label: run.name, stroke: run.color, width: 2, points: true });
     }
+  }
+  // Said whenever a curve was smoothed less than the slider reads (too few logged losses).
+  let fittedNote = "";
+  if (less.length === 1 && payload.runs.length === 1) {
+    const { run, weight } = less[0];
+    fittedNote = `Smoothed with ${weight.toFixed(2)}, not ${settings.smoothing.toFixed(2)}: over ${run.logged} logged losses a stronger average would hide where the curve ends.`;
+  } else if (less.length) {
+    const each = less.map(({ run, weight }) => `${run.name} with ${weight.toFixed(2)} (${run.logged} logged losses)`).join("; ");
+    fittedNote = `Smoothed with less than ${settings.smoothing.toFixed(2)} where a run logged few losses: ${each}. Over so few points a stronger average would hide where the curve ends (0 draws the raw losses).`;
   }
   return { lossTables, lossSeries, accTables, accSeries, drawn, fittedNote };
 }

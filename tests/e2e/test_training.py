@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from core.engine.looks.figures import fitted_smoothing, smooth
 from tests.e2e.helpers import (
+    chart_state_js,
     click,
     expect_no_exception,
     fill,
@@ -29,13 +30,7 @@ WAIT_MS = 90_000  # the test machine's cores are shared: be patient, never sleep
 CHART = ".st-key-training_live_chart .tl-root"
 
 
-# The chart's state, found through the component's shadow root (document.querySelector
-# does not look inside one; Playwright's locators do).
-STATE_JS = """() => {
-    const walk = (n) => n && (n.torchlabChart ? n.torchlabChart : [...(n.children || []),
-        ...(n.shadowRoot ? [n.shadowRoot] : [])].map(walk).find(Boolean));
-    return walk(document.querySelector('.st-key-training_live_chart'));
-}"""
+STATE_JS = chart_state_js("training_live_chart")
 
 
 # What the chart counts, read off its state: logged rows, and the step of its last probe.

@@ -36,6 +36,10 @@ X_AXES = {
 HEIGHT = 360
 
 Series = tuple[str, Sequence[dict[str, Any]], Sequence[dict[str, Any]]]
+# A legend under a chart hangs from below its x-axis title: at y = -0.2 with its top at its
+# middle it sat on the title. The bottom margin makes room for two rows of entries.
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.28}
+LEGEND_BELOW_MARGIN = 100
 
 
 def smooth(values: Sequence[float], weight: float) -> list[float]:
@@ -129,8 +133,8 @@ def chart_layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.F
         xaxis_title=x_title,
         yaxis_title=y_title,
         height=HEIGHT,
-        margin={"l": 60, "r": 20, "t": 50, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 60, "r": 20, "t": 50, "b": LEGEND_BELOW_MARGIN},
+        legend=LEGEND_BELOW,
         template=LIGHT,
         uirevision=title,  # keep the user's zoom while new points arrive
     )
