@@ -10,8 +10,8 @@ import streamlit as st
 
 from core.links import Field, ignored_text, link_params, read_link
 from core.route.questions import shareable
-from ui.route import AT_KEY, AT_PARAM, BY_KEY, MARKS_PARAM
-from ui.runner import OWNER_PARAM
+from ui.route import AT_KEY, AT_PARAM, BY_KEY, MARKS_PARAM, page_at
+from ui.runner import OWNER_PARAM, owner_id
 
 # Parameters the frame keeps on every page, which no page's link reads: this tab's owner
 # token, the route's place, and the runs a page is attached to (`<page>_job`).
@@ -49,6 +49,18 @@ def linked_page(page: str, fields: Sequence[Field]) -> None:
         if url.get(name) != value:
             st.query_params[name] = value
     written[page] = now
+
+
+def open_page(path: str, page: str, changes: dict[str, str]) -> None:
+    """Open the page at url `path` with `changes` on top of its settings as this session
+    last left them (the link `linked_page(page, ...)` wrote), so nothing else of that page
+    is reset; this tab's owner token goes along. Stops the current script run."""
+    target = page_at(path)
+    if target is None:
+        st.error(f"The page '{path}' is not part of this app.")
+        return
+    params = {**st.session_state.get(_WRITTEN, {}).get(page, {}), **changes}
+    st.switch_page(target, query_params={**params, OWNER_PARAM: owner_id()})
 
 
 def share_url() -> str:

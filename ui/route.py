@@ -44,6 +44,11 @@ def register_pages(pages: list[st.Page]) -> None:
     _pages.update({p.url_path: p for p in pages})
 
 
+def page_at(path: str) -> st.Page | None:
+    """The frame's page at url `path` ("" is Home), or None outside the frame."""
+    return _pages.get(path)
+
+
 def marks_text(marks: dict[str, str]) -> str:
     """One mark per stop, in the route's order: what the route's own views count and list."""
     return "".join(marks.get(key, OPEN) for key in KEYS)

@@ -110,8 +110,9 @@ def _link() -> list[links.Field]:
 LINK = _link()
 
 
-def link_form() -> None:
+def link_form(more: list[links.Field] | None = None) -> None:
     """Call at the top of the page: the form as it was (or the default preset), then what a
-    link opened on this page says on top of it; the URL then says the form."""
+    link opened on this page says on top of it (the form and `more`: the Look inside
+    section's settings); the URL then says them."""
     restore_form()
-    linked_page("train", LINK)
+    linked_page("train", [*LINK, *(more or [])])

@@ -10,13 +10,14 @@ from ui.common import code_ui, device_name, errors_ui
 from ui.runner import attached_job, owner_id
 from ui.speed import run_time_text
 from views.train.form import config_ui
-from views.train.inspect import inspect_ui
+from views.train.inspect import inspect_link, inspect_ui
 from views.train.link import link_form
 from views.train.live import live_ui
 from views.train.run_list import compare_ui, my_runs_ui, resume_ui
 from views.train.start import fair_ui, start_ui
 
-link_form()
+owner = owner_id()
+link_form(inspect_link(owner))
 
 st.title("Train a ConvNet")
 st.markdown(
@@ -26,7 +27,6 @@ st.markdown(
     "an **epoch**; after each one the model is tested on images it never trained on."
 )
 
-owner = owner_id()
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.header("1 · Configure")
