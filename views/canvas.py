@@ -14,16 +14,17 @@ from core.canvas import figures as figs
 from core.canvas import handwriting as hw
 from core.canvas import preprocess as inf
 from core.canvas.answer import answer
+from core.engine.learning.data import TEST_SIZE
 from core.engine.products import predictor as pr
 from core.engine.products.predictor import PRETRAINED_DIR
 from ui.common import code_ui, device_name, errors_ui
 from ui.handwriting import handwriting_ui
-from ui.links import linked_page
+from ui.links import linked_page, open_page
 from ui.predictor import model_choices
 from ui.runner import unreadable_runs_ui
 
 CANVAS_KEY = "canvas_drawing"
-DRAWN_KEY = "last_drawn_digit"  # read by the Layers page
+DRAWN_KEY = "last_drawn_digit"  # read by the Layers page and the Train page's Layer by layer
 # How assets/digit_model was made (see its commit); rerunning it recreates the shipped model.
 PRETRAIN_COMMAND = "python -m core.engine.cli --preset fast --device cpu --out assets/digit_model"
 STEP_OPTIONS = {  # PreprocessOptions field -> toggle label
@@ -35,9 +36,10 @@ STEP_OPTIONS = {  # PreprocessOptions field -> toggle label
     "normalize": "Normalize",
 }
 
-SOURCES = ["Draw", "Upload a picture"]
+SOURCES = ["Draw", "Upload a picture", "A test image"]  # the Train page opens the third by name
 LINK = [
     links.choice("source", "canvas_source", SOURCES[0], SOURCES),
+    links.integer("test", "canvas_test_index", 0, 0, TEST_SIZE - 1),
     links.integer("pen", "canvas_stroke", inf.DEFAULT_STROKE_WIDTH, *inf.STROKE_WIDTHS),
     links.flag("live", "canvas_live", True),
     *(links.flag(name, f"canvas_step_{name}", True) for name in STEP_OPTIONS),
@@ -141,7 +143,7 @@ if predictor is None:
     st.stop()
 
 with canvas_col:
-    draw_tab, upload_tab = st.tabs(SOURCES, key="canvas_source", on_change="rerun")
+    draw_tab, upload_tab, test_tab = st.tabs(SOURCES, key="canvas_source", on_change="rerun")
 with draw_tab:
     if CANVAS_KEY not in st.session_state:  # a new canvas starts empty, whatever was undone
         keep_strokes(0)
@@ -190,30 +192,59 @@ with upload_tab:
         "picture's border, so leave some paper around the digit."
     )
 
-st.subheader("From your drawing to the model's input")
-st.markdown(
-    "Left to right: the ink, cropped to its bounding box, its strokes thinned to their centre "
-    f"lines and redrawn {inf.MNIST_STROKE:g} px wide as they will be once in the 20-px box "
-    "(MNIST's typical pen; a pen too thick for a small digit is only shaved thinner, since "
-    "thinning it would turn merged strokes into lines), scaled so the longer "
-    "side is 20 px (anti-aliased: edge pixels turn grey), placed in 28×28 with its centre of "
-    "mass at (14, 14), then normalized with the mean and std of the data the model was "
-    "trained on. Switch a step off and watch the prediction above: the model only ever saw "
-    "digits that look like what all six steps make."
+with test_tab:
+    test_index = int(
+        st.number_input(
+            f"MNIST test image (0 to {TEST_SIZE - 1:,})", 0, TEST_SIZE - 1, key="canvas_test_index",
+            help="Its number in the test set, as the Train page's confusion matrix shows it.",
+        )
+    )  # fmt: skip
+testing = bool(test_tab.open)
+
+st.subheader(
+    "From the test image to the model's input"
+    if testing
+    else "From your drawing to the model's input"
 )
-for column, (name, label) in zip(st.columns(len(STEP_OPTIONS)), STEP_OPTIONS.items(), strict=True):
+if testing:
+    st.markdown(
+        "A test image is already an MNIST digit: MNIST's makers cropped it, scaled it into the "
+        "20-px box and centred it by mass, so the drawing steps are not done again (they would "
+        "change the digit). Only Normalize is left: with it on, the model gets exactly the "
+        "input it was tested on, so its answer is the one its confusion matrix counted."
+    )
+else:
+    st.markdown(
+        "Left to right: the ink, cropped to its bounding box, its strokes thinned to their centre "
+        f"lines and redrawn {inf.MNIST_STROKE:g} px wide as they will be once in the 20-px box "
+        "(MNIST's typical pen; a pen too thick for a small digit is only shaved thinner, since "
+        "thinning it would turn merged strokes into lines), scaled so the longer "
+        "side is 20 px (anti-aliased: edge pixels turn grey), placed in 28×28 with its centre of "
+        "mass at (14, 14), then normalized with the mean and std of the data the model was "
+        "trained on. Switch a step off and watch the prediction above: the model only ever saw "
+        "digits that look like what all six steps make."
+    )
+shown_steps = {"normalize": STEP_OPTIONS["normalize"]} if testing else STEP_OPTIONS
+for column, (name, label) in zip(st.columns(len(STEP_OPTIONS)), shown_steps.items(), strict=False):
     column.toggle(label, key=f"canvas_step_{name}")
 options = inf.PreprocessOptions(**{n: st.session_state[f"canvas_step_{n}"] for n in STEP_OPTIONS})
 steps_box = st.container()
 
 uploading = bool(upload_tab.open)
-ink = prep = pred = None
+ink = prep = pred = test_label = None
 with result_col, errors_ui():
-    if uploading and upload is not None:
+    if testing:
+        start = time.perf_counter()
+        pixels, test_label = inf.test_digit(test_index)
+        prep = inf.preprocess_test_digit(
+            pixels, test_index, predictor.normalization, options.normalize
+        )
+        prep_ms = (time.perf_counter() - start) * 1000
+    elif uploading and upload is not None:
         ink = inf.ink_image(
             inf.decode_upload(upload.getvalue(), upload.name, upload_mib * 2**20), background="auto"
         )
-    elif not uploading and canvas.image_data is not None:
+    elif not uploading and not testing and canvas.image_data is not None:
         ink = inf.ink_image(canvas.image_data, background="black")
     if ink is not None:
         start = time.perf_counter()
@@ -227,9 +258,11 @@ with result_col:
             "darker or lighter than its paper. Check that it is the picture you meant."
         )
     elif prep is None or prep.empty:
-        if not (uploading and upload is not None):  # (a file that failed: its error says why)
+        if not (uploading and upload is not None) and not testing:  # (their errors say why)
             source = "Upload a picture of a digit" if uploading else "Draw a digit on the canvas"
             st.info(f"{source} and the model's answer appears here.")
+    elif testing:
+        pred = pr.predict(predictor.model, prep.X, device)
     else:
         st.session_state[DRAWN_KEY] = prep.digit
         drawing_id = hashlib.sha1(ink.tobytes()).hexdigest()
@@ -246,7 +279,12 @@ with result_col:
                 "Press **Predict** when your digit is finished, or switch on *Predict as I draw*."
             )
     if pred is not None:
-        if uploading:  # a file the uploader refuses (too big) never reaches the page
+        if testing:
+            label = predictor.classes[test_label]
+            st.caption(
+                f"The answer for MNIST test image {test_index:,}, whose label is **{label}**."
+            )
+        elif uploading:  # a file the uploader refuses (too big) never reaches the page
             st.caption(
                 f"The answer for **{upload.name}**. A file the uploader marks in red was "
                 f"refused (over {upload_mib} MiB) and is not read: remove it with its ×."
@@ -269,6 +307,18 @@ with result_col:
             f"Forward pass: {pred.seconds * 1000:.2f} ms on `{pred.device}` · preprocessing: {prep_ms:.1f} ms on the CPU."
         )
         code_ui(pr.predict, answer)
+        if st.button(
+            "Look inside the network", icon=":material/layers:", key="canvas_inside",
+            help="This model and this digit on the Train page, layer by layer: its kernels, "
+            "each layer's maps and one cell's multiply-add.",
+        ):  # fmt: skip
+            look = (
+                {"image": str(test_index)}
+                if testing
+                else {"isource": "Your digit from the Canvas page"}
+            )
+            open_page("training", "train", {"run": Path(folder).name, "itab": "Layer by layer",
+                                            **look})  # fmt: skip
 
 with steps_box:
     if prep is None or prep.empty:
@@ -295,6 +345,6 @@ with steps_box:
         code_ui(inf.preprocess, inf.ink_image, inf.place, pr.saliency)
 
 handwriting_ui(
-    predictor, folder, choice.stamp, ink, prep is not None and not prep.empty,
+    predictor, folder, choice.stamp, ink, ink is not None and prep is not None and not prep.empty,
     lambda: mnist_accuracy(folder, device, choice.stamp),
 )  # fmt: skip

@@ -29,7 +29,7 @@ from core.canvas.stroke import (
     shave,
     thickest,
 )
-from core.engine.learning.data import IMAGE_SIZE
+from core.engine.learning.data import IMAGE_SIZE, TEST_SIZE, load_raw
 from core.errors import LimitError, TorchlabError
 
 CANVAS_SIZE = 280  # canvas side in screen pixels: 10× MNIST, one MNIST pixel is 10×10 on screen
@@ -221,16 +221,51 @@ def preprocess(
         f"MNIST's is ({c}, {c}): {_resized(box, digit)}"
     )
     out.steps.append(Step("Centre", digit, note))
+    out.X = _normalize(digit, normalization, opts.normalize, out.steps)
+    out.digit = digit
+    return out
+
+
+def _normalize(
+    digit: np.ndarray, normalization: tuple[float, float], on: bool, steps: list[Step]
+) -> torch.Tensor:
+    """The model's input (1, 1, 28, 28): the digit normalized like the training data (or not,
+    when the step is switched off), the step kept to show."""
     X = torch.from_numpy(digit.copy())[None, None]  # (1, 1, 28, 28)
-    if opts.normalize:
+    if on:
         mean, std = normalization
         X = (X - mean) / std
         low, high = float(X.min()), float(X.max())
         note = f"(x - {mean:.4f}) / {std:.4f}: values from {low:.2f} to {high:.2f}"
     else:
         note = "skipped: raw pixels on [0, 1], not what the model was trained on"
-    out.steps.append(Step("Normalize", X[0, 0].numpy(), note))
-    out.digit, out.X = digit, X
+    steps.append(Step("Normalize", X[0, 0].numpy(), note))
+    return X
+
+
+def test_digit(index: int) -> tuple[np.ndarray, int]:
+    """MNIST test image `index` as (28, 28) float32 ink on [0, 1], and its label."""
+    if not 0 <= index < TEST_SIZE:
+        raise InputImageError(f"MNIST's test images are numbered 0 to {TEST_SIZE - 1:,}.")
+    images, labels = load_raw("MNIST", False)
+    return images[index].numpy().astype(np.float32) / 255.0, int(labels[index])
+
+
+def preprocess_test_digit(
+    pixels: np.ndarray, index: int, normalization: tuple[float, float], normalize: bool = True
+) -> Preprocessed:
+    """A test image is already an MNIST digit: MNIST's makers cropped it, scaled it into the
+    20-px box and centred it by mass, so the drawing steps are not done again (they would
+    change a digit the model was scored on). Only Normalize is left, exactly as the test set
+    is normalized: the model's answer is the one its confusion matrix counted."""
+    digit = np.asarray(pixels, dtype=np.float32)
+    note = (
+        f"MNIST test image {index:,} as stored: {_size(digit)}, already cropped, scaled into "
+        f"the {BOX_SIZE}-px box and centred by mass by MNIST's makers"
+    )
+    out = Preprocessed(steps=[Step("Test image", digit, note)])
+    out.X = _normalize(digit, normalization, normalize, out.steps)
+    out.digit = digit
     return out
 
 

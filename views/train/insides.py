@@ -22,7 +22,7 @@ from views.train import KEY_PREFIX
 
 P = KEY_PREFIX
 DRAWN_KEY = "last_drawn_digit"  # written by the Canvas page
-TEST_SOURCE, DRAWN_SOURCE = "A test image", "Your canvas digit"
+TEST_SOURCE, DRAWN_SOURCE = "A test image", "Your digit from the Canvas page"
 SOURCES = (TEST_SOURCE, DRAWN_SOURCE)
 SOURCE_KEY, INDEX_KEY = P + "insides_source", P + "insides_index"
 LAYER_KEY, CHANNEL_KEY = P + "insides_layer", P + "insides_channel"
@@ -63,8 +63,8 @@ def _picture(predictor: Predictor) -> ins.Picture | None:
     digit = st.session_state.get(DRAWN_KEY)
     if digit is None:
         st.info(
-            "No canvas digit yet in this tab: draw one on the **Canvas** page, then come back "
-            "(or press *Look inside the network* there)."
+            "No digit from the Canvas page yet in this tab: draw (or upload) one on the "
+            "**Canvas** page, then press *Look inside the network* there."
         )
         return None
     return ins.picture_of_drawing(digit, predictor.normalization)
