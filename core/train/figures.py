@@ -47,7 +47,7 @@ def is_signed(values: torch.Tensor) -> bool:
 def mosaic(maps: torch.Tensor, columns: int = MOSAIC_COLUMNS) -> tuple[np.ndarray, float, bool]:
     """Maps (N, h, w) side by side in rows of `columns`, on one colour scale (so maps compare):
     diverging around 0 when any value is negative, else black (0) to white (the largest).
-    Each map is enlarged (nearest pixel) to at least MOSAIC_TILE px; 2-px gaps between them.
+    Each map is enlarged (nearest pixel) to at least MOSAIC_TILE px; 3-px gaps between them.
     Returns the RGB image, the scale's end (|largest value|) and whether it is signed."""
     values = maps.detach().float().cpu().numpy()
     n, h, w = values.shape
@@ -58,8 +58,10 @@ def mosaic(maps: torch.Tensor, columns: int = MOSAIC_COLUMNS) -> tuple[np.ndarra
     rgb = rgb.repeat(zoom, axis=1).repeat(zoom, axis=2)
     columns = min(columns, n)
     rows = -(-n // columns)
-    gap, th, tw = 2, h * zoom, w * zoom
-    out = np.full((rows * (th + gap) - gap, columns * (tw + gap) - gap, 3), 255, dtype=np.uint8)
+    gap, th, tw = 3, h * zoom, w * zoom
+    # grey gaps between signed maps (white is their 0), white ones between black ones
+    shade = 120 if signed else 255
+    out = np.full((rows * (th + gap) - gap, columns * (tw + gap) - gap, 3), shade, dtype=np.uint8)
     for i in range(n):
         r, c = divmod(i, columns)
         out[r * (th + gap) : r * (th + gap) + th, c * (tw + gap) : c * (tw + gap) + tw] = rgb[i]

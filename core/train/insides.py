@@ -232,7 +232,7 @@ class Picture:
     pixels: torch.Tensor  # (28, 28) on [0, 1], white ink on black
     X: torch.Tensor  # (1, 1, 28, 28): exactly what the model receives
     label: str | None  # the true class of a test image; None for a drawing
-    title: str  # "test image 1,234 (a 7)" or "your canvas digit"
+    title: str  # "test image 1,234 (7)" or "your digit from the Canvas page"
 
 
 def picture_of_test_image(dataset: str, index: int, normalization: tuple[float, float]) -> Picture:
@@ -248,14 +248,15 @@ def picture_of_test_image(dataset: str, index: int, normalization: tuple[float, 
 
 
 def picture_of_drawing(digit, normalization: tuple[float, float]) -> Picture:
-    """The learner's canvas digit (28×28 ink on [0, 1], as the Canvas page keeps it),
+    """The learner's digit from the Canvas page (drawn or uploaded: 28×28 ink on [0, 1], as
+    the Canvas page keeps it),
     normalized as the model's training data was, the way the Canvas page feeds it."""
     pixels = torch.as_tensor(digit, dtype=torch.float32)
     if pixels.shape != (28, 28):
         raise InsidesError(f"A canvas digit is 28×28, not {tuple(pixels.shape)}.")
     mean, std = normalization
     X = (pixels.clone()[None, None] - mean) / std  # (1, 1, 28, 28)
-    return Picture(pixels.clamp(0, 1), X, None, "your canvas digit")
+    return Picture(pixels.clamp(0, 1), X, None, "your digit from the Canvas page")
 
 
 def cell_images(

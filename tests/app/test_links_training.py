@@ -257,7 +257,7 @@ def test_a_hostile_canvas_link_opens_the_default_model_and_says_what_was_ignored
     assert "`model=../../etc/passwd` (no such model on this server)" in text
     assert "`pen=99` (outside 6 to 40)" in text
     assert "`live=yes` (not 0 or 1)" in text
-    assert "`source=Webcam` (not one of Draw, Upload a picture)" in text
+    assert "`source=Webcam` (not one of Draw, Upload a picture, A test image)" in text
     assert "`crop` (longer than 4,000 characters)" in text
     assert "`stroke_color` (not a setting of this page)" in text
     picker = at.selectbox(key="canvas_model")

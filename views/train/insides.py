@@ -97,7 +97,7 @@ def _kernels_ui(stages: list[ins.Stage]) -> None:
                      f"top left, row by row (colours from −{scale:.2f} to {scale:.2f})")  # fmt: skip
             continue
         key = f"{P}insides_kernel_{conv.name}"
-        out = st.number_input(
+        out = st.columns(3)[0].number_input(
             f"{conv.name}: kernel (0 to {weight.shape[0] - 1})", 0, weight.shape[0] - 1, key=key
         )
         image, scale, _ = figs.mosaic(weight[int(out)][:MAX_MAPS])
