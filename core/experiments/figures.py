@@ -6,14 +6,18 @@ import math
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from core.engine.learning.data import TRAIN_SIZE
 from core.engine.looks.figures import PALETTE, X_AXES, chart_layout, log_y_axis, loss_figure
+from core.engine.looks.inside import GUIDE, HEALTHY
+from core.engine.looks.theme import LIGHT
 from core.engine.runs.record import Run
 from core.experiments.results import (
     DIVERGED_FACTOR,
     chance_loss,
     final_train_loss,
+    inside_of,
     peak_loss,
     score,
     verdict,
@@ -191,6 +195,32 @@ def lr_figure(snaps: Sequence[Run]) -> go.Figure:
     fig.update_xaxes(type="log", exponentformat="power", dtick=1)  # powers of ten, no 2s, 5s
     fig.update_yaxes(range=[0, ceiling * 1.05])
     return chart_layout(fig, "Final loss against learning rate", "learning rate (log)", "loss")
+
+
+def inside_lr_figure(snaps: Sequence[Run]) -> go.Figure:
+    """Each run's inside against its learning rate, from its probes: the size of its updates
+    against its weights (log10, the median over its probes, with Karpathy's −3 guide and the
+    healthy band) and the share of its hidden layer's units dead at its last probe."""
+    ordered = sorted(snaps, key=lambda s: s.config.lr)
+    insides = [(s.config.lr, inside_of(s)) for s in ordered]
+    layer = next((i.dead_layer for _, i in insides if i.dead_layer), "hidden layer")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(
+        "update : weight per step (log10)", f"{layer}: dead units at the last probe"))  # fmt: skip
+    ups = [(lr, i.update) for lr, i in insides if i.update is not None]
+    dead = [(lr, i.dead) for lr, i in insides if i.dead is not None]
+    fig.add_scatter(x=[p[0] for p in ups], y=[p[1] for p in ups], mode="lines+markers",
+                    name="update:data", line={"color": PALETTE[0]}, row=1, col=1)  # fmt: skip
+    fig.add_hrect(y0=HEALTHY[0], y1=HEALTHY[1], fillcolor="#2ca02c", opacity=0.12,
+                  line_width=0, row=1, col=1)  # fmt: skip
+    fig.add_hline(y=GUIDE, line={"dash": "dot", "color": "#2ca02c"}, row=1, col=1,
+                  annotation_text="about 1/1,000", annotation_position="top left")  # fmt: skip
+    fig.add_bar(x=[p[0] for p in dead], y=[p[1] for p in dead], name="dead units",
+                marker_color="#d62728", row=1, col=2)  # fmt: skip
+    fig.update_xaxes(type="log", exponentformat="power", dtick=1, title="learning rate (log)")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], row=1, col=2)
+    fig.update_layout(height=360, showlegend=False, template=LIGHT,
+                      margin={"l": 60, "r": 20, "t": 50, "b": 50})  # fmt: skip
+    return fig
 
 
 def probabilities_figure(

@@ -15,6 +15,8 @@ from typing import Any
 
 from core.engine.learning.config import RunConfig
 from core.engine.learning.data import TRAIN_SIZE
+from core.engine.looks.inside import GUIDE, hidden_dead, one_in, update_level
+from core.engine.runs.folder import read_probes
 from core.engine.runs.record import Run
 from core.experiments.sets import experiment, gd_variant, is_baseline
 
@@ -242,9 +244,66 @@ def summarise_gd_variants(snaps: Sequence[Run]) -> Finding:
     return Finding(rows, lines)
 
 
+def run_probes(s: Run) -> list[dict[str, Any]]:
+    """A run's probes: a live run carries them, a saved one has them in its folder (a damaged
+    or missing file is no probes)."""
+    if s.probes or s.run_dir is None:
+        return list(s.probes)
+    return read_probes(s.run_dir)[0]
+
+
+@dataclass(frozen=True)
+class Inside:
+    """What a run's probes say of its inside, for a table row."""
+
+    dead_layer: str | None  # the hidden layer's activation (fc1.relu), None without one
+    dead: float | None  # its share of dead units at the run's last probe
+    update: float | None  # log10(update / weight): the median over the probes (update_level)
+
+
+def inside_of(s: Run) -> Inside:
+    probes = run_probes(s)
+    dead = hidden_dead(probes[-1]) if probes else None
+    return Inside(dead[0] if dead else None, dead[1] if dead else None, update_level(probes))
+
+
+DEAD_COLUMN, UPDATE_COLUMN = "dead units", "update (log10)"  # the LR table's inside columns
+
+
+def _inside_lines(ordered: Sequence[Run], insides: dict[str, Inside]) -> list[str]:
+    """Which rate's updates come closest to the 1/1,000 guide, and which killed units."""
+    lines = []
+    sized = [s for s in ordered if insides[s.id].update is not None]
+    if sized:
+        best = min(sized, key=lambda s: abs(insides[s.id].update - GUIDE))
+        level = insides[best.id].update
+        lines.append(
+            f"Updates closest to Karpathy's guide, about 1/1,000 of the weights per step "
+            f"(log10 {GUIDE:g}): lr = {best.config.lr:g}, at {one_in(level)} ({level:.2f}, "
+            "the median over its probes). Each run's own figure is in the table."
+        )
+    dead = [s for s in ordered if (insides[s.id].dead or 0) > 0.5]
+    layer = next((i.dead_layer for i in insides.values() if i.dead_layer), None)
+    if dead:
+        shares = ", ".join(f"{insides[s.id].dead:.0%}" for s in dead)
+        lines.append(
+            f"More than half of {layer}'s units were dead at the last probe for lr = "
+            f"{', '.join(f'{s.config.lr:g}' for s in dead)} ({shares}): they never fire, so "
+            "they no longer learn."
+        )
+    elif layer:
+        lines.append(f"No rate left more than half of {layer}'s units dead at its last probe.")
+    return lines
+
+
 def summarise_learning_rate(snaps: Sequence[Run]) -> Finding:
     ordered = sorted(snaps, key=lambda s: s.config.lr)
-    rows = [_row(s, lr=s.config.lr, verdict=verdict(s)) for s in ordered]
+    insides = {s.id: inside_of(s) for s in ordered}
+    rows = [
+        _row(s, lr=s.config.lr, verdict=verdict(s),
+             **{DEAD_COLUMN: insides[s.id].dead, UPDATE_COLUMN: insides[s.id].update})
+        for s in ordered
+    ]  # fmt: skip
     # a run stopped for a NaN loss ended as "failed", but it is a finished data point too
     ended = [s for s in ordered if s.status == "done" or verdict(s) == "diverged"]
     lines = []
@@ -278,7 +337,7 @@ def summarise_learning_rate(snaps: Sequence[Run]) -> Finding:
             f"settled near the uniform guess ({chance_loss(s.config):.2f}): steps that large "
             "throw the weights where the network stops responding to its input."
         )
-    return Finding(rows, lines)
+    return Finding(rows, lines + _inside_lines(ordered, insides))
 
 
 SUMMARIES = {

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.engine.learning.config import RunConfig
 from core.engine.learning.models import linear_spec
+from core.engine.looks.inside import update_level
 from core.engine.products.predictor import pretrained_present
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "experiments" / "page.py")
@@ -127,6 +128,16 @@ def test_a_tiny_lr_sweep_marks_the_diverged_runs(runs_dir):
     assert list(table["lr"]) == [0.01, 1.0, 100.0]
     assert table["verdict"].iloc[-1] == "diverged"
     assert any(m.value.find("Diverged: lr = ") >= 0 for m in at.markdown)
+    # issue 26: each run's update ratio, from its own probes (a linear model has no hidden
+    # units, so no dead ones to count)
+    from ui.runner import get_runner
+
+    jobs = sorted(get_runner().jobs(group="learning_rate"), key=lambda j: j.config.lr)
+    expected = [update_level(j.probes) for j in jobs]
+    assert None not in expected
+    assert list(table["update (log10)"]) == pytest.approx(expected)
+    assert set(table["dead units"]) == {"not measured"}
+    assert any(c.proto.id.endswith("experiments_lr_inside") for c in at.get("plotly_chart"))
 
 
 def test_the_pipeline_tab_measures_all_three(runs_dir):

@@ -15,7 +15,7 @@ from core.devices import BUSY_LOAD, machine_load
 from core.engine.learning.config import RunConfig
 from core.engine.products.estimate import LONG_RUN_S, describe_seconds, estimate_seconds, run_work
 from core.engine.runs.record import Run
-from core.experiments.results import Finding, summarise, verdict
+from core.experiments.results import DEAD_COLUMN, UPDATE_COLUMN, Finding, summarise, verdict
 from core.experiments.sets import launch, launched_set, stop_set
 from ui.common import errors_ui
 from ui.live_chart import live_chart_ui
@@ -35,6 +35,8 @@ COLUMNS = {
     "samples/s": st.column_config.NumberColumn(format="localized"),
     "loss noise": st.column_config.NumberColumn(format="%.3f"),
     "lr": st.column_config.NumberColumn(format="%g"),
+    DEAD_COLUMN: PCT,
+    UPDATE_COLUMN: st.column_config.NumberColumn(format="%.2f"),
 }
 
 
@@ -125,6 +127,8 @@ TEXT_FORMATS = {
     "test accuracy": lambda v: f"{100 * v:.2f}%",
     "samples/s": lambda v: f"{v:,.0f}",
     "updates/s": lambda v: f"{v:.1f}",
+    DEAD_COLUMN: lambda v: f"{100 * v:.0f}%",
+    UPDATE_COLUMN: lambda v: f"{v:.2f}",
 }
 
 

@@ -12,7 +12,7 @@ from core.engine.learning.presets import RUN_PRESETS
 from core.engine.runs.record import Run
 from core.experiments import figures as figs
 from core.experiments import sets as E
-from core.experiments.results import summarise
+from core.experiments.results import inside_of, summarise
 from ui.common import code_ui, device_name, ranged
 
 SIZE_CHOICES = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000]
@@ -282,9 +282,17 @@ def learning_rate_plots(snaps: list[Run]) -> None:
     left, right = st.columns(2)
     left.plotly_chart(figs.lr_figure(snaps), key="experiments_lr_final")
     right.plotly_chart(figs.loss_curves_figure(snaps, "step", True), key="experiments_lr_curves")
-    code_ui(
-        E.learning_rate_runs, E.lr_sweep, figs.lr_figure, label="The code: the sweep and its plot"
+    st.plotly_chart(figs.inside_lr_figure(snaps), key="experiments_lr_inside")
+    st.caption(
+        "Inside each run, from its probes: how big its steps were against its weights (log10 "
+        "of update:data, averaged over its weight tensors, the median over its probes; the "
+        "green band is 1/3,000 to 1/300 around Karpathy's 1/1,000), and the share of its "
+        "hidden layer's units that never fired on the batch of its last probe."
     )
+    code_ui(
+        E.learning_rate_runs, E.lr_sweep, figs.lr_figure, inside_of,
+        label="The code: the sweep and its plots",
+    )  # fmt: skip
 
 
 TABS = {

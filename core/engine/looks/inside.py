@@ -9,6 +9,7 @@ alike; thinned to at most MAX_PANEL_PROBES probes so one live update stays small
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from typing import Any
 
@@ -155,3 +156,25 @@ def inside_payload(
         "digit": digit,
         "sentences": [*sentences, gradient],
     }
+
+
+def hidden_dead(probe: dict[str, Any]) -> tuple[str, float] | None:
+    """(layer, share) of dead units a run's probe recorded in its hidden layer: the activation
+    after the first fully connected layer (fc1's: the chapter's hidden layer), else the last
+    activation; None for a model without one (or a probe without the numbers)."""
+    layers = [x for x in probe.get("layers", []) if x.get("dead") is not None]
+    if not layers:
+        return None
+    hidden = next((x for x in layers if str(x.get("name", "")).startswith("fc1.")), layers[-1])
+    return str(hidden["name"]), float(hidden["dead"])
+
+
+def update_level(probes: Sequence[dict[str, Any]]) -> float | None:
+    """A run's typical step against its weights: of each probe's log10(update / weight)
+    averaged over its weight tensors, the median over the run's probes (None without any)."""
+    means = []
+    for probe in probes:
+        ups = [w["update"] for w in probe.get("weights", []) if w.get("update") is not None]
+        if ups:
+            means.append(sum(ups) / len(ups))
+    return statistics.median(means) if means else None

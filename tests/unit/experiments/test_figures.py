@@ -175,3 +175,57 @@ def test_the_batch_size_summary_names_the_batch_that_learned_most_per_sample():
     text = " ".join(summarise("batch_size", snaps).lines)
     assert "Per sample (every run saw the same 3,000 images): batch 8 learned most" in text
     assert "batch 1 learns fastest" not in text
+
+
+def _probe(step: int, dead: float, updates: list[float | None]) -> dict:
+    """A probe as core.engine.learning.probes records it (only what the LR set reads)."""
+    return {
+        "step": step,
+        "layers": [
+            {"name": "conv1.relu", "kind": "ReLU", "dead": 0.0},
+            {"name": "fc1", "kind": "Linear"},
+            {"name": "fc1.relu", "kind": "ReLU", "dead": dead},
+        ],
+        "weights": [{"name": f"w{i}", "update": u} for i, u in enumerate(updates)],
+    }
+
+
+def test_the_lr_set_shows_each_runs_dead_units_and_update_ratio_from_its_probes(tmp_path):
+    """A live run's probes ride on the Run; a saved run's are read from its probes.json."""
+    from core.engine.runs.folder import write_probes
+    from core.experiments.results import DEAD_COLUMN, UPDATE_COLUMN
+
+    low, mid, high = learning_rate_runs(LearningRateKnobs(lr_min=0.001, lr_max=10.0, points=3))
+    low_probes = [_probe(1, 0.05, [-5.0, -5.5]), _probe(51, 0.0, [-4.8, -5.2]),
+                  _probe(101, 0.1, [-5.1, None])]  # fmt: skip
+    live_low = replace(snapshot(low, [2.3, 2.2], 0.2, test_loss=2.2), probes=low_probes)
+    live_mid = replace(snapshot(mid, [2.3, 0.5], 0.9, test_loss=0.4), probes=[
+        _probe(1, 0.0, [-3.4, -2.8]), _probe(51, 0.2, [-3.2, -2.9])])  # fmt: skip
+    folder = tmp_path / "high"
+    folder.mkdir()
+    write_probes(folder, [_probe(1, 0.0, [-1.0, -1.4]), _probe(51, 0.9, [-2.0, -2.2]),
+                          _probe(101, 0.75, [-3.9, -4.3])], None)  # fmt: skip
+    saved_high = replace(snapshot(high, [2.3, 90.0, 2.31], 0.1, test_loss=2.3), run_dir=folder)
+    finding = summarise("learning_rate", [saved_high, live_low, live_mid])
+    by_lr = {row["lr"]: row for row in finding.rows}
+    assert by_lr[low.lr][DEAD_COLUMN] == 0.1  # the last probe's
+    assert by_lr[low.lr][UPDATE_COLUMN] == pytest.approx(-5.1)  # median of -5.25, -5.0, -5.1
+    assert by_lr[mid.lr][DEAD_COLUMN] == 0.2
+    assert by_lr[mid.lr][UPDATE_COLUMN] == pytest.approx(-3.075)  # median of -3.1, -3.05
+    assert by_lr[high.lr][DEAD_COLUMN] == 0.75  # read back from its folder
+    assert by_lr[high.lr][UPDATE_COLUMN] == pytest.approx(-2.1)  # median of -1.2, -2.1, -4.1
+    text = "\n".join(finding.lines)
+    assert f"lr = {mid.lr:g}, at 1/1,200 (" in text  # closest to the -3 guide
+    assert (
+        f"More than half of fc1.relu's units were dead at the last probe for lr = {high.lr:g}"
+        in text
+    )
+    fig = F.inside_lr_figure([saved_high, live_low, live_mid])
+    ups, dead = fig.data
+    assert list(ups.x) == [low.lr, mid.lr, high.lr]
+    assert list(ups.y) == pytest.approx([-5.1, -3.075, -2.1])
+    assert list(dead.y) == [0.1, 0.2, 0.75]
+    # a run without probes (a damaged file) is a gap, never an error
+    (folder / "probes.json").write_text("{cut")
+    finding = summarise("learning_rate", [saved_high])
+    assert finding.rows[0][DEAD_COLUMN] is None and finding.rows[0][UPDATE_COLUMN] is None
