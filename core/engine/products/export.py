@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import textwrap
 
+from core.engine.learning.activations.registry import MODEL_ACTIVATIONS
 from core.engine.learning.config import RunConfig
 from core.engine.learning.data import dataset_info
 from core.engine.learning.models import ModelSpec
@@ -22,6 +23,7 @@ from core.engine.learning.optimizers import (
     schedule_settings,
     torch_kwargs,
 )
+from core.engine.learning.probes import RAIL, SATURATING
 from core.engine.learning.setup import normalization_of
 
 
@@ -227,6 +229,89 @@ TEST_CODE = """def test(model, X, y):
         f"({100 * correct / n:.2f}%)"
     )
 """
+
+
+def _dead_code(activation: str) -> str:
+    """The line that counts dead units, as the probes count them for this activation."""
+    if activation not in SATURATING:
+        return "dead = (units <= 0).all(dim=1)  # never > 0 for any image of the batch"
+    spec = MODEL_ACTIVATIONS[activation]
+    low, high = spec.bounds(**spec.defaults())
+    tol = RAIL * (high - low)
+    return (
+        f"# {activation} saturates: a unit is dead when it stays within {tol:g} of a rail\n"
+        f"            dead = ((units <= {low + tol!r}) | (units >= {high - tol!r})).all(dim=1)"
+    )
+
+
+def inside_code(spec: ModelSpec) -> str:
+    """One training step on a copy of the trained model, watched by forward hooks: each
+    layer's mean, std, share of zeros and of dead units, and each weight tensor's grad:data
+    and update:data, computed as Torchlab's probes compute them (and named as its panel names
+    the layers). The numbers are left in `inside` as well."""
+    return f'''import copy
+
+
+def layer_names(model):
+    """conv1, conv1.relu, conv2, ..., fc1, fc1.relu, fc2: as Torchlab's inside panel names them."""
+    names, counts, last = {{}}, {{"conv": 0, "fc": 0}}, "input"
+    for module in [*model.features, *model.classifier]:
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            kind = "conv" if isinstance(module, nn.Conv2d) else "fc"
+            counts[kind] += 1
+            last = names[module] = f"{{kind}}{{counts[kind]}}"
+        else:
+            names[module] = f"{{last}}.{{type(module).__name__.lower()}}"
+    return names
+
+
+net = copy.deepcopy(model)  # a copy: the trained model stays as it is
+opt = type(optimizer)(net.parameters(), **optimizer.defaults)
+# with a copy of the optimizer's state too (loading it as is would share its tensors)
+opt.load_state_dict(copy.deepcopy(optimizer.state_dict()))
+names = layer_names(net)
+stats = {{}}
+
+
+def record(module, inputs, output):  # a forward hook: it reads the output, changes nothing
+    with torch.no_grad():
+        out = output.detach()
+        row = {{"mean": out.mean().item(), "std": out.std().item(),
+               "zeros": (out == 0).float().mean().item()}}
+        if isinstance(module, nn.{spec.activation}):
+            units = out.transpose(0, 1).reshape(out.shape[1], -1)  # (channels or units, rest)
+            {_dead_code(spec.activation)}
+            row["dead"] = dead.float().mean().item()
+    stats[names[module]] = row
+
+
+hooks = [m.register_forward_hook(record) for m in names]
+weights = {{names[m]: m.weight for m in names if hasattr(m, "weight")}}
+before = {{name: w.detach().clone() for name, w in weights.items()}}
+net.train()  # a training step: dropout on, as in train()
+torch.manual_seed(SEED)  # the same dropout masks each time the cell runs
+opt.zero_grad(set_to_none=True)
+loss = F.nll_loss(net(X[:BATCH_SIZE]), y[:BATCH_SIZE])  # the first batch of the training set
+loss.backward()
+opt.step()
+for hook in hooks:
+    hook.remove()
+
+print(f"{{'layer':<18}}{{'mean':>9}}{{'std':>9}}{{'zeros':>7}}{{'dead':>7}}")
+for name, row in stats.items():
+    dead = f"{{row['dead']:.0%}}" if "dead" in row else ""
+    print(f"{{name:<18}}{{row['mean']:>9.4f}}{{row['std']:>9.4f}}{{row['zeros']:>7.0%}}{{dead:>7}}")
+updates = {{}}
+print(f"\\n{{'weights':<18}}{{'grad:data':>10}}{{'update:data (log10)':>21}}")
+for name, w in weights.items():
+    scale = before[name].std().item()
+    grad_data = w.grad.std().item() / scale
+    change = (w.detach() - before[name]).std().item()
+    updates[name] = math.log10(change / scale) if change > 0 else None
+    shown = f"{{updates[name]:.2f}}" if change > 0 else "no change"
+    print(f"{{name:<18}}{{grad_data:>10.2e}}{{shown:>21}}")
+inside = {{"layers": stats, "updates": updates}}
+'''
 
 
 def setup_code(config: RunConfig, epochs: str) -> str:

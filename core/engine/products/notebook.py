@@ -17,6 +17,7 @@ from core.engine.products.export import (
     IMPORTS,
     TEST_CODE,
     TRAIN_CODE,
+    inside_code,
     load_code,
     model_code,
     normalization_words,
@@ -159,6 +160,20 @@ Each epoch: `train()` on the training images, then `test()` on the test images."
     test(model, X_test, y_test)
 """,
         ),
+        (
+            "markdown",
+            """## The network from the inside
+
+What Torchlab's *Inside the network* panel shows, computed here with forward hooks in plain
+PyTorch: one more training step (the first batch) on a copy of the trained model, so the model
+itself does not change. A forward hook runs after a layer's `forward` and reads its output:
+each layer's mean, standard deviation and share of zeros, and for each activation its share of
+*dead* units (channels or neurons that never fire for any image of the batch). For each weight
+tensor: grad:data, the gradient's std against the weights' std, and update:data, log10 of
+std(ΔW) / std(W) for the step's real change (Karpathy's guide: about −3, a thousandth of the
+weights per step). The numbers stay in `inside`.""",
+        ),
+        ("code", inside_code(config.model)),
         (
             "markdown",
             """## Predict one test image

@@ -3,18 +3,36 @@ trains like the run it came from, the Tensors lines' notebook shows what the pag
 
 from __future__ import annotations
 
+import copy
+import itertools
 import os
 import re
 
 import nbformat
 import pytest
+import torch
+import torch.nn.functional as F
 import torchvision
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
+from core.engine.learning.config import RunConfig
 from core.engine.learning.data import data_root
-from core.engine.products.export import TEST_CODE, TRAIN_CODE, export_script, load_code, model_code
+from core.engine.learning.models import ConvSpec, ModelSpec, build_model
+from core.engine.learning.probes import Prober, layer_names
+from core.engine.learning.randomness import seeded
+from core.engine.learning.setup import make_optimizer
+from core.engine.products.export import (
+    IMPORTS,
+    TEST_CODE,
+    TRAIN_CODE,
+    export_script,
+    inside_code,
+    load_code,
+    model_code,
+    settings_code,
+)
 from core.engine.products.notebook import run_notebook
 from core.tensors.notebook import lines_notebook
 from core.tensors.program import CHAPTER, MAX_LINES, run_program
@@ -81,10 +99,70 @@ def test_the_run_notebook_executes_and_reproduces_the_first_batches(name, tmp_pa
     ours = [round(r["loss"], 6) for r in snap.train if r["epoch"] == 1]
     assert exported == pytest.approx(ours, abs=2e-6)
 
+    # The network from the inside: the hooks' table names every layer as the panel does,
+    # and every weight tensor's update:data
+    (inside,) = [c for c in code_cells(notebook) if "register_forward_hook" in c.source]
+    shown = text_of(inside)
+    with seeded(0):
+        names = layer_names(build_model(config.model))
+    for module, layer in names.items():
+        assert re.search(rf"^{re.escape(layer)} +-?\d+\.\d{{4}} +\d+\.\d{{4}} +\d+%", shown, re.M)
+        if hasattr(module, "weight"):
+            assert re.search(rf"^{re.escape(layer)} +\d\.\d\de[-+]\d+ +-?\d+\.\d\d$", shown, re.M)
+    assert "update:data (log10)" in shown and re.search(r"^fc1\.relu .* \d+%$", shown, re.M)
+
     # As the chapter ends: the last cell predicts the first test image and names its label.
     (found,) = PREDICTED.findall(text_of(code_cells(notebook)[-1]))
     first = torchvision.datasets.MNIST(root=data_root(), train=False).targets[0]
     assert int(found[1]) == int(first)
+
+
+@pytest.mark.parametrize("activation", ["ReLU", "Tanh"])
+def test_the_inside_cell_computes_what_the_probes_record(activation):
+    """The notebook's hooks compute the Prober's statistics: the same numbers for the same
+    model, optimizer state and batch (a ReLU's dead units, and a Tanh's, stuck on a rail)."""
+    spec = ModelSpec(convs=[ConvSpec(4, 3, 1, 0, "max")], conv_dropout=0.2, hidden=[16],
+                     dropout=0.25, activation=activation)  # fmt: skip
+    config = RunConfig(model=spec, batch_size=16, lr=0.7, seed=3)
+    with seeded(1):
+        model = build_model(spec)
+        X, y = torch.randn(48, 1, 28, 28), torch.randint(0, 10, (48,))
+    if activation == "Tanh":
+        X = X * 30  # loud enough that units sit on a rail: dead ones to count
+    optimizer = make_optimizer(config, model.parameters())
+    for start in (16, 32):  # two steps first: the optimizer has a state the copy must carry
+        optimizer.zero_grad()
+        F.nll_loss(model(X[start : start + 16]), y[start : start + 16]).backward()
+        optimizer.step()
+    trained = copy.deepcopy((model.state_dict(), optimizer.state_dict()))
+
+    cell = {"model": model, "optimizer": optimizer, "X": X, "y": y}
+    exec(IMPORTS + settings_code(config) + inside_code(spec), cell)  # the notebook's own code
+    # it worked on copies: the trained model and its optimizer's state are as they were
+    torch.testing.assert_close(model.state_dict(), trained[0], rtol=0, atol=0)
+    torch.testing.assert_close(optimizer.state_dict()["state"], trained[1]["state"], rtol=0, atol=0)
+
+    net = copy.deepcopy(model)
+    opt = make_optimizer(config, net.parameters())
+    opt.load_state_dict(copy.deepcopy(optimizer.state_dict()))
+    tick = itertools.count()
+    prober = Prober(net, opt, X[:1], clock=lambda: next(tick) * 10.0)
+    torch.manual_seed(config.seed)
+    opt.zero_grad(set_to_none=True)
+    F.nll_loss(net(X[:16]), y[:16]).backward()
+    opt.step()
+    (probe,) = prober.take()
+    inside = cell["inside"]
+    assert list(inside["layers"]) == [layer["name"] for layer in probe["layers"]]
+    for layer in probe["layers"]:
+        row = inside["layers"][layer["name"]]
+        for stat in ("mean", "std", "zeros", "dead"):
+            if stat in layer:
+                assert row[stat] == pytest.approx(layer[stat], rel=1e-3, abs=1e-6), (layer, stat)
+        assert ("dead" in row) == ("dead" in layer)
+    assert any(layer.get("dead") for layer in probe["layers"])  # some to count
+    for w in probe["weights"]:
+        assert inside["updates"][w["name"]] == pytest.approx(w["update"], rel=1e-3)
 
 
 def test_the_notebook_is_the_scripts_own_code():
