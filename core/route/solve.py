@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
+from functools import cache
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from core.engine.learning import chapter
+from core.engine.learning.config import RunConfig
 from core.engine.learning.data import IMAGE_SIZE, TRAIN_SIZE
+from core.engine.learning.loop import steps_per_epoch, train_one_epoch
 from core.engine.learning.models import layer_table
 from core.engine.learning.presets import run_preset
+from core.engine.learning.probes import EVERY_S, MIN_GAP_STEPS, Prober
 from core.engine.learning.randomness import seeded
+from core.engine.learning.setup import init_model, load_run_data, make_optimizer, make_scheduler
+from core.engine.products.predictor import PRETRAINED_DIR, load_predictor
 
 POINTS_TEXT = chapter.POINTS_TEXT  # the chapter's `points`, as the Tensors page shows them
 BATCH_SIZES = {"1 (stochastic gradient descent)": 1, "32 (mini-batch)": 32}
@@ -189,3 +196,105 @@ def eval_is_repeatable() -> str:
         model.eval()
         same = torch.equal(model(image), model(image))
     return "Yes: the same prediction" if same else "No: it changes"
+
+
+# ---- the network from the inside: answered from a run's own probes, and the shipped model ----
+
+INSIDE_RUN = {"train_subset": 2_000, "epochs": 1, "device": "cpu"}  # the stops' quick run
+HIGH_LR = 10.0  # twenty times the chapter's 0.5
+GUIDE = -3.0  # Karpathy's guide for log10(update / weight), as the panel draws it
+UPDATE_LAYERS = ("conv1", "conv2", "fc1", "fc2")  # the classic ConvNet's weight tensors
+DEAD_CHOICES = {"conv1.relu": "conv1's", "conv2.relu": "conv2's", "fc1.relu": "fc1's"}
+NONE_DEAD = "None: they all still fire"
+DEAD_FLOOR = 0.1  # below this share of dead units no layer has "lost" any worth naming
+KERNEL = 3  # the shipped model's conv1 kernel the filter stop asks about
+EDGES = ("Horizontal edges", "Vertical edges", "Diagonal edges like /", "Diagonal edges like \\")
+
+
+def inside_config(lr: float | None = None) -> RunConfig:
+    """The classic run the inside stops open the Train page with (2,000 images, one epoch)."""
+    config = run_preset("classic").with_changes(**INSIDE_RUN)
+    return config if lr is None else config.with_changes(lr=lr)
+
+
+@cache
+def probed_run(lr: float | None = None, steps: int = 1) -> tuple[dict, ...]:
+    """The probes of the first `steps` of the stops' run, taken by the worker's own Prober at
+    step 1 and at `steps` (the panel's first two probes, when a CPU takes MIN_GAP_STEPS + 1
+    steps to come to the second): the same settings and seed as the learner's run, so the
+    same numbers. Trained here, seeded, in a few seconds; kept for the process."""
+    config = inside_config(lr)
+    X, y, X_test, _ = load_run_data(config, "cpu")
+    with seeded(config.seed):  # the worker seeds the global stream for dropout: so do we
+        model = init_model(config)
+        generator = torch.Generator().manual_seed(config.seed)
+        optimizer = make_optimizer(config, model.parameters())
+        scheduler = make_scheduler(config, optimizer, steps_per_epoch(len(X), config.batch_size))
+        tick = itertools.count()  # a clock that says a probe is due whenever the gap allows
+        prober = Prober(model, optimizer, X_test[:1], clock=lambda: next(tick) * EVERY_S)
+        prober.min_gap = max(1, steps - 1)
+        batches = itertools.count(1)
+        train_one_epoch(model, X, y, optimizer, batch_size=config.batch_size,
+                        generator=generator, device="cpu", scheduler=scheduler,
+                        should_stop=lambda: next(batches) > steps)  # fmt: skip
+        prober.close()
+    return tuple(prober.take())
+
+
+def first_updates() -> dict[str, float]:
+    """log10(update / weight) of each weight tensor at the chapter's run's first step."""
+    (probe,) = probed_run(None, 1)
+    return {w["name"]: w["update"] for w in probe["weights"]}
+
+
+def healthiest_updates() -> str:
+    """The layer whose first update is closest to 1/1,000 of its weights."""
+    ups = first_updates()
+    return f"{min(ups, key=lambda name: abs(ups[name] - GUIDE))}'s"
+
+
+def dead_at(lr: float | None) -> dict[str, float]:
+    """Each activation's share of dead units at the run's second probe (step 51)."""
+    probe = probed_run(lr, MIN_GAP_STEPS + 1)[-1]
+    return {x["name"]: x["dead"] for x in probe["layers"] if "dead" in x}
+
+
+def most_dead() -> str:
+    dead = dead_at(HIGH_LR)
+    worst = max(DEAD_CHOICES, key=lambda name: dead.get(name, 0.0))
+    return DEAD_CHOICES[worst] if dead.get(worst, 0.0) >= DEAD_FLOOR else NONE_DEAD
+
+
+def _edge(orientation: str, sign: int) -> torch.Tensor:
+    """A 28×28 image, ink (1) on one side of a line through the centre, none on the other."""
+    r = torch.arange(IMAGE_SIZE, dtype=torch.float32)[:, None].expand(IMAGE_SIZE, IMAGE_SIZE)
+    c = torch.arange(IMAGE_SIZE, dtype=torch.float32)[None, :].expand(IMAGE_SIZE, IMAGE_SIZE)
+    middle = (IMAGE_SIZE - 1) / 2
+    side = {EDGES[0]: r - middle, EDGES[1]: c - middle, EDGES[2]: r + c - 2 * middle,
+            EDGES[3]: r - c}[orientation]  # fmt: skip
+    return (sign * side > 0).float()
+
+
+@cache
+def kernel_responses(kernel: int = KERNEL) -> dict[str, float]:
+    """How strongly the shipped model's conv1 kernel answers an edge of each orientation:
+    the largest of its outputs over the image above its typical (median) output, for ink on
+    either side of the edge, the image normalized as the model's inputs are."""
+    predictor = load_predictor(PRETRAINED_DIR, "cpu")
+    conv1 = next(m for m in predictor.model.modules() if isinstance(m, nn.Conv2d))
+    mean, std = predictor.normalization
+    out = {}
+    with torch.no_grad():
+        for orientation in EDGES:
+            best = 0.0
+            for sign in (1, -1):
+                x = ((_edge(orientation, sign) - mean) / std)[None, None]  # (1, 1, 28, 28)
+                y = conv1(x)[0, kernel]  # (H', W')
+                best = max(best, float(y.max() - y.median()))
+            out[orientation] = best
+    return out
+
+
+def kernel_answers() -> str:
+    responses = kernel_responses()
+    return max(responses, key=responses.get)

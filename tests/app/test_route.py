@@ -199,6 +199,7 @@ GIVEAWAYS = {
     "batches": "one per image",
     "lr": "SGD (α=0.25)",
     "convnet": "596,042",
+    "kernel": "`conv1.relu` ·",  # the layer-by-layer maps show where the kernel answers
 }
 
 
@@ -218,3 +219,33 @@ def test_no_stop_shows_its_answer_before_it_is_answered_and_each_shows_it_after(
         if stop is not STOPS[-1]:
             at.button(key="route_next").click().run(timeout=TIMEOUT)
     assert at.query_params["marks"] == ",".join(f"{s.key}:{SHOWN}" for s in STOPS)
+
+
+def test_the_inside_stops_open_the_run_their_answer_was_trained_on():
+    """Issue 26: the dead-units and update stops answer from the first steps of a run; the
+    Train page they open is set to train exactly that run (so its panel shows those numbers)."""
+    from core.route import solve
+
+    for key, lr in (("updates", None), ("dead", solve.HIGH_LR)):
+        at = _at_stop(key)
+        config = solve.inside_config(lr)
+        form = {name: at.session_state[f"training_{name}"] for name in (
+            "lr", "optimizer", "batch_size", "train_subset", "epochs", "seed")}  # fmt: skip
+        assert form == {"lr": config.lr, "optimizer": config.optimizer,
+                        "batch_size": config.batch_size, "train_subset": config.train_subset,
+                        "epochs": config.epochs, "seed": config.seed}, key  # fmt: skip
+        assert at.text_input(key="training_hidden").value == ", ".join(
+            map(str, config.model.hidden)
+        )
+
+
+def test_the_kernel_stop_hides_the_maps_until_answered():
+    at = _at_stop("kernel")
+    assert at.selectbox(key="training_inspect").value == "digit_model"
+    assert any("Hidden until you answer" in c.value for c in at.caption)
+    assert not any(m.value.startswith("`conv1.relu` ·") for m in at.markdown)
+    assert any("conv1: its 16 kernels" in c for img in at.get("image") for c in img.captions)
+    at.radio(key="route_answer_kernel").set_value("Vertical edges").run(timeout=TIMEOUT)
+    at.button(key="route_check_kernel").click().run(timeout=TIMEOUT)
+    assert at.query_params["marks"] == f"kernel:{RIGHT}"
+    assert any(m.value.startswith("`conv1.relu` ·") for m in at.markdown)

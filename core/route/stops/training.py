@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from core.engine.learning.data import TRAIN_SIZE
+from core.engine.looks.inside import one_in
 from core.route import solve
 from core.route.answers import shown
 from core.route.questions import Question, Stop
@@ -164,6 +165,85 @@ STOPS: tuple[Stop, ...] = (
         ),
         {"preset": "classic", "hidden": str(solve.classic_hidden()[1])},
         reveal={"hidden": str(solve.WIDER_HIDDEN)},
+    ),
+    Stop(
+        "updates",
+        "How big is one step? update:data",
+        "training",
+        "The *Inside the network* panel beside a run's curves measures every step against the "
+        "weights it changes: update:data, the spread of a weight tensor's change over the "
+        "spread of the weights, on a log10 scale. Karpathy's guide is about −3: a thousandth of "
+        "the weights per step. The page is set to the chapter's run on 2,000 images: press "
+        "**Start** and read the update:data card once its first probe is in.",
+        Question(
+            "Adadelta at lr 0.5, the chapter's run: at its first step, whose weights move by "
+            "closest to a thousandth (log10 −3)?",
+            solve.healthiest_updates,
+            lambda a: (
+                f"{a}: at the run's first step (the panel's first probe: the same settings and "
+                "seed give the same numbers on a CPU) torch measured "
+                + ", ".join(f"{n} {one_in(u)} ({u:.2f})" for n, u in solve.first_updates().items())
+                + ". Adadelta's first step moves every weight by about the same amount, and "
+                "PyTorch starts a layer with few inputs per unit (conv1 has 9) with the largest "
+                "weights (they scale as 1/√inputs): against them, the same step is the "
+                "smallest. Every layer moves by more than the guide at first."
+            ),
+            "Adadelta's first step is about the same size for every weight. Which layer starts "
+            "with the largest weights?",
+            options=tuple(f"{n}'s" for n in solve.UPDATE_LAYERS),
+        ),
+        {"preset": "classic", "ntrain": "2000", "epochs": "1"},
+    ),
+    Stop(
+        "dead",
+        "Dead units: a learning rate too high",
+        "training",
+        "The same run at lr 10, twenty times the chapter's. A ReLU unit that gives 0 for every "
+        "image of a batch is *dead*: its gradient is 0 too, so it stops learning. The panel's "
+        "activation cards count them at each probe. Press **Start** and watch them once the "
+        "second probe (step 51) is in.",
+        Question(
+            "Adadelta at lr 10: which layer has lost the largest share of its units by the "
+            "panel's second probe, at step 51?",
+            solve.most_dead,
+            lambda a: (
+                f"{a}: after the run's first 51 steps (the same settings and seed as yours) "
+                "torch counted "
+                + ", ".join(f"{n} {d:.0%}" for n, d in solve.dead_at(solve.HIGH_LR).items())
+                + " dead, against "
+                + ", ".join(f"{n} {d:.0%}" for n, d in solve.dead_at(None).items())
+                + " at the chapter's lr 0.5. Steps that large push a unit's weights where it "
+                "never fires again."
+            ),
+            "Train it and read the activation cards at the second probe: each says what share "
+            "of its layer's units never fired on that batch.",
+            options=(*solve.DEAD_CHOICES.values(), solve.NONE_DEAD),
+        ),
+        {"preset": "classic", "ntrain": "2000", "epochs": "1", "lr": repr(solve.HIGH_LR)},
+    ),
+    Stop(
+        "kernel",
+        "What a trained kernel looks for",
+        "training",
+        "*Look inside a finished run → Layer by layer* opens the shipped model: its conv1 has "
+        f"16 learned 5×5 kernels, red weights positive, blue negative. Kernel {solve.KERNEL} is "
+        "the fourth of the first row. A kernel answers most where the image under it looks "
+        "like its red part and not like its blue part.",
+        Question(
+            f"Which edges does the shipped model's conv1 kernel {solve.KERNEL} answer most?",
+            solve.kernel_answers,
+            lambda a: (
+                f"{a}: on images that are ink on one side of a line and dark on the other, "
+                f"kernel {solve.KERNEL}'s output rises above its usual value by "
+                + ", ".join(f"{v:.2f} for {k.lower()}" for k, v in solve.kernel_responses().items())
+                + ". The layer-by-layer maps show it on a digit: its map is brightest along "
+                "those strokes."
+            ),
+            "Compare the kernel's left and right columns, then its top and bottom rows.",
+            options=solve.EDGES,
+        ),
+        {"run": "digit_model", "itab": "Layer by layer", "kernel": str(solve.KERNEL)},
+        hides=("insides_maps",),  # the maps show where the kernel answers on a digit
     ),
     Stop(
         "predict",

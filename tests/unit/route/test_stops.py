@@ -72,8 +72,81 @@ CHOICES = {
     "batches": "1 (stochastic gradient descent)",  # 60,000 steps against 1,875 and 1
     "lr": "It diverges" if _bowl_diverges() else "It settles at the minimum",
     "api": "torch.optim" if hasattr(torch.optim, "Adadelta") else "?",
+    # the inside stops, worked out here with plain torch (called when their test runs)
+    "updates": lambda: _inside_run(1)[1],
+    "dead": lambda: _inside_run(51, lr=10.0)[0],
+    "kernel": lambda: _kernel_orientation(3),
     "predict": "Yes: the same prediction",  # eval() turns dropout off
 }
+
+
+def _inside_run(steps: int, lr: float = 0.5) -> tuple[str, str]:
+    """The classic run on 2,000 images (seed 0), trained for `steps` batches as the worker
+    does it, in plain torch: (the layer whose activation has the most units that never fire
+    on the last batch, the layer whose last step is closest to 1/1,000 of its weights)."""
+    from core.engine.learning.data import load_tensors
+    from core.engine.learning.setup import normalization_of
+
+    config = run_preset("classic").with_changes(train_subset=2_000, epochs=1, lr=lr)
+    X, y = load_tensors("MNIST", True, normalization=normalization_of(config))
+    X, y = X[:2_000], y[:2_000]
+    with seeded(0):
+        model = build_model(config.model)
+    order = torch.randperm(2_000, generator=torch.Generator().manual_seed(0))
+    optimizer = torch.optim.Adadelta(model.parameters(), lr=lr)
+    names = {
+        model.features[1]: "conv1's",
+        model.features[3]: "conv2's",
+        model.classifier[1]: "fc1's",
+    }
+    dead: dict[str, float] = {}
+
+    def count(module, args, out):  # a unit is dead: never > 0 for any image of the batch
+        dead[names[module]] = float(
+            (out.transpose(0, 1).reshape(out.shape[1], -1) <= 0).all(1).float().mean()
+        )
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        for step in range(1, steps + 1):
+            idx = order[(step - 1) * 32 : step * 32]
+            hooks = [m.register_forward_hook(count) for m in names] if step == steps else []
+            weights = [model.features[0].weight, model.features[2].weight,
+                       model.classifier[0].weight, model.classifier[3].weight]  # fmt: skip
+            before = [w.detach().clone() for w in weights]
+            optimizer.zero_grad()
+            F.nll_loss(model(X[idx]), y[idx]).backward()
+            optimizer.step()
+            for h in hooks:
+                h.remove()
+    ratios = [
+        math.log10(float((w.detach() - b).std() / b.std()))
+        for w, b in zip(weights, before, strict=True)
+    ]
+    closest = ["conv1's", "conv2's", "fc1's", "fc2's"][
+        min(range(4), key=lambda i: abs(ratios[i] + 3))
+    ]
+    return max(dead, key=dead.get), closest
+
+
+def _kernel_orientation(kernel: int) -> str:
+    """Which straight edge (ink on one side, none on the other) the shipped model's conv1
+    kernel answers most, by the largest rise of its output above its median."""
+    from core.engine.products.predictor import PRETRAINED_DIR, load_predictor
+
+    predictor = load_predictor(PRETRAINED_DIR)
+    weight, bias = predictor.model.features[0].weight, predictor.model.features[0].bias
+    mean, std = predictor.normalization
+    r, c = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    sides = {"Horizontal edges": r - 13.5, "Vertical edges": c - 13.5,
+             "Diagonal edges like /": r + c - 27, "Diagonal edges like \\": r - c}  # fmt: skip
+    rise = {}
+    with torch.no_grad():
+        for name, side in sides.items():
+            images = [((sign * side > 0).float() - mean)[None, None] / std for sign in (1, -1)]
+            outs = [F.conv2d(x, weight, bias)[0, kernel] for x in images]
+            rise[name] = max(float(o.max() - o.median()) for o in outs)
+    return max(rise, key=rise.get)
 
 
 def test_every_stop_has_a_checked_question_and_a_unique_key():
@@ -82,11 +155,19 @@ def test_every_stop_has_a_checked_question_and_a_unique_key():
     assert len({s.key for s in STOPS}) == len(STOPS) >= 15
 
 
-@pytest.mark.parametrize("stop", STOPS, ids=lambda s: s.key)
+READ_RUNS = ("updates", "dead")  # stops answered from a run on the real data
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [pytest.param(s, marks=pytest.mark.needs_data) if s.key in READ_RUNS else s for s in STOPS],
+    ids=lambda s: s.key,
+)
 def test_the_checker_takes_torchs_answer_and_refuses_a_wrong_one(stop):
     q = stop.question
     if q.options:
         right = CHOICES[stop.key]
+        right = right() if callable(right) else right
         wrong = next(o for o in q.options if o != right)
     else:
         right, wrong = TYPED[stop.key]
