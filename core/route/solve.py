@@ -200,7 +200,9 @@ def eval_is_repeatable() -> str:
 
 # ---- the network from the inside: answered from a run's own probes, and the shipped model ----
 
-INSIDE_RUN = {"train_subset": 2_000, "epochs": 1, "device": "cpu"}  # the stops' quick run
+# The inside stops' run: long enough for the panel to take a few probes even on a fast CPU
+# (one every 1.5 s and 50 steps at least), short enough to wait for.
+INSIDE_RUN = {"train_subset": 10_000, "epochs": 1, "device": "cpu"}
 HIGH_LR = 10.0  # twenty times the chapter's 0.5
 GUIDE = -3.0  # Karpathy's guide for log10(update / weight), as the panel draws it
 UPDATE_LAYERS = ("conv1", "conv2", "fc1", "fc2")  # the classic ConvNet's weight tensors
@@ -211,8 +213,14 @@ KERNEL = 3  # the shipped model's conv1 kernel the filter stop asks about
 EDGES = ("Horizontal edges", "Vertical edges", "Diagonal edges like /", "Diagonal edges like \\")
 
 
+def inside_link(lr: float | None = None) -> dict[str, str]:
+    """The Train page's link settings for that run."""
+    run = {"ntrain": str(INSIDE_RUN["train_subset"]), "epochs": str(INSIDE_RUN["epochs"])}
+    return {"preset": "classic", **run, **({"lr": repr(lr)} if lr is not None else {})}
+
+
 def inside_config(lr: float | None = None) -> RunConfig:
-    """The classic run the inside stops open the Train page with (2,000 images, one epoch)."""
+    """The classic run the inside stops open the Train page with (INSIDE_RUN on top)."""
     config = run_preset("classic").with_changes(**INSIDE_RUN)
     return config if lr is None else config.with_changes(lr=lr)
 
@@ -220,9 +228,9 @@ def inside_config(lr: float | None = None) -> RunConfig:
 @cache
 def probed_run(lr: float | None = None, steps: int = 1) -> tuple[dict, ...]:
     """The probes of the first `steps` of the stops' run, taken by the worker's own Prober at
-    step 1 and at `steps` (the panel's first two probes, when a CPU takes MIN_GAP_STEPS + 1
-    steps to come to the second): the same settings and seed as the learner's run, so the
-    same numbers. Trained here, seeded, in a few seconds; kept for the process."""
+    step 1 (the panel's first probe too) and at `steps`: the same settings and seed as the
+    learner's run on a CPU, so the same numbers as its probes at those steps. Trained here,
+    seeded, in a second or two; kept for the process."""
     config = inside_config(lr)
     X, y, X_test, _ = load_run_data(config, "cpu")
     with seeded(config.seed):  # the worker seeds the global stream for dropout: so do we
@@ -254,7 +262,8 @@ def healthiest_updates() -> str:
 
 
 def dead_at(lr: float | None) -> dict[str, float]:
-    """Each activation's share of dead units at the run's second probe (step 51)."""
+    """Each activation's share of dead units after the run's first MIN_GAP_STEPS + 1 steps
+    (51: the earliest the panel's second probe can come)."""
     probe = probed_run(lr, MIN_GAP_STEPS + 1)[-1]
     return {x["name"]: x["dead"] for x in probe["layers"] if "dead" in x}
 

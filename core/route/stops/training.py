@@ -173,7 +173,8 @@ STOPS: tuple[Stop, ...] = (
         "The *Inside the network* panel beside a run's curves measures every step against the "
         "weights it changes: update:data, the spread of a weight tensor's change over the "
         "spread of the weights, on a log10 scale. Karpathy's guide is about −3: a thousandth of "
-        "the weights per step. The page is set to the chapter's run on 2,000 images: press "
+        f"the weights per step. The page is set to the chapter's run on "
+        f"{solve.INSIDE_RUN['train_subset']:,} images: press "
         "**Start** and read the update:data card once its first probe is in.",
         Question(
             "Adadelta at lr 0.5, the chapter's run: at its first step, whose weights move by "
@@ -192,7 +193,7 @@ STOPS: tuple[Stop, ...] = (
             "with the largest weights?",
             options=tuple(f"{n}'s" for n in solve.UPDATE_LAYERS),
         ),
-        {"preset": "classic", "ntrain": "2000", "epochs": "1"},
+        solve.inside_link(),
     ),
     Stop(
         "dead",
@@ -200,11 +201,11 @@ STOPS: tuple[Stop, ...] = (
         "training",
         "The same run at lr 10, twenty times the chapter's. A ReLU unit that gives 0 for every "
         "image of a batch is *dead*: its gradient is 0 too, so it stops learning. The panel's "
-        "activation cards count them at each probe. Press **Start** and watch them once the "
-        "second probe (step 51) is in.",
+        "activation cards count them at each probe. Press **Start** and watch them once a "
+        "second probe is in (at step 51 or later).",
         Question(
-            "Adadelta at lr 10: which layer has lost the largest share of its units by the "
-            "panel's second probe, at step 51?",
+            "Adadelta at lr 10: after its first 51 steps, which layer has lost the largest "
+            "share of its units?",
             solve.most_dead,
             lambda a: (
                 f"{a}: after the run's first 51 steps (the same settings and seed as yours) "
@@ -215,11 +216,11 @@ STOPS: tuple[Stop, ...] = (
                 + " at the chapter's lr 0.5. Steps that large push a unit's weights where it "
                 "never fires again."
             ),
-            "Train it and read the activation cards at the second probe: each says what share "
-            "of its layer's units never fired on that batch.",
+            "Train it and read the activation cards after step 51: each says what share of its "
+            "layer's units never fired on the batch of that probe.",
             options=(*solve.DEAD_CHOICES.values(), solve.NONE_DEAD),
         ),
-        {"preset": "classic", "ntrain": "2000", "epochs": "1", "lr": repr(solve.HIGH_LR)},
+        solve.inside_link(solve.HIGH_LR),
     ),
     Stop(
         "kernel",

@@ -81,18 +81,18 @@ CHOICES = {
 
 
 def _inside_run(steps: int, lr: float = 0.5) -> tuple[str, str]:
-    """The classic run on 2,000 images (seed 0), trained for `steps` batches as the worker
+    """The classic run on 10,000 images (seed 0), trained for `steps` batches as the worker
     does it, in plain torch: (the layer whose activation has the most units that never fire
     on the last batch, the layer whose last step is closest to 1/1,000 of its weights)."""
     from core.engine.learning.data import load_tensors
     from core.engine.learning.setup import normalization_of
 
-    config = run_preset("classic").with_changes(train_subset=2_000, epochs=1, lr=lr)
+    config = run_preset("classic").with_changes(train_subset=10_000, epochs=1, lr=lr)
     X, y = load_tensors("MNIST", True, normalization=normalization_of(config))
-    X, y = X[:2_000], y[:2_000]
+    X, y = X[:10_000], y[:10_000]
     with seeded(0):
         model = build_model(config.model)
-    order = torch.randperm(2_000, generator=torch.Generator().manual_seed(0))
+    order = torch.randperm(10_000, generator=torch.Generator().manual_seed(0))
     optimizer = torch.optim.Adadelta(model.parameters(), lr=lr)
     names = {
         model.features[1]: "conv1's",
@@ -211,3 +211,24 @@ def test_an_unreadable_answer_is_a_message_and_never_run(typed):
     stop = next(s for s in STOPS if s.key == "stride")
     verdict = check(stop.question, typed)
     assert not verdict.right and not verdict.readable and verdict.message
+
+
+@pytest.mark.needs_data
+def test_the_inside_answers_are_the_very_runs_own_probes(runner):
+    """The stops' runs trained by the real worker (what Start on their page does) probe the
+    same numbers the route's answers were computed from: the first step's update:data, and the
+    dead units at whatever step the panel's second probe came."""
+    from core.route import solve
+
+    chapter = runner.wait(runner.submit(solve.inside_config(), name="updates stop"), 600)
+    first = {w["name"]: w["update"] for w in chapter.probes[0]["weights"]}
+    assert chapter.probes[0]["step"] == 1
+    assert first == pytest.approx(solve.first_updates(), rel=2e-3)
+
+    high = runner.wait(runner.submit(solve.inside_config(solve.HIGH_LR), name="dead stop"), 600)
+    second = high.probes[1]
+    assert second["step"] > solve.MIN_GAP_STEPS
+    ours = solve.probed_run(solve.HIGH_LR, second["step"])[-1]
+    assert ours["step"] == second["step"]
+    dead = {x["name"]: x["dead"] for x in second["layers"] if "dead" in x}
+    assert dead == {x["name"]: x["dead"] for x in ours["layers"] if "dead" in x}
