@@ -262,3 +262,21 @@ def test_an_image_pillow_calls_a_decompression_bomb_gets_the_apps_message(monkey
     with pytest.raises(LimitError, match="megapixels, the limit") as caught:
         inf.decode_upload(png_bytes(np.zeros((64, 64), np.uint8)), "bomb.png")
     assert "DOS attack" not in str(caught.value)  # Pillow's own words stay out
+
+
+@pytest.mark.needs_data
+def test_a_test_image_is_only_normalized_exactly_as_the_test_set_is():
+    """From the confusion matrix to the Canvas page: a test image keeps MNIST's own
+    preprocessing, so the model gets the very input it was scored on (bit for bit)."""
+    from core.engine.learning.data import CLASSIC_MNIST_NORMALIZATION as NORM
+    from core.engine.learning.data import load_tensors
+
+    pixels, label = inf.test_digit(17)
+    X, y = load_tensors("MNIST", False, normalization=NORM)
+    prep = inf.preprocess_test_digit(pixels, 17, NORM)
+    assert torch.equal(prep.X, X[17:18]) and label == int(y[17])
+    assert [s.name for s in prep.steps] == ["Test image", "Normalize"] and not prep.doubt
+    raw = inf.preprocess_test_digit(pixels, 17, NORM, normalize=False)
+    assert torch.equal(raw.X[0, 0], torch.from_numpy(pixels)) and "skipped" in raw.steps[1].note
+    with pytest.raises(inf.InputImageError, match="9,999"):
+        inf.test_digit(10_000)
