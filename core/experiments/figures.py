@@ -214,8 +214,8 @@ def inside_lr_figure(snaps: Sequence[Run]) -> go.Figure:
                   line_width=0, row=1, col=1)  # fmt: skip
     fig.add_hline(y=GUIDE, line={"dash": "dot", "color": "#2ca02c"}, row=1, col=1,
                   annotation_text="about 1/1,000", annotation_position="top left")  # fmt: skip
-    fig.add_bar(x=[p[0] for p in dead], y=[p[1] for p in dead], name="dead units",
-                marker_color="#d62728", row=1, col=2)  # fmt: skip
+    fig.add_scatter(x=[p[0] for p in dead], y=[p[1] for p in dead], mode="lines+markers",
+                    name="dead units", line={"color": "#d62728"}, row=1, col=2)  # fmt: skip
     fig.update_xaxes(type="log", exponentformat="power", dtick=1, title="learning rate (log)")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05], row=1, col=2)
     fig.update_layout(height=360, showlegend=False, template=LIGHT,

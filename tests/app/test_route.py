@@ -244,8 +244,10 @@ def test_the_kernel_stop_hides_the_maps_until_answered():
     assert at.selectbox(key="training_inspect").value == "digit_model"
     assert any("Hidden until you answer" in c.value for c in at.caption)
     assert not any(m.value.startswith("`conv1.relu` ·") for m in at.markdown)
+    assert not [c for c in at.get("plotly_chart") if "insides_map" in c.proto.id]
     assert any("conv1: its 16 kernels" in c for img in at.get("image") for c in img.captions)
     at.radio(key="route_answer_kernel").set_value("Vertical edges").run(timeout=TIMEOUT)
     at.button(key="route_check_kernel").click().run(timeout=TIMEOUT)
     assert at.query_params["marks"] == f"kernel:{RIGHT}"
     assert any(m.value.startswith("`conv1.relu` ·") for m in at.markdown)
+    assert [c for c in at.get("plotly_chart") if "insides_map_conv1_3" in c.proto.id]

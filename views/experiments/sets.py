@@ -286,7 +286,7 @@ def learning_rate_plots(snaps: list[Run]) -> None:
     st.caption(
         "Inside each run, from its probes: how big its steps were against its weights (log10 "
         "of update:data, averaged over its weight tensors, the median over its probes; the "
-        "green band is 1/3,000 to 1/300 around Karpathy's 1/1,000), and the share of its "
+        "green band runs from about 1/3,000 to 1/300 around Karpathy's 1/1,000), and the share of its "
         "hidden layer's units that never fired on the batch of its last probe."
     )
     code_ui(

@@ -158,6 +158,9 @@ def _cell_ui(stages: list[ins.Stage]) -> None:
         "type its row and column): the window it read, each product, the sum, and torch's own "
         "value of that cell."
     )
+    if hidden("insides_maps"):  # its map shows where the kernel answers, like the maps above
+        hidden_note()
+        return
     names = [c.name for c in convs]
     if st.session_state.get(LAYER_KEY) not in names:
         st.session_state[LAYER_KEY] = names[0]
