@@ -281,8 +281,10 @@ with result_col:
     if pred is not None:
         if testing:
             label = predictor.classes[test_label]
+            right = "right" if pred.top == test_label else "the model is wrong here"
             st.caption(
-                f"The answer for MNIST test image {test_index:,}, whose label is **{label}**."
+                f"The answer for MNIST test image {test_index:,}, whose label is **{label}**: "
+                f"{right}."
             )
         elif uploading:  # a file the uploader refuses (too big) never reaches the page
             st.caption(
@@ -324,8 +326,8 @@ with steps_box:
     if prep is None or prep.empty:
         st.caption("The steps appear here once there is a digit.")
     else:
-        columns = st.columns(len(prep.steps))
-        for column, (i, step) in zip(columns, enumerate(prep.steps, 1), strict=True):
+        columns = st.columns(max(len(prep.steps), len(STEP_OPTIONS)))  # the same size always
+        for column, (i, step) in zip(columns, enumerate(prep.steps, 1), strict=False):
             column.image(figs.display_pixels(step.image), caption=f"{i}. {step.name}: {step.note}")
         left, right = st.columns(2)
         left.plotly_chart(figs.input_figure(prep.X[0, 0].numpy()), key="canvas_input")

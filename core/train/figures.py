@@ -68,10 +68,14 @@ def mosaic(maps: torch.Tensor, columns: int = MOSAIC_COLUMNS) -> tuple[np.ndarra
     return out, scale, signed
 
 
-def _square(fig: go.Figure, rows: int, cols: int, side: int = MAP_SIDE) -> go.Figure:
-    """A map's axes: row 0 at the top, square cells, a fixed size (the markers' size too)."""
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", title="row")
-    fig.update_xaxes(constrain="domain", title="column")
+def _square(fig: go.Figure, rows: int, cols: int, side: int = MAP_SIDE,
+            first: tuple[int, int] = (0, 0)) -> go.Figure:  # fmt: skip
+    """A map's axes: row 0 at the top, square cells, a fixed size (the markers' size too),
+    the range the cells' own (markers would widen it by their size)."""
+    top, left = first
+    fig.update_yaxes(range=[top + rows - 0.5, top - 0.5], scaleanchor="x", constrain="domain",
+                     title="row")  # fmt: skip
+    fig.update_xaxes(range=[left - 0.5, left + cols - 0.5], constrain="domain", title="column")
     width = side * cols / max(rows, cols)
     height = side * rows / max(rows, cols)
     fig.update_layout(width=int(width) + 110, height=int(height) + 90, template=LIGHT)
@@ -156,7 +160,7 @@ def window_figure(plane: torch.Tensor, rows: Sequence[int], cols: Sequence[int],
         fig.add_shape(type="rect", x0=-0.5, x1=w - 0.5, y0=-0.5, y1=h - 0.5,
                       line={"color": "#888888", "width": 1, "dash": "dot"})  # fmt: skip
     fig.update_layout(title=title)
-    return _square(fig, len(ys), len(xs), side=300)
+    return _square(fig, len(ys), len(xs), side=300, first=(ys[0], xs[0]))
 
 
 def kernel_figure(values: torch.Tensor, title: str, text_digits: int = 2) -> go.Figure:
@@ -224,4 +228,6 @@ def clickable_confusion_figure(confusion: Sequence[Sequence[int]], classes: Sequ
     cell = 340 / n  # the plot area of confusion_figure's 460 px height, per class
     fig.add_trace(_cell_markers(n, n, text, cell, selected, x=labels, y=labels))
     fig.update_layout(clickmode="event+select", dragmode=False)
+    fig.update_xaxes(range=[-0.5, n - 0.5])  # the cells' own range: markers would widen it
+    fig.update_yaxes(range=[n - 0.5, -0.5], autorange=False)
     return fig
