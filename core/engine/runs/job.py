@@ -43,6 +43,8 @@ class Job:
         self.resume = resume  # continue from the run folder's checkpoint
         self.stop_after = stop_after  # batches, then stop as Stop would (the CLI's budget)
         self.submission = job_id  # the first job of the set it was submitted with
+        self.on_disk = False  # its folder was there before it was queued (a run started again)
+        self.stopped_by = ""  # "server": a server shutdown stopped it
         self.run_dir: Path = run_dir
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
@@ -111,6 +113,7 @@ class Job:
                 process=self.process,
                 resumed_after=self.resumed_after,
                 stop_requested=self.stop_event.is_set() and self.finished is None,
+                stopped_by=self.stopped_by if self.status == RunStatus.STOPPED else "",
             )
 
     def apply(self, event: Event) -> None:
@@ -149,6 +152,8 @@ class Job:
                         self.add_log(f"failed: {self.error}")
         if isinstance(event, Ended) and event.died and self.started:
             self._write_status()  # the worker could not say it any more
+        elif isinstance(event, Ended) and event.status == RunStatus.STOPPED and self.stopped_by:
+            self._write_status()  # what only the server knows: who stopped it
 
     def _write_status(self) -> None:
         with self.lock:
@@ -162,6 +167,8 @@ class Job:
                 init_hash=self.init_hash,
                 process=self.process,
                 resumed_after=self.resumed_after,
+                submitted=self.submitted,
+                stopped_by=self.stopped_by if self.status == RunStatus.STOPPED else "",
             )
         with contextlib.suppress(OSError):  # a folder gone or read-only: the page still says it
             write_status(self.run_dir, record)

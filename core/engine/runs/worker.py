@@ -52,8 +52,8 @@ from core.engine.runs.folder import (
     write_status,
 )
 from core.engine.runs.record import RunStatus
-from core.engine.runs.resume import load_resume_point, save_resume_point
-from core.errors import TorchlabError
+from core.engine.runs.resume import ResumePoint, load_resume_point, save_resume_point
+from core.errors import TorchlabError, logged_error_id
 
 log = logging.getLogger(__name__)
 
@@ -175,20 +175,35 @@ def train_task(task: Task, emit: OnEvent, should_stop: Callable[[], bool]) -> No
         error = str(exc)
     except OSError as exc:
         error = folder_error(exc)
-    except Exception as exc:  # an unexpected bug still ends as a message
-        log.exception("training run %s failed", task.job_id)
-        error = f"The run failed: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # an unexpected bug still ends as a message, its text in the log
+        error_id = logged_error_id(log, exc, f"training run {task.job_id} failed:")
+        error = (
+            f"The run failed because of a bug on the server (error id `{error_id}`): whoever "
+            "runs this Torchlab finds the details in its log under that id."
+        )
     ended = time.time()
-    try:
-        rec.flush()
-        write_status(rec.run_dir, rec.status(status, error, ended))
-    except OSError:
-        log.exception("could not save the end of run %s", task.job_id)
+    status, error = _write_end(rec, status, error, ended)
     if lock is not None:
         lock.close()  # from now on a reader of the folder sees the run is not training
     if error:
         rec.log(f"failed: {error}")
     emit(Ended(status, ended, error))
+
+
+def _write_end(rec: _Recorder, status: RunStatus, error: str | None, ended: float):
+    """The curve and the final status to the folder; a run whose end cannot be written
+    failed (a folder that turned read-only, a full disk): (status, error) as they end."""
+    for what in ("curve", "status"):
+        try:
+            if what == "curve":
+                rec.flush()
+            else:
+                write_status(rec.run_dir, rec.status(status, error, ended))
+        except OSError as exc:
+            log.warning("could not save the %s of run %s: %s", what, rec.task.job_id, exc)
+            if status != RunStatus.FAILED:
+                status, error = RunStatus.FAILED, folder_error(exc)
+    return status, error
 
 
 def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
@@ -203,14 +218,10 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
     generator = torch.Generator().manual_seed(config.seed)  # batch order
     optimizer = make_optimizer(config, model.parameters())
     scheduler = make_scheduler(config, optimizer, per_epoch)
-    first_epoch = 1
+    place = ResumePoint()  # a fresh run starts at the start
     if task.resume:
-        point = load_resume_point(rec.run_dir, model, optimizer, scheduler, generator, device)
-        rec.train, rec.test, rec.init_hash = point.train, point.test, point.init_hash
-        first_epoch = point.epoch + 1
-        rec.started = point.started or rec.started
-        rec.resumed_after = point.epoch
-        write_status(rec.run_dir, rec.status(RunStatus.RUNNING))
+        place = _resume(rec, model, optimizer, scheduler, generator, device)
+    first_epoch = place.epoch + 1
     rec.emit(
         Started(
             started=rec.started,
@@ -218,8 +229,8 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
             total_steps=per_epoch * config.epochs,
             total_samples=n * config.epochs,
             epoch=first_epoch,
-            step=(first_epoch - 1) * per_epoch,
-            samples_seen=(first_epoch - 1) * n,
+            step=(first_epoch - 1) * per_epoch + place.batch,
+            samples_seen=(first_epoch - 1) * n + place.samples,
             process=process_token(),
             train=list(rec.train),
             test=list(rec.test),
@@ -227,19 +238,20 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
         )
     )
     if task.resume:
-        rec.log(f"resumed after epoch {rec.resumed_after} from its checkpoint")
+        rec.log(place.resumed_text(per_epoch))
     else:
         rec.log(
             f"training on {n:,} images, testing on {X_test.shape[0]:,}; "
             f"seed {config.seed}, initial weights {rec.init_hash}"
         )
-    elapsed0 = rec.test[-1]["seconds"] if rec.test else 0.0
-    t0 = time.perf_counter() - elapsed0
+    t0 = time.perf_counter() - place.seconds
     width = len(str(n))
     for epoch in range(first_epoch, config.epochs + 1):
         step0, seen0 = (epoch - 1) * per_epoch, (epoch - 1) * n
+        skip = place.batch if epoch == first_epoch else 0  # a resume from a stop inside it
         state = {"samples": 0, "busy": 0.0, "batch_t0": time.perf_counter(), "sent": 0.0,
                  "unlogged": []}  # fmt: skip
+        state["samples"] = place.samples if skip else 0
         pending: list[tuple[dict, str]] = []
 
         def logged(batch, done, now, loss, lr, epoch=epoch, step0=step0, seen0=seen0):
@@ -282,6 +294,7 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
                 on_batch_end=on_batch_end,
                 should_stop=should_stop,
                 step_offset=step0,
+                skip=skip,
             )
         except NonFiniteLossError:
             # the batches since the last logged one: the climb to the explosion, which a run
@@ -297,6 +310,7 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
         if result.stopped:
             _progress(rec, epoch, step0 + result.steps, seen0 + result.samples, state, pending)
             rec.log(f"stopped by request at step {step0 + result.steps}")
+            _keep_stop_point(rec, epoch, result, model, optimizer, scheduler, generator, device)
             if result.steps:  # the model it keeps is tested too: one accuracy on every page
                 done = round(epoch - 1 + result.samples / n, 3)  # e.g. 1.43: into epoch 2
                 _test(rec, model, X_test, y_test, done, step0 + result.steps,
@@ -357,3 +371,24 @@ def _save(task: Task, config: RunConfig, rec: _Recorder, model: torch.nn.Module)
     rec.flush()
     write_status(rec.run_dir, rec.status(RunStatus.RUNNING))
     rec.emit(Saved())
+
+
+def _resume(rec, model, optimizer, scheduler, generator, device) -> ResumePoint:
+    """Restore the run folder's checkpoint into the fresh model, optimizer, schedule and
+    generators; the point it goes on from."""
+    point = load_resume_point(rec.run_dir, model, optimizer, scheduler, generator, device)
+    rec.train, rec.test, rec.init_hash = point.train, point.test, point.init_hash
+    rec.started = point.started or rec.started
+    rec.resumed_after = point.epoch
+    write_status(rec.run_dir, rec.status(RunStatus.RUNNING))
+    return point
+
+
+def _keep_stop_point(rec, epoch, result, model, optimizer, scheduler, generator, device) -> None:
+    """A stop inside `epoch` (Stop, a server shutdown): the checkpoint of this very batch, so a
+    resume goes on from here, not from the last epoch's end. Written before the stop's test
+    row, which an uninterrupted run does not have."""
+    place = (result.steps, result.samples, result.order_state)
+    save_resume_point(
+        rec.run_dir, epoch - 1, model, optimizer, scheduler, generator, device, rec, place=place
+    )
