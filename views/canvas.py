@@ -90,7 +90,7 @@ device = device_name()
 choices = model_choices()
 if not pr.pretrained_present():
     st.warning(
-        f"No pretrained model is present: `{PRETRAINED_DIR}` has no `model.safetensors` and "
+        f"No pretrained model is present: `assets/{PRETRAINED_DIR.name}` has no `model.safetensors` and "
         "`model.json`. Pick a run you trained on the **Train** page below, or create the "
         f"pretrained model from the repository root with `{PRETRAIN_COMMAND}`."
     )

@@ -78,7 +78,9 @@ def files_ui(run: Run, folder: Path | None) -> None:
         "test image.",
     )
     if folder is not None:
-        st.caption(f"Saved in `{folder}` (config.json, metrics.csv, model.safetensors).")
+        st.caption(
+            f"Saved on the server as run `{run.id}` (config.json, metrics.csv, model.safetensors)."
+        )
     if not can_control(run):
         st.caption(not_yours_text("delete"))
         return

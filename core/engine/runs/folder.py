@@ -52,15 +52,16 @@ def runs_root() -> Path:
 _WRITE_ERRORS = {
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is used up",
-    errno.EACCES: "the run folder is not writable",
-    errno.EPERM: "the run folder is not writable",
-    errno.EROFS: "the run folder is on a read-only disk",
+    errno.EACCES: "{folder} is not writable",
+    errno.EPERM: "{folder} is not writable",
+    errno.EROFS: "{folder} is on a read-only disk",
 }
 
 
-def write_reason(exc: OSError) -> str:
+def write_reason(exc: OSError, folder: str = "the run folder") -> str:
     """Why a write failed, in words a page may show ("the disk is full"): no server path."""
-    return _WRITE_ERRORS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
+    words = _WRITE_ERRORS.get(exc.errno or 0)
+    return words.format(folder=folder) if words else (exc.strerror or "an I/O error").lower()
 
 
 def folder_error(exc: OSError) -> str:
