@@ -8,9 +8,10 @@ would skip this frame.
 (ui/live_route.py). `streamlit run app.py` finds it and serves both; the server imports this
 file as a module for `app`, and runs it as the script (`__main__`) for every page view.
 
-Its lifespan starts the runner with the server (which sweeps what writes cut short left in
-the run folders) and, when the server stops (SIGTERM, Ctrl+C), stops the running runs as Stop
-would and leaves the queued ones on disk (ui.runner.shutdown_runners).
+Its lifespan bounds the uploads each browser tab may hold (ui/uploads.py), starts the runner
+with the server (which sweeps what writes cut short left in the run folders) and, when the
+server stops (SIGTERM, Ctrl+C), stops the running runs as Stop would and leaves the queued
+ones on disk (ui.runner.shutdown_runners).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from ui.live_route import ROUTES
 from ui.preload import preload_charts_ui
 from ui.route import register_pages, route_ui
 from ui.runner import get_runner, shutdown_runners
+from ui.uploads import bound_server_uploads
 
 
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    bound_server_uploads()  # a browser tab holds a few uploads, never the server's memory
     await run_in_threadpool(get_runner)
     try:
         yield

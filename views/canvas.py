@@ -20,6 +20,7 @@ from ui.common import code_ui, device_name, errors_ui
 from ui.links import linked_page
 from ui.predictor import model_choices
 from ui.runner import unreadable_runs_ui
+from ui.uploads import dropped_uploads_ui
 
 CANVAS_KEY = "canvas_drawing"
 DRAWN_KEY = "last_drawn_digit"  # read by the Layers page
@@ -188,6 +189,7 @@ with upload_tab:
         f"At most {upload_mib} MiB. The background is read from the "
         "picture's border, so leave some paper around the digit."
     )
+    dropped_uploads_ui()
 
 st.subheader("From your drawing to the model's input")
 st.markdown(

@@ -81,6 +81,7 @@ class Runner:
         self._slots = max_concurrent
         self._tried = time.monotonic()
         self.backend = backend or self._connect()
+        self._follow_capacity()
 
     @property
     def max_concurrent(self) -> int:
@@ -98,6 +99,7 @@ class Runner:
             backend = self._connect()
             if not isinstance(backend, Unreachable):
                 self.backend = backend
+                self._follow_capacity()
                 self._start_queued()
                 return None
             self.backend = backend
@@ -109,10 +111,12 @@ class Runner:
         except TorchlabError as exc:  # said once, fast, with what to set
             log.warning("no backend to train runs on: %s", exc)
             return Unreachable(str(exc))
-        watch = getattr(backend, "watch_capacity", None)
+        return backend
+
+    def _follow_capacity(self) -> None:
+        watch = getattr(self.backend, "watch_capacity", None)
         if watch is not None:
             watch(self._start_queued)  # a node joined: queued runs may start now
-        return backend
 
     # ---- the public interface -------------------------------------------------------------
 
