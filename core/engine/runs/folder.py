@@ -245,7 +245,7 @@ def load_run(run_dir: Path | str) -> Run:
         owner=str(status.get("owner", "")),
         group=str(status.get("group", "")),
         epoch=int(last.get("epoch") or math.ceil((test[-1] if test else {}).get("epoch", 0))),
-        step=int(last.get("step", 0)),
+        step=int(max(last.get("step", 0), (test[-1] if test else {}).get("step", 0))),
         total_steps=planned_steps(config),
         samples_seen=int(last.get("samples", 0)),
         samples_per_s=last.get("samples", 0) / seconds if seconds else 0.0,
