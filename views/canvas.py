@@ -189,7 +189,8 @@ with upload_tab:
         f"At most {upload_mib} MiB. The background is read from the "
         "picture's border, so leave some paper around the digit."
     )
-    dropped_uploads_ui()
+    if upload_tab.open:  # said where the uploads are, once
+        dropped_uploads_ui()
 
 st.subheader("From your drawing to the model's input")
 st.markdown(
