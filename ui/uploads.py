@@ -52,9 +52,12 @@ def bound_server_uploads() -> None:
         bound_uploads(Runtime.instance().uploaded_file_mgr)
 
 
-def dropped_uploads_ui() -> None:
-    """A warning naming this tab's uploads that newer ones pushed out, once."""
+def dropped_uploads_ui(shown: bool = True) -> None:
+    """A warning naming this tab's uploads that newer ones pushed out, once: where the
+    uploads are (`shown`: the upload tab is open), so it is kept until then."""
     ctx = get_script_run_ctx(suppress_warning=True)
+    if not shown:
+        return
     dropped = LEDGER.take_dropped(ctx.session_id) if ctx is not None else []
     if dropped:
         st.warning(dropped_message(dropped), icon=":material/delete_sweep:")

@@ -189,8 +189,7 @@ with upload_tab:
         f"At most {upload_mib} MiB. The background is read from the "
         "picture's border, so leave some paper around the digit."
     )
-    if upload_tab.open:  # said where the uploads are, once
-        dropped_uploads_ui()
+    dropped_uploads_ui(shown=upload_tab.open)
 
 st.subheader("From your drawing to the model's input")
 st.markdown(
