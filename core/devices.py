@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import torch
@@ -58,3 +59,16 @@ def synchronize(device: torch.device | str) -> None:
         torch.cuda.synchronize(dev)
     elif dev.type == "mps":
         torch.mps.synchronize()
+
+
+BUSY_LOAD = 0.75  # runnable processes per core (1-minute average) above which timings suffer
+
+
+def machine_load() -> float | None:
+    """Processes waiting for or using a core, per core, over the last minute; None where the
+    system does not say. Above BUSY_LOAD, whatever is timed now is timed against other work."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+    return load / (os.cpu_count() or 1)

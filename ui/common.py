@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.devices import available_devices, default_device
+from core.engine.learning.chapter import DEPARTURES
 from core.errors import TorchlabError, logged_error_id
 from ui.runner import TEACHER_KEY, is_teacher, sign_in_teacher, teacher_mode
 
@@ -107,3 +108,19 @@ def errors_ui() -> Iterator[None]:
         st.error(str(exc))
     except Exception as exc:  # Streamlit's rerun and stop are BaseExceptions: they pass
         unexpected_error_ui(exc)
+
+
+def departure_ui(key: str) -> None:
+    """Where the app departs from the chapter (core.engine.learning.chapter.DEPARTURES): said
+    once, on the page where it matters, always in the same frame."""
+    st.info(DEPARTURES[key], icon=":material/menu_book:")
+
+
+def ranged(label: str, low: float, high: float) -> str:
+    """A number box's label with its range: Streamlit refuses a number outside it with only a
+    red mark and "Press Enter to apply", so the label says what it takes."""
+
+    def shown(v: float) -> str:
+        return f"{v:,}" if float(v).is_integer() and abs(v) >= 1 else f"{v:g}"
+
+    return f"{label} ({shown(low)} to {shown(high)})"

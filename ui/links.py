@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from core.links import Field, ignored_text, link_params, read_link
-from ui.route import AT_PARAM, MARKS_PARAM
+from core.route.questions import shareable
+from ui.route import AT_KEY, AT_PARAM, BY_KEY, MARKS_PARAM
 from ui.runner import OWNER_PARAM
 
 # Parameters the frame keeps on every page, which no page's link reads: this tab's owner
@@ -51,8 +52,11 @@ def linked_page(page: str, fields: Sequence[Field]) -> None:
 
 
 def share_url() -> str:
-    """This page with its settings, as another browser should open it."""
+    """This page with its settings, as another browser should open it: never this tab's
+    owner token, and never the route's answer (core.route.questions.shareable)."""
     params = {k: st.query_params.get(k, "") for k in st.query_params if k != OWNER_PARAM}
+    at = st.session_state.get(AT_KEY)
+    params = shareable(params, BY_KEY.get(at) if at else None, MARKS_PARAM)
     base = st.context.url or ""
     query = urlencode(params)
     return f"{base}?{query}" if query else base or "?"

@@ -90,15 +90,18 @@ function buildDom(root, data) {
   const note = el("div", { class: "tl-note" });
   const loss = el("div", { class: "tl-chart tl-loss" });
   const accuracy = el("div", { class: "tl-chart tl-accuracy" });
+  const inside = el("div", { class: "tl-inside" });
   const log = el("pre", { class: "tl-log" });
   const problem = el("div", { class: "tl-problem" });
-  box.append(runs, controls, note, loss, accuracy, log, problem);
+  box.append(runs, controls, note, loss, accuracy, inside, log, problem);
   root.appendChild(box);
-  return { box, runs, controls, xSelect, smInput, smValue, lgInput, note, loss, accuracy, log, problem };
+  return { box, runs, controls, xSelect, smInput, smValue, lgInput, note, loss, accuracy, inside, log, problem };
 }
 
 function statusLine(run) {
-  const stopping = run.stopping && !run.finished ? " · stopping: testing the kept model…" : "";
+  // A stop that took effect reads "stopped" at once; the kept model's test comes just after.
+  if (run.halted && !run.finished) return `${run.name} — stopped · seed ${run.seed} · testing and saving the kept model…`;
+  const stopping = run.stopping && !run.finished ? " · stopping before the next batch…" : "";
   return `${run.name} — ${run.status} · seed ${run.seed}${stopping}`;
 }
 
@@ -106,7 +109,8 @@ function drawRuns(state) {
   const { dom, payload, data } = state;
   dom.runs.innerHTML = "";
   for (const run of payload.runs) {
-    const row = el("div", { class: `tl-run tl-${run.status}`, "data-run": run.id, "data-status": run.status });
+    const shown = run.halted && !run.finished ? "stopped" : run.status;  // see statusLine
+    const row = el("div", { class: `tl-run tl-${shown}`, "data-run": run.id, "data-status": shown, "data-ended": run.finished ? "yes" : "no" });
     const head = el("div", { class: "tl-head" });
     const swatch = el("span", { class: "tl-swatch" });
     swatch.style.background = run.color;
@@ -151,7 +155,7 @@ function seriesOf(state) {
   const accTables = [];
   const accSeries = [];
   const drawn = [];
-  let fittedNote = "";
+  const less = [];
   for (const run of payload.runs) {
     const xs = run.train[settings.x] || [];
     const raw = run.train.loss || [];
@@ -159,9 +163,7 @@ function seriesOf(state) {
     const x = xs.filter((_, i) => keep[i]);
     const y = raw.filter((_, i) => keep[i]);
     const weight = fittedSmoothing(settings.smoothing, run.logged);
-    if (weight < settings.smoothing && run.logged > 0 && payload.runs.length === 1) {
-      fittedNote = `Smoothed with ${weight.toFixed(2)}, not ${settings.smoothing.toFixed(2)}: over ${run.logged} logged losses a stronger average would hide where the curve ends.`;
-    }
+    if (weight < settings.smoothing && run.logged > 0) less.push({ run, weight });
     const smoothed = smooth(y, weight);
     drawn.push({ id: run.id, x, raw: y, smoothed, weight });
     if (x.length) {
@@ -179,6 +181,15 @@ function seriesOf(state) {
       accTables.push([tx, run.test.accuracy]);
       accSeries.push({ label: run.name, stroke: run.color, width: 2, points: true });
     }
+  }
+  // Said whenever a curve was smoothed less than the slider reads (too few logged losses).
+  let fittedNote = "";
+  if (less.length === 1 && payload.runs.length === 1) {
+    const { run, weight } = less[0];
+    fittedNote = `Smoothed with ${weight.toFixed(2)}, not ${settings.smoothing.toFixed(2)}: over ${run.logged} logged losses a stronger average would hide where the curve ends.`;
+  } else if (less.length) {
+    const each = less.map(({ run, weight }) => `${run.name} with ${weight.toFixed(2)} (${run.logged} logged losses)`).join("; ");
+    fittedNote = `Smoothed with less than ${settings.smoothing.toFixed(2)} where a run logged few losses: ${each}. Over so few points a stronger average would hide where the curve ends (0 draws the raw losses).`;
   }
   return { lossTables, lossSeries, accTables, accSeries, drawn, fittedNote };
 }
@@ -223,7 +234,7 @@ function redraw(state) {
   const { dom, settings } = state;
   drawRuns(state);
   const charts = state.data.mode !== "list";
-  for (const part of [dom.controls, dom.note, dom.loss, dom.accuracy]) part.style.display = charts ? "" : "none";
+  for (const part of [dom.controls, dom.note, dom.loss, dom.accuracy, dom.inside]) part.style.display = charts ? "" : "none";
   if (!uPlot || !charts) {
     markState(state);
     return;
@@ -247,6 +258,7 @@ function redraw(state) {
     if (state.lossChart && lossTable) state.lossChart.setData(lossTable);
     if (state.accChart && accTable) state.accChart.setData(accTable);
   }
+  drawInsides(state);
   if (state.data.mode === "single") {
     const run = state.payload.runs[0];
     dom.log.textContent = run && run.log.length ? run.log.join("\n") : "waiting for the first batch…";
@@ -257,11 +269,35 @@ function redraw(state) {
   markState(state);
 }
 
+function drawInsides(state) {
+  // The panel: one run's, or two runs' side by side (compare lr 0.5 with lr 10, say).
+  const { dom, payload } = state;
+  const runs = payload.runs;
+  const shape = JSON.stringify([state.data.mode, state.wantDigit, runs.map((r) => [r.id,
+    r.inside ? r.inside.step.length + ":" + r.inside.step[r.inside.step.length - 1] : null,
+    !!(r.inside && r.inside.digit), r.finished])]);
+  if (shape === state.insideShape) return;  // no new probe: the panel stays as it is
+  state.insideShape = shape;
+  if (state.data.mode === "single" || runs.length === 2) {
+    dom.inside.innerHTML = "";
+    const row = el("div", { class: "tl-inside-row" });
+    for (const run of state.data.mode === "single" ? runs.slice(0, 1) : runs) {
+      const column = el("div", { class: "tl-inside-column", "data-run": run.id });
+      if (runs.length === 2) column.appendChild(el("b", {}, run.name));
+      const panel = el("div", {});
+      column.appendChild(panel);
+      row.appendChild(column);
+      drawInside(state, panel, run);
+    }
+    dom.inside.appendChild(row);
+  } else {
+    dom.inside.innerHTML = "";
+    dom.inside.appendChild(el("p", { class: "tl-caption" }, "Pick exactly two runs to see the inside of both networks side by side."));
+  }
+}
+
 function markState(state) {
-  // What the browser tests read: is anything training, how many rows arrived, how many polls.
-  const training = state.payload.runs.some((r) => !r.finished);
-  state.root.setAttribute("data-training", training ? "yes" : "no");
-  state.root.setAttribute("data-logged", String(state.payload.runs.reduce((n, r) => n + r.logged, 0)));
+  // How many live updates this chart fetched (benchmarks/live_throughput.py reads it).
   state.root.setAttribute("data-polls", String(state.polls));
 }
 
@@ -324,7 +360,8 @@ function stopPolling(state) {
 function poll(state) {
   const ids = state.data.ids;
   if (!ids.length) return;
-  const url = `${state.data.url}?runs=${encodeURIComponent(ids.join(","))}&token=${state.data.token}`;
+  const digit = state.wantDigit ? "&digit=1" : "";
+  const url = `${state.data.url}?runs=${encodeURIComponent(ids.join(","))}&token=${state.data.token}${digit}`;
   fetch(url, { credentials: "same-origin", cache: "no-store" })
     .then((response) => {
       if (!response.ok) throw new Error(`the live route answered ${response.status}`);

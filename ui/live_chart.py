@@ -13,11 +13,15 @@ it draws): what a page that cannot run the component (AppTest) shows.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
+from core.engine.learning.probes import SATURATING
+from core.engine.looks.inside import inside_payload
 from core.engine.looks.live import live_payload, progress_text
+from core.engine.runs.folder import read_probes
 from core.engine.runs.record import Run, RunStatus
 from ui.live_route import (
     ASSETS_PATH,
@@ -37,7 +41,8 @@ HERE = Path(__file__).resolve().parent
 # A one-line minified script is taken for a file path: both start with a newline.
 _CHART = st.components.v2.component(
     "torchlab_live_chart",
-    js=(HERE / "live_chart.js").read_text(encoding="utf-8"),
+    js=(HERE / "inside_panel.js").read_text(encoding="utf-8")
+    + (HERE / "live_chart.js").read_text(encoding="utf-8"),
     css="\n"
     + (VENDOR / "uPlot.min.css").read_text(encoding="utf-8")
     + (HERE / "live_chart.css").read_text(encoding="utf-8"),
@@ -62,6 +67,18 @@ def _text_copy(runs: Sequence[Run], mode: str) -> None:
             st.error(run.error or "The run failed.")
         if mode == "single" and run.train:
             st.caption(f"Training loss (last logged): {run.train[-1]['loss']:.4f}")
+        inside = inside_payload(run.probes, None, SATURATING) if mode != "list" else None
+        if inside:
+            st.caption("Inside the network: " + " ".join(inside["sentences"]))
+
+
+def with_probes(run: Run) -> tuple[Run, str | None]:
+    """A saved run with its probes read from its folder (a live one has them already), and
+    what was wrong with its probe file, if anything."""
+    if run.probes or run.run_dir is None:
+        return run, None
+    probes, digit, problem = read_probes(run.run_dir)
+    return replace(run, probes=probes, digit=digit), problem
 
 
 def live_chart_ui(
@@ -78,6 +95,11 @@ def live_chart_ui(
     `text_extra` draws more beside the text copy (a Streamlit Stop for a page without JS)."""
     runner = get_runner()
     browser = _browser()
+    if mode != "list":
+        read = [with_probes(r) for r in runs]
+        runs = [r for r, _ in read]
+        for run, problem in ((r, p) for r, p in read if p):
+            st.caption(f"{run.name}: {problem}.")
     polled = [r.id for r in runs if not r.finished and runner.has(r.id)]
     positions = {r.id: p for r in runs if runner.has(r.id) and (p := runner.queue_position(r.id))}
     fallback = f"{key}_text"
@@ -98,7 +120,7 @@ def live_chart_ui(
             "stop_token": control_token(polled[0], browser) if stop and polled else "",
             "poll_ms": POLL_MS,
             "stopping_poll_ms": STOPPING_POLL_MS,
-            "payload": live_payload(runs, positions),
+            "payload": live_payload(runs, positions, digit=mode == "single"),
             "fallback": f"st-key-{fallback}",
         },
         on_ended_change=lambda: None,  # the trigger's rerun is the point

@@ -1,6 +1,6 @@
 """The app's read-only live route: runs' live state as JSON, for the chart in the browser.
 
-    GET  /torchlab/live?runs=ID,ID&token=T  -> {"runs": [...], "training": bool}
+    GET  /torchlab/live?runs=ID,ID&token=T[&digit=1]  -> {"runs": [...], "training": bool}
     POST /torchlab/stop  {"run": ID, "token": T} -> {"stopping": true}
     GET  /torchlab/assets/<file>            -> the vendored chart library (uPlot, MIT)
 
@@ -77,13 +77,13 @@ def _refused(status: int, reason: str) -> JSONResponse:
     )
 
 
-def _read_live(run_ids: list[str]) -> dict | None:
+def _read_live(run_ids: list[str], digit: bool) -> dict | None:
     runner = get_runner()
     if not all(runner.has(i) for i in run_ids):
         return None
     runs = [runner.snapshot(i) for i in run_ids]
     positions = {r.id: runner.queue_position(r.id) for r in runs if not r.started_at}
-    return live_payload(runs, {k: v for k, v in positions.items() if v})
+    return live_payload(runs, {k: v for k, v in positions.items() if v}, digit)
 
 
 async def live(request: Request) -> Response:
@@ -99,7 +99,8 @@ async def live(request: Request) -> Response:
     browser = browser_key(request.cookies.get(XSRF_COOKIE))
     if not hmac.compare_digest(token, watch_token(run_ids, browser)):
         return _refused(404, "No such run.")
-    payload = await run_in_threadpool(_read_live, run_ids)
+    digit = request.query_params.get("digit") == "1"  # the probe digit's pictures: asked for
+    payload = await run_in_threadpool(_read_live, run_ids, digit)
     if payload is None:
         return _refused(404, "No such run.")
     return JSONResponse(payload, headers={"Cache-Control": "no-store"})

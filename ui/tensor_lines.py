@@ -17,8 +17,9 @@ from core.tensors.figures import (
     storage_strip_fig,
 )
 from core.tensors.notebook import lines_notebook
-from core.tensors.program import CHAPTER, MAX_LINES, Line, run_program
-from ui.common import code_ui
+from core.tensors.program import CHAPTER, MAX_LINES, Line, picture_labels, run_program
+from ui.common import code_ui, departure_ui
+from ui.route import hidden, hidden_note
 
 KEY = "tensors_program"
 
@@ -34,6 +35,9 @@ def _owner(t: torch.Tensor, lines: list[Line]) -> str:
 
 def tensor_lines_ui(reservation: Reservation) -> None:
     st.header("The chapter's code, line by line")
+    if hidden("tensor_lines"):  # its lines print the answer to the route's question
+        hidden_note()
+        return
     st.markdown(
         "Type the chapter's lines as it writes them: make a tensor with `torch.tensor(...)`, "
         "give results names (`second = points[1]`) and ask torch about them "
@@ -59,6 +63,7 @@ def tensor_lines_ui(reservation: Reservation) -> None:
             session.append(line.output)
     if session:
         st.code("\n".join(session), language="python")
+        departure_ui("old_prints")
     if program.error:
         st.error(program.error)
     st.download_button(
@@ -73,7 +78,7 @@ def tensor_lines_ui(reservation: Reservation) -> None:
     made = [line for line in program.lines if line.made]
     if not made:
         return
-    labels = [line.name or line.code for line in made]
+    labels = picture_labels(made)
     per_row = 3
     for start in range(0, len(made), per_row):
         columns = st.columns(per_row)
@@ -94,11 +99,12 @@ def tensor_lines_ui(reservation: Reservation) -> None:
                     f"`{info.is_contiguous}`  \n`{info.dtype}`: storage of "
                     f"{info.storage_length:,} elements = {format_bytes(info.storage_nbytes)}"
                 )
-    pick = st.selectbox(
-        "Picture of", range(len(made)), index=len(made) - 1, format_func=labels.__getitem__,
-        key="tensors_program_pick",
+    # The labels are the options: when a name is bound again its old label is gone, so the
+    # picture moves to the newest tensor instead of drawing the one the name no longer holds.
+    label = st.selectbox(
+        "Picture of", labels, index=len(made) - 1, key="tensors_program_pick"
     )  # fmt: skip
-    t, label = made[pick].tensor, labels[pick]
+    t = made[labels.index(label)].tensor
     try:
         check_drawable(t.numel(), t.untyped_storage().nbytes() // t.element_size(), tuple(t.shape))
         indices = storage_indices(tuple(t.size()), tuple(t.stride()), t.storage_offset())

@@ -12,8 +12,7 @@ from core.activations.curves import (
     MAX_CURVES,
     curves,
     evaluate,
-    is_zero_centred,
-    mean_on_standard_normal,
+    facts_rows,
 )
 from core.activations.figures import chain_figure, curves_figure, softmax_figure
 from core.activations.nonlinearity import (
@@ -187,17 +186,10 @@ if tab_functions.open:
             st.markdown("**In a model:**")
             st.code(f"nn.{spec.module(**params[key])!r}", language="python")
         with facts:
-            mean = mean_on_standard_normal(key, params[key])
-            kinks = ", ".join(f"$x = {k.x:g}$" for k in spec.kink_points(**params[key]))
-            st.markdown(
-                "| property | |\n|---|---|\n"
-                f"| output range | ${spec.output_range}$ |\n"
-                f"| monotonic | {'yes' if spec.monotonic else 'no: it dips before rising'} |\n"
-                f"| zero-centred | {'yes' if is_zero_centred(mean) else 'no'} (mean output for "
-                f"$x \\sim N(0, 1)$: {mean:.3f}) |\n"
-                f"| kinks | {kinks or 'none'} |\n"
-                f"| trainable by gradient descent | {'yes' if spec.has_gradient else 'no'} |"
+            rows = "".join(
+                f"| {name} | {value} |\n" for name, value in facts_rows(key, params[key])
             )
+            st.markdown("| property | |\n|---|---|\n" + rows)
         code_ui(spec.fn, evaluate, label=f"Show the code: {spec.name} and its derivative")
 
 if tab_why.open:
@@ -294,8 +286,9 @@ if tab_depth.open:
         )
         # the full width: in the narrow column the third chosen function was cut off
         keys = st.multiselect(
-            "Functions", list(DIFFERENTIABLE), format_func=NAMES.get, key="activations_chain"
-        )
+            "Functions", list(DIFFERENTIABLE), format_func=NAMES.get, key="activations_chain",
+            wrap=True,
+        )  # fmt: skip
         c1, c2 = st.columns([1, 2.4], gap="large")
         with c1:
             depth = st.slider("Depth N", 1, MAX_DEPTH, key="activations_depth")
@@ -361,7 +354,7 @@ if tab_softmax.open:
             target = st.columns([1, 3])[0].selectbox(
                 "True class", range(len(shifted)), key="activations_target_class"
             )
-            demo = overflow_demo(shifted, target)
+            demo = overflow_demo(shifted, target, temperature)
             st.markdown(
                 "In float32 (the dtype models train in), $e^z$ is infinite as soon as "
                 "$z > 88.7$, and the textbook formula $e^{z_i} / \\sum_j e^{z_j}$ computes "
@@ -371,7 +364,16 @@ if tab_softmax.open:
                 "`F.nll_loss` then takes $-\\log p$ of the true class; `F.cross_entropy` does "
                 "both in one call. Press **Try huge logits** or add $c = 100$."
             )
-            columns = {"z (float32)": demo.logits, "naive e^z": demo.naive_exp,
+            if temperature != 1.0:
+                st.caption(
+                    f"At T = {temperature:g} everything below works on z / T, the scores the "
+                    "chart's softmax(z / T) takes: z stands for them here, and the loss is "
+                    "the loss of the probabilities drawn above."
+                )
+            z_name = (
+                "z (float32)" if temperature == 1.0 else f"z / T (float32, T = {temperature:g})"
+            )
+            columns = {z_name: demo.logits, "naive e^z": demo.naive_exp,
                        "naive e^z / Σ e^z": demo.naive_p, "log_softmax(z)": demo.log_p,
                        "softmax(z)": demo.p}  # fmt: skip
             # text, as torch prints it: the grid would show a NaN as "None"

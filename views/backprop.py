@@ -38,27 +38,25 @@ from core.backprop.tinynet import (
     torch_forward,
 )
 from core.backprop.update import (
+    GOOD_SHARE,
     LR_CHOICES,
     NUM_STEPS,
+    VERDICT_NAMES,
     descent,
-    descent_references,
+    judge_rate,
+    judge_rates,
     lr_line,
+    rate_sentence,
+    references,
     sgd_update,
 )
-from ui.common import code_ui, device_name, errors_ui
+from ui.common import code_ui, departure_ui, device_name, errors_ui
 from ui.links import linked_page
+from ui.route import hidden
 
 SOURCE_LABELS = {"pretrained": "Pretrained digit model", "fresh": "Freshly initialised"}
-VERDICTS = {
-    "too small": (st.warning, "**Too small.** The step goes downhill but only a little of the "
-                  "way: training would crawl. Move the slider right."),
-    "good": (st.success, "**Good.** One step takes most of the drop available along this line."),
-    "too large": (st.error, "**Too large.** The step jumps past the valley and lands on the far "
-                  "side, higher than it should (or even higher than it started): training "
-                  "would bounce or blow up. Move the slider left."),
-    "no gradient": (st.info, "**No gradient.** ∂L/∂β is zero for every parameter (a perfect fit, "
-                    "or every hidden unit dead), so no learning rate moves anything."),
-}  # fmt: skip
+VERDICT_BOXES = {"too small": st.warning, "good": st.success, "too large": st.error,
+                 "no gradient": st.info}  # fmt: skip
 
 TABS = [
     "1 · Loss and cost",
@@ -149,10 +147,12 @@ with loss_tab:
             "The **loss** of one image is the negative log-likelihood of its true digit, "
             "**−log p(y)**: near 0 when the model is sure and right, large when it is sure and "
             "wrong. The **cost** gathers the batch: `reduction='sum'` adds the losses, "
-            "`reduction='mean'` (PyTorch's default) divides by B so the gradient does not grow "
-            "with the batch. Try the fresh model (every loss ≈ log 10 ≈ 2.3: it guesses) against "
-            "the pretrained one, and look for the red bars: the images it gets wrong."
+            "`reduction='mean'` divides the sum by B so the gradient does not grow with the "
+            "batch. Try the fresh model"
+            + ("" if hidden("fresh_loss") else " (every loss ≈ log 10 ≈ 2.3: it guesses)")
+            + " against the pretrained one, and look for the red bars: the images it gets wrong."
         )
+        departure_ui("cost_sum")
     with errors_ui():
         demo = demo_model(
             st.session_state["backprop_source"],
@@ -275,12 +275,14 @@ with update_tab:
     left, right = st.columns([1, 2])
     with left:
         lr = st.select_slider("Learning rate α", LR_CHOICES, key="backprop_lr")
+        departure_ui("lr_range")
     with right:
         st.markdown(
             "Gradient descent moves every parameter a little against its gradient: "
             "**β ← β − α·∂L/∂β**. The table does it by hand and next to it "
-            "`torch.optim.SGD(params, lr=α).step()`: the same numbers. The plot below follows "
-            "the loss along that step's direction: the star is where your α lands. Too small "
+            "`torch.optim.SGD(params, lr=α).step()`: the same numbers. Below, the verdict on "
+            f"your α from {NUM_STEPS} such steps, the loss along the first step's direction "
+            "(the star is where your α lands) and the loss over all the steps. Too small "
             "barely moves; too large jumps over the valley."
         )
     if net is None:
@@ -297,30 +299,24 @@ with update_tab:
                 f"{update.loss_change:.3g}",
                 delta_color="inverse",
             )
-            line = lr_line(net, lr)
-            show, text = VERDICTS[line.verdict]
-            show(text)
-            st.plotly_chart(lr_figure(line), key="backprop_lr_chart")
-            refs = descent_references(net)
-            said = {
-                "too small": "the too-small one gets less than a quarter as far",
-                "good": f"the good one ends lowest after {NUM_STEPS} steps",
-                "too large": "the too-large one overshoots and ends higher than it started",
-            }
-            missing = [k for k in said if k not in refs]
+            rates = judge_rates(net)
+            rate = rates.get(lr) or judge_rate(net, lr)
+            VERDICT_BOXES[rate.verdict](rate_sentence(rate, rates))
+            refs = references(rates)
+            st.plotly_chart(lr_figure(lr_line(net, lr, refs)), key="backprop_lr_chart")
+            named = ", ".join(f"{k} α = {a:g}" for k, a in refs.items())
+            missing = [k for k in VERDICT_NAMES if k not in refs]
             st.markdown(
-                f"Several steps with the same α (each of the slider's values tried on this "
-                f"net): {'; '.join(said[k] for k in refs)}."
-                + (
-                    f" No α on the slider is {' or '.join(missing)} here."
-                    if missing and refs
-                    else ""
-                )
+                f"Every α on the slider, {NUM_STEPS} steps each, judged the same way: good if "
+                f"the loss falls under {GOOD_SHARE:.0%} of where it started, too large if it "
+                "ends higher or overflows, too small otherwise. Both plots mark the same "
+                f"reference rates: {named}."
+                + (f" No α on the slider is {' or '.join(missing)} here." if missing else "")
             )
-            curves = {f"{k}: α = {a:.3g}": descent(net, a) for k, a in refs.items()}
-            curves[f"your α = {lr:g}"] = descent(net, lr)
+            curves = {f"{k}: α = {a:g}": rates[a].losses for k, a in refs.items()}
+            curves[f"your α = {lr:g}"] = rate.losses
             st.plotly_chart(descent_figure(curves), key="backprop_descent_chart")
-        code_ui(sgd_update, lr_line, descent, descent_references)
+        code_ui(sgd_update, judge_rate, descent, lr_line)
 
 with autograd_tab:
     left, right = st.columns([1, 2])

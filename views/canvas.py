@@ -13,10 +13,11 @@ from core import links
 from core.canvas import figures as figs
 from core.canvas import handwriting as hw
 from core.canvas import preprocess as inf
+from core.canvas.answer import answer
 from core.engine.products import predictor as pr
 from core.engine.products.predictor import PRETRAINED_DIR
-from core.errors import TorchlabError
 from ui.common import code_ui, device_name, errors_ui
+from ui.handwriting import handwriting_ui
 from ui.links import linked_page
 from ui.predictor import model_choices
 from ui.runner import unreadable_runs_ui
@@ -26,7 +27,6 @@ CANVAS_KEY = "canvas_drawing"
 DRAWN_KEY = "last_drawn_digit"  # read by the Layers page
 # How assets/digit_model was made (see its commit); rerunning it recreates the shipped model.
 PRETRAIN_COMMAND = "python -m core.engine.cli --preset fast --device cpu --out assets/digit_model"
-MAX_MISTAKES_SHOWN = 12  # thumbnails of misread sketches under the evaluation
 STEP_OPTIONS = {  # PreprocessOptions field -> toggle label
     "crop": "Crop to the ink",
     "stroke": "MNIST's pen width",
@@ -172,8 +172,9 @@ with draw_tab:
         "Pen width",
         *inf.STROKE_WIDTHS,
         key="canvas_stroke",
-        help="In canvas pixels, as you see it. The model gets the same strokes whatever the "
-        "width: the *MNIST's pen width* step below redraws them 2-3 px wide, as MNIST's are.",
+        help="In canvas pixels, as you see it. The *MNIST's pen width* step below redraws "
+        "your strokes 2-3 px wide, as MNIST's are, unless the pen is too thick for the size "
+        "you draw at: then it only shaves them, and says so.",
     )
     st.html(HIDE_TOOLBAR, unsafe_allow_javascript=True)
 # The server's own limit (server.maxUploadSize, MiB): what the page says is what it accepts.
@@ -195,7 +196,8 @@ st.subheader("From your drawing to the model's input")
 st.markdown(
     "Left to right: the ink, cropped to its bounding box, its strokes thinned to their centre "
     f"lines and redrawn {inf.MNIST_STROKE:g} px wide as they will be once in the 20-px box "
-    "(MNIST's typical pen, whatever yours and however small you draw), scaled so the longer "
+    "(MNIST's typical pen; a pen too thick for a small digit is only shaved thinner, since "
+    "thinning it would turn merged strokes into lines), scaled so the longer "
     "side is 20 px (anti-aliased: edge pixels turn grey), placed in 28×28 with its centre of "
     "mass at (14, 14), then normalized with the mean and std of the data the model was "
     "trained on. Switch a step off and watch the prediction above: the model only ever saw "
@@ -221,9 +223,15 @@ with result_col, errors_ui():
         prep_ms = (time.perf_counter() - start) * 1000
 
 with result_col:
-    if prep is None or prep.empty:
-        source = "Upload a picture of a digit" if uploading else "Draw a digit on the canvas"
-        st.info(f"{source} and the model's answer appears here.")
+    if uploading and upload is not None and prep is not None and prep.empty:
+        st.warning(
+            f"No ink found in **{upload.name}**: it reads as one even shade, with no stroke "
+            "darker or lighter than its paper. Check that it is the picture you meant."
+        )
+    elif prep is None or prep.empty:
+        if not (uploading and upload is not None):  # (a file that failed: its error says why)
+            source = "Upload a picture of a digit" if uploading else "Draw a digit on the canvas"
+            st.info(f"{source} and the model's answer appears here.")
     else:
         st.session_state[DRAWN_KEY] = prep.digit
         drawing_id = hashlib.sha1(ink.tobytes()).hexdigest()
@@ -246,31 +254,23 @@ with result_col:
                 f"refused (over {upload_mib} MiB) and is not read: remove it with its ×."
             )
         classes = predictor.classes
-        top, second = classes[pred.top], classes[pred.runner_up]
+        said = answer(pred, classes, prep.doubt)
         metric_col, note_col = st.columns([1, 3], vertical_alignment="center")
         metric_col.metric(
-            "Prediction",
-            f"{top}?" if pred.unsure else top,
-            f"{pred.confidence:.0%} sure",
-            delta_color="off",
+            "Prediction", said.shown, f"{pred.confidence:.0%} sure", delta_color="off",
             delta_arrow="off",
-        )
-        if pred.unsure:
-            note_col.warning(
-                f"**{pr.verdict(pred, classes).capitalize()}** Only {pred.confidence:.0%} for {top} and {pred.probs[pred.runner_up]:.0%} for {second}: the model is guessing, and says so."
-            )
-        else:
-            note_col.success(f"It's a **{top}**, {pred.confidence:.0%} sure.")
+        )  # fmt: skip
+        (note_col.warning if said.flagged else note_col.success)(said.text)
         st.plotly_chart(
             figs.probability_figure(
-                pred.probs, classes, pred.top, pred.runner_up if pred.unsure else None
+                pred.probs, classes, pred.top, pred.runner_up if said.flagged else None
             ),
             key="canvas_probs",
         )
         st.caption(
             f"Forward pass: {pred.seconds * 1000:.2f} ms on `{pred.device}` · preprocessing: {prep_ms:.1f} ms on the CPU."
         )
-        code_ui(pr.predict, pr.verdict)
+        code_ui(pr.predict, answer)
 
 with steps_box:
     if prep is None or prep.empty:
@@ -296,105 +296,7 @@ with steps_box:
             )
         code_ui(inf.preprocess, inf.ink_image, inf.place, pr.saliency)
 
-st.subheader("Your handwriting")
-st.markdown(
-    "A model's MNIST test accuracy says how well it reads the handwriting of *MNIST's* "
-    "writers. Save your own sketches with the digit they really are, then score any model on "
-    "the collection: the gap between the two numbers is how far your handwriting (and a "
-    "mouse on a canvas) is from MNIST. The sketches stay on this machine, as PNG files."
-)
-sketches = hw.list_sketches()
-left, mid, right = st.columns([1, 1, 2], vertical_alignment="bottom")
-label = left.selectbox(
-    "This sketch is a",
-    list(range(10)),
-    index=None,
-    placeholder="pick the digit",
-    key="canvas_hw_label",
-)
-has_digit = prep is not None and not prep.empty
-if mid.button(
-    "Save to my collection", disabled=not has_digit or label is None, key="canvas_hw_save"
-):
-    with errors_ui():
-        saved = hw.save_sketch(ink, label)
-        st.session_state["canvas_last_saved"] = str(saved.path)
-        st.toast(f"Saved as a {label}.")
-        sketches = hw.list_sketches()
-last = next((s for s in sketches if str(s.path) == st.session_state["canvas_last_saved"]), None)
-if last is not None and mid.button(
-    f"Undo: remove the {last.label} just saved", key="canvas_hw_undo"
-):
-    with errors_ui():
-        hw.delete_sketch(last)
-        st.session_state["canvas_last_saved"] = None
-        sketches = hw.list_sketches()
-right.caption(hw.describe_collection(sketches))
-
-if st.button("Score this model on my handwriting", disabled=not sketches, key="canvas_hw_score"):
-    with errors_ui():
-        report = hw.evaluate_collection(predictor, sketches)
-        try:
-            mnist = mnist_accuracy(folder, device, choice.stamp)
-        except TorchlabError as exc:  # no MNIST files here: fall back to the saved figure
-            st.warning(
-                f"Could not score MNIST here ({exc}); showing the accuracy saved with the model."
-            )
-            mnist = predictor.accuracy
-        st.session_state["canvas_report"] = (folder, choice.stamp, len(sketches), report, mnist)
-stored = st.session_state["canvas_report"]
-if stored is not None and stored[:2] == (folder, choice.stamp) and stored[2] != len(sketches):
-    st.caption("The collection changed since the last score: score it again to update.")
-elif stored is not None and stored[:2] == (folder, choice.stamp):
-    _, _, _, report, mnist = stored
-    a, b, c = st.columns(3)
-    a.metric(
-        "Your handwriting",
-        "—" if report.accuracy is None else f"{report.accuracy:.1%}",
-        hw.plural(report.total, "sketch", "sketches"),
-        delta_color="off",
-        delta_arrow="off",
-    )
-    b.metric(
-        "MNIST test set",
-        "—" if mnist is None else f"{mnist:.2%}",
-        "10,000 digits",
-        delta_color="off",
-        delta_arrow="off",
-    )
-    if report.accuracy is not None and mnist is not None:
-        c.metric(
-            "Gap",
-            f"{(report.accuracy - mnist) * 100:+.1f} points",
-            "yours − MNIST",
-            delta_color="off",
-            delta_arrow="off",
-        )
-    if report.total and report.total < hw.FEW_SKETCHES:
-        st.caption(
-            f"With {hw.plural(report.total, 'sketch', 'sketches')}, each one moves your score "
-            f"by {100 / report.total:.0f} points: save {hw.FEW_SKETCHES} or more, a few of "
-            "each digit, before reading much into the gap."
-        )
-    for why in report.skipped:
-        st.caption(f"Skipped {why}")
-    if report.per_class:
-        st.plotly_chart(figs.per_class_figure(report.per_class), key="canvas_hw_classes")
-    if report.mistakes:
-        st.markdown("**Misread sketches.** A wrong label is a mistake too: remove it here.")
-        shown = report.mistakes[:MAX_MISTAKES_SHOWN]
-        if len(report.mistakes) > len(shown):
-            st.caption(f"The first {len(shown)} of {len(report.mistakes)} misread sketches.")
-        columns = [c for _ in range(0, len(shown), 6) for c in st.columns(6)]
-        for column, (sketch, y_hat) in zip(columns, shown, strict=False):
-            with errors_ui():
-                column.image(
-                    figs.display_pixels(hw.load_sketch(sketch), 80),
-                    caption=f"a {sketch.label}, read as {predictor.classes[y_hat]}",
-                )
-            if column.button("Remove", key=f"canvas_hw_rm_{sketch.path.name}"):
-                with errors_ui():
-                    hw.delete_sketch(sketch)
-                    st.session_state["canvas_report"] = None
-                    st.rerun()
-    code_ui(hw.evaluate_collection)
+handwriting_ui(
+    predictor, folder, choice.stamp, ink, prep is not None and not prep.empty,
+    lambda: mnist_accuracy(folder, device, choice.stamp),
+)  # fmt: skip

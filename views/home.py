@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.route import route_overview_list_ui, route_start_ui
+from core.devices import available_devices
+from ui.route import route_overview_list_ui, route_start_ui, route_summary_ui
 
 st.title("Torchlab")
 st.markdown(
@@ -21,6 +22,7 @@ with st.container(border=True, key="home_route"):
         "**predict** something before torch computes it. The route's card sits above each "
         "page; your progress stays through a refresh."
     )
+    route_summary_ui()
     with st.expander("The stops"):
         route_overview_list_ui()
     route_start_ui()
@@ -38,8 +40,14 @@ st.markdown(
     "Neural networks are old; what changed is **compute** and **data**. GPUs made the huge "
     "number of multiply-adds in a network cheap, and the internet gave us millions of labelled "
     "examples. Traditional methods (a linear classifier on the pixels, say) stop improving "
-    "early as data grows; deep networks keep improving. You can check both claims here: "
-    "train on 500 or on 60,000 images, and switch the device between cpu and a GPU."
+    "early as data grows; deep networks keep improving. You can check the second here: "
+    "train on 500 or on 60,000 images. "
+    + (
+        "For the first, switch the device in the sidebar between cpu and a GPU."
+        if len(available_devices()) > 1
+        else "For the first you need a GPU, and this machine has none: every page here "
+        "runs on its CPU."
+    )
 )
 c1, c2 = st.columns(2)
 with c1:
@@ -81,8 +89,9 @@ with c2:
 with c3:
     idea(
         "Loss and backpropagation",
-        "A loss scores one prediction, the cost averages it over a batch; the chain rule "
-        "turns it into a gradient for every weight, and the learning rate scales the step.",
+        "A loss scores one prediction, the cost gathers a batch's losses into one number; the "
+        "chain rule turns it into a gradient for every weight, and the learning rate scales "
+        "the step.",
         "views/backprop.py",
         "Loss and backprop",
     )

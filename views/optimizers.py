@@ -30,6 +30,7 @@ from core.optim2d.surfaces import (
     Surface,
     get_surface,
     start_from_selection,
+    step_is_drawable,
     surface_grid,
     window_around,
 )
@@ -318,10 +319,12 @@ if race_tab.open:
         code_ui(
             surface.f, run_trajectory, make_optimizer, label="Show the code: the surface and a run"
         )
+        on_gpu = device_name() != "cpu"
         st.caption(
-            f"Ran on **{device_name()}**. Two numbers are no work for a GPU: the time goes into "
-            "launching its kernels, so cpu is usually quicker for this page."
-        )
+            f"Ran on **{device_name()}**."
+            + (" Two numbers are no work for a GPU: the time goes into launching its kernels, "
+               "so cpu is usually quicker for this page." if on_gpu else "")
+        )  # fmt: skip
     with race_tab:
         if trajs:
             st.subheader("Loss against step")
@@ -366,13 +369,21 @@ if inside_tab.open:
                     inside = inside_step(traj, spec, k)
                     c1.markdown(f"**{traj.label}, step {k}** of {traj.steps}")
                     c1.dataframe(inside_rows(inside), hide_index=True)
-                    x_range, y_range = window_around([inside.before, inside.after, inside.sgd_end])
-                    local = surface_grid(surface, LOCAL_GRID_SIZE, x_range, y_range)
-                    c2.plotly_chart(step_figure(surface, local, inside))
-                    c2.caption(
-                        "The same step up close. Where the black arrow (the step taken) differs "
-                        "from the red one (−α·g), the optimizer's memory is at work."
-                    )
+                    ends = [inside.before, inside.after, inside.sgd_end]
+                    if step_is_drawable(ends):
+                        x_range, y_range = window_around(ends)
+                        local = surface_grid(surface, LOCAL_GRID_SIZE, x_range, y_range)
+                        c2.plotly_chart(step_figure(surface, local, inside))
+                        c2.caption(
+                            "The same step up close. Where the black arrow (the step taken) "
+                            "differs from the red one (−α·g), the optimizer's memory is at work."
+                        )
+                    else:
+                        c2.info(
+                            "No close-up: this step moves β by less than a float can resolve "
+                            "at β's size (the table's zeros), so there is nothing to draw. "
+                            "The run has settled as far as float64 goes; pick an earlier step."
+                        )
         code_ui(inside_step, label="Show the code: reading the optimizer's state")
 
 if rule_tab.open:

@@ -35,6 +35,7 @@ from core.tensors.program import CHAPTER
 from core.tensors.write import WRITE_MODES, failure_demos, step_names, write_through
 from ui.common import code_ui, device_name, errors_ui
 from ui.links import linked_page
+from ui.route import hidden
 from ui.tensor_lines import KEY as LINES_KEY
 from ui.tensor_lines import tensor_lines_ui
 
@@ -297,11 +298,10 @@ def explorer_ui(reservation: Reservation) -> None:
         "floats the precision: eps is the gap after 1.0, and integers above *exact up to* get rounded "
         f"(try arange in float16 with more than 2048 elements). Limit: {MAX_ELEMENTS:,} elements."
     )
-    st.dataframe(
-        dtype_rows(tuple(x.shape), st.session_state["tensors_dtype"]),
-        hide_index=True,
-        key="tensors_dtypes",
-    )
+    rows = dtype_rows(tuple(x.shape), st.session_state["tensors_dtype"])
+    if hidden("dtype_memory"):  # the route asks what float64 takes: the learner works it out
+        rows = [{k: v for k, v in row.items() if k != "memory of x"} for row in rows]
+    st.dataframe(rows, hide_index=True, key="tensors_dtypes")
 
     code_ui(
         label="Show the code: the PyTorch behind this page",

@@ -6,6 +6,7 @@ derivative torch uses there, e.g. ReLU'(0) = 0.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -125,8 +126,7 @@ def curve(
         raise ConfigError(f"{spec.name} maps a whole vector, so it has no f(x) curve.")
     values = spec.resolve(params)
     kinks = tuple(k.x for k in spec.kink_points(**values))
-    jumps = (0.0,) if not spec.has_gradient else ()
-    x = make_grid(x_min, x_max, num_points, kinks + jumps, dtype, device)
+    x = make_grid(x_min, x_max, num_points, kinks + jump_points(spec), dtype, device)
     y, dy = evaluate(spec, x, values)
     x, y, dy = x.cpu(), y.cpu(), dy.cpu()
     lo, hi = x[0].item(), x[-1].item()
@@ -149,16 +149,52 @@ def curves(
     return [curve(k, params_by_key.get(k), x_min, x_max, device=device) for k in keys]
 
 
+def jump_points(spec: ActivationSpec) -> tuple[float, ...]:
+    """Where f jumps (the step, at 0): there it has no derivative at all, not even a kink's."""
+    return () if spec.has_gradient else (0.0,)
+
+
 def mean_on_standard_normal(key: str, params: dict[str, float] | None = None) -> float:
-    """E[f(X)] for X ~ N(0, 1): near 0 means the next layer's inputs are zero-centred."""
+    """E[f(X)] for X ~ N(0, 1): near 0 means the next layer's inputs are zero-centred.
+
+    Integrated piece by piece between the jumps: the trapezoid rule across a jump counts half
+    a grid cell at the wrong height (the step's mean came out 0.499, not 0.5)."""
     spec = get_activation(key)
     values = spec.resolve(params)
-    x = torch.linspace(-12.0, 12.0, NORMAL_GRID, dtype=torch.float64)  # (Q,)
-    density = torch.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)  # (Q,) the N(0, 1) pdf
-    y = spec(x, **values)  # (Q,)
-    return torch.trapezoid(y * density, x).item()
+    edges = [-12.0, *(j for j in jump_points(spec) if -12.0 < j < 12.0), 12.0]
+    total = 0.0
+    for lo, hi in itertools.pairwise(edges):
+        x = torch.linspace(lo, hi, NORMAL_GRID, dtype=torch.float64)  # (Q,)
+        # the ends of a piece are read just inside it: a jump's own value belongs to neither
+        x[0], x[-1] = math.nextafter(lo, hi), math.nextafter(hi, lo)
+        density = torch.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)  # (Q,) the N(0, 1) pdf
+        total += torch.trapezoid(spec(x, **values) * density, x).item()
+    return total
 
 
 def is_zero_centred(mean: float) -> bool:
     """Outputs that average ~0 keep the next layer's inputs balanced around 0."""
     return abs(mean) < ZERO_MEAN
+
+
+def facts_rows(key: str, params: dict[str, float] | None = None) -> list[tuple[str, str]]:
+    """The facts table of one function, (property, value) rows in markdown: range, shape,
+    mean output on N(0, 1) inputs, where its slope breaks, whether gradients can train it."""
+    spec = get_activation(key)
+    values = spec.resolve(params)
+    mean = mean_on_standard_normal(key, values)
+    kinks = ", ".join(f"$x = {k.x:g}$" for k in spec.kink_points(**values)) or "none"
+    jumps = ", ".join(f"$x = {x:g}$" for x in jump_points(spec))
+    if jumps:  # a jump is worse than a kink: no slope at all, not two of them
+        kinks = f"{kinks}; it jumps at {jumps}: no derivative there at all"
+    return [
+        ("output range", f"${spec.output_range}$"),
+        ("monotonic", "yes" if spec.monotonic else "no: it dips before rising"),
+        (
+            "zero-centred",
+            f"{'yes' if is_zero_centred(mean) else 'no'} (mean output for "
+            f"$x \\sim N(0, 1)$: {mean:.3f})",
+        ),
+        ("kinks", kinks),
+        ("trainable by gradient descent", "yes" if spec.has_gradient else "no"),
+    ]

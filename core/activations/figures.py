@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from core.activations.curves import Curve
 from core.activations.vanishing import ChainGradients
-from core.engine.looks.figures import log_y_axis
+from core.engine.looks.figures import LEGEND_BELOW, LEGEND_BELOW_MARGIN, log_y_axis
 
 PALETTE = qualitative.Plotly  # 10 colours; at most MAX_CURVES curves share a plot
 GREY, ORANGE = "#8c8c8c", "#EE4C2C"
@@ -90,9 +90,9 @@ def curves_figure(curves: list[Curve], show_saturation: bool = True) -> go.Figur
     fig.update_xaxes(title_text="x", zeroline=True)
     fig.update_layout(
         height=420,
-        margin=dict(t=40, b=40, l=40, r=20),
+        margin=dict(t=40, b=LEGEND_BELOW_MARGIN, l=40, r=20),
         hovermode="closest",
-        legend=dict(orientation="h", y=-0.18),
+        legend=LEGEND_BELOW,
     )
     return fig
 
@@ -127,8 +127,8 @@ def chain_figure(chain: ChainGradients, names: dict[str, str]) -> go.Figure:
         height=400,
         xaxis_title="depth n (layers the gradient passes through)",
         yaxis_title="|d hₙ / d x| (log scale)",
-        margin=dict(t=20, b=40, l=40, r=20),
-        legend=dict(orientation="h", y=-0.2),
+        margin=dict(t=20, b=LEGEND_BELOW_MARGIN, l=40, r=20),
+        legend=LEGEND_BELOW,
     )
     log_y_axis(fig)
     return fig

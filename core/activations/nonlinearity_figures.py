@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.activations.nonlinearity import Collapse, FitResult
-from core.engine.looks.figures import log_y_axis
+from core.engine.looks.figures import LEGEND_BELOW, LEGEND_BELOW_MARGIN, log_y_axis
 
 INPUT, STACK, SINGLE, BAD = "#8c8c8c", "#1f77b4", "#EE4C2C", "#d62728"
 CLASS_COLORS = ("#1f77b4", "#EE4C2C")  # spiral arm 0, spiral arm 1
@@ -103,8 +103,8 @@ def fit_figure(result: FitResult) -> go.Figure:
             height=380,
             xaxis_title="x",
             yaxis_title="y",
-            margin=dict(t=20, b=40, l=40, r=20),
-            legend=dict(orientation="h", y=-0.2),
+            margin=dict(t=20, b=LEGEND_BELOW_MARGIN, l=40, r=20),
+            legend=LEGEND_BELOW,
         )
         return fig
     g = round(math.sqrt(result.grid.shape[0]))
@@ -154,11 +154,11 @@ def loss_figure(result: FitResult) -> go.Figure:
         fig.add_trace(go.Scatter(y=fit.losses, name=f"model {fit.label}", line_color=color))
     loss = "mean squared error" if result.config.target == "wave" else "cross-entropy"
     fig.update_layout(
-        height=280,
+        height=280 + LEGEND_BELOW_MARGIN - 40,
         xaxis_title="Adam step",
         yaxis_title=loss,
-        margin=dict(t=20, b=40, l=40, r=20),
-        legend=dict(orientation="h", y=-0.3),
+        margin=dict(t=20, b=LEGEND_BELOW_MARGIN, l=40, r=20),
+        legend=LEGEND_BELOW,
     )
     log_y_axis(fig)
     return fig

@@ -82,11 +82,15 @@ class OverflowDemo:
     overflowed: bool  # did the naive formula break?
 
 
-def overflow_demo(logits: list[float], target: int = 0) -> OverflowDemo:
-    """The textbook formula next to log_softmax + nll_loss, in float32, numbers shown."""
+def overflow_demo(logits: list[float], target: int = 0, temperature: float = 1.0) -> OverflowDemo:
+    """The textbook formula next to log_softmax + nll_loss, in float32, numbers shown.
+
+    At a temperature T the scores are z / T, the same ones the chart's softmax(z / T) uses,
+    so the loss is the loss of the probabilities the chart shows."""
     if not 0 <= target < len(logits):
         raise ConfigError(f"The true class must be 0 to {len(logits) - 1}.")
-    z = torch.tensor(logits, dtype=torch.float32)  # (K,)
+    T = check_temperature(temperature)
+    z = torch.tensor(logits, dtype=torch.float32) / T  # (K,) the scores softmax sees
     y = torch.tensor([target])  # (1,) class index
     naive_exp = torch.exp(z)  # (K,) overflows to inf for z > 88.72
     naive_sum = naive_exp.sum()

@@ -205,8 +205,10 @@ def lr_figure(line: LrLine) -> go.Figure:
     top = min(max(finite), max(2.5 * line.loss_start, *(1.1 * v for v in marked)))
     if not math.isfinite(top):
         top = 2.5 * line.loss_start
-    fig.update_yaxes(title_text="loss after the step", range=[0, max(top, 1e-12) * 1.05])
-    fig.update_xaxes(title_text="learning rate α", rangemode="tozero")
+    # powers of ten, not Plotly's SI prefixes: a loss of 2e-12 read as "2p"
+    fig.update_yaxes(title_text="loss after the step", range=[0, max(top, 1e-12) * 1.05],
+                     exponentformat="power")  # fmt: skip
+    fig.update_xaxes(title_text="learning rate α", rangemode="tozero", exponentformat="power")
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), legend=dict(x=1.01, y=1))
     return fig
 

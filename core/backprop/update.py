@@ -1,8 +1,8 @@
 """One step of gradient descent by hand, and what the learning rate does to that step.
 
 β ← β − α·∂L/∂β for every parameter β of the tiny network in core.backprop.tinynet, next to
-torch.optim.SGD doing the same; then the loss along the step's direction, which shows a
-step that is too small, about right, or so large that it overshoots the valley.
+torch.optim.SGD doing the same; then what each learning rate does over several steps (one
+verdict per rate: too small, good, too large) and the loss along the first step's direction.
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ MAX_LR = 10.0  # largest learning rate the demo takes
 LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)  # the slider's α
 NUM_STEPS = 20  # gradient-descent steps in the "several steps" curve
 MAX_STEPS = 200  # most steps that curve may take
-SMALL_FRACTION = 0.05  # the "too small" reference step is this fraction of the best one
-OVERSHOOT = 1.5  # the "too large" reference is this many times the first uphill step
-GOOD_FRACTION = 0.5  # a step is "good" if it gets at least half the best drop along its line
-_SEARCH = [10 ** (e / 40) for e in range(-200, 121)]  # α from 1e-5 to 1e3, 40 per decade
+GOOD_SHARE = 0.1  # "good": within NUM_STEPS steps the loss falls under this share of L₀
+VERDICT_NAMES = ("too small", "good", "too large")
 
 
 @dataclass(frozen=True)
@@ -103,83 +101,94 @@ def sgd_update(net: TinyNet, lr: float) -> Update:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """What one learning rate does to this net: one verdict, from one criterion."""
+
+    lr: float  # α
+    verdict: str  # "too small", "good", "too large" or "no gradient"
+    losses: list[float]  # L before and after each of NUM_STEPS steps (ends early at inf)
+    first_step_up: bool  # the first step lands higher than it started: it overshoots
+    steps_to_good: int | None  # the first step after which L ≤ GOOD_SHARE·L₀ (None: never)
+
+    @property
+    def start(self) -> float:
+        return self.losses[0]
+
+    @property
+    def end(self) -> float:
+        return self.losses[-1]
+
+
+def judge_rate(net: TinyNet, lr: float, num_steps: int = NUM_STEPS) -> Rate:
+    """The verdict on α, from `num_steps` steps of gradient descent, never from float noise:
+
+    - "too large": the loss ends higher than it started, or overflows;
+    - "good": it falls under GOOD_SHARE of where it started (1e-17 and 2e-17 are both that);
+    - "too small": it went down, but not that far.
+    """
+    lr = check_lr(lr)
+    losses = descent(net, lr, num_steps)
+    start = losses[0]
+    grads = hand_gradients(net)
+    up = len(losses) > 1 and not losses[1] < start
+    reached = next((i for i, v in enumerate(losses) if i and v <= GOOD_SHARE * start), None)
+    if all(grads[k] == 0.0 for k in PARAMS):
+        verdict = "no gradient"
+    elif not (math.isfinite(losses[-1]) and losses[-1] < start):
+        verdict = "too large"
+    elif reached is not None:
+        verdict = "good"
+    else:
+        verdict = "too small"
+    return Rate(lr, verdict, losses, up, reached)
+
+
+def judge_rates(net: TinyNet, num_steps: int = NUM_STEPS) -> dict[float, Rate]:
+    """Every α of the slider, judged the same way (judge_rate)."""
+    return {a: judge_rate(net, a, num_steps) for a in LR_CHOICES}
+
+
+def references(rates: dict[float, Rate]) -> dict[str, float]:
+    """One α of the slider per verdict, the same ones both plots draw: the largest too-small
+    α, the good α that gets under GOOD_SHARE in the fewest steps (the smaller on a tie) and
+    the smallest too-large α. A name no α earns on this net is left out."""
+    by = {name: [r for r in rates.values() if r.verdict == name] for name in VERDICT_NAMES}
+    refs: dict[str, float] = {}
+    if by["too small"]:
+        refs["too small"] = max(r.lr for r in by["too small"])
+    if by["good"]:
+        refs["good"] = min(by["good"], key=lambda r: (r.steps_to_good, r.lr)).lr
+    if by["too large"]:
+        refs["too large"] = min(r.lr for r in by["too large"])
+    return refs
+
+
+@dataclass(frozen=True)
 class LrLine:
-    lrs: list[float]  # α along the step's direction, from 0
+    lrs: list[float]  # α along the first step's direction, from 0
     losses: list[float]  # L(β − α·∂L/∂β) at each α (inf where the step overflowed)
     lr: float  # the chosen α
     loss_at_lr: float  # where the chosen step lands
     loss_start: float  # L before any step
-    best_lr: float  # the α that lowers L most along this line (searched on a grid)
-    references: dict[str, float]  # "too small", "good", "too large": α values to compare
-    reference_losses: dict[str, float]  # where each of those steps lands
-    verdict: str  # "too small", "good", "too large" or "no gradient"
+    references: dict[str, float]  # "too small", "good", "too large": the slider's α values
+    reference_losses: dict[str, float]  # where each of those first steps lands
 
 
-def lr_line(net: TinyNet, lr: float, num_points: int = 161) -> LrLine:
-    """The loss along the direction of one gradient step, and a verdict on the chosen α."""
+def lr_line(net: TinyNet, lr: float, refs: dict[str, float], num_points: int = 161) -> LrLine:
+    """The loss along the direction of the first gradient step, where α's step lands, and
+    where the reference rates' first steps land (the references judge_rates chose)."""
     lr = check_lr(lr)
     grads = hand_gradients(net)
 
     def loss_at(a: float) -> float:
         return safe_loss(stepped(net, grads, a))
 
-    start = loss_at(0.0)
-    searched = [(loss_at(a), a) for a in _SEARCH]
-    best_loss, best = min(searched)
-    flat = all(grads[k] == 0.0 for k in PARAMS) or best_loss >= start
-    # "Too large": well beyond the first α whose step lands higher than it started.
-    uphill = next((a for l_a, a in searched if a > best and l_a >= start), 3 * best)
-    too_large = min(OVERSHOOT * uphill, MAX_LR)
-
-    def judge(a: float, landed: float) -> str:
-        if flat:
-            return "no gradient"
-        if landed >= start:
-            return "too large"
-        if (start - landed) >= GOOD_FRACTION * (start - best_loss):
-            return "good"
-        return "too small" if a < best else "too large"
-
-    candidates = {
-        "too small": min(SMALL_FRACTION * best, MAX_LR),
-        "good": min(best, MAX_LR),
-        "too large": too_large,
-    }
-    # Only references whose own step earns their name: with a loss whose best step lies
-    # beyond MAX_LR (cross-entropy on this net) all three were capped to α = 10.
-    references = {k: a for k, a in candidates.items() if judge(a, loss_at(a)) == k}
-    landed = loss_at(lr)
-    verdict = judge(lr, landed)
-    span = 1.15 * max(lr, too_large)
+    span = 1.15 * max(lr, *refs.values())
     lrs = [span * i / (num_points - 1) for i in range(num_points)]
     return LrLine(
-        lrs, [loss_at(a) for a in lrs], lr, landed, start, best, references,
-        {k: loss_at(a) for k, a in references.items()}, verdict,
+        lrs, [loss_at(a) for a in lrs], lr, loss_at(lr), loss_at(0.0), dict(refs),
+        {k: loss_at(a) for k, a in refs.items()},
     )  # fmt: skip
-
-
-def descent_references(net: TinyNet, num_steps: int = NUM_STEPS) -> dict[str, float]:
-    """α values from the slider that earn their names over `num_steps` steps of descent:
-    "good" ends lowest; "too small" is the largest α below it that gets less than a quarter
-    of its drop; "too large" the smallest α above it that ends higher than it started (or
-    blows up).
-    A name no α earns on this net is left out."""
-    runs = {a: descent(net, a, num_steps) for a in LR_CHOICES}
-    finite = {a: r for a, r in runs.items() if all(math.isfinite(v) for v in r)}
-    if not finite:
-        return {}
-    good = min(finite, key=lambda a: finite[a][-1])
-    start, best_drop = runs[good][0], runs[good][0] - runs[good][-1]
-    if best_drop <= 0:
-        return {}
-    refs = {"good": good}
-    small = [a for a in finite if a < good and start - finite[a][-1] < 0.25 * best_drop]
-    if small:
-        refs["too small"] = max(small)
-    large = [a for a, r in runs.items() if a > good and not r[-1] < r[0]]  # nan counts too
-    if large:
-        refs["too large"] = min(large)
-    return {k: refs[k] for k in ("too small", "good", "too large") if k in refs}
 
 
 def descent(net: TinyNet, lr: float, num_steps: int = NUM_STEPS) -> list[float]:
@@ -198,3 +207,47 @@ def descent(net: TinyNet, lr: float, num_steps: int = NUM_STEPS) -> list[float]:
         if not math.isfinite(losses[-1]):
             break
     return losses
+
+
+def rate_sentence(rate: Rate, rates: dict[float, Rate]) -> str:
+    """The verdict on α in words, from the numbers both plots show."""
+    steps, start, end = len(rate.losses) - 1, rate.start, rate.end
+    good = [a for a, r in rates.items() if r.verdict == "good"]
+    if rate.verdict == "no gradient":
+        return (
+            "**No gradient.** ∂L/∂β is zero for every parameter (a perfect fit, or every "
+            "hidden unit dead), so no learning rate moves anything."
+        )
+    if rate.verdict == "too small":
+        move = " Move the slider right." if any(a > rate.lr for a in good) else ""
+        return (
+            f"**Too small.** After {steps} steps the loss is {end:.3g}, still more than "
+            f"{GOOD_SHARE:.0%} of the {start:.3g} it started from: training would crawl.{move}"
+        )
+    if rate.verdict == "too large":
+        move = " Move the slider left." if any(a < rate.lr for a in good) else ""
+        ended = (
+            "overflows"
+            if not math.isfinite(end)
+            else f"ends at {end:.3g}, higher than the {start:.3g} it started from"
+        )
+        first = (
+            "The first step already lands higher than it started"
+            if rate.first_step_up
+            else "The first step still goes down; the later ones overshoot further and further"
+        )
+        return (
+            f"**Too large.** Over {steps} steps the loss {ended}: the steps jump past the "
+            f"valley and training would bounce or blow up. {first}.{move}"
+        )
+    overshoot = (
+        " Its first step overshoots (the star lands above the start), and the steps after it "
+        "settle anyway."
+        if rate.first_step_up
+        else ""
+    )
+    return (
+        f"**Good.** The loss falls under {GOOD_SHARE:.0%} of where it started within "
+        f"{rate.steps_to_good} step{'s' * (rate.steps_to_good != 1)} and ends at {end:.3g} "
+        f"after {steps}.{overshoot}"
+    )

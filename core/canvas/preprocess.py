@@ -20,7 +20,16 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
-from core.canvas.stroke import INK_LEVEL, MNIST_STROKE, WORK_SCALE, restroke, stroke_width
+from core.canvas.stroke import (
+    BLOB,
+    INK_LEVEL,
+    MNIST_STROKE,
+    THICK_PEN,
+    WORK_SCALE,
+    restroke,
+    shave,
+    thickest,
+)
 from core.engine.learning.data import IMAGE_SIZE
 from core.errors import LimitError, TorchlabError, logged_error_id
 
@@ -71,6 +80,7 @@ class Preprocessed:
     steps: list[Step] = field(default_factory=list)  # each stage, for the page to show
     digit: np.ndarray | None = None  # (28, 28) float32 on [0, 1], white on black; None if empty
     X: torch.Tensor | None = None  # (1, 1, 28, 28) float32: exactly what the model receives
+    doubt: str = ""  # why no answer about this input can be trusted ("" when nothing says so)
 
     @property
     def empty(self) -> bool:
@@ -175,9 +185,7 @@ def preprocess(
     """Turn an ink image into the model's input, keeping every intermediate image to show."""
     opts = options or PreprocessOptions()
     ink = np.asarray(ink, dtype=np.float32)
-    out = Preprocessed(
-        steps=[Step("Ink", ink, f"{ink.shape[1]}×{ink.shape[0]} px, white on black")]
-    )
+    out = Preprocessed(steps=[Step("Ink", ink, f"white on black: {_size(ink)}")])
     peak = float(ink.max()) if ink.size else 0.0
     if peak < EMPTY_INK:
         return out
@@ -191,27 +199,30 @@ def preprocess(
     if opts.crop and bbox is not None:
         top, bottom, left, right = bbox
         crop = ink[top:bottom, left:right]
-        note = f"the ink's box: rows {top}-{bottom - 1}, columns {left}-{right - 1}"
+        note = f"the ink's box, rows {top}-{bottom - 1}, columns {left}-{right - 1}: " + (
+            _resized(ink, crop)
+        )
     else:
         crop = ink
-        note = "skipped: the whole image, empty margins included"
+        note = f"skipped: the whole image, empty margins included: {_size(crop)}"
     out.steps.append(Step("Crop", crop, note))
-    crop = _stroke_step(crop, opts, out.steps)
-    h, w = crop.shape
+    crop, out.doubt = _stroke_step(crop, opts, out.steps)
     aa = "anti-aliased" if opts.antialias else "nearest pixel, no anti-aliasing"
     if opts.fit_box:
-        size = fit_size(h, w)
-        box = resize(crop, size, opts.antialias)
-        note = f"{w}×{h} -> {size[1]}×{size[0]} px (longer side {BOX_SIZE}), {aa}"
+        box = resize(crop, fit_size(*crop.shape), opts.antialias)
+        note = f"longer side {BOX_SIZE} px, {aa}: {_resized(crop, box)}"
     else:
         box = resize(crop, (IMAGE_SIZE, IMAGE_SIZE), opts.antialias)
-        note = f"skipped: squashed {w}×{h} -> {IMAGE_SIZE}×{IMAGE_SIZE}, aspect lost, {aa}"
+        note = f"skipped: squashed, aspect lost, {aa}: {_resized(crop, box)}"
     out.steps.append(Step("Scale", box, note))
     digit = place(box, by_mass=opts.center_of_mass)
     cy, cx = center_of_mass(digit)
     how = "by mass" if opts.center_of_mass else "skipped: box centred by its edges"
     c = f"{MNIST_CENTER:g}"
-    note = f"{how}; centre of mass at ({cy:.1f}, {cx:.1f}), MNIST's is ({c}, {c})"
+    note = (
+        f"{how}, in a {IMAGE_SIZE}×{IMAGE_SIZE} field; centre of mass at ({cy:.1f}, {cx:.1f}), "
+        f"MNIST's is ({c}, {c}): {_resized(box, digit)}"
+    )
     out.steps.append(Step("Centre", digit, note))
     X = torch.from_numpy(digit.copy())[None, None]  # (1, 1, 28, 28)
     if opts.normalize:
@@ -226,22 +237,59 @@ def preprocess(
     return out
 
 
-def _stroke_step(crop: np.ndarray, opts: PreprocessOptions, steps: list[Step]) -> np.ndarray:
+def _size(image: np.ndarray) -> str:
+    return f"{image.shape[1]}×{image.shape[0]} px"
+
+
+def _resized(before: np.ndarray, after: np.ndarray) -> str:
+    """'156×196 -> 65×85 px': every step's note ends with the size it got and made."""
+    return f"{before.shape[1]}×{before.shape[0]} -> {_size(after)}"
+
+
+def _stroke_step(
+    crop: np.ndarray, opts: PreprocessOptions, steps: list[Step]
+) -> tuple[np.ndarray, str]:
     """The pen made MNIST's: strokes thinned to their centre lines and redrawn MNIST_STROKE
-    wide, as they will be once the digit fits the box (worked on at WORK_SCALE× its size)."""
+    wide, as they will be once the digit fits the box (worked on at WORK_SCALE× its size).
+
+    Ink wider than THICK_PEN of the digit's box has merged strokes and closing loops:
+    thinning that to centre lines turned a small thick 4, 6 or 8 into a line ("1, 100%
+    sure"), so such strokes are only shaved thinner. Ink as wide as BLOB of the box is a blob
+    no method reads reliably: the doubt (the second value) says why, for the page to show."""
     box = BOX_SIZE if opts.fit_box else IMAGE_SIZE
     work = resize(crop, fit_size(*crop.shape, box * WORK_SCALE))
+    pen = thickest(work > INK_LEVEL) / WORK_SCALE  # the widest ink, in pixels of the box
+    scale = f"{WORK_SCALE} px per box pixel"
+    share, doubt = pen / box, ""
+    if share >= BLOB:
+        doubt = (
+            f"The ink is up to {pen:.1f} px wide in the digit's {box}-px box, {share:.0%} of "
+            f"it (MNIST's strokes are about {MNIST_STROKE:g}): a pen this thick for a digit "
+            "this small merges strokes and closes the loops and gaps that tell digits apart, "
+            "so no answer about this drawing can be trusted. Draw the digit larger, or pick "
+            "a thinner pen."
+        )
     if not opts.stroke:
-        width = stroke_width(work > INK_LEVEL) / WORK_SCALE
-        steps.append(Step("Stroke", crop, f"skipped: the pen as drawn, {width:.1f} px in the box"))
-        return crop
+        note = f"skipped: the pen as drawn, ink up to {pen:.1f} px wide in the box: {_size(crop)}"
+        steps.append(Step("Stroke", crop, note))
+        return crop, doubt
+    if share > THICK_PEN:
+        image = shave(work, pen * WORK_SCALE, MNIST_STROKE * WORK_SCALE)
+        note = (
+            f"ink up to {pen:.1f} px wide in the {box}-px box, {share:.0%} of the digit: too "
+            "thick to thin to centre lines (merged strokes would become lines that were never "
+            f"drawn), so only shaved towards {MNIST_STROKE:g} px ({scale}): "
+            f"{_resized(crop, image)}"
+        )
+        steps.append(Step("Stroke", image, note))
+        return image, doubt
     new = restroke(work, box, crop=opts.crop)
     note = (
-        f"a {new.before:.1f} px pen once in the {box}-px box, redrawn {new.after:.1f} px "
-        f"wide (MNIST's typical pen is {MNIST_STROKE:g})"
+        f"a {new.before:.1f} px pen once in the {box}-px box, redrawn {new.after:.1f} px wide "
+        f"(MNIST's typical pen is {MNIST_STROKE:g}), {scale}: {_resized(crop, new.image)}"
     )
     steps.append(Step("Stroke", new.image, note))
-    return new.image
+    return new.image, doubt
 
 
 def decode_upload(
@@ -299,10 +347,12 @@ def decode_upload(
 
 
 def _eight_bit(img: Image.Image) -> Image.Image:
-    """16-bit (and 32-bit integer) greyscale scaled to 8 bits, not clipped: Pillow's convert
-    to "L" clips every value over 255 to white, and a 16-bit digit vanishes."""
+    """16-bit (and 32-bit integer) greyscale scaled to 8 bits by its own brightest value, not
+    clipped and not by 65,535: Pillow's convert to "L" clips every value over 255 to white
+    (a 16-bit digit vanished), and a 16-bit file that uses only 0-255 or 0-4095 (12-bit
+    scanners) divided by 65,535 is all black."""
     if img.mode not in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
         return img
     values = np.asarray(img, dtype=np.float64)
-    top = 65535.0 if img.mode.startswith("I;16") or values.max() > 255 else 255.0
+    top = max(float(values.max()), 1.0)
     return Image.fromarray(np.clip(values / top * 255.0, 0, 255).round().astype(np.uint8), "L")

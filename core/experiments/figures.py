@@ -14,6 +14,8 @@ from core.experiments.results import (
     DIVERGED_FACTOR,
     chance_loss,
     final_train_loss,
+    peak_loss,
+    score,
     verdict,
 )
 from core.experiments.sets import is_baseline
@@ -95,12 +97,22 @@ def bar_figure(
     title: str,
     y_title: str,
     log_y: bool = False,
+    spread: Sequence[tuple[float, float]] | None = None,
 ) -> go.Figure:
     """One bar per run (or pipeline), labelled with its value; a log axis for wide ranges.
 
     A run with no value yet (still queued) gets no bar and no number, not a bar at zero.
+    `spread` (low, high) per bar draws each measurement's range as an error bar.
     """
     vals = [None if v is None else float(v) for v in values]
+    error = None
+    if spread is not None:
+        error = dict(
+            type="data",
+            symmetric=False,
+            array=[hi - v for v, (_lo, hi) in zip(vals, spread, strict=True)],
+            arrayminus=[v - lo for v, (lo, _hi) in zip(vals, spread, strict=True)],
+        )
     fig = go.Figure(
         go.Bar(
             x=list(labels),
@@ -108,6 +120,7 @@ def bar_figure(
             text=["" if v is None else _short(v) for v in vals],
             textposition="outside",
             marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(vals))],
+            error_y=error,
         )
     )
     if log_y:
@@ -157,6 +170,17 @@ def lr_figure(snaps: Sequence[Run]) -> go.Figure:
             text=["diverged"] * len(diverged),
             textposition="bottom center",
         )
+    blew = [s for s in ordered if verdict(s) == "blew up" and score(s) < math.inf]
+    if blew:  # its verdict on the plot too: not a rate too small to move
+        fig.add_scatter(
+            x=[s.config.lr for s in blew],
+            y=[score(s) for s in blew],
+            mode="markers+text",
+            name="blew up, then stuck",
+            marker={"symbol": "triangle-up", "size": 14, "color": "#ff7f0e"},
+            text=[f"blew up to {peak_loss(s):.3g}" for s in blew],
+            textposition="top center",
+        )
     if ordered:  # the yardstick of the verdicts: a model that knows nothing
         fig.add_hline(
             y=chance_loss(ordered[0].config),
@@ -164,7 +188,7 @@ def lr_figure(snaps: Sequence[Run]) -> go.Figure:
             annotation_text="uniform guess: ln(classes)",
             annotation_position="top left",
         )
-    fig.update_xaxes(type="log", exponentformat="power")
+    fig.update_xaxes(type="log", exponentformat="power", dtick=1)  # powers of ten, no 2s, 5s
     fig.update_yaxes(range=[0, ceiling * 1.05])
     return chart_layout(fig, "Final loss against learning rate", "learning rate (log)", "loss")
 

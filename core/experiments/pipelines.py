@@ -25,11 +25,12 @@ from core.errors import LimitError
 
 MAX_SAMPLES = 20_000  # the per-sample pipelines manage a few thousand per second on a CPU
 MAX_BATCH = 1_024
-MIN_MEASURE_S = 0.3  # repeat a fast pipeline until this much time was measured...
-MAX_PASSES = 5  # ...but at most this many passes; the fastest pass counts (noise only adds)
-PER_SAMPLE_RATE = 2_000  # samples/s a per-sample pipeline manages on two busy CPU cores
-DATALOADER_SAME = 1.3  # rates within this factor of each other count as "about as fast"
-ROUNDS = 3  # the three are measured in this many rounds, a different one first each round
+MIN_MEASURE_S = 0.3  # a fast pipeline repeats its pass until this much time was measured...
+MAX_PASSES = 5_000  # ...but at most this many passes; the rate is all samples over all time
+WARMUP_BATCHES = 3  # untimed batches of each pipeline first: first calls pay for caches
+SLOW_RATE = 1_000  # samples/s a per-sample pipeline may fall to on a busy two-core machine
+ROUNDS = 5  # the three are measured in this many rounds, a different one first each round
+WIDE_SPREAD = 2.0  # a pipeline whose rounds differ by more than this factor was disturbed
 
 Batches = Iterator[tuple[torch.Tensor, torch.Tensor]]
 
@@ -138,9 +139,28 @@ def check_settings(samples: int, batch_size: int) -> None:
         raise LimitError(f"The batch size must be 1 to {MAX_BATCH:,}, not {batch_size:,}.")
 
 
-def estimate_seconds(samples: int, rounds: int = ROUNDS) -> float:
-    """Roughly how long a comparison takes: the two per-sample pipelines dominate."""
-    return 2 * samples / PER_SAMPLE_RATE * rounds
+def estimate_seconds(samples: int, rounds: int = ROUNDS, rate: float = SLOW_RATE) -> float:
+    """Roughly how long a comparison takes at `rate` samples/s: the two per-sample pipelines
+    dominate (the tensor-resident one takes MIN_MEASURE_S a round)."""
+    return rounds * (2 * samples / rate + MIN_MEASURE_S)
+
+
+def measuring_text(samples: int, last: list[PipelineResult] | None = None) -> str:
+    """What pressing Measure will take, from the last measurement of this session when there
+    is one, else at most what a busy machine's SLOW_RATE would give."""
+    slow = [r for r in last or [] if r.key != "tensors"]
+    if slow:
+        rate = min(r.samples_per_s for r in slow)
+        return (
+            f"Measuring takes about {estimate_seconds(samples, rate=rate):.0f} s here: "
+            f"{ROUNDS} rounds after a warm-up, at the {rate:,.0f} samples/s the slower "
+            "per-sample pipeline managed last time."
+        )
+    return (
+        f"Measuring takes up to about {estimate_seconds(samples):.0f} s: {ROUNDS} rounds after "
+        f"a warm-up (the per-sample pipelines may fall to {SLOW_RATE:,} samples/s on a busy "
+        "machine)."
+    )
 
 
 def measure(
@@ -154,8 +174,9 @@ def measure(
 ) -> PipelineResult:
     """Deliver `samples` training images to `device` in batches, timed from first to last.
 
-    A fast pipeline is timed over a few passes and its fastest counts, since other work on a
-    shared machine only ever adds time.
+    A fast pipeline (a pass can take a millisecond) repeats its pass until MIN_MEASURE_S was
+    measured, and its rate is all its samples over all that time: the fastest of a few passes
+    once read 2,731,289 samples/s in a round whose slowest read 2,935.
     """
     check_settings(samples, batch_size)
     if key not in PIPELINES:
@@ -175,14 +196,28 @@ def measure(
         def batches() -> Batches:
             return make(ds, samples, batch_size, generator)
 
-    best, spent, passes = None, 0.0, 0
-    while passes < MAX_PASSES and (passes == 0 or spent < MIN_MEASURE_S):
-        result = _one_pass(key, batches(), dev)
-        spent += result.seconds
+    first = _one_pass(key, batches(), dev)
+    spent, passes = first.seconds, 1
+    while passes < MAX_PASSES and spent < MIN_MEASURE_S:
+        spent += _one_pass(key, batches(), dev).seconds
         passes += 1
-        if best is None or result.seconds < best.seconds:
-            best = result
-    return best
+    return dataclasses.replace(
+        first, seconds=spent / passes, samples_per_s=first.samples * passes / spent
+    )
+
+
+def warm_up(key: str, *, dataset: str = "MNIST", batch_size: int = 64, device: str = "cpu") -> None:
+    """A few untimed batches: the first calls of a pipeline pay for caches and allocations."""
+    dev = resolve_device(device)
+    generator = torch.Generator().manual_seed(0)
+    if key == "tensors":
+        X, y = load_tensors(dataset, True, device=dev)
+        batches = tensor_batches(X[: WARMUP_BATCHES * batch_size], y, batch_size, generator)
+    else:
+        ds = transformed_dataset(dataset)
+        make = manual_batches if key == "manual" else dataloader_batches
+        batches = make(ds, min(WARMUP_BATCHES * batch_size, len(ds)), batch_size, generator)
+    _one_pass(key, batches, dev)
 
 
 def _one_pass(key: str, batches: Batches, dev: torch.device) -> PipelineResult:
@@ -204,6 +239,11 @@ def compare(rounds: int = ROUNDS, **settings) -> list[PipelineResult]:
     alike); each gets its median rate and the slowest and fastest round beside it."""
     keys = list(PIPELINES)
     runs: dict[str, list[PipelineResult]] = {k: [] for k in keys}
+    check_settings(settings.get("samples", 2_000), settings.get("batch_size", 64))
+    for key in keys:
+        warm_up(
+            key, **{k: v for k, v in settings.items() if k in ("dataset", "batch_size", "device")}
+        )
     for r in range(rounds):
         for key in keys[r % len(keys) :] + keys[: r % len(keys)]:
             runs[key].append(measure(key, **settings))
@@ -236,20 +276,37 @@ def _spread(r: PipelineResult) -> str:
     return f" (median of {r.rounds} rounds, {r.low:,.0f} to {r.high:,.0f})"
 
 
+def apart(a: PipelineResult, b: PipelineResult) -> bool:
+    """Whether every round of one was faster than every round of the other: only then does
+    a difference between them say something about the pipelines, not about the machine."""
+    return a.low > b.high or b.low > a.high
+
+
+def disturbed(results: list[PipelineResult]) -> list[PipelineResult]:
+    """The pipelines whose rounds differ by more than WIDE_SPREAD: other work got in."""
+    return [r for r in results if r.rounds > 1 and r.high > WIDE_SPREAD * r.low]
+
+
 def findings(results: list[PipelineResult], epoch_size: int = 60_000) -> list[str]:
-    """What the numbers show, in sentences: how many times faster, and what an epoch costs."""
+    """What the numbers show, in sentences: how many times faster, what an epoch costs, and
+    a verdict only where the rounds do not overlap."""
     by = {r.key: r for r in results}
     manual, loader, tensors = by.get("manual"), by.get("dataloader"), by.get("tensors")
     lines = []
     if manual and tensors:
         ratio = tensors.samples_per_s / manual.samples_per_s
-        why = (
-            "the per-sample work (PIL image -> tensor -> normalize) was done once, before "
-            "training, instead of again in every epoch."
-            if ratio > DATALOADER_SAME
-            else "here copying each batch to the device costs more than the per-sample work "
-            "saves: this measurement does not show the usual gain."
-        )
+        if not apart(manual, tensors):
+            why = "their rounds overlap, so on this machine right now they are too close to call."
+        elif ratio > 1:
+            why = (
+                "the per-sample work (PIL image -> tensor -> normalize) was done once, before "
+                "training, instead of again in every epoch."
+            )
+        else:
+            why = (
+                "here copying each batch to the device costs more than the per-sample work "
+                "saves: this measurement does not show the usual gain."
+            )
         lines.append(
             f"Tensor-resident batches delivered {tensors.samples_per_s:,.0f} samples/s"
             f"{_spread(tensors)}, {times(ratio)} the manual loop's {manual.samples_per_s:,.0f}"
@@ -263,15 +320,24 @@ def findings(results: list[PipelineResult], epoch_size: int = 60_000) -> list[st
         )
     if manual and loader:
         ratio = loader.samples_per_s / manual.samples_per_s
-        if ratio > DATALOADER_SAME:
-            how = "faster"
-        elif ratio < 1 / DATALOADER_SAME:
-            how = "slower (its sampler and collate step add a little)"
+        if not apart(manual, loader):
+            how = (
+                f"about as fast: its rounds ({loader.low:,.0f} to {loader.high:,.0f}) overlap "
+                f"the manual loop's ({manual.low:,.0f} to {manual.high:,.0f})"
+            )
+        elif ratio > 1:
+            how = "faster in every round, though the transform it runs on each sample is the same"
         else:
-            how = "about as fast"
+            how = "slower in every round: its sampler and collate step add a little"
         lines.append(
-            f"The DataLoader ran at {times(ratio)} the manual loop's rate, {how}: it does the "
-            "same per-sample work in this process. What it buys is shuffling, batching and "
-            "worker processes written for you, not a faster transform."
+            f"The DataLoader ran at {times(ratio)} the manual loop's rate, {how}. Both do the "
+            "same per-sample work in this process; what a DataLoader buys is shuffling, "
+            "batching and worker processes written for you, not a faster transform."
+        )
+    for r in disturbed(results):
+        lines.append(
+            f"{r.title}'s rounds differ by {r.high / r.low:.1f}× ({r.low:,.0f} to "
+            f"{r.high:,.0f}): other work on the machine got in. Measure again when it is "
+            "quieter before reading much into it."
         )
     return lines

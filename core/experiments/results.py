@@ -70,11 +70,18 @@ def chance_loss(config: RunConfig) -> float:
     return math.log(config.model.num_classes)
 
 
+def peak_loss(s: Run) -> float:
+    """The highest finite training loss the run logged (0 before any)."""
+    return max((x for x in train_losses(s) if math.isfinite(x)), default=0.0)
+
+
 def verdict(s: Run) -> str:
-    """learned / barely learned / diverged (or the run's status when it has no loss yet).
+    """learned / barely learned / blew up / diverged (or the run's status without a loss).
 
     The yardstick is the loss of a uniform guess, ln(classes): a run must end well below it
-    to have learned, and one that ends far above it (or at NaN) has diverged.
+    to have learned, and one that ends far above it (or at NaN) has diverged. A run that
+    ends near it after its loss shot far above it on the way "blew up": too large a rate
+    that threw the weights where the network stops responding, not one too small to move.
     """
     if s.status == "failed":
         # The trainer stops a run whose loss turns NaN or infinite: that is divergence.
@@ -90,7 +97,11 @@ def verdict(s: Run) -> str:
     if final > DIVERGED_FACTOR * max(chance, losses[0]):
         return "diverged"
     if final > STUCK_FACTOR * chance:
-        return "barely learned"
+        return (
+            "blew up"
+            if peak_loss(s) > DIVERGED_FACTOR * max(chance, losses[0])
+            else ("barely learned")
+        )
     return "learned"
 
 
@@ -167,6 +178,12 @@ def _by_batch(snaps: Sequence[Run], **columns: Any) -> tuple[list[dict[str, Any]
     return rows, [s for s in ordered if s.status == "done" and s.train]
 
 
+def _samples(runs: Sequence[Run]) -> str:
+    """The training images each run saw, from its settings (the same for every run of a set)."""
+    counts = {(s.config.train_subset or TRAIN_SIZE) * s.config.epochs for s in runs}
+    return f"{counts.pop():,}" if len(counts) == 1 else "number of"
+
+
 def summarise_batch_size(snaps: Sequence[Run]) -> Finding:
     rows, done = _by_batch(
         snaps,
@@ -200,7 +217,8 @@ def summarise_batch_size(snaps: Sequence[Run]) -> Finding:
         )
         best = min(done, key=score)
         lines.append(
-            f"Lowest test loss: batch {best.config.batch_size:,} "
+            f"Per sample (every run saw the same {_samples(done)} images): batch "
+            f"{best.config.batch_size:,} learned most, lowest test loss "
             f"({_num(score(best))}, test accuracy {_pct(best.final_accuracy)})."
         )
     return Finding(rows, lines)
@@ -240,30 +258,26 @@ def summarise_learning_rate(snaps: Sequence[Run]) -> Finding:
         )
     slow = [s for s in ended if verdict(s) == "barely learned"]
     if best_lr is not None:
-        small = [s for s in slow if s.config.lr < best_lr]
-        broke = [s for s in slow if s.config.lr > best_lr]
         groups = [
-            ("Too small, barely moved", small),
-            ("Too large, stuck near a uniform guess", broke),
+            ("Too small, barely moved", [s for s in slow if s.config.lr < best_lr]),
+            ("Too large, stuck near a uniform guess", [s for s in slow if s.config.lr > best_lr]),
         ]
     else:
-        broke = []
         groups = [("Barely learned", slow)]
+    blew = [s for s in ended if verdict(s) == "blew up"]
+    groups.append(("Too large, blew up then stuck near a uniform guess", blew))
     groups.append(("Diverged", [s for s in ended if verdict(s) == "diverged"]))
     for words, runs in groups:
         if runs:
             lines.append(f"{words}: lr = {', '.join(f'{s.config.lr:g}' for s in runs)}.")
     # A rate just too large often blows the loss up, then lands on the uniform guess with
-    # dead units: it ends "barely learned", but its curve shows the explosion.
-    for s in broke:
-        chance = chance_loss(s.config)
-        peak = max((x for x in train_losses(s) if math.isfinite(x)), default=0.0)
-        if peak > DIVERGED_FACTOR * chance:
-            lines.append(
-                f"lr = {s.config.lr:g} blew the loss up to {peak:.3g} on the way, then settled "
-                f"near the uniform guess ({chance:.2f}): steps that large throw the weights "
-                "where the network stops responding to its input."
-            )
+    # dead units: its verdict says so, and its curve shows the explosion.
+    for s in blew:
+        lines.append(
+            f"lr = {s.config.lr:g} blew the loss up to {peak_loss(s):.3g} on the way, then "
+            f"settled near the uniform guess ({chance_loss(s.config):.2f}): steps that large "
+            "throw the weights where the network stops responding to its input."
+        )
     return Finding(rows, lines)
 
 

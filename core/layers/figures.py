@@ -213,14 +213,18 @@ def dropout_fig(
     X: torch.Tensor,
     kept: torch.Tensor,
     Y_train: torch.Tensor,
-    Y_eval: torch.Tensor,
+    Y_eval: torch.Tensor | None,
     Y_mean: torch.Tensor,
     draws: int,
 ) -> go.Figure:
-    """The digit, the mask, both modes' outputs, and the average over many masks."""
+    """The digit, the mask, both modes' outputs, and the average over many masks (no eval
+    panel when Y_eval is None: a question about it is still open)."""
     panels = [X, kept.float(), Y_train, Y_eval, Y_mean]
     titles = ["input", "mask (white = kept)", "train mode", "eval mode", f"mean of {draws} masks"]
-    return image_grid_fig(panels, titles, columns=5)
+    shown = [i for i, panel in enumerate(panels) if panel is not None]
+    return image_grid_fig(
+        [panels[i] for i in shown], [titles[i] for i in shown], columns=len(shown)
+    )
 
 
 def channel_dropout_fig(

@@ -297,8 +297,11 @@ def step_figure(surface: Surface, local: Grid, inside: InsideStep) -> go.Figure:
     fig.update_traces(showscale=False)
     _arrow(fig, inside.before, inside.sgd_end, "#d62728", "−α·g, plain SGD's step")
     _arrow(fig, inside.before, inside.after, "black", "Δβ, the step taken")
-    fig.update_xaxes(range=[local.xs[0], local.xs[-1]], title="x", constrain="domain")
-    fig.update_yaxes(range=[local.ys[0], local.ys[-1]], title="y", scaleanchor="x")
+    # plain powers of ten: Plotly's default SI prefixes read 1.2e-12 as "1.2p" (pico)
+    fig.update_xaxes(range=[local.xs[0], local.xs[-1]], title="x", constrain="domain",
+                     exponentformat="power")  # fmt: skip
+    fig.update_yaxes(range=[local.ys[0], local.ys[-1]], title="y", scaleanchor="x",
+                     exponentformat="power")  # fmt: skip
     fig.update_layout(height=420)
     # no colour bar; the two long legend labels take a row each in the page's narrow column
     return fixed_margins(fig, LEFT, 10, _legend_above(fig, rows=2), BOTTOM)

@@ -8,6 +8,7 @@ we only record where β goes, the gradient it saw, and the optimizer's state aft
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -248,6 +249,17 @@ class InsideStep:
     rows: list[StateRow]  # the numbers, for a table
 
 
+def resolution(*values: float) -> float:
+    """The smallest change a float of these values' size can hold, a little generously:
+    two roundings of the larger one (4.4e-16 near 1, 4e-28 near 1e-12)."""
+    return 2 * sys.float_info.epsilon * max(abs(v) for v in values)
+
+
+def undust(value: float, resolution: float) -> float:
+    """0 where `value` is below `resolution` (rounding, not a number to read), else value."""
+    return 0.0 if abs(value) <= resolution else value
+
+
 def inside_step(traj: Trajectory, spec: OptimizerSpec, k: int) -> InsideStep:
     """Step k of a run (1-based) taken apart: gradient, optimizer state, and the step it made."""
     if not 1 <= k <= traj.steps:
@@ -271,9 +283,15 @@ def inside_step(traj: Trajectory, spec: OptimizerSpec, k: int) -> InsideStep:
         rows.append(StateRow("v̂ = v / (1 − β₂ᵗ)", *v_hat, "bias-corrected average of g²"))
     if not state:
         rows.append(StateRow("(no state)", None, None, "plain SGD remembers nothing"))
-    delta = [a - b for a, b in zip(after, before, strict=True)]
-    sgd_step = [-spec.lr * gi for gi in g]
-    per_grad = [d / -gi if gi != 0 else None for d, gi in zip(delta, g, strict=True)]
+    # Float dust is judged per coordinate against β's own resolution there, never against a
+    # fixed 1e-12: near β = 2 a step of 4e-16 is one rounding of β (dust), near β = 1e-12 a
+    # step of 2e-14 is a real one. A gradient is dust when its SGD step would be.
+    res = [resolution(b, a) for b, a in zip(before, after, strict=True)]
+    delta = [undust(a - b, r) for a, b, r in zip(after, before, res, strict=True)]
+    g = [undust(gi, r / spec.lr) for gi, r in zip(g, res, strict=True)]
+    rows[1] = StateRow("g = ∂L/∂β", *g, "the gradient autograd computed there")
+    sgd_step = [0.0 - spec.lr * gi for gi in g]  # 0.0 - 0.0 is 0, where -0.0 would print
+    per_grad = [d / -gi if gi != 0 and d != 0 else None for d, gi in zip(delta, g, strict=True)]
     rows += [
         StateRow("Δβ, the step taken", *delta, "what the optimizer actually did"),
         StateRow("−α·g, plain SGD's step", *sgd_step, "the seed's rule with the same α"),

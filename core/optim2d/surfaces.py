@@ -8,6 +8,7 @@ Each also carries its gradient worked out by hand, which the tests check against
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -276,9 +277,23 @@ def window_around(
     """A square window holding `points` with room around them, to look at one step up close."""
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
-    # a step can be as small as 1e-12 late in a run; keep the window wide enough to draw
-    half = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9) * (0.5 + pad)
+    # A step can be 1e-14 long late in a run, next to a β of 1e-12: the window follows the
+    # step (a fixed floor of 1e-9 drew a square a thousand times wider than its arrows), and
+    # is never narrower than β's float resolution lets a picture be.
+    half = max(max(xs) - min(xs), max(ys) - min(ys), _drawable(points)) * (0.5 + pad)
     return (cx - half, cx + half), (cy - half, cy + half)
+
+
+def _drawable(points: list[list[float]]) -> float:
+    """The narrowest window a picture of these points can have: a few thousand float steps."""
+    return 4096 * sys.float_info.epsilon * max(1e-300, *(abs(v) for p in points for v in p))
+
+
+def step_is_drawable(points: list[list[float]]) -> bool:
+    """Whether a step between these points is long enough to see up close: longer than the
+    narrowest window, so its arrows are more than a speck in it."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return max(max(xs) - min(xs), max(ys) - min(ys)) > _drawable(points) / 16
 
 
 def log_gap(surface: Surface, Z: Tensor) -> Tensor:

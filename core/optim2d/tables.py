@@ -27,9 +27,10 @@ def results_rows(surface: Surface, trajs: list[Trajectory], tol: float) -> list[
 
 
 def inside_rows(inside: InsideStep) -> list[dict]:
-    """The numbers of one step, 4 significant digits, float dust (1e-16 of a step below the
-    float's resolution) as the 0 it is; a blank where a number is undefined."""
-    cell = lambda v: "" if v is None else shown(v)  # noqa: E731
+    """The numbers of one step as inside_step computed them, 4 significant digits (its float
+    dust is already the 0 it is, judged against β's own resolution); a blank where a number
+    is undefined. No fixed 1e-12 cut: late in a run every number is that small."""
+    cell = lambda v: "" if v is None else f"{v:.4g}"  # noqa: E731
     return [
         {"quantity": r.quantity, "x": cell(r.x), "y": cell(r.y), "meaning": r.meaning}
         for r in inside.rows

@@ -28,12 +28,37 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Stop:
+    """One stop. Its page opens with `params`, which never show the answer; once the learner
+    has answered, been shown the answer or skipped, it opens with `reveal` on top (the card,
+    the plot, the setting that gives the answer away), and the page parts named in `hides`
+    (which pages look up with ui.route.hidden) appear."""
+
     key: str  # stable id, kept in the route's progress
     title: str
     page: str  # url path of the page it opens ("" is Home)
     look: str  # two or three sentences: what to look at there
     question: Question
     params: dict[str, str] = field(default_factory=dict)  # the page's link settings
+    reveal: dict[str, str] = field(default_factory=dict)  # on top of params, once revealed
+    # (every name in `reveal` is in `params` too: a link goes back to the stop's own value)
+    hides: tuple[str, ...] = ()  # page parts kept hidden until then
+
+    def link(self, revealed: bool) -> dict[str, str]:
+        """The page's settings for this stop, before or after the answer may be seen."""
+        return {**self.params, **self.reveal} if revealed else dict(self.params)
+
+
+def shareable(params: dict[str, str], stop: Stop | None, marks_param: str) -> dict[str, str]:
+    """A page's URL parameters as a link to send: never the answer. The learner's marks stay
+    home (they would open the stop revealed for whoever gets the link), and a setting the
+    stop only shows once answered goes back to the stop's own."""
+    out = {k: v for k, v in params.items() if k != marks_param}
+    if stop is not None:
+        for name, value in stop.reveal.items():
+            # absent: the page's default, which may be the revealing value (expr=x.t())
+            if out.get(name, value) == value:
+                out[name] = stop.params[name]
+    return out
 
 
 def check(question: Question, given: str) -> Verdict:

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.engine.learning import chapter
 from core.engine.learning.data import IMAGE_SIZE, TRAIN_SIZE
 from core.engine.learning.models import layer_table
 from core.engine.learning.presets import run_preset
 from core.engine.learning.randomness import seeded
 
-POINTS = [[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]  # the chapter's points
-POINTS_TEXT = "[[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]"
+POINTS_TEXT = chapter.POINTS_TEXT  # the chapter's `points`, as the Tensors page shows them
 BATCH_SIZES = {"1 (stochastic gradient descent)": 1, "32 (mini-batch)": 32}
 BATCH_SIZES[f"{TRAIN_SIZE:,} (batch gradient descent)"] = TRAIN_SIZE
 
 
 def points() -> torch.Tensor:
-    return torch.tensor(POINTS)
+    return torch.tensor(chapter.POINTS)
 
 
 def pixels() -> int:
@@ -94,8 +95,9 @@ def vanishes_first() -> str:
     return min(CHAIN_ACTIVATIONS, key=lambda name: abs(chain_gradient(name)))
 
 
-def untrained_cost() -> torch.Tensor:
-    return F.cross_entropy(torch.zeros(4, 10), torch.tensor([3, 1, 4, 1]))
+def untrained_cost(reduction: str = "mean") -> torch.Tensor:
+    """PyTorch's default cost (the mean of the losses), or the chapter's (their sum)."""
+    return F.cross_entropy(torch.zeros(4, 10), torch.tensor([3, 1, 4, 1]), reduction=reduction)
 
 
 def chain_rule_grad() -> torch.Tensor:
@@ -150,15 +152,33 @@ def home_of_adadelta() -> str:
     return next(name for name, module in MODULES.items() if hasattr(module, "Adadelta"))
 
 
+WIDER_HIDDEN = 128  # the what-if of the ConvNet stop: its hidden layer, twice as wide
+
+
+def _wider() -> list:
+    model = run_preset("classic").model
+    return layer_table(replace(model, hidden=[WIDER_HIDDEN]))
+
+
+def classic_hidden() -> tuple[int, int]:
+    """(features in, units) of the classic ConvNet's first fully connected layer."""
+    model = run_preset("classic").model
+    flat = next(r for r in layer_table(model) if r.name.startswith("Flatten")).output_shape[1]
+    return flat, model.hidden[0]
+
+
 def convnet_params() -> int:
-    return sum(row.parameters for row in layer_table(run_preset("classic").model))
+    """The classic ConvNet's parameters with its hidden layer WIDER_HIDDEN units wide."""
+    return sum(row.parameters for row in _wider())
 
 
 def convnet_explained(n: int) -> str:
-    biggest = max(layer_table(run_preset("classic").model), key=lambda row: row.parameters)
+    flat, units = classic_hidden()
+    now = sum(row.parameters for row in layer_table(run_preset("classic").model))
     return (
-        f"{n:,}, as the layer table counts them; {biggest.parameters:,} of them in "
-        f"`{biggest.name}`, which meets every pooled feature."
+        f"{n:,}, as the layer table now counts them (it said {now:,} with {units} units): "
+        f"the hidden layer grows to {flat:,} × {WIDER_HIDDEN} + {WIDER_HIDDEN} and the output "
+        f"layer to {WIDER_HIDDEN} × 10 + 10; the convolutions do not change."
     )
 
 

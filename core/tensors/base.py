@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from core.engine.learning.chapter import POINTS_TEXT
 from core.errors import LimitError, ParseError
 from core.tensors.dtypes import check_value_fits, dtype_from_name, dtype_name
 from core.tensors.evaluate import MAX_ELEMENTS
@@ -21,7 +22,7 @@ MAX_BASE_DIMS = 4  # x has 1 to 4 dimensions
 MAX_VALUES_TEXT = 20_000  # characters of typed values
 MAX_TYPED_VALUES = 10_000  # numbers in typed values
 FILLS = ("arange", "zeros", "ones", "random", "values")
-SEED_POINTS = "[[1.0, 4.0], [2.0, 1.0], [3.0, 5.0]]"  # the seed chapter's `points`
+SEED_POINTS = POINTS_TEXT  # the seed chapter's `points`
 
 
 @dataclass

@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from core.engine.learning.chapter import POINTS_TEXT
 from core.errors import LimitError, ParseError, TorchlabError
 from core.tensors.base import MAX_BASE_DIMS, parse_values
 from core.tensors.dtypes import DTYPES, dtype_from_name
@@ -62,7 +63,7 @@ QUERIES = {
 PROPERTIES = ("shape", "dtype", "ndim", "device", "is_leaf", "requires_grad")
 CONVERSIONS = {"float": float, "int": int}
 CHAPTER = (
-    "points = torch.tensor([[1.0, 4.0], [2.0, 1.0], [3.0, 5.0]])\n"
+    f"points = torch.tensor({POINTS_TEXT})\n"
     "points.storage()\n"
     "points.size()\n"
     "points.storage_offset()\n"
@@ -91,6 +92,18 @@ class Program:
     lines: list[Line] = field(default_factory=list)
     names: dict[str, torch.Tensor] = field(default_factory=dict)
     error: str = ""  # why the line after the last one in `lines` was refused ("" if none)
+
+
+def picture_labels(made: list[Line]) -> list[str]:
+    """One label per tensor a line made: its name, with the line number where a name was
+    bound more than once (`points` 1-D on line 1, 3 × 2 on line 2), else its code."""
+    names = [line.name for line in made if line.name]
+    return [
+        f"{line.name} (line {line.number})"
+        if line.name and names.count(line.name) > 1
+        else line.name or line.code
+        for line in made
+    ]
 
 
 def run_program(text: str, reservation: Any = None) -> Program:

@@ -23,7 +23,9 @@ def reopened(at: AppTest, name: str) -> AppTest:
 
 
 def notices(at: AppTest) -> str:
-    return "\n".join(i.value for i in at.info)
+    """The page's info boxes, but not where it says how it departs from the chapter (those
+    are lessons, shown on every visit: ui.common.departure_ui)."""
+    return "\n".join(i.value for i in at.info if i.icon != ":material/menu_book:")
 
 
 def link_notice_only(at: AppTest) -> str:

@@ -59,6 +59,15 @@ def test_functions_tab_draws_and_follows_the_parameters(at):
     assert not errors(at)
 
 
+def test_the_steps_facts_say_its_mean_is_a_half_and_that_it_jumps(at):
+    at.selectbox(key="activations_fn").set_value("step")
+    rerun(at)
+    facts = next(m.value for m in at.markdown if "| kinks |" in m.value)
+    assert "mean output for $x \\sim N(0, 1)$: 0.500" in facts  # P(X > 0) = ½ exactly
+    kinks = next(line for line in facts.splitlines() if line.startswith("| kinks |"))
+    assert "jumps at $x = 0$" in kinks and kinks != "| kinks | none |"
+
+
 def test_the_chosen_function_leaves_the_compare_list(at):
     at.selectbox(key="activations_fn").set_value("tanh")
     rerun(at)
@@ -156,3 +165,35 @@ def test_softmax_temperature_shift_and_overflow(at):
     at.number_input(key="activations_shift").set_value(1e9)
     rerun(at)
     assert any("shift" in e for e in errors(at))
+
+
+def test_the_loss_box_uses_the_probabilities_the_chart_draws_at_any_temperature(at):
+    """At T = 0.05 the chart showed p = 1.000 for class 0 while the loss box still scored
+    the T = 1 probabilities: its loss must be −log of the p the chart draws."""
+    import math
+
+    import torch
+    import torch.nn.functional as F
+
+    open_tab(at, "Softmax")
+    for temperature in (0.05, 1.0, 5.0):
+        at.select_slider(key="activations_temperature").set_value(temperature)
+        for target in (0, 1):
+            at.selectbox(key="activations_target_class").set_value(target)
+            rerun(at)
+            chart = next(c for c in at.get("plotly_chart") if "softmax" in c.proto.spec)
+            import json
+
+            bars = [
+                t
+                for t in json.loads(chart.proto.spec)["data"]
+                if t["name"] == f"T = {temperature:g}"
+            ]
+            p = bars[0]["y"]
+            metrics = {m.label: float(m.value) for m in at.metric}
+            logits = [float(v) for v in at.text_input(key="activations_logits").value.split(",")]
+            z = torch.tensor(logits, dtype=torch.float32) / temperature  # the box's float32
+            expected = F.cross_entropy(z[None], torch.tensor([target])).item()
+            assert metrics["nll_loss(log_softmax(z))"] == pytest.approx(expected, rel=1e-4)
+            chart_loss = -math.log(p[target])  # −log of the bar the chart draws
+            assert metrics["cross_entropy(z)"] == pytest.approx(chart_loss, rel=1e-3, abs=1e-6)

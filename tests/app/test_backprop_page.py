@@ -173,6 +173,34 @@ def test_learning_rate_slider_names_small_good_and_large_steps(no_pretrained):
     assert all(f"def {name}(" in code for name in ("sgd_update", "lr_line", "descent"))
 
 
+def chart_names(at: AppTest, key: str) -> list[str]:
+    chart = next(c for c in at.get("plotly_chart") if c.key == key)
+    return [t.get("name", "") for t in json.loads(chart.proto.spec)["data"]]
+
+
+def test_one_verdict_per_rate_and_both_plots_name_the_same_references(no_pretrained):
+    """Issue 27: at α = 0.5 the box said "Too large, move the slider left" while the 20-step
+    plot labelled α = 0.5 "good", and the two plots named different reference rates."""
+    at = run_page()
+    for lr in (0.001, 0.1, 0.5, 1.0, 10.0):
+        at.select_slider(key="backprop_lr").set_value(lr).run(timeout=60)
+        assert not at.exception
+        box = texts(at.warning) + texts(at.success) + texts(at.error)
+        said = re.match(r"\*\*(Too small|Good|Too large)\.\*\*", box)
+        assert said, box
+        one_step = [n for n in chart_names(at, "backprop_lr_chart") if ": α = " in n]
+        steps = [n for n in chart_names(at, "backprop_descent_chart") if ": α = " in n]
+        assert one_step == steps  # the same reference rates, by the same names
+        for name in steps:  # a reference at the chosen α carries the box's verdict
+            verdict, rate = name.split(": α = ")
+            if float(rate) == lr:
+                assert verdict == said.group(1).lower(), (lr, name, box)
+    at.select_slider(key="backprop_lr").set_value(0.5).run(timeout=60)
+    box = texts(at.success)
+    assert box.startswith("**Good.**") and "overshoots" in box
+    assert "slider left" not in texts(at.error) + box
+
+
 def test_bookkeeping_shows_accumulation_and_refuses_bad_text(no_pretrained):
     at = run_page()
     code = texts(at.code)

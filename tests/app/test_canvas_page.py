@@ -224,3 +224,46 @@ def test_undo_and_clear_load_the_canvas_again_without_the_last_stroke_or_any(run
     at.button(key="canvas_clear").click().run(timeout=60)
     loaded = at.session_state["canvas_loaded"]
     assert loaded["objects"] == [] and loaded["torchlabLoad"] == first + 2
+
+
+def png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_an_upload_with_no_ink_is_named_and_a_part_range_16_bit_scan_is_read(run_dir):
+    """Issue 27: a blank upload showed the empty-page prompt ("Upload a picture..."), and a
+    16-bit PNG using only 0-4095 came out black, as if nothing had been uploaded."""
+    at = AppTest.from_file(PAGE)
+    at.session_state["canvas_source"] = "Upload a picture"
+    at.run(timeout=60)
+    blank = np.full((120, 100), 3_000, dtype=np.uint16)
+    at.file_uploader(key="canvas_upload").upload("blank16.png", png(blank), "image/png")
+    at.run(timeout=60)
+    assert not at.exception and not at.error
+    assert any("No ink found in **blank16.png**" in w.value for w in at.warning)
+    assert not any("Upload a picture" in i.value for i in at.info) and not at.metric
+    twelve_bit = np.full((200, 160), 4_000, dtype=np.uint16)  # light paper, 12-bit range
+    twelve_bit[40:160, 70:90] = 300  # a dark "1"
+    at.file_uploader(key="canvas_upload").upload("scan12.png", png(twelve_bit), "image/png")
+    at.run(timeout=60)
+    assert not at.exception and not at.error and not at.warning[:0]
+    assert len(at.metric) == 1 and any("**scan12.png**" in c.value for c in at.caption)
+
+
+def test_a_small_digit_with_a_thick_pen_is_shown_as_a_guess_whatever_the_model_says(run_dir):
+    """A blob no method reads reliably: the metric says "N?" and the note says why, even when
+    the model itself is sure; the Stroke step's caption says it shaved instead of thinning."""
+    from tests.unit.canvas.test_thickness import MORE_DIGITS, draw
+
+    grey = draw(MORE_DIGITS[8], 30, 50, (10, 10))[..., 0] / 255  # a 50-px 8, a 30-px pen
+    at = AppTest.from_file(PAGE)
+    at.session_state[CANVAS_KEY] = drawing(grey)
+    at.run(timeout=60)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.metric[0].value.endswith("?")
+    note = " ".join(w.value for w in at.warning)
+    assert "no answer about this drawing can be trusted" in note
+    captions = [i.proto.imgs[0].caption for i in at.get("image")]
+    assert any(c.startswith("3. Stroke:") and "shaved" in c for c in captions), captions

@@ -146,6 +146,32 @@ def test_the_pipeline_tab_measures_all_three(runs_dir):
     assert (table["samples/s (median)"] <= table["fastest round"]).all()
     shown = next(m.value for m in at.markdown if m.value.startswith("**What the numbers show**"))
     assert "× the manual loop" in shown and "one epoch of 60,000 images" in shown
+    # issue 27: a measurement taught as one: a linear axis from 0, each round's spread drawn,
+    # and the time it takes said from this machine's own last rates, not a fixed 2,000/s
+    import json
+
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert chart["layout"]["yaxis"].get("type") in (None, "linear")
+    assert chart["layout"]["yaxis"]["rangemode"] == "tozero"
+    assert chart["data"][0]["error_y"]["symmetric"] is False
+    at.run(timeout=60)  # the next visit of the tab says how long, from these rates
+    caption = next(c.value for c in at.caption if c.value.startswith("Measuring takes"))
+    slower = min(table["samples/s (median)"][:2])
+    assert f"at the {slower:,} samples/s" in caption and "2,000 samples/s" not in caption
+
+
+def test_a_busy_machine_is_said_before_measuring(runs_dir, monkeypatch):
+    import views.experiments.tools as tools
+
+    monkeypatch.setattr(tools, "machine_load", lambda: 2.7)
+    at = _open("Data pipeline")
+    assert any("This machine is busy (2.7 processes per core" in w.value for w in at.warning)
+    import views.experiments.launch as launch
+
+    monkeypatch.setattr(launch, "machine_load", lambda: 2.7)
+    at = _open("Data size")  # the estimate of a set says it was timed against other work
+    estimate = next(c.value for c in at.caption if "training samples in all" in c.value)
+    assert "This machine is busy (2.7 processes per core)" in estimate
 
 
 @pytest.fixture

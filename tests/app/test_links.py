@@ -295,7 +295,8 @@ def test_backprop_state_round_trips_through_the_url():
     }  # fmt: skip
     fresh = reopened(at, "backprop.py")
     assert not fresh.exception and not notices(fresh)
-    assert [e.value[:14] for e in fresh.error] == ["**Too large.**"]  # α = 0.3's verdict
+    # α = 0.3's verdict: its first step overshoots, and 20 steps still settle
+    assert "**Good.**" in [e.value[:9] for e in fresh.success] and not fresh.error
     assert fresh.session_state["backprop_tab"] == "3 · One update by hand"
     assert fresh.radio(key="backprop_source").value == "fresh"
     assert fresh.slider(key="backprop_batch").value == 16

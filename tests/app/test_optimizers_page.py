@@ -186,12 +186,54 @@ def test_float_dust_reads_as_the_zero_it_is(at):
     cells = [c for c in inside[["x", "y"]].to_numpy().ravel() if c != ""]  # "" = undefined
     assert all(float(c) == 0 or abs(float(c)) >= 1e-12 for c in cells)
     assert "0" in set(inside.loc["Δβ, the step taken", ["x", "y"]])
+    # a step below β's float resolution has nothing to draw: the page says so, no empty square
+    assert any("No close-up" in i.value for i in at.info)
+    assert not any("the step taken" in c.proto.spec for c in at.get("plotly_chart"))
     open_tab(at, "The race")
     at.selectbox(key="optimizers_surface").set_value("Quadratic bowl")  # runs end ~1e-12 of 0
     run(at)
     finals = at.dataframe[0].value.set_index("optimizer")["final β"]
     assert finals["SGD (α=0.1)"] == "(0, 0)"  # 3e-23 of the minimum
     assert not any("-0.0000" in b for b in finals)  # Adam's −3.4e−12 in significant digits
+
+
+def test_late_in_a_run_the_step_table_agrees_with_itself_and_the_close_up_shows_the_step(at):
+    """Issue 27: Adam at κ = 50, step 500: "−α·g, x" showed 0 where g_x = −1.24e-12, "Δβ, y"
+    showed 0 while "Δβ ÷ (−g), y" was −5.2e-05, and the close-up was an empty square."""
+    at.selectbox(key="optimizers_surface").set_value("Quadratic bowl")
+    run(at)
+    at.select_slider(key="optimizers_condition").set_value(50)
+    at.button[0].click()  # the suggested settings for κ = 50: Adam at α = 0.1
+    run(at)
+    open_tab(at, "Inside the optimizer")
+    at.selectbox(key="optimizers_inside").set_value("Adam")
+    at.slider(key="optimizers_step").set_value(500)
+    run(at)
+    table = at.dataframe[0].value.set_index("quantity")
+    alpha = at.session_state["optimizers_hp_Adam_lr"]
+
+    def cell(row: str, axis: str) -> float | None:
+        text = table.loc[row, axis]
+        return None if text == "" else float(text)
+
+    for axis in ("x", "y"):
+        g, step = cell("g = ∂L/∂β", axis), cell("Δβ, the step taken", axis)
+        sgd, ratio = cell("−α·g, plain SGD's step", axis), cell("Δβ ÷ (−g)", axis)
+        assert sgd == pytest.approx(-alpha * g, rel=1e-3)  # −α·g is α times the g shown
+        assert (g == 0) == (sgd == 0)
+        if ratio is not None:  # a ratio is shown only of two numbers that are shown
+            assert step != 0 and g != 0
+            assert ratio == pytest.approx(step / -g, rel=2e-3)
+    chart = next(c for c in at.get("plotly_chart") if "the step taken" in c.proto.spec)
+    spec = json.loads(chart.proto.spec)
+    (x0, x1), (y0, y1) = spec["layout"]["xaxis"]["range"], spec["layout"]["yaxis"]["range"]
+    start = [cell("β before the step", a) for a in ("x", "y")]
+    arrows = spec["layout"]["annotations"]
+    lengths = [math.dist((a["ax"], a["ay"]), (a["x"], a["y"])) for a in arrows]
+    assert max(lengths) > 0.3 * (x1 - x0)  # arrows across the window, not a speck in it
+    assert all(x0 <= a["x"] <= x1 and y0 <= a["y"] <= y1 for a in arrows)
+    assert x0 <= start[0] <= x1 and y0 <= start[1] <= y1
+    assert spec["layout"]["xaxis"]["exponentformat"] == "power"  # not "1.2p"
 
 
 # The intro's "Try:" claims, each checked against what the page draws when it is followed.

@@ -120,3 +120,22 @@ def test_the_chapter_lines_print_torchs_values_with_cards_and_pictures():
     assert not at.exception
     assert any("Line 2" in e.value and "`os` was never assigned" in e.value for e in at.error)
     assert any(c.value == ">>> p = torch.tensor([1.0, 2.0])" for c in at.code)
+
+
+def test_the_picture_follows_a_name_bound_again_to_a_new_tensor():
+    """`points` made 1-D, then bound again as 3 × 2: the picture draws the 3 × 2 tensor the
+    name now holds, not the 1-D one, and the picker tells the two apart by line."""
+    import json
+
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    one_d = "points = torch.tensor([1.0, 4.0, 2.0, 1.0, 3.0, 5.0])"
+    at.text_area(key="tensors_program").set_value(one_d).run(timeout=60)
+    rebound = f"{one_d}\npoints = torch.tensor([[1.0, 4.0], [2.0, 1.0], [3.0, 5.0]])\npoints"
+    at.text_area(key="tensors_program").set_value(rebound).run(timeout=60)
+    assert not at.exception and not at.error
+    grid = next(c for c in at.get("plotly_chart") if c.key == "tensors_program_grid")
+    heatmap = next(t for t in json.loads(grid.proto.spec)["data"] if t.get("z"))
+    assert len(heatmap["z"]) == 3 and len(heatmap["z"][0]) == 2  # 3 rows of 2, as torch has it
+    pick = at.selectbox(key="tensors_program_pick")
+    assert pick.options == ["points (line 1)", "points (line 2)"]
+    assert pick.value == "points (line 2)"

@@ -282,3 +282,34 @@ def test_another_tab_views_a_run_read_only_and_the_teacher_controls_it(at, monke
     assert any("Only the tab that started it, or the teacher" in c.value for c in other.caption)
     at.run(timeout=TIMEOUT)
     assert at.checkbox(key="training_delete_sure")
+
+
+@pytest.mark.slow
+def test_a_saved_runs_inside_is_shown_and_a_damaged_probe_file_is_a_notice(runner, runs_dir):
+    config = run_preset("classic").with_changes(
+        model=ModelSpec(convs=[ConvSpec(8, 3, 1, 0, "max")], hidden=[16]),
+        train_subset=6400, test_subset=100, epochs=1,
+    )  # fmt: skip
+    done = runner.wait(runner.submit(config, name="probed"), TIMEOUT)
+    assert done.probes  # the worker probed it
+    at = AppTest.from_file(PAGE).run(timeout=TIMEOUT)
+    at.selectbox(key="training_inspect").set_value(done.id).run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    (run,) = chart(at, "training_inspect_chart")["payload"]["runs"]
+    inside = run["inside"]
+    assert inside["step"][-1] == done.probes[-1]["step"]  # read back from probes.json
+    names = [layer["name"] for layer in inside["layers"]]
+    assert names[:3] == ["conv1", "conv1.relu", "conv1.maxpool2d"] and names[-1] == "fc2"
+    relu = next(layer for layer in inside["layers"] if layer["name"] == "fc1.relu")
+    last = next(x for x in done.probes[-1]["layers"] if x["name"] == "fc1.relu")
+    assert relu["dead"][-1] == last["dead"] and f"{last['dead']:.0%}" in relu["sentence"]
+    assert inside["digit"]["softmax"] == done.digit["softmax"]
+    shown = text_copy(at)
+    assert "Inside the network:" in shown and relu["sentence"] in shown
+
+    (done.run_dir / "probes.json").write_text("{cut")
+    forget_saved_runs()
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and "probes.json could not be read" in text_copy(at)
+    (run,) = chart(at, "training_inspect_chart")["payload"]["runs"]
+    assert run["inside"] is None

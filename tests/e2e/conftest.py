@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -13,11 +14,22 @@ from tests.e2e.server import CHROMIUM_ARGS, chromium_path, served
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory) -> Iterator[str]:
+def server_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("server")
+
+
+@pytest.fixture(scope="module")
+def runs_root(server_dir) -> Path:
+    """The runs folder of this module's app: a test may put saved runs there."""
+    return Path(os.environ.get("TORCHLAB_RUNS", str(server_dir / "runs")))
+
+
+@pytest.fixture(scope="module")
+def app_url(server_dir, runs_root) -> Iterator[str]:
     """Start the app on a free localhost port for this module, with private runs folders."""
-    work = tmp_path_factory.mktemp("server")
+    work = server_dir
     env = {
-        "TORCHLAB_RUNS": os.environ.get("TORCHLAB_RUNS", str(work / "runs")),
+        "TORCHLAB_RUNS": str(runs_root),
         "TORCHLAB_HANDWRITING": os.environ.get("TORCHLAB_HANDWRITING", str(work / "handwriting")),
     }
     with served(work, env) as url:

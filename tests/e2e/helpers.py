@@ -181,3 +181,14 @@ def page_title(page: Page) -> Locator:
 def expect_no_exception(page: Page) -> None:
     """No traceback anywhere on the page."""
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def chart_state_js(key: str) -> str:
+    """JS of a function that returns the live chart's state under the element keyed `key`,
+    found through the component's shadow root (document.querySelector does not look inside
+    one; Playwright's locators do)."""
+    return (
+        "() => { const walk = (n) => n && (n.torchlabChart ? n.torchlabChart : "
+        "[...(n.children || []), ...(n.shadowRoot ? [n.shadowRoot] : [])].map(walk)"
+        f".find(Boolean)); return walk(document.querySelector('.st-key-{key}')); }}"
+    )

@@ -32,10 +32,10 @@ def test_a_tiny_gd_experiment_runs_plots_and_survives_a_refresh(app_url, page):
     expect(page_title(page)).to_contain_text("Experiments")
     gd_tab = page.get_by_role("tab", name="SGD vs batch GD")
     click(page, gd_tab)  # only the chosen tab runs, so choosing one reruns the page
-    _number(page, "Training images", "64")
-    _number(page, "Epochs", "1")
+    _number(page, "Training images (1 to 60,000)", "64")  # every bounded box says its range
+    _number(page, "Epochs (1 to 50)", "1")
     page.get_by_text("More settings").click()  # an expander: it opens in the browser only
-    _number(page, "Test images scored per epoch", "100")
+    _number(page, "Test images scored per epoch (1 to 10,000)", "100")
     # The chapter's ConvNet (the default model) on 64 images is a second's work a run.
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/experiments_knobs.png", full_page=True)

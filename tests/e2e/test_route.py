@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from core.engine.learning.chapter import POINTS_TEXT
 from core.route.stops import STOPS
 from tests.e2e.helpers import (
     ACT_MS,
@@ -32,18 +33,21 @@ def test_walk_three_stops_answer_wrong_then_right_and_share_the_view(app_url, pa
     click(page, card.get_by_role("button", name="Next"))
     expect(card).to_contain_text(f"stop 2 of {len(STOPS)}")
     expression = page.get_by_role("textbox", name="PyTorch expression on x")
-    expect(expression).to_have_value("x[1]")  # the stop's link set the page up
+    expect(expression).to_have_value("x")  # the stop's link: x, not yet x[1] (the answer)
     answer = card.get_by_role("textbox", name="Your answer")
     fill(page, answer, "3")
     click(page, card.get_by_role("button", name="Check"))
     expect(card.get_by_test_id("stAlert")).to_contain_text("Not quite")
+    expect(expression).to_have_value("x")  # a wrong try reveals nothing
     fill(page, answer, "2")
     click(page, card.get_by_role("button", name="Check"))
     expect(card.get_by_test_id("stAlert")).to_contain_text("storage index 2")
+    expect(card).to_contain_text("· 1 answered")  # counted at once, not on Next
+    expect(expression).to_have_value("x[1]")  # answered: the page shows x[1]'s card
 
     click(page, card.get_by_role("button", name="Next"))
     expect(card).to_contain_text(f"stop 3 of {len(STOPS)} · 1 answered")
-    expect(expression).to_have_value("x.t()")
+    expect(expression).to_have_value("x")
     fill(page, expression, "x.t()[1:]")  # the learner's own setting, to send on
     expect(page.locator(".st-key-tensors_card_2")).to_contain_text("v2 = x.t()[1:]")
 
@@ -52,6 +56,7 @@ def test_walk_three_stops_answer_wrong_then_right_and_share_the_view(app_url, pa
     expect(code).to_contain_text(f"{app_url}/tensors?")
     link = code.inner_text().strip()
     assert link.startswith(f"{app_url}/tensors?") and "session=" not in link
+    assert "marks=" not in link
     expect_no_exception(page)
 
     other = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -64,8 +69,9 @@ def test_walk_three_stops_answer_wrong_then_right_and_share_the_view(app_url, pa
         expect(elsewhere.get_by_role("textbox", name="PyTorch expression on x")).to_have_value(
             "x.t()[1:]"
         )
-        expect(elsewhere.get_by_text("[[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]").first).to_be_visible()
-        expect(elsewhere.locator(".st-key-route_card")).to_contain_text("· 1 answered")
+        expect(elsewhere.get_by_text(POINTS_TEXT).first).to_be_visible()
+        # the learner's progress stays home: a link never opens a stop answered
+        expect(elsewhere.locator(".st-key-route_card")).to_contain_text("· 0 answered")
         expect(elsewhere.get_by_test_id("stException")).to_have_count(0)
     finally:
         other.close()

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from core.engine.looks.figures import fitted_smoothing, smooth
 from tests.e2e.helpers import (
+    chart_state_js,
     click,
     expect_no_exception,
     fill,
@@ -29,36 +30,32 @@ WAIT_MS = 90_000  # the test machine's cores are shared: be patient, never sleep
 CHART = ".st-key-training_live_chart .tl-root"
 
 
-# The chart's state, found through the component's shadow root (document.querySelector
-# does not look inside one; Playwright's locators do).
-STATE_JS = """() => {
-    const walk = (n) => n && (n.torchlabChart ? n.torchlabChart : [...(n.children || []),
-        ...(n.shadowRoot ? [n.shadowRoot] : [])].map(walk).find(Boolean));
-    return walk(document.querySelector('.st-key-training_live_chart'));
-}"""
+STATE_JS = chart_state_js("training_live_chart")
 
 
-def logged(page) -> int:
-    return int(page.locator(CHART).get_attribute("data-logged") or 0)
+# What the chart counts, read off its state: logged rows, and the step of its last probe.
+ROWS_JS = "s.payload.runs.reduce((k, r) => k + r.logged, 0)"
+PROBE_STEP_JS = "(s.payload.runs[0].inside ? s.payload.runs[0].inside.step.at(-1) : 0)"
+
+
+def wait_for_more(page, count_js: str, than: int) -> int:
+    """Wait until the chart's count (`count_js` of its state `s`) passes `than`; return it."""
+    reads = f"() => {{ const s = ({STATE_JS})(); return s ? {count_js} : 0; }}"
+    page.wait_for_function(f"n => ({reads})() > n", arg=than, timeout=WAIT_MS)
+    return page.evaluate(reads)
 
 
 def wait_for_more_rows(page, than: int) -> int:
-    page.wait_for_function(
-        f"n => {{ const s = ({STATE_JS})(); "
-        "return !!s && s.payload.runs.reduce((k, r) => k + r.logged, 0) > n; }",
-        arg=than,
-        timeout=WAIT_MS,
-    )
-    return logged(page)
+    return wait_for_more(page, ROWS_JS, than)
+
+
+def wait_for_a_later_probe(page, than: int) -> int:
+    return wait_for_more(page, PROBE_STEP_JS, than)
 
 
 def drawn(page) -> dict:
     """What the chart drew for its run: x values, raw and smoothed losses, the weight used."""
     return page.evaluate(f"() => JSON.parse(JSON.stringify(({STATE_JS})().drawn[0]))")
-
-
-def status(page) -> str:
-    return page.locator(f"{CHART} .tl-run").first.get_attribute("data-status") or ""
 
 
 def test_the_live_chart_grows_with_no_rerun_and_survives_clicks_pages_and_a_refresh(app_url, page):
@@ -77,6 +74,13 @@ def test_the_live_chart_grows_with_no_rerun_and_survives_clicks_pages_and_a_refr
     seen = wait_for_more_rows(page, seen)
     seen = wait_for_more_rows(page, seen)
     assert script_runs_finished(page) == runs_before, "the page reran while the run trained"
+    # The inside panel grows with the run: a later probe, its strips a column longer.
+    first = wait_for_a_later_probe(page, 0)
+    later = wait_for_a_later_probe(page, first)
+    assert later > first and script_runs_finished(page) == runs_before
+    panel = page.locator(".st-key-training_live_chart .tl-inside")
+    expect(panel.locator(".tl-card[data-layer='conv1.relu'] .tl-strip")).to_be_visible()
+    expect(panel.get_by_text("units")).not_to_have_count(0)  # the dead-unit sentences
 
     # The chart's own settings: drawn again in the browser, no rerun.
     chart = page.locator(CHART)
@@ -110,7 +114,8 @@ def test_the_live_chart_grows_with_no_rerun_and_survives_clicks_pages_and_a_refr
     t0 = time.monotonic()
     page.get_by_role("button", name="Stop").click()
     expect(page.locator(f"{CHART} .tl-run[data-status=stopped]")).to_be_visible(timeout=WAIT_MS)
-    took = time.monotonic() - t0
+    took = time.monotonic() - t0  # the stop took effect: no batch trains any more
+    expect(page.locator(f"{CHART} .tl-run[data-ended=yes]")).to_be_visible(timeout=WAIT_MS)
     wait_for_app(page)
     # The end reran the page once: the Stop button is gone, the run is listed as stopped.
     expect(page.get_by_role("button", name="Stop")).to_have_count(0)

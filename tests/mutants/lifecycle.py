@@ -127,10 +127,10 @@ MUTANTS = [
         "                pass",
     ),
     Mutant(
-        "the climb to a NaN loss is not written down",
+        "the end of a failed run is not written down",
         "worker.py",
-        "            rec.flush()  # the curve up to the explosion stays on the page and on disk",
-        "            pass",
+        "        rec.flush()\n        write_status(rec.run_dir, rec.status(status, error, ended))",
+        "        write_status(rec.run_dir, rec.status(status, error, ended))",
     ),
     # what a failed save leaves behind
     Mutant(

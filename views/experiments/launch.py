@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.devices import BUSY_LOAD, machine_load
 from core.engine.learning.config import RunConfig
 from core.engine.products.estimate import LONG_RUN_S, describe_seconds, estimate_seconds, run_work
 from core.engine.runs.record import Run
@@ -57,10 +58,17 @@ def launch_ui(exp_id: str, configs: list[RunConfig]) -> None:
     with errors_ui():
         seconds = estimate_seconds(configs, lambda spec: step_cost(spec, device))
         samples = sum(run_work(c)[1] for c in configs)
+        load = machine_load()
+        busy = (
+            f" This machine is busy ({load:.1f} processes per core): the steps were timed "
+            "against other work, and the runs will be too."
+            if load is not None and load > BUSY_LOAD
+            else ""
+        )
         st.caption(
             f"{len(configs)} runs, {samples:,} training samples in all: "
             f"**{describe_seconds(seconds)}** on {device} (from a few training steps timed "
-            "just now; runs train one at a time, after any already queued)."
+            f"just now; runs train one at a time, after any already queued).{busy}"
         )
         long = seconds > LONG_RUN_S
         confirmed = not long or st.checkbox(

@@ -8,6 +8,7 @@ from core import links
 from core.experiments.sets import EXPERIMENTS, build_runs
 from ui.common import errors_ui
 from ui.links import linked_page
+from ui.route import hidden
 from views.experiments.launch import launch_ui, live_ui
 from views.experiments.sets import LINK, TABS
 from views.experiments.tools import pipelines_ui, testset_ui
@@ -21,9 +22,9 @@ TRY = {
     "data_size": "Read the two lines from left to right. Where does the linear classifier stop "
     "gaining? Add 60,000 (all of MNIST) if you have a few minutes, or switch to "
     "FashionMNIST, where the gap is wider.",
-    "batch_size": "Switch the x-axis between wall time, samples seen and updates. Per sample, "
-    "batch 1 learns fastest; per second, a middle size usually wins, because big batches "
-    "use the hardware better.",
+    "batch_size": "Switch the x-axis between wall time, samples seen and updates. Against "
+    "samples seen, which batch size learns most from the same images? Against wall time, "
+    "which would you rather wait for? The sentences under the plots say what this set shows.",
     "gd_variants": "Against updates (log axis), batch GD descends smoothly but makes only one "
     "update per epoch; SGD makes one per image but zig-zags (switch smoothing off to see how "
     "much). Against time, see which one you would rather wait for.",
@@ -31,6 +32,12 @@ TRY = {
     "just too large often blows up and then sits on the dotted uniform-guess line instead: "
     "look for its spike on the right. Try Adam instead of SGD: its useful range sits at "
     "smaller rates.",
+}
+# The same, while the route asks which of them updates most often (ui.route.hidden).
+TRY_WITHOUT_COUNTS = {
+    "gd_variants": "Against updates (log axis), compare how smoothly each one descends and "
+    "how many updates it makes (switch smoothing off to see the zig-zags). Against time, see "
+    "which one you would rather wait for.",
 }
 
 linked_page("experiments", [links.choice("tab", TAB_KEY, next(iter(TAB_NAMES)), TAB_NAMES), *LINK])
@@ -40,8 +47,8 @@ st.markdown(
     "Each tab turns one claim of the chapter into a **set of ordinary training runs** that "
     "differ in one knob only (the same seed, model and data otherwise). The runs queue in the "
     "same runner as the Train page, are saved like any run, and draw on one plot while they "
-    "train. Defaults finish in about a minute on two CPU cores; bigger settings say how long "
-    "they will take before they start."
+    "train. Every set says how long it will take on this machine before it starts, from a "
+    "few training steps timed here."
 )
 
 tabs = st.tabs(list(TAB_NAMES), key=TAB_KEY, on_change="rerun")
@@ -68,7 +75,8 @@ for (title, exp_id), tab in zip(TAB_NAMES.items(), tabs, strict=True):
             exp = EXPERIMENTS[exp_id]
             ui, plots = TABS[exp_id]
             st.markdown(f"**Claim:** {exp.claim}")
-            st.caption(TRY[exp_id])
+            counts_hidden = hidden("gd_counts") and exp_id in TRY_WITHOUT_COUNTS
+            st.caption((TRY_WITHOUT_COUNTS if counts_hidden else TRY)[exp_id])
             configs = None
             with errors_ui():
                 configs = build_runs(exp_id, ui())

@@ -13,7 +13,7 @@ from core.engine.runs.record import Run
 from core.experiments import figures as figs
 from core.experiments import sets as E
 from core.experiments.results import summarise
-from ui.common import code_ui, device_name
+from ui.common import code_ui, device_name, ranged
 
 SIZE_CHOICES = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000]
 BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1_024]
@@ -35,6 +35,7 @@ def _counts_ui(exp_id: str, label: str, choices: list[int], help: str) -> list[i
         accept_new_options=True,
         key=_key(exp_id, "sizes"),
         help=help,
+        wrap=True,  # every chosen size shown, on as many rows as it takes
     )
 
 
@@ -64,7 +65,7 @@ def common_ui(exp_id: str, *, optimizer: bool = True) -> dict:
         typical = OPTIMIZERS[out["optimizer"]].default_lr
         out["lr"] = float(
             c2.number_input(
-                "Learning rate",
+                ranged("Learning rate", MIN_LR, MAX_LR),
                 min_value=MIN_LR,
                 max_value=MAX_LR,
                 format="%g",
@@ -74,7 +75,7 @@ def common_ui(exp_id: str, *, optimizer: bool = True) -> dict:
         )
     out["test_subset"] = int(
         c3.number_input(
-            "Test images scored per epoch",
+            ranged("Test images scored per epoch", 1, 10_000),
             1,
             10_000,
             step=500,
@@ -97,7 +98,7 @@ def data_size_ui() -> E.DataSizeKnobs:
     baseline = c1.checkbox("Linear baseline beside it", key=_key("data_size", "baseline"))
     budget = int(
         c2.number_input(
-            "Samples each run sees",
+            ranged("Samples each run sees", 1, E.MAX_SAMPLES_PER_RUN),
             1,
             E.MAX_SAMPLES_PER_RUN,
             step=1_000,
@@ -105,7 +106,11 @@ def data_size_ui() -> E.DataSizeKnobs:
             help="Small sets repeat for more epochs so every run gets the same training time.",
         )
     )
-    batch = int(c3.number_input("Batch size", 1, MAX_BATCH_SIZE, key=_key("data_size", "b")))
+    batch = int(
+        c3.number_input(
+            ranged("Batch size", 1, MAX_BATCH_SIZE), 1, MAX_BATCH_SIZE, key=_key("data_size", "b")
+        )
+    )
     with st.expander("More settings"):
         common = common_ui("data_size")
     return E.DataSizeKnobs(
@@ -138,8 +143,15 @@ def _smoothing_ui(exp_id: str) -> float:
 
 def _subset_epochs_ui(exp_id: str) -> tuple[int, int]:
     c1, c2 = st.columns(2)
-    n = int(c1.number_input("Training images", 1, TRAIN_SIZE, step=500, key=_key(exp_id, "n")))
-    e = int(c2.number_input("Epochs", 1, MAX_EPOCHS, key=_key(exp_id, "epochs")))
+    n = int(
+        c1.number_input(
+            ranged("Training images", 1, TRAIN_SIZE), 1, TRAIN_SIZE, step=500,
+            key=_key(exp_id, "n"),
+        )
+    )  # fmt: skip
+    e = int(
+        c2.number_input(ranged("Epochs", 1, MAX_EPOCHS), 1, MAX_EPOCHS, key=_key(exp_id, "epochs"))
+    )
     return n, e
 
 
@@ -201,10 +213,18 @@ def batch_size_plots(snaps: list[Run]) -> None:
 
 def gd_variants_ui() -> E.GDVariantsKnobs:
     c1, c2 = st.columns(2)
-    mini = int(c1.number_input("Mini-batch size", 2, MAX_BATCH_SIZE, key=_key("gd", "mb")))
+    mini = int(
+        c1.number_input(
+            ranged("Mini-batch size", 2, MAX_BATCH_SIZE), 2, MAX_BATCH_SIZE, key=_key("gd", "mb")
+        )
+    )
     lr = float(
         c2.number_input(
-            "Learning rate (plain SGD)", MIN_LR, MAX_LR, format="%g", key=_key("gd", "lr")
+            ranged("Learning rate (plain SGD)", MIN_LR, MAX_LR),
+            MIN_LR,
+            MAX_LR,
+            format="%g",
+            key=_key("gd", "lr"),
         )
     )
     n, epochs = _subset_epochs_ui("gd_variants")
@@ -232,13 +252,20 @@ def learning_rate_ui() -> E.LearningRateKnobs:
     c0, c1, c2, c3 = st.columns(4)
     k = lambda name: _key("learning_rate", name)  # noqa: E731 - a short local alias for keys
     optimizer = c0.selectbox("Optimizer", list(OPTIMIZERS), key=k("opt"))
-    lr_min = c1.number_input("Smallest lr", MIN_LR, MAX_LR, format="%g", key=k("lo"))
-    lr_max = c2.number_input("Largest lr", MIN_LR, MAX_LR, format="%g", key=k("hi"))
+    lr_min = c1.number_input(
+        ranged("Smallest lr", MIN_LR, MAX_LR), MIN_LR, MAX_LR, format="%g", key=k("lo")
+    )
+    lr_max = c2.number_input(
+        ranged("Largest lr", MIN_LR, MAX_LR), MIN_LR, MAX_LR, format="%g", key=k("hi")
+    )
     points = c3.slider("Learning rates", 2, E.MAX_RUNS, key=k("points"))
     n, epochs = _subset_epochs_ui("learning_rate")
     with st.expander("More settings"):
         common = common_ui("learning_rate", optimizer=False)  # the sweep sets the rates
-        batch = int(st.number_input("Batch size", 1, MAX_BATCH_SIZE, key=k("batch")))
+        batch = int(
+            st.number_input(ranged("Batch size", 1, MAX_BATCH_SIZE), 1, MAX_BATCH_SIZE,
+                            key=k("batch"))
+        )  # fmt: skip
     return E.LearningRateKnobs(
         lr_min=float(lr_min),
         lr_max=float(lr_max),

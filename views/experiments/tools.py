@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.devices import BUSY_LOAD, machine_load
 from core.engine.learning.data import DATASETS
-from core.engine.products.estimate import describe_seconds
 from core.engine.products.predictor import PRETRAINED_DIR, pretrained_present
 from core.experiments import figures as figs
 from core.experiments import pipelines as P
 from core.experiments import testset as T
-from ui.common import code_ui, device_name, errors_ui
+from ui.common import code_ui, device_name, errors_ui, ranged
 from ui.predictor import model_choices
 from ui.runner import get_runner
 from views.experiments.launch import numbers_show_ui
@@ -24,16 +24,27 @@ def pipelines_ui() -> None:
     c1, c2, c3 = st.columns(3)
     dataset = c1.selectbox("Dataset", list(DATASETS), key="experiments_pipe_dataset")
     samples = int(
-        c2.number_input("Samples", 1, P.MAX_SAMPLES, 2_000, step=1_000, key="experiments_pipe_n")
+        c2.number_input(
+            ranged("Samples", 1, P.MAX_SAMPLES), 1, P.MAX_SAMPLES, 2_000, step=1_000,
+            key="experiments_pipe_n",
+        )
+    )  # fmt: skip
+    batch = int(
+        c3.number_input(
+            ranged("Batch size", 1, P.MAX_BATCH), 1, P.MAX_BATCH, 64, key="experiments_pipe_batch"
+        )
     )
-    batch = int(c3.number_input("Batch size", 1, P.MAX_BATCH, 64, key="experiments_pipe_batch"))
     device = device_name()
-    st.caption(
-        f"Measuring takes {describe_seconds(P.estimate_seconds(samples))} on two CPU cores "
-        f"(the per-sample pipelines manage about {P.PER_SAMPLE_RATE:,} samples/s there)."
-    )
+    st.caption(P.measuring_text(samples, st.session_state.get(RESULTS_KEY)))
+    load = machine_load()
     if any(s.status == "running" for s in get_runner().jobs()):
         st.warning("A training run is using the processor right now: the figures will be low.")
+    elif load is not None and load > BUSY_LOAD:
+        st.warning(
+            f"This machine is busy ({load:.1f} processes per core over the last minute): the "
+            "figures will be low and spread out, and the page gives a verdict only where the "
+            "rounds do not overlap."
+        )
     if st.button("Measure the three pipelines", key="experiments_pipe_run", type="primary"):
         with errors_ui(), st.spinner(f"Delivering {samples:,} images three ways to {device}…"):
             st.session_state[RESULTS_KEY] = P.compare(
@@ -46,8 +57,8 @@ def pipelines_ui() -> None:
                 [r.title for r in results],
                 [r.samples_per_s for r in results],
                 f"Samples per second to {device} ({results[0].samples:,} images)",
-                "samples / s (log scale)",
-                log_y=True,
+                "samples / s (median; the bars span the rounds)",
+                spread=[(r.low, r.high) for r in results],
             ),
             key="experiments_pipe_chart",
         )
@@ -70,8 +81,9 @@ def pipelines_ui() -> None:
             },
         )
         st.caption(
-            f"Each pipeline was measured {results[0].rounds} times, a different one first in "
-            "each round; the chart shows the median, the table the spread."
+            f"Each pipeline was warmed up, then measured {results[0].rounds} times, a "
+            "different one first in each round; the chart shows the median on a linear axis "
+            "from 0 (the per-sample pipelines are the short bars), the table the spread."
         )
     for p in P.PIPELINES.values():
         st.markdown(f"**{p.title}**: {p.note}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from ui.common import ranged
+
 TABS = [  # the page's tabs, in order (its link's `tab` names one)
     "Fully connected",
     "Convolution",
@@ -34,5 +36,4 @@ def shape(t: torch.Tensor) -> str:
 def num(label: str, low: int, high: int, key: str, help: str | None = None) -> int:
     """An integer box that says its range (Streamlit refuses a number outside it with only a
     red mark); its key is prefixed with the page name, its default is in the link."""
-    ranged = f"{label} ({low} to {high})"
-    return int(st.number_input(ranged, low, high, key=f"layers_{key}", help=help))
+    return int(st.number_input(ranged(label, low, high), low, high, key=f"layers_{key}", help=help))

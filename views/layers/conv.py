@@ -9,7 +9,7 @@ from core import links
 from core.layers import conv as layers_conv
 from core.layers import figures as figs
 from core.layers import pooling as layers_pooling
-from ui.common import code_ui, device_name, errors_ui
+from ui.common import code_ui, departure_ui, device_name, errors_ui
 from views.layers import fact, num, shape
 
 CLASSIC = list(layers_conv.CLASSIC_FILTERS)
@@ -55,6 +55,7 @@ def conv_tab(X: torch.Tensor, seed: int) -> None:
                 "Filters",
                 CLASSIC,
                 key="layers_conv_filters",
+                wrap=True,  # in the narrow controls column the chips were cut off
             )
             st.caption("Classic filters are 3×3.")
             k, channels = layers_conv.CLASSIC_SIZE, len(filters)
@@ -91,6 +92,8 @@ def conv_tab(X: torch.Tensor, seed: int) -> None:
             "C_out·H_out·W_out outputs reads C_in·k·k inputs. Above: the input, then each kernel "
             "(red positive, blue negative)."
         )
+        departure_ui("odd_kernel")
+        departure_ui("out_channels")
         st.plotly_chart(
             figs.image_grid_fig(list(r.Y[0]), r.names, signed=True), key="layers_conv_maps"
         )

@@ -14,8 +14,9 @@ from core.engine.learning.data import TEST_SIZE
 from core.layers import common as layers
 from core.layers import dropout as layers_dropout
 from core.layers import figures as figs
-from ui.common import code_ui, errors_ui
+from ui.common import code_ui, departure_ui, errors_ui
 from ui.links import linked_page
+from ui.route import hidden, hidden_note
 from views.layers import TABS, conv, fact, models, num, shape
 
 DRAWN_KEY = "last_drawn_digit"  # written by the canvas page
@@ -136,10 +137,12 @@ def linear_tab(X: torch.Tensor, seed: int) -> None:
 
 
 def dropout_tab(X: torch.Tensor, seed: int) -> None:
+    eval_hidden = hidden("dropout_eval")  # the route asks what eval mode does
     st.markdown(
         "**Dropout** fights overfitting: in training mode it zeroes each value with probability "
-        "p and scales the survivors by 1/(1−p), so on average the output equals the input. In "
-        "eval mode (`model.eval()`) it does nothing at all. Change the seed for a new mask."
+        "p and scales the survivors by 1/(1−p), so on average the output equals the input."
+        + ("" if eval_hidden else " In eval mode (`model.eval()`) it does nothing at all.")
+        + " Change the seed for a new mask."
     )
     p = st.slider(
         "Drop probability p", 0.0, layers_dropout.MAX_DROPOUT, step=0.05, key="layers_drop_p"
@@ -149,12 +152,16 @@ def dropout_tab(X: torch.Tensor, seed: int) -> None:
         a, b, c = st.columns(3)
         fact(a, "cells kept", f"{r.kept_fraction:.1%}", f"expected {1 - p:.0%}")
         fact(b, "survivors scaled by", f"{r.scale:.3g}", "1 / (1 − p)")
-        fact(
-            c, "eval mode", "identity" if r.eval_is_identity else "not identity", "output == input"
-        )
+        if eval_hidden:
+            with c:
+                hidden_note()
+        else:
+            fact(c, "eval mode", "identity" if r.eval_is_identity else "not identity",
+                 "output == input")  # fmt: skip
         fig = figs.dropout_fig(
-            r.X, r.kept, r.Y_train, r.Y_eval, r.Y_mean, layers_dropout.DROPOUT_DRAWS
-        )
+            r.X, r.kept, r.Y_train, None if eval_hidden else r.Y_eval, r.Y_mean,
+            layers_dropout.DROPOUT_DRAWS,
+        )  # fmt: skip
         st.plotly_chart(fig, key="layers_drop_fig")
         st.subheader("Dropout against Dropout2d")
         st.markdown(
@@ -162,6 +169,7 @@ def dropout_tab(X: torch.Tensor, seed: int) -> None:
             "single cells barely hides anything. `nn.Dropout2d` drops **whole channels** "
             "instead. Below, six filters of the digit, then each layer's result with the same p."
         )
+        departure_ui("dropout2d")
         fig = figs.channel_dropout_fig(
             r.maps, r.maps_dropout, r.maps_dropout2d, r.channel_names, r.channels_kept
         )

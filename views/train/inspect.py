@@ -15,6 +15,7 @@ from core.engine.runs.folder import WEIGHTS_FILE, delete_run, metrics_csv
 from core.engine.runs.record import Run
 from core.train.analysis import MAX_GALLERY, Analysis, analyze, analyze_run, gallery_images
 from ui.common import code_ui, errors_ui
+from ui.live_chart import live_chart_ui
 from ui.runner import (
     attach_job,
     attached_job,
@@ -122,9 +123,21 @@ def inspect_ui(owner: str) -> None:
     folder = run.run_dir
     for problem in run.problems:
         st.warning(f"Part of this run's folder could not be read: {problem}.")
-    analysis_tab, gallery_tab, files_tab = st.tabs(
-        ["Confusion matrix and per-class accuracy", "Misclassified images", "Metrics and files"]
+    analysis_tab, gallery_tab, inside_tab, files_tab = st.tabs(
+        [
+            "Confusion matrix and per-class accuracy",
+            "Misclassified images",
+            "Inside the network",
+            "Metrics and files",
+        ]
     )
+    with inside_tab:
+        st.markdown(
+            "What the run's layers, gradients and updates did while it trained, from its "
+            "probes (one about every 1.5 s): each layer's values over time, its dead units, "
+            "how big each step was against the weights, conv1's filters and the probe digit."
+        )
+        live_chart_ui([run], key=P + "inspect_chart", mode="single", settings="train_inspect")
     with files_tab:
         files_ui(run, folder)
     if folder is None or not (folder / WEIGHTS_FILE).exists():

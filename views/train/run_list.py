@@ -71,7 +71,13 @@ def my_runs_ui(owner: str, attached: str | None) -> None:
     snaps = my_jobs(owner)
     if not snaps:
         if not earlier_runs(owner):
-            st.caption("No runs from this tab yet: configure one above and press Start.")
+            saved = len(saved_runs())
+            st.caption(
+                "No runs from this tab yet: configure one above and press Start."
+                + (f" {saved:,} saved run{'s' * (saved != 1)} of this machine, from other tabs "
+                   "or earlier visits, can be compared and looked inside below (3 and 4)."
+                   if saved else "")
+            )  # fmt: skip
         return
     _my_runs_table(snaps, attached)
     going = [s for s in reversed(snaps) if not s.finished and s.id != attached]
@@ -228,6 +234,7 @@ def compare_ui(owner: str) -> None:
         key=COMPARE_KEY,
         format_func=lambda i: label(runs[i]),
         max_selections=MAX_COMPARED,
+        wrap=True,  # long run labels: each chip whole, on as many rows as it takes
     )
     keep(COMPARE_KEY)
     if not chosen:
@@ -240,6 +247,6 @@ def compare_ui(owner: str) -> None:
     show_all = st.toggle("Show every setting (differences highlighted)", key=P + "cmp_all")
     keep(P + "cmp_all")
     table = compare_table(fresh, show_all)
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, width="stretch")  # every column, not clipped
     if not show_all and len(fresh) > 1 and len(table.columns) == 5:
         st.caption("These runs share every setting: any difference comes from chance alone.")

@@ -36,6 +36,10 @@ X_AXES = {
 HEIGHT = 360
 
 Series = tuple[str, Sequence[dict[str, Any]], Sequence[dict[str, Any]]]
+# A legend under a chart hangs from below its x-axis title: at y = -0.2 with its top at its
+# middle it sat on the title. The bottom margin makes room for two rows of entries.
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.28}
+LEGEND_BELOW_MARGIN = 100
 
 
 def smooth(values: Sequence[float], weight: float) -> list[float]:
@@ -55,17 +59,21 @@ def fitted_smoothing(weight: float, points: int) -> float:
     return max(0.0, min(weight, 1.0 - 10.0 / points)) if points else 0.0
 
 
-def thin(xs: Sequence[float], ys: Sequence[float], limit: int = MAX_PLOT_POINTS):
-    """(xs, ys) as float arrays, every k-th point when there are more than `limit` (the last
-    always kept), so a long run stays cheap to draw. Arrays, not lists: Plotly checks a list
-    element by element, which cost the live chart more than everything else it does."""
-    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    n = len(xs)
+def thinned_indices(n: int, limit: int) -> list[int]:
+    """Every k-th of n points when there are more than `limit`, the last always kept."""
     if n <= limit:
-        return xs, ys
-    idx = np.arange(0, n, -(-n // limit))
+        return list(range(n))
+    idx = list(range(0, n, -(-n // limit)))
     if idx[-1] != n - 1:
-        idx = np.append(idx, n - 1)
+        idx.append(n - 1)
+    return idx
+
+
+def thin(xs: Sequence[float], ys: Sequence[float], limit: int = MAX_PLOT_POINTS):
+    """(xs, ys) as float arrays, thinned to about `limit` points, so a long run stays cheap
+    to draw. Arrays, not lists: Plotly checks a list element by element."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    idx = thinned_indices(len(xs), limit)
     return xs[idx], ys[idx]
 
 
@@ -125,8 +133,8 @@ def chart_layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.F
         xaxis_title=x_title,
         yaxis_title=y_title,
         height=HEIGHT,
-        margin={"l": 60, "r": 20, "t": 50, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 60, "r": 20, "t": 50, "b": LEGEND_BELOW_MARGIN},
+        legend=LEGEND_BELOW,
         template=LIGHT,
         uirevision=title,  # keep the user's zoom while new points arrive
     )

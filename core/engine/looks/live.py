@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.engine.learning.data import TRAIN_SIZE
-from core.engine.looks.figures import PALETTE
+from core.engine.learning.probes import SATURATING
+from core.engine.looks.figures import PALETTE, thinned_indices
+from core.engine.looks.inside import inside_payload
 from core.engine.runs.record import Run, RunStatus
 
 MAX_LIVE_POINTS = 1000  # points per curve in one live update
@@ -53,17 +55,6 @@ def progress_text(run: Run, queue_position: int | None = None) -> str:
     return " · ".join(parts)
 
 
-def thinned_indices(n: int, limit: int = MAX_LIVE_POINTS) -> list[int]:
-    """Every k-th of n rows when there are more than `limit`, the last always kept."""
-    if n <= limit:
-        return list(range(n))
-    step = -(-n // limit)
-    idx = list(range(0, n, step))
-    if idx[-1] != n - 1:
-        idx.append(n - 1)
-    return idx
-
-
 def _finite(value: Any) -> float | None:
     """A number JSON can carry: NaN and infinity (a diverged loss) travel as null."""
     number = float(value)
@@ -72,14 +63,17 @@ def _finite(value: Any) -> float | None:
 
 def columns(rows: Sequence[dict[str, Any]], keys: Sequence[str], images: int) -> dict:
     """Rows as thinned columns, plus `epochs`: images seen over the training set's size."""
-    idx = thinned_indices(len(rows))
+    idx = thinned_indices(len(rows), MAX_LIVE_POINTS)
     out = {key: [_finite(rows[i][key]) for i in idx] for key in keys}
     out["epochs"] = [round(rows[i]["samples"] / images, 4) for i in idx]
     return out
 
 
-def run_payload(run: Run, color_index: int = 0, queue_position: int | None = None) -> dict:
-    """One run for the chart: its curves, where it is, and what the page says of it."""
+def run_payload(
+    run: Run, color_index: int = 0, queue_position: int | None = None, digit: bool = False
+) -> dict:
+    """One run for the chart: its curves, where it is, what the page says of it, and its
+    inside (with the probe digit's pictures only when `digit`: they are most of the bytes)."""
     images = run.config.train_subset or TRAIN_SIZE
     last_test = run.test[-1] if run.test else None
     return {
@@ -89,6 +83,7 @@ def run_payload(run: Run, color_index: int = 0, queue_position: int | None = Non
         "status": run.status.value,
         "finished": run.finished,
         "stopping": run.stop_requested and not run.finished,
+        "halted": run.halted,
         "progress": min(run.progress, 1.0),
         "progress_text": progress_text(run, queue_position),
         "seed": run.config.seed,
@@ -102,13 +97,16 @@ def run_payload(run: Run, color_index: int = 0, queue_position: int | None = Non
         "test": columns(run.test, TEST_COLUMNS, images),
         "logged": len(run.train),
         "log": list(run.log[-LIVE_LOG_LINES:]),
+        "inside": inside_payload(run.probes, run.digit if digit else None, SATURATING),
     }
 
 
-def live_payload(runs: Sequence[Run], queue_positions: dict[str, int] | None = None) -> dict:
+def live_payload(
+    runs: Sequence[Run], queue_positions: dict[str, int] | None = None, digit: bool = False
+) -> dict:
     """What one live update carries: every run asked for, in order, and whether any trains."""
     positions = queue_positions or {}
     return {
-        "runs": [run_payload(r, i, positions.get(r.id)) for i, r in enumerate(runs)],
+        "runs": [run_payload(r, i, positions.get(r.id), digit) for i, r in enumerate(runs)],
         "training": any(not r.finished for r in runs),
     }

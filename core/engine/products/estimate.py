@@ -22,8 +22,9 @@ from core.engine.learning.models import ModelSpec, build_model
 from core.engine.learning.randomness import seeded
 
 SMALL_BATCH, LARGE_BATCH = 1, 64  # the two batch sizes timed to separate overhead from work
-MIN_TIMED_STEPS, MAX_TIMED_STEPS = 5, 50  # steps timed per batch size (warm-up included)
-TIME_BUDGET_S = 0.4  # time more steps while under this budget, per batch size
+BLOCK_STEPS = 4  # steps of one batch size in a row; the first of each block is not counted
+MIN_ROUNDS, MAX_ROUNDS = 3, 12  # rounds of one block per batch size, each size first in turn
+TIME_BUDGET_S = 0.8  # start another round while the rounds so far took less than this
 EVAL_COST = 1 / 3  # a forward pass costs about a third of forward + backward + step
 RUN_OVERHEAD_S = 0.5  # starting a run: its worker, model, data slices, config on disk
 EPOCH_OVERHEAD_S = 0.1  # saving the weights and metrics after each epoch
@@ -66,15 +67,20 @@ def _step_timer(model: torch.nn.Module, batch_size: int, device: torch.device):
 
 
 def _lower_quartile(times: list[float]) -> float:
-    timed = sorted(times[1:])  # the first step warms up allocators and kernels
+    timed = sorted(times)
     return timed[len(timed) // 4]  # robust to a busy machine's hiccups
 
 
 def measure_step_cost(spec: ModelSpec, device: str = "cpu") -> StepCost:
-    """Time training steps of `spec` at two batch sizes on `device` (a fraction of a second).
+    """Time training steps of `spec` at two batch sizes on `device` (about a second).
 
-    The lower quartile of the step times counts: other work on a shared machine only ever
-    adds time, and a single lucky step would promise too much.
+    Each size is timed in blocks of BLOCK_STEPS steps in a row, and the first step of a block
+    is not counted: a step right after one of the other size runs 2-7 times slower (cold
+    caches, the allocator, thread pools resizing), and timing the two sizes step by step
+    alternately made every step such a one, and the estimates 5-17 times too long. The
+    blocks take turns, round after round, so a burst of other work on a shared machine slows
+    both sizes alike instead of only the one timed at that moment; the lower quartile of the
+    counted steps counts, since other work only ever adds time.
     Nothing here moves torch's global random generator (see core.engine.learning.randomness).
     """
     dev = resolve_device(device)
@@ -82,20 +88,17 @@ def measure_step_cost(spec: ModelSpec, device: str = "cpu") -> StepCost:
         model = build_model(spec).to(dev)
     # eval mode: dropout would draw from the global generator, and its cost is negligible
     model.eval()
-    # The two sizes take turns, step by step: a burst of other work on a shared machine then
-    # slows both alike, instead of only the size being timed at that moment (which once
-    # made batch 1 look as slow as batch 64, a "free" per-sample cost and a 3× estimate).
-    step_small = _step_timer(model, SMALL_BATCH, dev)
-    step_large = _step_timer(model, LARGE_BATCH, dev)
-    small_times: list[float] = []
-    large_times: list[float] = []
-    budget_end = time.perf_counter() + 2 * TIME_BUDGET_S
-    while len(small_times) < MAX_TIMED_STEPS and (
-        len(small_times) < MIN_TIMED_STEPS or time.perf_counter() < budget_end
-    ):
-        small_times.append(step_small())
-        large_times.append(step_large())
-    small, large = _lower_quartile(small_times), _lower_quartile(large_times)
+    steps = {SMALL_BATCH: _step_timer(model, SMALL_BATCH, dev),
+             LARGE_BATCH: _step_timer(model, LARGE_BATCH, dev)}  # fmt: skip
+    times: dict[int, list[float]] = {size: [] for size in steps}
+    start = time.perf_counter()
+    for round_ in range(MAX_ROUNDS):
+        if round_ >= MIN_ROUNDS and time.perf_counter() - start > TIME_BUDGET_S:
+            break
+        for size in sorted(steps, reverse=bool(round_ % 2)):
+            block = [steps[size]() for _ in range(BLOCK_STEPS)]
+            times[size] += block[1:]  # the first follows the other size: not counted
+    small, large = _lower_quartile(times[SMALL_BATCH]), _lower_quartile(times[LARGE_BATCH])
     per_sample = max((large - small) / (LARGE_BATCH - SMALL_BATCH), 0.0)
     overhead = max(small - per_sample * SMALL_BATCH, 1e-6)
     return StepCost(overhead_s=overhead, per_sample_s=per_sample)

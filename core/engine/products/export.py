@@ -145,6 +145,20 @@ LOG_INTERVAL = {config.log_interval}
 """
 
 
+def normalization_words(config: RunConfig) -> str:
+    """What load() subtracts and divides by, in words that match its code line."""
+    if config.normalization == "computed":
+        return "the mean and standard deviation of the training images, computed in `load()`"
+    mean, std = normalization_of(config)
+    if config.normalization == "classic":
+        return (
+            f"the classic PyTorch MNIST example's constants, mean {mean!r} and std {std!r} "
+            "(not this dataset's own statistics)"
+        )
+    title = dataset_info(config.dataset).title
+    return f"{title}'s known mean {mean!r} and standard deviation {std!r}"
+
+
 def load_code(config: RunConfig) -> str:
     """load(): the whole dataset as one normalized tensor, the way the run loads it."""
     key = dataset_info(config.dataset).key

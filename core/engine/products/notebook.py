@@ -19,6 +19,7 @@ from core.engine.products.export import (
     TRAIN_CODE,
     load_code,
     model_code,
+    normalization_words,
     settings_code,
     setup_code,
     title,
@@ -107,9 +108,8 @@ stops each epoch early.""",
             f"""## The data
 
 `load()` reads the whole {info.title} set at once: the pixels scaled to [0, 1], then
-normalized with the mean and standard deviation of the training images, into one tensor `X`
-of shape (N, 1, 28, 28) and the labels `y` of shape (N,). A batch is a slice of `X` by
-index.""",
+normalized with {normalization_words(config)}, into one tensor `X` of shape (N, 1, 28, 28)
+and the labels `y` of shape (N,). A batch is a slice of `X` by index.""",
         ),
         ("code", data),
         (

@@ -1,6 +1,7 @@
-"""What a valid RunConfig must still pass before the queue takes it, and the name of a run
-nobody named. `validate_config` (core.engine.learning.config) says whether a config makes
-sense anywhere; `check_trainable` whether it can train here."""
+"""What a valid RunConfig must still pass before the queue takes it, the name of a run nobody
+named, and the folder a run has from the moment it is accepted. `validate_config`
+(core.engine.learning.config) says whether a config makes sense anywhere; `check_trainable`
+whether it can train here."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from core.devices import resolve_device
 from core.engine.learning.config import RunConfig
 from core.engine.learning.data import IMAGE_SIZE, dataset_info, load_raw, missing_files
 from core.engine.learning.models import layer_table
-from core.errors import ConfigError
+from core.engine.runs.folder import (
+    StatusRecord,
+    folder_error,
+    process_token,
+    remove_queued,
+    write_queued,
+)
+from core.engine.runs.record import RunStatus
+from core.errors import ConfigError, TorchlabError
 
 
 def default_name(config: RunConfig) -> str:
@@ -55,3 +64,30 @@ def check_trainable(config: RunConfig) -> None:
         )
     if config.model.num_classes != len(info.classes):
         raise ConfigError(f"{info.key} has {len(info.classes)} classes; the model must too.")
+
+
+def queued_record(job, process: str | None = None) -> StatusRecord:
+    """The status.json of a queued run (a core.engine.runs.job.Job): held by this server's
+    process (a live server's queue), or by none (`process=""`: a queue a shutdown left for
+    the next server)."""
+    return StatusRecord(
+        RunStatus.QUEUED,
+        owner=job.owner,
+        group=job.group,
+        process=process_token() if process is None else process,
+        submitted=job.submitted,
+    )
+
+
+def write_queued_jobs(jobs: list) -> None:
+    """Each job's folder, saying queued, before it is accepted: a server that dies now still
+    leaves every accepted run on disk. None is accepted if one cannot be written."""
+    done: list = []
+    try:
+        for job in jobs:
+            done.append(job)
+            write_queued(job.run_dir, job.config, queued_record(job), job.initial_state)
+    except OSError as exc:
+        for job in done:
+            remove_queued(job.run_dir)
+        raise TorchlabError(f"The run could not be queued. {folder_error(exc)}") from exc

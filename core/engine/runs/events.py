@@ -1,7 +1,8 @@
 """The contract between a training process and the server: typed events, in one module.
 
-A run's training body (core.engine.runs.worker) reports what happens as these events: `Started`
-first, then `Progress`, `Tested`, `Saved` and `Logged` as they happen, `Ended` always last.
+A run's training body (core.engine.runs.worker) reports what happens as these events:
+`Started` first, then `Progress`, `Tested`, `Probed`, `Saved` and `Logged` as they happen,
+`Ended` always last.
 Both backends carry them unchanged (they are plain data and pickle), the runner adds `Handed`
 when a backend takes a run and a died `Ended` when a training process vanishes, and the
 server's Job (core.engine.runs.job) applies them. `status_after` is the one rule that turns
@@ -39,6 +40,7 @@ class Started:
     process: str  # core.engine.runs.folder.process_token() of the training process
     train: list[Row] = field(default_factory=list)  # the curve so far (a resumed run's)
     test: list[Row] = field(default_factory=list)
+    probes: list[Row] = field(default_factory=list)  # the probes so far (a resumed run's)
     resumed_after: int | None = None  # the epoch whose checkpoint a resumed run continues from
 
 
@@ -52,12 +54,22 @@ class Progress:
     busy_s: float  # seconds spent training these batches (not evaluating, not waiting)
     rows: list[Row] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # the classic log line of each row
+    halted: bool = False  # a stop took effect: no batch trains any more (testing, saving next)
 
 
 @dataclass(frozen=True)
 class Tested:
     row: Row  # epoch (a fraction when a stop cut one short), step, samples, loss, accuracy
     line: str
+
+
+@dataclass(frozen=True)
+class Probed:
+    """One probe of the network's inside (core.engine.learning.probes), and the probe digit
+    as the network sees it now."""
+
+    probe: Row
+    digit: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,7 @@ class Ended:
     died: bool = False  # the training process could not say it: the server writes the folder
 
 
-Event = Handed | Started | Progress | Tested | Saved | Logged | Ended
+Event = Handed | Started | Progress | Tested | Probed | Saved | Logged | Ended
 OnEvent = Callable[[Event], None]
 
 

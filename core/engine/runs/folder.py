@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import math
 import os
 import shutil
@@ -37,6 +38,7 @@ DEFAULT_RUNS = "./runs"
 CONFIG_FILE = "config.json"
 STATUS_FILE = "status.json"
 METRICS_FILE = "metrics.csv"
+PROBES_FILE = "probes.json"  # the network's inside at probe steps (core.engine.learning.probes)
 # Held (flock, shared) by the process training the run for as long as it trains. A folder that
 # turns read-only mid-run keeps saying "running" in status.json, and worker processes outlive
 # their runs: the lock is what tells a reader that the run is still being trained.
@@ -71,6 +73,32 @@ def folder_error(exc: OSError) -> str:
 
 def write_metrics(run_dir: Path, train: list[dict], test: list[dict]) -> None:
     write_text_atomic(Path(run_dir) / METRICS_FILE, metrics_csv(train, test))
+
+
+def write_probes(run_dir: Path, probes: list[dict], digit: dict | None) -> None:
+    """probes.json, compact: a long run keeps hundreds of probes."""
+    text = json.dumps({"probes": probes, "digit": digit}, separators=(",", ":"), allow_nan=False)
+    write_text_atomic(Path(run_dir) / PROBES_FILE, text)
+
+
+def read_probes(run_dir: Path | str) -> tuple[list[dict], dict | None, str | None]:
+    """(probes, the probe digit, what was wrong with the file or None). No file is no probes;
+    a damaged one is no probes and a sentence the page shows, never an error."""
+    path = Path(run_dir) / PROBES_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [], None, None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return [], None, f"{PROBES_FILE} could not be read ({type(exc).__name__}): no probes shown"
+    probes = data.get("probes") if isinstance(data, dict) else None
+    if not isinstance(probes, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("layers"), list) and isinstance(p.get("step"), int)
+        for p in probes
+    ):
+        return [], None, f"{PROBES_FILE} is not a list of probes: no probes shown"
+    digit = data.get("digit")
+    return probes, digit if isinstance(digit, dict) else None, None
 
 
 def write_config(run_dir: Path, config: RunConfig) -> None:

@@ -17,6 +17,7 @@ from core.engine.runs.events import (
     Ended,
     Event,
     Logged,
+    Probed,
     Progress,
     Saved,
     Started,
@@ -42,6 +43,8 @@ class Job:
         self.initial_state = initial_state
         self.resume = resume  # continue from the run folder's checkpoint
         self.stop_after = stop_after  # batches, then stop as Stop would (the CLI's budget)
+        self.probing = True  # record the network's inside (core.engine.learning.probes)
+        self.probe_image: list[list[float]] | None = None  # the digit the probes show
         self.submission = job_id  # the first job of the set it was submitted with
         self.on_disk = False  # its folder was there before it was queued (a run started again)
         self.stopped_by = ""  # "server": a server shutdown stopped it
@@ -62,6 +65,8 @@ class Job:
         self.submitted = time.time()
         self.train: list[dict] = []
         self.test: list[dict] = []
+        self.probes: list[dict] = []
+        self.digit: dict | None = None
         self.log: deque[str] = deque(maxlen=MAX_LOG_LINES)
         self.log_total = 0
         self.error: str | None = None
@@ -70,6 +75,7 @@ class Job:
         self.process = ""  # process_token() of the process training it
         self.stop_after_batches: int | None = None  # batches run after a stop request arrived
         self.resumed_after: int | None = None  # the epoch a resumed run continued from
+        self.halted = False  # a stop took effect; the run is testing and saving what it kept
 
     def add_log(self, line: str) -> None:
         """Append a log line; call with `lock` held."""
@@ -113,6 +119,9 @@ class Job:
                 process=self.process,
                 resumed_after=self.resumed_after,
                 stop_requested=self.stop_event.is_set() and self.finished is None,
+                halted=self.halted and self.finished is None,
+                probes=list(self.probes),
+                digit=self.digit,
                 stopped_by=self.stopped_by if self.status == RunStatus.STOPPED else "",
             )
 
@@ -126,6 +135,7 @@ class Job:
                     self.init_hash = event.init_hash
                     self.total_steps, self.total_samples = event.total_steps, event.total_samples
                     self.train, self.test = list(event.train), list(event.test)
+                    self.probes = list(event.probes)
                     self.epoch, self.step = event.epoch, event.step
                     self.samples_seen = self.samples0 = event.samples_seen
                     self.process = event.process
@@ -135,11 +145,15 @@ class Job:
                     self.samples_seen = event.samples_seen
                     self.train_seconds += event.busy_s
                     self.train.extend(event.rows)
+                    self.halted = self.halted or event.halted
                     for line in event.lines:
                         self.add_log(line)
                 case Tested():
                     self.test.append(event.row)
                     self.add_log(event.line)
+                case Probed():
+                    self.probes.append(event.probe)
+                    self.digit = event.digit or self.digit
                 case Saved():
                     self.saved = True
                 case Logged():

@@ -60,6 +60,9 @@ class Run:
     process: str = ""  # process_token() of the process that trains it
     resumed_after: int | None = None  # a resumed run: the epoch whose checkpoint it continued from
     stop_requested: bool = False  # Stop was asked for and the run has not ended yet
+    halted: bool = False  # the stop took effect (no batch trains); testing and saving remain
+    probes: list[dict[str, Any]] = field(default_factory=list)  # the network's inside, by step
+    digit: dict[str, Any] | None = None  # the probe digit's feature maps and softmax, latest
     problems: tuple[str, ...] = ()  # what could not be read back from its folder, in words
     stopped_by: str = ""  # "server": a server shutdown stopped it (not its tab)
 

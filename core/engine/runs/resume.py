@@ -41,6 +41,7 @@ class ResumePoint:
     started: float | None = None
     batch: int = 0  # batches already trained into epoch `epoch + 1` (a stop inside it)
     samples: int = 0  # the images of those batches
+    probes: dict[str, Any] | None = None  # the probes so far and their histogram edges
 
     @property
     def seconds(self) -> float:
@@ -81,6 +82,7 @@ def save_resume_point(
         "test": rec.test,
         "init_hash": rec.init_hash,
         "started": rec.started,
+        "probes": rec.probe_log.saved() if rec.probe_log is not None else None,
     }
     write_atomic(Path(run_dir) / RESUME_FILE, lambda tmp: torch.save(state, tmp))
 
@@ -113,6 +115,7 @@ def load_resume_point(run_dir, model, optimizer, scheduler, generator, device) -
             state.get("started"),
             int(state.get("batch", 0)),
             int(state.get("samples", 0)),
+            state.get("probes"),  # none in a checkpoint from before probes
         )
     except (CheckpointError, KeyboardInterrupt):
         raise
@@ -122,3 +125,27 @@ def load_resume_point(run_dir, model, optimizer, scheduler, generator, device) -
             f"not this run's (error id `{logged_error_id(log, exc)}` in the server log). The "
             "run cannot be resumed: start it again instead."
         ) from exc
+
+
+def resume_run(rec, model, optimizer, scheduler, generator, device, per_epoch) -> ResumePoint:
+    """Restore the run folder's checkpoint into a resumed run's fresh model, optimizer,
+    schedule and generators, and its recorder `rec` (curve, start, probes); the point it goes
+    on from."""
+    point = load_resume_point(rec.run_dir, model, optimizer, scheduler, generator, device)
+    rec.train, rec.test, rec.init_hash = point.train, point.test, point.init_hash
+    rec.started = point.started or rec.started
+    rec.resumed_after = point.epoch
+    if rec.probe_log is not None:
+        rec.probe_log.resume(point.probes, point.epoch * per_epoch + point.batch)
+    return point
+
+
+def save_stop_point(rec, epoch, result, model, optimizer, scheduler, generator, device) -> None:
+    """A stop inside `epoch` (Stop, a server shutdown): the checkpoint of this very batch
+    (`result`: the cut epoch's core.engine.learning.loop.EpochResult), so a resume goes on
+    from here, not from the last epoch's end. Called before the stop's test row, which an
+    uninterrupted run does not have."""
+    place = (result.steps, result.samples, result.order_state)
+    save_resume_point(
+        rec.run_dir, epoch - 1, model, optimizer, scheduler, generator, device, rec, place=place
+    )

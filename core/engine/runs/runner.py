@@ -23,7 +23,13 @@ from collections import deque
 from pathlib import Path
 
 from core.engine.learning.config import RunConfig
-from core.engine.runs.admission import check_trainable, default_name, new_run_id
+from core.engine.runs.admission import (
+    check_trainable,
+    default_name,
+    new_run_id,
+    queued_record,
+    write_queued_jobs,
+)
 from core.engine.runs.backends import (  # noqa: F401 (default_max_concurrent: its old home)
     Backend,
     Unreachable,
@@ -33,13 +39,9 @@ from core.engine.runs.backends import (  # noqa: F401 (default_max_concurrent: i
 from core.engine.runs.checkpoint import INITIAL_FILE, load_weights
 from core.engine.runs.events import Ended, Event, Handed, Logged, died, stopped_before_start
 from core.engine.runs.folder import (
-    StatusRecord,
-    folder_error,
     load_run,
-    process_token,
     remove_queued,
     sweep_temp_files,
-    write_queued,
     write_status,
 )
 from core.engine.runs.folder import runs_root as default_runs_root
@@ -130,17 +132,22 @@ class Runner:
         initial_state: dict | None = None,
         run_dir: Path | None = None,
         stop_after: int | None = None,
+        probes: bool = True,
+        probe_image: list[list[float]] | None = None,
     ) -> str:
         """Check the config, then start the job now or queue it; returns the job id.
 
         The run is saved in `run_dir` if given (the headless trainer's --out), else in a new
         folder named after the job id under the runs root. With `stop_after`, it stops after
-        that many batches as if Stop were pressed, and can be resumed.
+        that many batches as if Stop were pressed, and can be resumed. `probes` records the
+        network's inside on probe steps (off: the same numbers, no probes.json); the probes
+        show `probe_image` (the learner's drawing) rather than the first test digit.
         """
         if stop_after is not None and stop_after < 1:
             raise ConfigError(f"Stop after {stop_after} steps: it must be at least 1.")
         job = self._prepare(config, owner, group, name, initial_state, run_dir)
         job.stop_after = stop_after
+        job.probing, job.probe_image = probes, probe_image
         return self._enqueue([job])[0]
 
     def submit_set(
@@ -249,7 +256,7 @@ class Runner:
             self.backend.stop(job.id)
         for job in waiting:  # its folder says queued, held by no server: the next one lists it
             with contextlib.suppress(OSError):
-                write_status(job.run_dir, _queued(job, process=""))
+                write_status(job.run_dir, queued_record(job, process=""))
             job.apply(Logged("left waiting in the queue: the server shut down"))
             job.done_event.set()
         deadline = time.monotonic() + timeout
@@ -322,7 +329,7 @@ class Runner:
                     f"runs, not {len(jobs)}; stop some or wait for the queue."
                 )
             if not on_disk:
-                self._write_queued(jobs)
+                write_queued_jobs(jobs)
             for job in jobs:
                 job.submission = jobs[0].id
                 job.on_disk = on_disk
@@ -331,19 +338,6 @@ class Runner:
             self._prune()
         self._start_queued()
         return [job.id for job in jobs]
-
-    def _write_queued(self, jobs: list[Job]) -> None:
-        """Each job's folder, saying queued, before it is accepted: a server that dies now
-        still leaves every accepted run on disk. None is accepted if one cannot be written."""
-        done: list[Job] = []
-        try:
-            for job in jobs:
-                done.append(job)
-                write_queued(job.run_dir, job.config, _queued(job), job.initial_state)
-        except OSError as exc:
-            for job in done:
-                remove_queued(job.run_dir)
-            raise TorchlabError(f"The run could not be queued. {folder_error(exc)}") from exc
 
     def _prune(self) -> None:
         finished = [k for k, j in self._jobs.items() if j.done_event.is_set()]
@@ -368,6 +362,8 @@ class Runner:
                 initial_state=job.initial_state,
                 resume=job.resume,
                 stop_after=job.stop_after,
+                probes=job.probing,
+                probe_image=job.probe_image,
             )
             job.initial_state = None  # the task carries the weights now; free the copy
             try:
@@ -386,15 +382,3 @@ class Runner:
                 self._running.discard(job.id)
             self._start_queued()
             job.done_event.set()  # last: whoever waits sees the next run already started
-
-
-def _queued(job: Job, process: str | None = None) -> StatusRecord:
-    """The status.json of a queued run: held by this server's process (a live server's
-    queue), or by none (`process=""`: a queue a shutdown left for the next server)."""
-    return StatusRecord(
-        RunStatus.QUEUED,
-        owner=job.owner,
-        group=job.group,
-        process=process_token() if process is None else process,
-        submitted=job.submitted,
-    )

@@ -49,10 +49,17 @@ from core.engine.runs.folder import (
     process_token,
     write_config,
     write_metrics,
+    write_probes,
     write_status,
 )
+from core.engine.runs.probe_log import ProbeLog, probe_digit
 from core.engine.runs.record import RunStatus
-from core.engine.runs.resume import ResumePoint, load_resume_point, save_resume_point
+from core.engine.runs.resume import (
+    ResumePoint,
+    resume_run,
+    save_resume_point,
+    save_stop_point,
+)
 from core.errors import TorchlabError, logged_error_id
 
 log = logging.getLogger(__name__)
@@ -73,6 +80,8 @@ class Task:
     initial_state: dict[str, torch.Tensor] | None = None  # start from these weights
     resume: bool = False  # continue from the run folder's checkpoint
     stop_after: int | None = None  # stop as Stop would once this many batches have run
+    probes: bool = True  # record the network's inside on probe steps (it changes no number)
+    probe_image: list[list[float]] | None = None  # the learner's drawing (28×28 in [0, 1])
 
 
 class StopSwitch:
@@ -112,6 +121,7 @@ class _Recorder:
         self.started = time.time()
         self.init_hash = ""
         self.resumed_after: int | None = None
+        self.probe_log: ProbeLog | None = None
         self.last_flush = time.monotonic()
 
     def status(self, status: RunStatus, error: str | None = None, ended: float | None = None):
@@ -129,6 +139,8 @@ class _Recorder:
 
     def flush(self) -> None:
         write_metrics(self.run_dir, self.train, self.test)
+        if self.probe_log is not None:
+            write_probes(self.run_dir, self.probe_log.probes, self.probe_log.digit)
         self.last_flush = time.monotonic()
 
     def log(self, line: str) -> None:
@@ -183,6 +195,8 @@ def train_task(task: Task, emit: OnEvent, should_stop: Callable[[], bool]) -> No
         )
     ended = time.time()
     status, error = _write_end(rec, status, error, ended)
+    if rec.probe_log is not None:
+        rec.probe_log.close()
     if lock is not None:
         lock.close()  # from now on a reader of the folder sees the run is not training
     if error:
@@ -218,9 +232,13 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
     generator = torch.Generator().manual_seed(config.seed)  # batch order
     optimizer = make_optimizer(config, model.parameters())
     scheduler = make_scheduler(config, optimizer, per_epoch)
+    if task.probes:
+        digit = probe_digit(X_test, task.probe_image, normalization_of(config))
+        rec.probe_log = ProbeLog(model, optimizer, digit, rec.emit)
     place = ResumePoint()  # a fresh run starts at the start
     if task.resume:
-        place = _resume(rec, model, optimizer, scheduler, generator, device)
+        place = resume_run(rec, model, optimizer, scheduler, generator, device, per_epoch)
+        write_status(rec.run_dir, rec.status(RunStatus.RUNNING))
     first_epoch = place.epoch + 1
     rec.emit(
         Started(
@@ -234,6 +252,7 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
             process=process_token(),
             train=list(rec.train),
             test=list(rec.test),
+            probes=list(rec.probe_log.probes) if rec.probe_log else [],
             resumed_after=rec.resumed_after,
         )
     )
@@ -274,6 +293,8 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
                 state["unlogged"] = []
             else:  # kept until the next logged batch: if the loss explodes first, they show it
                 state["unlogged"].append(point)
+            if rec.probe_log is not None:  # a probe taken in this step, if one was due
+                rec.probe_log.collect(epoch, seen0 + state["samples"], round(now - t0, 4))
             if pending or now - state["sent"] >= PROGRESS_EVERY_S:
                 _progress(rec, epoch, step0 + batch, seen0 + state["samples"], state, pending)
                 state["sent"] = now
@@ -305,12 +326,12 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
             if climb:
                 last = climb[-1][0]
                 _progress(rec, epoch, last["step"], last["samples"], state, pending)
-            rec.flush()  # the curve up to the explosion stays on the page and on disk
-            raise
-        if result.stopped:
-            _progress(rec, epoch, step0 + result.steps, seen0 + result.samples, state, pending)
+            raise  # train_task writes the curve, the climb with it
+        if result.stopped:  # no batch trains any more: say so before testing and saving
+            _progress(rec, epoch, step0 + result.steps, seen0 + result.samples, state, pending,
+                      halted=True)  # fmt: skip
             rec.log(f"stopped by request at step {step0 + result.steps}")
-            _keep_stop_point(rec, epoch, result, model, optimizer, scheduler, generator, device)
+            save_stop_point(rec, epoch, result, model, optimizer, scheduler, generator, device)
             if result.steps:  # the model it keeps is tested too: one accuracy on every page
                 done = round(epoch - 1 + result.samples / n, 3)  # e.g. 1.43: into epoch 2
                 _test(rec, model, X_test, y_test, done, step0 + result.steps,
@@ -340,7 +361,7 @@ def _test(rec, model, X_test, y_test, epoch, step, samples, t0, when: str) -> No
     rec.emit(Tested(row, f"test set: average loss {test_loss:.4f}, accuracy {accuracy:.2%} {when}"))
 
 
-def _progress(rec, epoch, step, samples, state, pending) -> None:
+def _progress(rec, epoch, step, samples, state, pending, halted: bool = False) -> None:
     rec.emit(
         Progress(
             epoch=epoch,
@@ -349,6 +370,7 @@ def _progress(rec, epoch, step, samples, state, pending) -> None:
             busy_s=state["busy"],
             rows=[r for r, _ in pending],
             lines=[line for _, line in pending],
+            halted=halted,
         )
     )
     state["busy"] = 0.0
@@ -371,24 +393,3 @@ def _save(task: Task, config: RunConfig, rec: _Recorder, model: torch.nn.Module)
     rec.flush()
     write_status(rec.run_dir, rec.status(RunStatus.RUNNING))
     rec.emit(Saved())
-
-
-def _resume(rec, model, optimizer, scheduler, generator, device) -> ResumePoint:
-    """Restore the run folder's checkpoint into the fresh model, optimizer, schedule and
-    generators; the point it goes on from."""
-    point = load_resume_point(rec.run_dir, model, optimizer, scheduler, generator, device)
-    rec.train, rec.test, rec.init_hash = point.train, point.test, point.init_hash
-    rec.started = point.started or rec.started
-    rec.resumed_after = point.epoch
-    write_status(rec.run_dir, rec.status(RunStatus.RUNNING))
-    return point
-
-
-def _keep_stop_point(rec, epoch, result, model, optimizer, scheduler, generator, device) -> None:
-    """A stop inside `epoch` (Stop, a server shutdown): the checkpoint of this very batch, so a
-    resume goes on from here, not from the last epoch's end. Written before the stop's test
-    row, which an uninterrupted run does not have."""
-    place = (result.steps, result.samples, result.order_state)
-    save_resume_point(
-        rec.run_dir, epoch - 1, model, optimizer, scheduler, generator, device, rec, place=place
-    )

@@ -13,7 +13,8 @@ STOPS: tuple[Stop, ...] = (
         "Fully connected layers",
         "layers",
         "A fully connected (`nn.Linear`) layer joins every input to every output with one "
-        "weight, plus one bias per output.",
+        "weight, plus one bias per output. The page counts the parameters of a layer with 32 "
+        "outputs; once you answer, it switches to 10.",
         Question(
             "How many parameters does `nn.Linear(784, 10)` have (weights and biases)?",
             solve.linear_params,
@@ -24,7 +25,8 @@ STOPS: tuple[Stop, ...] = (
             "Every input meets every output once; then add a bias per output.",
             placeholder="a whole number",
         ),
-        {"tab": "Fully connected"},
+        {"tab": "Fully connected", "units": "32"},
+        reveal={"units": "10"},
     ),
     Stop(
         "conv",
@@ -87,7 +89,8 @@ STOPS: tuple[Stop, ...] = (
         "Dropout",
         "layers",
         "While training, dropout zeroes each value with probability p and scales the rest "
-        "up; `model.eval()` turns it off so a test sees the whole network.",
+        "up, as the mask on the page shows. What `model.eval()` does to it, the page shows "
+        "once you answer.",
         Question(
             "`nn.Dropout(0.5).eval()` on `torch.ones(1000)`: what fraction of the outputs is zero?",
             solve.dropout_eval_zeros,
@@ -99,13 +102,15 @@ STOPS: tuple[Stop, ...] = (
             placeholder="a number between 0 and 1",
         ),
         {"tab": "Dropout"},
+        hides=("dropout_eval",),  # the eval-mode panel, metric and sentence
     ),
     Stop(
         "nonlinear",
         "Why non-linearity matters",
         "activations",
-        "Without an activation between them, layers only multiply matrices, and a product "
-        "of matrices is one matrix. The page shows what a single bend adds.",
+        "Stack `nn.Linear` layers with nothing between them. The Functions tab shows the "
+        "bends an activation puts in; once you answer, the page opens *Why non-linearity*, "
+        "where a grid goes through the stack with and without them.",
         Question(
             "Two `nn.Linear` layers with nothing between them: can they compute anything one "
             "`nn.Linear` cannot?",
@@ -118,13 +123,15 @@ STOPS: tuple[Stop, ...] = (
             "Write second(first(x)) out: W₂(W₁x + b₁) + b₂.",
             options=("Yes: two layers can bend", "No: together they are one linear map"),
         ),
-        {"tab": "Why non-linearity"},
+        {"tab": "Functions"},
+        reveal={"tab": "Why non-linearity"},
     ),
     Stop(
         "vanishing",
         "Gradients through depth",
         "activations",
-        "Backprop multiplies one slope per layer. The Vanishing gradients tab plots the "
+        "Backprop multiplies one slope per layer. The Functions tab draws each activation's "
+        "slope f′(x); once you answer, the page opens *Vanishing gradients*, which plots the "
         "gradient that reaches the first layer as the chain grows.",
         Question(
             "Through 20 layers `h = f(h)` from h = 0.5, which activation's gradient "
@@ -139,6 +146,7 @@ STOPS: tuple[Stop, ...] = (
             "Compare the largest slope each activation can have.",
             options=tuple(solve.CHAIN_ACTIVATIONS),
         ),
-        {"tab": "Vanishing gradients"},
+        {"tab": "Functions"},
+        reveal={"tab": "Vanishing gradients"},
     ),
 )

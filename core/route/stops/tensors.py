@@ -6,7 +6,9 @@ from core.engine.learning.data import IMAGE_SIZE, TRAIN_SIZE
 from core.route import solve
 from core.route.questions import Question, Stop
 
-_POINTS_PAGE = {"fill": "values", "values": solve.POINTS_TEXT}  # the Tensors page's x = points
+# The Tensors page's x = points, shown as itself: each stop shows the view that answers its
+# question (x[1], x.t(), float64) only once the learner has answered.
+_POINTS_PAGE = {"fill": "values", "values": solve.POINTS_TEXT, "expr": "x", "dtype": "float32"}
 
 
 STOPS: tuple[Stop, ...] = (
@@ -35,7 +37,8 @@ STOPS: tuple[Stop, ...] = (
         "A tensor is a view over storage",
         "tensors",
         "`x` is the chapter's `points`, a 3 × 2 tensor. Its six numbers sit in one flat "
-        "storage, row after row: the strip under the cards. `x[1]` is the second point.",
+        "storage, row after row: the strip under the cards. Once you answer, the page shows "
+        "`x[1]`, the second point, with its own card.",
         Question(
             f"`points = torch.tensor({solve.POINTS_TEXT})`. What is `points[1].storage_offset()`?",
             lambda: solve.points()[1].storage_offset(),
@@ -46,14 +49,17 @@ STOPS: tuple[Stop, ...] = (
             "Count how many numbers of the storage come before the second row.",
             placeholder="2",
         ),
-        {**_POINTS_PAGE, "expr": "x[1]"},
+        _POINTS_PAGE,
+        reveal={"expr": "x[1]"},
+        hides=("tensor_lines",),  # the chapter's lines print second.storage_offset()
     ),
     Stop(
         "stride",
         "Transposing changes the stride, not the storage",
         "tensors",
-        "`x.t()` swaps the two dimensions. Its card shows the same storage with a new "
-        "stride: how many storage places one step along each dimension moves.",
+        "`x.t()` swaps the two dimensions. `x`'s card shows its stride: how many storage "
+        "places one step along each dimension moves. Once you answer, the page shows "
+        "`x.t()`'s card: the same storage, a new stride.",
         Question(
             "What does `points.t().stride()` print?",
             lambda: solve.points().t().stride(),
@@ -66,13 +72,15 @@ STOPS: tuple[Stop, ...] = (
             placeholder="(2, 1)",
         ),
         _POINTS_PAGE,
+        reveal={"expr": "x.t()"},
     ),
     Stop(
         "view",
         "View or copy",
         "tensors",
-        "Every card says whether its tensor still reads `x`'s storage. Try "
-        "`x.t().contiguous()` in the box after answering: that one has to copy.",
+        "Every card says whether its tensor still reads `x`'s storage. Once you answer, the "
+        "page shows `x.t()`'s card; then try `x.t().contiguous()` in the box: that one has "
+        "to copy.",
         Question(
             "`points.t()`: does it share points' storage, or get new storage?",
             solve.shares_storage,
@@ -85,13 +93,15 @@ STOPS: tuple[Stop, ...] = (
             options=("A view: the same storage", "A copy: new storage"),
         ),
         _POINTS_PAGE,
+        reveal={"expr": "x.t()"},
     ),
     Stop(
         "dtype",
         "dtypes: how many bytes a number takes",
         "tensors",
-        "The dtype table lists each dtype's size per element. Switch the dtype picker and "
-        "watch the storage's bytes change while the size, stride and offset stay.",
+        "The dtype table lists each dtype's size per element. Once you answer, the page "
+        "switches `x` to float64: watch the storage's bytes change while the size, stride and "
+        "offset stay.",
         Question(
             "`points.to(torch.float64)`: how many bytes is its storage "
             "(`.untyped_storage().nbytes()`)?",
@@ -100,6 +110,8 @@ STOPS: tuple[Stop, ...] = (
             "A float64 takes 8 bytes; count the numbers.",
             placeholder="a whole number",
         ),
-        {**_POINTS_PAGE, "dtype": "float64", "expr": "x"},
+        _POINTS_PAGE,
+        reveal={"dtype": "float64"},
+        hides=("dtype_memory",),  # the dtype table's "memory of x" column
     ),
 )

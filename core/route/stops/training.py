@@ -15,21 +15,26 @@ STOPS: tuple[Stop, ...] = (
         "cost",
         "Loss and cost",
         "backprop",
-        "The loss scores one example; the cost averages the losses of a batch "
-        "(`reduction='mean'`), and that is what backprop differentiates.",
+        "The loss scores one example; the cost gathers a batch's losses, and that is what "
+        "backprop differentiates. The chapter defines the cost as their **sum**; PyTorch's "
+        "losses take their **mean** by default (`reduction='mean'`), B times smaller. Tab 1 "
+        "shows both for a real batch.",
         Question(
             "A model that knows nothing outputs `torch.zeros(4, 10)` for a batch of 4 "
-            "digits. What does `F.cross_entropy(logits, targets)` give?",
+            "digits. What does `F.cross_entropy(logits, targets)` give (PyTorch's default, "
+            "the mean)?",
             solve.untrained_cost,
             lambda c: (
                 f"torch says {shown(c)}: every one of the 10 classes gets 1/10, and "
-                "−ln(1/10) ≈ 2.3026 for every example, so the mean is the same. A fresh "
-                "model's first loss is close to it."
+                "−ln(1/10) ≈ 2.3026 for every example, so the mean is the same. The chapter's "
+                f"cost, the sum (`reduction='sum'`), is {shown(solve.untrained_cost('sum'))}: "
+                "4 times as large. A fresh model's first loss is close to 2.3026."
             ),
             "Equal logits give every class the same probability; the loss is −ln(p).",
             placeholder="tensor(2.3026)",
         ),
         {"tab": "1 · Loss and cost"},
+        hides=("fresh_loss",),  # the tab's "every loss ≈ log 10 ≈ 2.3" of a fresh model
     ),
     Stop(
         "chain",
@@ -70,14 +75,15 @@ STOPS: tuple[Stop, ...] = (
             options=tuple(solve.BATCH_SIZES),
         ),
         {"tab": "SGD vs batch GD"},
+        hides=("gd_counts",),  # the tab's "one update per epoch ... one per image"
     ),
     Stop(
         "lr",
         "The learning rate",
         "optimizers",
         "On the quadratic bowl, each step of plain SGD multiplies each coordinate by "
-        "(1 − α·curvature): 1 along x, 10 along y. The page races SGD at this rate: watch "
-        "where its path goes, then lower α.",
+        "(1 − α·curvature): 1 along x, 10 along y. The page races SGD at a small rate; once "
+        "you answer, it races it at the question's rate: watch where its path goes.",
         Question(
             f"Plain SGD with α = {solve.BOWL_LR:g} on L = ½(x² + 10 y²), from (−2.5, 2): does it "
             "settle or diverge?",
@@ -91,7 +97,8 @@ STOPS: tuple[Stop, ...] = (
             "Look at the steep direction: y is multiplied by (1 − 10α) every step.",
             options=("It settles at the minimum", "It diverges"),
         ),
-        {"surface": "Quadratic bowl", "opts": "SGD", "sgd.lr": repr(solve.BOWL_LR)},
+        {"surface": "Quadratic bowl", "kappa": "10", "opts": "SGD", "sgd.lr": "0.05"},
+        reveal={"sgd.lr": repr(solve.BOWL_LR)},
     ),
     Stop(
         "eager",
@@ -118,14 +125,19 @@ STOPS: tuple[Stop, ...] = (
         "torch.nn, nn.functional, torch.optim, torch.utils.data",
         "layers",
         "`torch.nn` holds layers with weights, `nn.functional` the same operations as plain "
-        "functions (this tab puts them side by side), `torch.optim` the update rules and "
-        "`torch.utils.data` the datasets and loaders the Train page uses.",
+        "functions (this tab puts them side by side), and `torch.utils.data` the `Dataset` "
+        "and `DataLoader` the chapter feeds its batches with. The Train page does not use "
+        "them: it keeps the whole normalized set as one tensor and slices each batch out by "
+        "index, which is faster for a dataset that fits "
+        "in memory (Experiments → Data pipeline times both, the chapter's way in its code).",
         Question(
             "Which module holds `Adadelta`, the chapter's optimizer?",
             solve.home_of_adadelta,
             lambda m: (
-                f"`{m}`: `torch.optim.Adadelta(model.parameters(), lr=0.5)` is the "
-                "chapter's line. Layers live in torch.nn, batches come from torch.utils.data."
+                f"`{m}`, with every update rule: `torch.optim.Adadelta(model.parameters(), "
+                "lr=0.5)` is the "
+                "chapter's line. Layers live in torch.nn; the chapter's batches come from "
+                "torch.utils.data's DataLoader."
             ),
             "It changes the weights after backward().",
             options=tuple(solve.MODULES),
@@ -137,15 +149,21 @@ STOPS: tuple[Stop, ...] = (
         "The chapter's ConvNet",
         "training",
         "The classic preset is the chapter's network: two convolutions, max pooling, "
-        "dropout and two fully connected layers, trained with Adadelta at lr 0.5.",
+        "dropout and two fully connected layers, trained with Adadelta at lr 0.5. Its layer "
+        "table counts each layer's parameters; once you answer, the page widens the hidden "
+        "layer and the table counts again.",
         Question(
-            "How many parameters does the chapter's ConvNet have?",
+            "The classic ConvNet's hidden layer is `Linear({}, {})`. With {} units instead, "
+            "how many parameters would the whole network have?".format(
+                *solve.classic_hidden(), solve.WIDER_HIDDEN
+            ),
             solve.convnet_params,
             solve.convnet_explained,
-            "Open the layer table under the form and add the column up.",
+            "Only the two Linear layers change: in·out weights plus out biases each.",
             placeholder="a whole number",
         ),
-        {"preset": "classic"},
+        {"preset": "classic", "hidden": str(solve.classic_hidden()[1])},
+        reveal={"hidden": str(solve.WIDER_HIDDEN)},
     ),
     Stop(
         "predict",

@@ -227,11 +227,29 @@ def test_a_16_bit_greyscale_png_is_scaled_to_8_bits_not_clipped_to_white():
     paper[40:160, 70:90] = 5_000  # a dark "1"
     image = inf.decode_upload(png_bytes(paper), "scan16.png")
     assert image.dtype == np.uint8
-    assert image[100, 80] == round(5_000 / 65_535 * 255) and image[10, 10] == round(
-        50_000 / 65_535 * 255
-    )
+    assert image[100, 80] == round(5_000 / 50_000 * 255) and image[10, 10] == 255
     prep = inf.preprocess(inf.ink_image(image, background="auto"), NORM)
     assert not prep.empty  # the digit is still there (clipping made the whole page white)
+
+
+@pytest.mark.parametrize("top", [255, 4_095, 65_535])
+@pytest.mark.parametrize("polarity", ["dark on light", "light on dark"])
+def test_a_16_bit_png_using_part_of_its_range_reads_as_its_digit(top, polarity):
+    """Issue 27: a 16-bit PNG whose values run 0-255 or 0-4095 was divided by 65,535, came out
+    black, and the page said "Draw a digit" as if nothing had been uploaded."""
+    from core.engine.products import predictor as pr
+
+    if not pr.pretrained_present():
+        pytest.skip(f"the shipped digit model is not in {pr.PRETRAINED_DIR}")
+    shipped = pr.load_predictor(pr.PRETRAINED_DIR)
+    images, labels = load_raw("MNIST", train=False)
+    digit = np.kron(images[0].numpy().astype(np.float64) / 255, np.ones((8, 8)))  # a 7
+    ink = digit if polarity == "light on dark" else 1 - digit
+    scan = (ink * top).round().astype(np.uint16)  # (224, 224) 16-bit, 0..top
+    image = inf.decode_upload(png_bytes(scan), "scan16.png")
+    prep = inf.preprocess(inf.ink_image(image, background="auto"), shipped.normalization)
+    assert not prep.empty
+    assert pr.predict(shipped.model, prep.X).top == int(labels[0])
 
 
 def test_a_fully_transparent_upload_says_there_is_nothing_to_see():

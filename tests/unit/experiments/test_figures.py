@@ -108,7 +108,7 @@ def test_a_rate_that_blew_up_then_stalled_is_explained():
     ]
     lines = summarise("learning_rate", snaps).lines
     assert lines[0].startswith("Best learning rate: 0.1")
-    assert "Too large, stuck near a uniform guess: lr = 10." in lines
+    assert "Too large, blew up then stuck near a uniform guess: lr = 10." in lines
     assert any(line.startswith("lr = 10 blew the loss up to 716") for line in lines)
     calm = snapshot(big, losses=[2.3, 2.4, 2.31], accuracy=0.1, test_loss=chance)
     lines = summarise("learning_rate", [snaps[0], calm]).lines
@@ -126,3 +126,52 @@ def test_rates_read_as_plain_numbers_not_scientific_notation():
     text = " ".join(finding.lines)
     assert "batch 1,000 pushed the most through (3,915/s against 238/s for batch 1)" in text
     assert "e+" not in text
+
+
+def test_a_rate_that_blew_up_does_not_share_the_verdict_of_one_too_small_to_move():
+    """Issue 27: lr 1 and 10 got "barely learned", like lr 0.0001, while the text said they
+    blew the loss up to 80.5 and 704. The table's verdict and the sentences now agree."""
+    knobs = LearningRateKnobs(lr_min=1e-4, lr_max=10.0, points=6)
+    configs = learning_rate_runs(knobs)
+    chance = math.log(10)
+    losses = {  # what the issue's sweep logged, in short
+        1e-4: [2.31, 2.30, 2.29],
+        1e-3: [2.3, 1.9, 1.2],
+        1e-2: [2.3, 0.9, 0.4],
+        1e-1: [2.3, 0.5, 0.2],
+        1.0: [2.3, 80.5, 2.4, 2.31],
+        10.0: [2.3, 704.0, 2.35, 2.30],
+    }
+    snaps = []
+    for config in configs:
+        (lr,) = [k for k in losses if math.isclose(k, config.lr)]
+        stuck = losses[lr][-1] > 2.0
+        snaps.append(snapshot(config, losses=losses[lr], accuracy=0.1 if stuck else 0.9,
+                              test_loss=chance if stuck else losses[lr][-1]))  # fmt: skip
+    finding = summarise("learning_rate", snaps)
+    verdicts = {row["lr"]: row["verdict"] for row in finding.rows}
+    assert verdicts[1.0] == verdicts[10.0] == "blew up"
+    assert verdicts[configs[0].lr] == "barely learned"
+    text = " ".join(finding.lines)
+    for row in finding.rows:  # every rate a sentence says blew up carries that verdict
+        if f"lr = {row['lr']:g} blew the loss up" in text:
+            assert row["verdict"] == "blew up"
+    marked = next(t for t in F.lr_figure(snaps).data if t.name == "blew up, then stuck")
+    assert list(marked.x) == [1.0, 10.0] and "blew up to 704" in marked.text[1]
+    assert "Too small, barely moved: lr = 0.0001." in finding.lines
+    assert "Too large, blew up then stuck near a uniform guess: lr = 1, 10." in finding.lines
+
+
+def test_the_batch_size_summary_names_the_batch_that_learned_most_per_sample():
+    """Issue 27: the page said "per sample, batch 1 learns fastest" while batch 8 reached
+    90.3% against 70.5% on the same samples. The summary says which one did, from the runs."""
+    configs = batch_size_runs(BatchSizeKnobs(batch_sizes=[1, 8, 32], whole_subset=False))
+    results = {1: (0.9, 0.705), 8: (0.35, 0.903), 32: (0.6, 0.85)}  # test loss, accuracy
+    snaps = [
+        snapshot(c, losses=[2.3, 1.0, 0.5], accuracy=results[c.batch_size][1],
+                 test_loss=results[c.batch_size][0])
+        for c in configs
+    ]  # fmt: skip
+    text = " ".join(summarise("batch_size", snaps).lines)
+    assert "Per sample (every run saw the same 3,000 images): batch 8 learned most" in text
+    assert "batch 1 learns fastest" not in text

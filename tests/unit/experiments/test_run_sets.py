@@ -196,6 +196,57 @@ def test_a_burst_of_other_work_does_not_make_big_batches_look_free(monkeypatch):
     assert cost.overhead_s < 0.015  # 2 ms really; 32 ms if the burst were counted
 
 
+class _ColdAfterASwitch(torch.nn.Module):
+    """A step costs 2 ms + 0.1 ms per image, and 25 ms more when the step before it had the
+    other batch size (what cold caches did to a real batch-64 step: 216 ms, not 29)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(10))
+        self.last = None
+
+    def forward(self, X):
+        switched = self.last is not None and self.last != len(X)
+        self.last = len(X)
+        time.sleep(0.002 + 0.0001 * len(X) + (0.025 if switched else 0.0))
+        return torch.log_softmax(self.w.expand(len(X), 10), dim=1)  # (B, 10)
+
+
+def test_steps_are_timed_in_blocks_not_alternating_with_the_other_batch_size(monkeypatch):
+    """Issue 27: timing batch 1 and batch 64 step by step in turn made every step follow the
+    other size, and the estimates came out 5-17 times too long."""
+    from core.engine.products import estimate
+
+    monkeypatch.setattr(estimate, "build_model", lambda spec: _ColdAfterASwitch())
+    cost = measure_step_cost(linear_spec(), "cpu")
+    # the true cost: 2 ms per step, 0.1 ms per image; sleep only ever oversleeps a little
+    assert 0.002 <= cost.overhead_s < 0.006, cost
+    assert 0.00005 < cost.per_sample_s < 0.0002, cost
+
+
+@pytest.mark.needs_data
+def test_the_estimate_of_a_steps_time_is_within_a_factor_of_two_of_the_real_loop():
+    """The step cost against the real training loop (core.engine.learning.loop), timed in
+    the same process one after the other: a ratio, so a busy machine slows both alike."""
+    from core.engine.learning.data import load_tensors
+    from core.engine.learning.loop import train_one_epoch
+
+    spec = classic_spec()
+    X, y = load_tensors("MNIST", True, device="cpu")
+    for batch, n in ((1, 200), (32, 2_048), (256, 4_096)):
+        cost = measure_step_cost(spec, "cpu")
+        model = build_model(spec)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        start = time.perf_counter()
+        order = torch.Generator().manual_seed(0)
+        done = train_one_epoch(
+            model, X[:n], y[:n], optimizer, batch_size=batch, generator=order, device="cpu"
+        )
+        real = time.perf_counter() - start
+        estimate = done.steps * cost.overhead_s + n * cost.per_sample_s
+        assert 1 / 2 < estimate / real < 2, (batch, estimate, real)
+
+
 def test_describe_seconds_rounds_like_an_estimate():
     assert describe_seconds(3.2) == "about 3 s"
     assert describe_seconds(42) == "about 40 s"

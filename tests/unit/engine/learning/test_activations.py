@@ -184,6 +184,20 @@ def test_zero_centred_flag_matches_the_mean_output_on_standard_normal_input(key)
     assert ACTIVATIONS[key].zero_centred == is_zero_centred(mean), mean
 
 
+def test_mean_outputs_on_standard_normal_input_are_right_to_three_decimals_as_shown():
+    """Exact values: E[step(X)] = P(X > 0) = ½ (the page printed 0.499: the trapezoid rule
+    across the jump), E[ReLU(X)] = 1/√(2π), E[sigmoid(X)] = ½ by symmetry; and a Monte-Carlo
+    estimate of torch's own functions on a million draws for the rest."""
+    exact = {"step": 0.5, "relu": 1 / math.sqrt(2 * math.pi), "sigmoid": 0.5, "tanh": 0.0}
+    for key, value in exact.items():
+        assert f"{mean_on_standard_normal(key):.3f}" == f"{value:.3f}", key
+        assert abs(mean_on_standard_normal(key) - value) < 1e-5, key
+    x = torch.randn(1_000_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for key in ELEMENTWISE:
+        sampled = ACTIVATIONS[key](x).mean().item()  # within 5 standard errors (≲ 0.005)
+        assert abs(mean_on_standard_normal(key) - sampled) < 5e-3, key
+
+
 def test_softmax_is_a_vector_function_whose_jacobian_autograd_gives():
     spec = ACTIVATIONS["softmax"]
     z = torch.tensor([2.0, 1.0, 0.1, -3.0], dtype=torch.float64)

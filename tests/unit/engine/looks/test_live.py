@@ -7,13 +7,13 @@ import math
 from dataclasses import replace
 
 from core.engine.learning.presets import run_preset
+from core.engine.looks.figures import thinned_indices
 from core.engine.looks.live import (
     LIVE_LOG_LINES,
     MAX_LIVE_POINTS,
     live_payload,
     progress_text,
     run_payload,
-    thinned_indices,
 )
 from core.engine.runs.record import Run, RunStatus
 
@@ -60,7 +60,7 @@ def test_a_training_run_counts_epochs_batches_and_images_per_second():
 
 def test_a_long_run_is_thinned_to_a_bound_that_keeps_its_last_point():
     for n in (0, 5, MAX_LIVE_POINTS, MAX_LIVE_POINTS + 1, 56_250):
-        idx = thinned_indices(n)
+        idx = thinned_indices(n, MAX_LIVE_POINTS)
         assert len(idx) <= MAX_LIVE_POINTS + 1 and idx == sorted(set(idx))
         assert (idx[-1] == n - 1) if n else idx == []
     long = snapshot(train=rows(56_250), log=[f"line {i}" for i in range(500)])

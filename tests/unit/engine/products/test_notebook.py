@@ -140,3 +140,28 @@ def test_lines_over_the_limit_all_come_commented_out():
     sources = [c.source for c in code_cells(notebook)]
     assert len(sources) == 2 and "the limit is" in sources[1]
     assert sources[1].splitlines()[-1] == f"# a{MAX_LINES} = torch.zeros(2)"
+
+
+@pytest.mark.parametrize("normalization", ["classic", "dataset", "computed"])
+def test_the_notebook_says_how_it_normalizes_as_its_code_does(normalization):
+    """The data cell's words name the numbers its load() uses: the classic constants are not
+    "the mean and std of the training images" (the Train page tells 0.1302 from 0.1307)."""
+    from core.engine.learning.config import RunConfig
+    from core.engine.learning.data import CLASSIC_MNIST_NORMALIZATION, dataset_info
+
+    config = RunConfig(normalization=normalization)
+    notebook = nbformat.reads(run_notebook(config), as_version=4)
+    words = next(c.source for c in notebook.cells if c.source.startswith("## The data"))
+    code = load_code(config)
+    assert ("computed" in words) == ("x.mean()" in code)
+    if normalization == "computed":
+        assert "training images" in words
+        return
+    assert "training images" not in words
+    mean, std = (
+        CLASSIC_MNIST_NORMALIZATION
+        if normalization == "classic"
+        else (dataset_info("MNIST").mean, dataset_info("MNIST").std)
+    )
+    assert f"mean, std = {mean!r}, {std!r}" in code
+    assert repr(mean) in words and repr(std) in words

@@ -84,8 +84,11 @@ def test_a_job_keeps_what_each_event_says(tmp_path):
     snap = j.snapshot()
     assert snap.train[-1] == row and snap.test[-1]["accuracy"] == 0.95 and snap.has_model
     assert snap.log[-2:] == ["epoch: 2 ...", "test set: ..."] and snap.step == 12
+    j.apply(Progress(2, 13, 416, 0.01, halted=True))  # the stop took effect
+    assert j.snapshot().halted and j.snapshot().status == RunStatus.RUNNING  # saving next
     j.apply(Ended(RunStatus.STOPPED, 200.0, stop_after_batches=1))
     snap = j.snapshot()
+    assert not snap.halted  # ended: the status says it all
     assert snap.status == RunStatus.STOPPED and snap.ended_at == 200.0
     assert snap.stop_after_batches == 1 and snap.finished
 

@@ -147,8 +147,10 @@ def test_a_loaded_model_predicts_with_dropout_off(tmp_path):
 
 def test_weights_of_another_model_are_refused_not_half_loaded(tmp_path):
     """Catches: a lenient load that keeps the new model's random weights where names differ."""
-    small, wide = ModelSpec(hidden=[16]), ModelSpec(hidden=[16, 8])
-    save_model(tmp_path, build_model(small), wide)  # the spec says one model, the weights another
+    # The spec says one hidden layer of 10 units, the weights are softmax regression: the
+    # first Linear has the same shape in both, the second is missing from the file.
+    plain, deeper = ModelSpec(hidden=[]), ModelSpec(hidden=[10])
+    save_model(tmp_path, build_model(plain), deeper)
     with pytest.raises(CheckpointError, match="do not fit"):
         load_model(tmp_path)
 

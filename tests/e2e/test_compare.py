@@ -1,0 +1,61 @@
+"""The Train page's Compare chart in Chromium says what it draws: two short saved runs under a
+slider reading 0.60 are smoothed less, each by the weight the note gives (issue 27 item 14)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from core.engine.learning.config import RunConfig
+from core.engine.looks.figures import fitted_smoothing, smooth
+from core.engine.runs.folder import StatusRecord, write_config, write_metrics, write_status
+from core.engine.runs.record import RunStatus
+from tests.e2e.helpers import chart_state_js, open_app, rerun
+
+pytestmark = pytest.mark.e2e
+
+SHORT = [2.3, 1.1, 0.9, 0.5, 0.7, 0.3, 0.4, 0.14]
+LONGER = [2.3 / (1 + i) + 0.05 * (i % 3) for i in range(15)]
+STATE_JS = chart_state_js("training_cmp_chart")
+
+
+def saved_run(root, name: str, losses: list[float]) -> None:
+    folder = root / f"20260101-00000{len(losses)}-{name}"
+    write_config(folder, RunConfig(name=name, epochs=1, train_subset=32 * len(losses)))
+    train = [
+        {"epoch": 1, "step": s, "samples": 32 * s, "seconds": s / 10, "loss": v, "lr": 0.5}
+        for s, v in enumerate(losses, 1)
+    ]
+    test = [{"epoch": 1, "step": len(losses), "samples": 32 * len(losses), "seconds": 3.0,
+             "loss": losses[-1], "accuracy": 0.8}]  # fmt: skip
+    write_metrics(folder, train, test)
+    write_status(folder, StatusRecord(RunStatus.DONE, started=1.0, finished=3.0))
+
+
+def test_the_overlay_says_when_it_smoothed_less_than_the_slider_reads(app_url, page, runs_root):
+    saved_run(runs_root, "short", SHORT)
+    saved_run(runs_root, "longer", LONGER)
+    open_app(page, app_url, "training")
+    box = page.get_by_label("Runs to compare (finished or still running)")
+    for name in ("short", "longer"):
+        with rerun(page):
+            box.focus()
+            box.press_sequentially(name)
+            expect(page.get_by_role("option", name=re.compile(f"^{name} ·"))).to_be_visible()
+            box.press("Enter")
+    chart = page.locator(".st-key-training_cmp_chart .tl-root")
+    expect(chart.get_by_label("smoothing")).to_have_value("0.6")
+    note = chart.locator(".tl-note")
+    expect(note).to_contain_text("Smoothed with less than 0.60")
+    drawn = {
+        d["id"].split("-", 2)[2]: d
+        for d in page.evaluate(f"() => JSON.parse(JSON.stringify(({STATE_JS})().drawn))")
+    }
+    for name, losses in (("short", SHORT), ("longer", LONGER)):
+        found = re.search(rf"{name} with ([0-9.]+) \({len(losses)} logged", note.inner_text())
+        shown = float(found[1])
+        weight = fitted_smoothing(0.6, len(losses))
+        assert drawn[name]["weight"] == pytest.approx(weight) and shown == round(weight, 2)
+        assert drawn[name]["smoothed"] == pytest.approx(smooth(losses, weight))
