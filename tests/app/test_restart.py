@@ -133,3 +133,13 @@ def test_a_link_to_a_run_this_server_never_had_is_said(runs_dir):
     at.run(timeout=TIMEOUT)
     assert not at.exception
     assert any("which this server does not have" in i.value for i in at.info)
+
+
+def test_an_experiment_set_the_server_no_longer_holds_is_said(runs_dir):
+    page = Path(PAGE).parents[1] / "experiments" / "page.py"
+    at = AppTest.from_file(str(page))
+    at.query_params["experiments_data_size_job"] = "20260101-000000-a-set-of-yesterday"
+    at.run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("which this server does not have" in i.value for i in at.info)
+    assert "experiments_data_size_job" not in at.query_params

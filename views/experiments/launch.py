@@ -19,7 +19,14 @@ from core.experiments.results import Finding, summarise, verdict
 from core.experiments.sets import launch, launched_set, stop_set
 from ui.common import errors_ui
 from ui.live_chart import live_chart_ui
-from ui.runner import attach_job, attached_job, get_runner, owner_id, runner_problem
+from ui.runner import (
+    attach_job,
+    attached_job,
+    dropped_job_notice,
+    get_runner,
+    owner_id,
+    runner_problem,
+)
 from ui.speed import step_cost
 
 PCT = st.column_config.NumberColumn(format="percent")
@@ -53,6 +60,8 @@ def current_set(exp_id: str) -> list[Run]:
 def launch_ui(exp_id: str, configs: list[RunConfig]) -> None:
     """The estimate, a confirmation for long sets, and the Run / Stop buttons."""
     snaps = current_set(exp_id)
+    if notice := dropped_job_notice(_set_key(exp_id)):  # a set the server no longer holds
+        st.info(notice, icon=":material/history:")
     running = any(not s.finished for s in snaps)
     device = configs[0].device
     with errors_ui():
