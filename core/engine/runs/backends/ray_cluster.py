@@ -27,6 +27,7 @@ import logging
 import os
 import socket
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,9 @@ def check_cluster(address: str) -> None:
 class _RunActor:
     """Lives in a Ray worker process for as long as the server keeps it: trains the tasks it
     is given one at a time (its datasets stay loaded), and keeps each run's events for
-    `poll` until the server has them all."""
+    `poll` until the server has them all. A run is known by its ticket, one per start: a
+    threaded actor runs calls in no fixed order, and a resumed run keeps its job id, so the
+    `forget` of its earlier start must not reach the new one."""
 
     def __init__(self) -> None:
         self.events: dict[str, list[Event]] = {}
@@ -120,31 +123,30 @@ class _RunActor:
     def ready(self) -> bool:
         return True
 
-    def train(self, task: Task) -> None:
+    def train(self, task: Task, ticket: str) -> None:
         task.initial_state = unpack_state(task.initial_state)
         with self.lock:
-            self.events[task.job_id] = []
-            switch = self.switches.setdefault(task.job_id, StopSwitch())  # a stop may be first
+            events = self.events.setdefault(ticket, [])
+            switch = self.switches.setdefault(ticket, StopSwitch())  # a stop may come first
 
         def emit(event: Event) -> None:
             with self.lock:
-                ended = isinstance(event, Ended)
-                self.events[task.job_id].append(switch.ended(event) if ended else event)
+                events.append(switch.ended(event) if isinstance(event, Ended) else event)
 
         train_task(task, emit, switch)
 
-    def poll(self, job_id: str, since: int) -> list[Event]:
+    def poll(self, ticket: str, since: int) -> list[Event]:
         with self.lock:
-            return self.events.get(job_id, [])[since:]
+            return self.events.get(ticket, [])[since:]
 
-    def forget(self, job_id: str) -> None:
+    def forget(self, ticket: str) -> None:
         with self.lock:
-            self.events.pop(job_id, None)
-            self.switches.pop(job_id, None)
+            self.events.pop(ticket, None)
+            self.switches.pop(ticket, None)
 
-    def stop(self, job_id: str) -> None:
+    def stop(self, ticket: str) -> None:
         with self.lock:
-            switch = self.switches.setdefault(job_id, StopSwitch())
+            switch = self.switches.setdefault(ticket, StopSwitch())
         switch.request()
 
 
@@ -202,12 +204,13 @@ class RayBackend:
             task = Task(**{**task.__dict__, "config": {**task.config, "device": "cuda:0"}})
         actor = self._take(cuda)
         packed = Task(**{**task.__dict__, "initial_state": pack_state(task.initial_state)})
+        ticket = f"{task.job_id}:{uuid.uuid4().hex}"
         with self._lock:
-            self._busy[task.job_id] = actor
-        done = actor.train.remote(packed)
+            self._busy[task.job_id] = (actor, ticket)
+        done = actor.train.remote(packed, ticket)
         threading.Thread(
             target=self._follow,
-            args=(task.job_id, actor, done, on_event, cuda),
+            args=(task.job_id, actor, ticket, done, on_event, cuda),
             name=f"torchlab-ray-{task.job_id}",
             daemon=True,
         ).start()
@@ -240,7 +243,7 @@ class RayBackend:
             runtime_env={"env_vars": env},
         ).remote()
 
-    def _follow(self, job_id: str, actor, done, on_event, cuda: bool) -> None:
+    def _follow(self, job_id: str, actor, ticket: str, done, on_event, cuda: bool) -> None:
         ray = _ray()
         seen, ended = 0, False
         try:
@@ -248,11 +251,11 @@ class RayBackend:
                 finished, _ = ray.wait([done], timeout=POLL_S)
                 if finished:
                     ray.get(done)  # raises if the actor died
-                for event in ray.get(actor.poll.remote(job_id, seen)):
+                for event in ray.get(actor.poll.remote(ticket, seen)):
                     seen += 1
                     ended = ended or isinstance(event, Ended)
                     if ended:
-                        self._release(job_id, actor, cuda)  # before the runner starts the next
+                        self._release(job_id, actor, ticket, cuda)  # before the next run starts
                     on_event(event)
                 if finished and not ended:
                     raise RuntimeError("the run ended without saying how")
@@ -270,10 +273,10 @@ class RayBackend:
                     )
                 )
 
-    def _release(self, job_id: str, actor, cuda: bool) -> None:
+    def _release(self, job_id: str, actor, ticket: str, cuda: bool) -> None:
         """The run ended: the actor forgets it and waits for the next one (kept only while
         the cluster has room for it: idle actors hold their CPUs)."""
-        actor.forget.remote(job_id)
+        actor.forget.remote(ticket)
         with self._lock:
             self._busy.pop(job_id, None)
             kept = len(self._busy) + sum(len(a) for a in self._idle.values())
@@ -285,14 +288,16 @@ class RayBackend:
 
     def stop(self, job_id: str) -> None:
         with self._lock:
-            actor = self._busy.get(job_id)
-        if actor is not None:
-            actor.stop.remote(job_id)
+            busy = self._busy.get(job_id)
+        if busy is not None:
+            actor, ticket = busy
+            actor.stop.remote(ticket)
 
     def shutdown(self, timeout: float = 10.0) -> None:
         self._closed.set()
         with self._lock:
-            actors = [*self._busy.values(), *(a for kind in self._idle.values() for a in kind)]
+            actors = [a for a, _ in self._busy.values()]
+            actors += [a for kind in self._idle.values() for a in kind]
             self._busy.clear()
             self._idle = {False: [], True: []}
         for actor in actors:

@@ -170,3 +170,32 @@ def test_a_cluster_that_refuses_the_token_is_said_at_once_with_what_to_set():
             head.wait(60)
         except subprocess.TimeoutExpired:
             head.kill()
+
+
+def test_a_late_forget_of_a_runs_earlier_start_leaves_its_resume_alone(monkeypatch):
+    """A threaded actor runs its calls in no fixed order: the `forget` of a stopped run can
+    arrive after the same run (same job id) was resumed on that actor. It must not take the
+    resumed run's events or its stop switch with it (it did once: a resume that died)."""
+    from core.engine.runs.backends import ray_cluster
+    from core.engine.runs.events import Logged
+
+    release = threading.Event()
+
+    def fake_train(task, emit, switch):
+        emit(Logged(f"training {task.job_id}"))
+        release.wait(10)
+
+    monkeypatch.setattr(ray_cluster, "train_task", fake_train)
+    actor = ray_cluster._RunActor()
+    task = type("T", (), {"job_id": "run", "initial_state": None})()
+    first, again = "run:first", "run:again"
+    actor.stop(first)  # the first start was stopped; its forget is still on its way
+    trainer = threading.Thread(target=actor.train, args=(task, again))
+    trainer.start()
+    while not actor.poll(again, 0):
+        time.sleep(0.01)
+    actor.forget(first)
+    assert [e.line for e in actor.poll(again, 0)] == ["training run"]
+    assert actor.switches[again].stop_at is None  # the earlier stop is not the resume's
+    release.set()
+    trainer.join()
