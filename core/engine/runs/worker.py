@@ -209,8 +209,8 @@ def _write_end(rec: _Recorder, status: RunStatus, error: str | None, ended: floa
     failed (a folder that turned read-only, a full disk): (status, error) as they end."""
     for what in ("curve", "status"):
         try:
-            if what == "curve":
-                rec.flush()
+            if what == "curve" and (rec.train or rec.test or not rec.task.resume):
+                rec.flush()  # (a resume that could not load its checkpoint keeps its curve)
             else:
                 write_status(rec.run_dir, rec.status(status, error, ended))
         except OSError as exc:
