@@ -136,13 +136,10 @@ def serve(work: Path, port: int, role: str) -> None:
 
     body = first_server if role == "first" else next_server
     threading.Thread(target=body, args=(work,), daemon=True).start()
-    from streamlit.web.server.app_discovery import discover_asgi_app
-
     flags = {"server_port": port, "server_address": "127.0.0.1", "server_headless": True}
     bootstrap.load_config_options(flag_options=flags)
-    script = str(ROOT / "app.py")  # served as `streamlit run app.py` does: the st.App, its
-    found = discover_asgi_app(Path(script))  # routes and its lifespan (the shutdown) included
-    bootstrap.run_asgi_app(script, str(found.import_string), [], flags)
+    # app.py's st.App, as `streamlit run app.py` serves it: its lifespan is the shutdown
+    bootstrap.run_asgi_app(str(ROOT / "app.py"), "app:app", [], flags)
 
 
 def _free_port() -> int:
