@@ -7,19 +7,41 @@ would skip this frame.
 `app` is the server (st.App): Streamlit plus the read-only live route the charts fetch
 (ui/live_route.py). `streamlit run app.py` finds it and serves both; the server imports this
 file as a module for `app`, and runs it as the script (`__main__`) for every page view.
+
+Its lifespan bounds the uploads each browser tab may hold (ui/uploads.py), starts the runner
+with the server (which sweeps what writes cut short left in the run folders) and, when the
+server stops (SIGTERM, Ctrl+C), stops the running runs as Stop would and leaves the queued
+ones on disk (ui.runner.shutdown_runners).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import streamlit as st
+from starlette.concurrency import run_in_threadpool
 
 from ui.common import sidebar_ui, unexpected_error_ui
 from ui.links import share_link_ui
 from ui.live_route import ROUTES
 from ui.preload import preload_charts_ui
 from ui.route import register_pages, route_ui
+from ui.runner import get_runner, shutdown_runners
+from ui.uploads import bound_server_uploads
 
-app = st.App("app.py", routes=ROUTES)
+
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    bound_server_uploads()  # a browser tab holds a few uploads, never the server's memory
+    await run_in_threadpool(get_runner)
+    try:
+        yield
+    finally:
+        await run_in_threadpool(shutdown_runners)
+
+
+app = st.App("app.py", routes=ROUTES, lifespan=lifespan)
 
 
 def frame() -> None:

@@ -1,23 +1,19 @@
-"""Training throughput of the default preset against the classic PyTorch MNIST loop.
+"""Training throughput of the default preset against the classic PyTorch MNIST loop, on a quiet
+machine and with one core busy.
 
 Both train the same model (the classic ConvNet, same seed) with Adadelta at lr 0.5 and batches
 of 32 on the CPU:
 - classic: torchvision MNIST with ToTensor + Normalize run per image, batched by a DataLoader
   (num_workers=0, as the classic example runs on a CPU), the loop of pytorch/examples mnist,
   run as a program of its own (classic_loop.py), as people run that example;
-- torchlab: the background runner (core.engine.runs.runner) on the data as one normalized
-  tensor, batches as index slices, with a thread polling snapshots and building the live
-  figures at the Train page's rate (what the page's fragment does while a run trains), in
-  this process, whose main thread does no parallel torch work, as in the Streamlit server;
-- and the cost of that polling, measured on one long run by alternating windows with and
-  without it.
-Classic and torchlab are interleaved round by round (alternating who goes first) so a change
-in the machine's load hits both alike; both rates are wall-clock, from the first batch to the
-last; the figures are medians over the rounds. The headline (last line) is the ratio of
-samples per second, torchlab with polling over classic.
-
-The classic loop runs as its own program, as people run that example; the runner trains in
-its worker process, as it does in the app.
+- torchlab: the runner (core.engine.runs.runner) training in its worker process, as in the
+  app, on the data as one normalized tensor, batches as index slices.
+Each twice: on the machine as it is ("quiet", say the load it had), and beside a second
+process spinning on one core (what a browser redrawing, or another program, does to a
+learner's laptop). Classic and torchlab are interleaved round by round, alternating who goes
+first, so a change in the machine's load hits both alike; rates are wall-clock, first batch
+to last; figures are medians over the rounds. Headline (last line): torchlab over classic,
+quiet and with one core busy.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/training_throughput.py
 """
@@ -25,11 +21,11 @@ its worker process, as it does in the app.
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
+import subprocess
 import sys
 import tempfile
-import threading
-import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -45,56 +41,17 @@ from benchmarks.bench import (
 )
 from core.engine.learning.models import build_model
 from core.engine.learning.presets import run_preset
-from core.engine.looks.figures import accuracy_figure, loss_figure
-from core.engine.runs.runner import Runner
-from views.train.live import POLL_S
 
 
-def _draw(runner: Runner, job_id: str) -> None:
-    """What the Train page's fragment does on each tick: a snapshot, the two live figures."""
-    snap = runner.snapshot(job_id)
-    series = [(snap.name, snap.train, snap.test)]
-    loss_figure(series).to_json()
-    accuracy_figure(series).to_json()
-
-
-def _poll(runner: Runner, job_id: str, done: threading.Event) -> None:
-    while not done.wait(POLL_S):
-        _draw(runner, job_id)
-
-
-def polling_cost(seconds: float, runs_root: str, window: float = 3.0) -> tuple[float, float, float]:
-    """(cost, samples/s while polling, samples/s not polling) over one long run: windows with
-    and without polling, in pairs next to each other in time (the order alternating), so each
-    pair sees the same machine load; the cost is the median over pairs of 1 - polled / quiet."""
-    runner = Runner(runs_root=runs_root, max_concurrent=1)
-    job_id = runner.submit(run_preset("classic").with_changes(epochs=10, device="cpu"))
-    while runner.snapshot(job_id).step == 0:
-        time.sleep(0.05)
-
-    def rate(poll: bool) -> float:
-        s0, t0 = runner.snapshot(job_id).samples_seen, time.perf_counter()
-        while time.perf_counter() < t0 + window:
-            if poll:
-                _draw(runner, job_id)
-            time.sleep(max(0.0, min(POLL_S, t0 + window - time.perf_counter())))
-        return (runner.snapshot(job_id).samples_seen - s0) / (time.perf_counter() - t0)
-
-    pairs: list[tuple[float, float]] = []
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        first = len(pairs) % 2 == 0  # polled first in every other pair
-        a = rate(first)
-        b = rate(not first)
-        pairs.append((a, b) if first else (b, a))
-    runner.stop(job_id)
-    runner.shutdown()
-    cost = statistics.median(1 - polled / quiet for polled, quiet in pairs)
-    return (
-        cost,
-        statistics.median(p for p, _ in pairs),
-        statistics.median(q for _, q in pairs),
-    )
+@contextmanager
+def one_core_busy():
+    """A second process spinning on one core for as long as the block runs."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def profile_ours(batches: int = 60) -> None:
@@ -126,31 +83,28 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=600, help="batches per measurement")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--polling-seconds", type=float, default=60.0)
     args = parser.parse_args()
-
     print(
         f"{machine_line()}, device cpu; {args.batches} batches of {BATCH_SIZE} per measurement, "
-        f"{args.rounds} rounds"
+        f"{args.rounds} rounds; load average before: {os.getloadavg()[0]:.2f}"
     )
+    ratios = {}
     with tempfile.TemporaryDirectory() as runs_root:
-        med = alternating_rounds(
-            args.rounds,
-            {
-                "classic": lambda: classic_rate(args.batches, args.seed),
-                "torchlab": lambda: runner_rate(args.batches, args.seed, runs_root, beside=_poll),
-            },
-        )
-        cost, polled, quiet = polling_cost(args.polling_seconds, runs_root)
+        sides = {
+            "classic": lambda: classic_rate(args.batches, args.seed),
+            "torchlab": lambda: runner_rate(args.batches, args.seed, runs_root),
+        }
+        print("-- quiet --")
+        quiet = alternating_rounds(args.rounds, sides)
+        ratios["quiet"] = quiet["torchlab"] / quiet["classic"]
+        print("-- one core busy (a second process spinning) --")
+        with one_core_busy():
+            busy = alternating_rounds(args.rounds, sides)
+        ratios["one core busy"] = busy["torchlab"] / busy["classic"]
     profile_ours()
     print(
-        f"polling cost: {cost:.1%} of throughput (median over pairs of windows; {polled:,.0f} "
-        f"samples/s while polling every {POLL_S} s, {quiet:,.0f} without, "
-        f"over {args.polling_seconds:.0f} s)"
-    )
-    print(
-        f"throughput ratio, torchlab (with live polling) / classic DataLoader loop: "
-        f"{med['torchlab'] / med['classic']:.2f}x"
+        "throughput ratio, torchlab runner / classic DataLoader loop: "
+        + ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items())
     )
 
 

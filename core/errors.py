@@ -5,6 +5,9 @@ Each message is written for the learner: what was wrong and what to do about it.
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 
 class TorchlabError(Exception):
     """Base class for every error whose message is meant for the page."""
@@ -32,3 +35,11 @@ class ParseError(TorchlabError):
 
 class CheckpointError(TorchlabError):
     """A saved model or run could not be read or written."""
+
+
+def logged_error_id(log: logging.Logger, exc: BaseException, what: str = "error") -> str:
+    """Log `exc` with its traceback under a fresh short id and return the id: a message for
+    the page names the id, the server's log keeps the library's own text (paths and all)."""
+    error_id = uuid.uuid4().hex[:8]
+    log.error("%s %s", what, error_id, exc_info=exc)
+    return error_id

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,7 +12,7 @@ import streamlit as st
 
 from core.devices import available_devices, default_device
 from core.engine.learning.chapter import DEPARTURES
-from core.errors import TorchlabError
+from core.errors import TorchlabError, logged_error_id
 from ui.runner import TEACHER_KEY, is_teacher, sign_in_teacher, teacher_mode
 
 log = logging.getLogger("torchlab")
@@ -91,8 +90,7 @@ def code_ui(*objects: object, label: str = "Show the code", source: str | None =
 def unexpected_error_ui(exc: Exception) -> None:
     """A bug, not the user's doing: the traceback goes to the server log under a short id,
     the page gets the id and no internals (paths, code, messages)."""
-    error_id = uuid.uuid4().hex[:8]
-    log.error("unexpected error %s", error_id, exc_info=exc)
+    error_id = logged_error_id(log, exc, "unexpected error")
     st.error(
         f"Something went wrong on the server (error id `{error_id}`). Try again, or tell "
         "whoever runs this Torchlab: the server's log has the details under that id.",

@@ -22,6 +22,7 @@ from ui.handwriting import handwriting_ui
 from ui.links import linked_page, open_page
 from ui.predictor import model_choices
 from ui.runner import unreadable_runs_ui
+from ui.uploads import dropped_uploads_ui
 
 CANVAS_KEY = "canvas_drawing"
 DRAWN_KEY = "last_drawn_digit"  # read by the Layers page and the Train page's Layer by layer
@@ -92,7 +93,7 @@ device = device_name()
 choices = model_choices()
 if not pr.pretrained_present():
     st.warning(
-        f"No pretrained model is present: `{PRETRAINED_DIR}` has no `model.safetensors` and "
+        f"No pretrained model is present: `assets/{PRETRAINED_DIR.name}` has no `model.safetensors` and "
         "`model.json`. Pick a run you trained on the **Train** page below, or create the "
         f"pretrained model from the repository root with `{PRETRAIN_COMMAND}`."
     )
@@ -191,6 +192,7 @@ with upload_tab:
         f"At most {upload_mib} MiB. The background is read from the "
         "picture's border, so leave some paper around the digit."
     )
+    dropped_uploads_ui(shown=upload_tab.open)
 
 with test_tab:
     test_index = int(

@@ -7,6 +7,7 @@ canvas: how well does it read *yours*? Each sketch is one PNG whose name holds i
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -22,7 +23,10 @@ from PIL import Image, UnidentifiedImageError
 from core.canvas.preprocess import InputImageError, PreprocessOptions, ink_image, preprocess
 from core.engine.learning.data import load_tensors
 from core.engine.products.predictor import Predictor
-from core.errors import LimitError, TorchlabError
+from core.engine.runs.folder import write_reason
+from core.errors import LimitError, TorchlabError, logged_error_id
+
+log = logging.getLogger(__name__)
 
 HANDWRITING_ENV = "TORCHLAB_HANDWRITING"
 DEFAULT_FOLDER = "./handwriting"
@@ -68,13 +72,13 @@ def plural(n: int, one: str, many: str) -> str:
 
 
 def describe_collection(sketches: list[Sketch], root: Path | None = None) -> str:
-    """One line: how many sketches, where, and how many of each digit (only those present)."""
-    folder = Path(root) if root else handwriting_root()
+    """One line: how many sketches and how many of each digit (only those present); where
+    they are is the server's business (TORCHLAB_HANDWRITING), not the page's."""
     counts = {d: sum(s.label == d for s in sketches) for d in range(10)}
     per_digit = " · ".join(f"{d}: {n}" for d, n in counts.items() if n) or "none saved yet"
     return (
         f"{plural(len(sketches), 'sketch', 'sketches')} of at most {MAX_SKETCHES:,} in "
-        f"`{folder}` · {per_digit}"
+        f"this server's handwriting folder · {per_digit}"
     )
 
 
@@ -107,8 +111,9 @@ def save_sketch(ink: np.ndarray, label: int, root: Path | None = None) -> Sketch
     except OSError as exc:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+        why = write_reason(exc, "the folder")
         raise HandwritingError(
-            f"Could not save the sketch in the folder {folder}: {exc.strerror or exc}. "
+            f"Could not save the sketch in the handwriting folder: {why}. "
             f"Whoever runs this server can point {HANDWRITING_ENV} at a writable folder."
         ) from exc
     return Sketch(path, int(label), created)
@@ -120,7 +125,10 @@ def load_sketch(sketch: Sketch) -> np.ndarray:
         with Image.open(sketch.path) as img:
             return ink_image(np.asarray(img.convert("L")), background="black")
     except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise HandwritingError(f"{sketch.path.name} is not a readable PNG: {exc}") from exc
+        error_id = logged_error_id(log, exc)
+        raise HandwritingError(
+            f"{sketch.path.name} is not a readable PNG (error id `{error_id}` in the server log)."
+        ) from exc
 
 
 def delete_sketch(sketch: Sketch, root: Path | None = None) -> None:
@@ -128,7 +136,7 @@ def delete_sketch(sketch: Sketch, root: Path | None = None) -> None:
     folder = (Path(root) if root else handwriting_root()).resolve()
     path = Path(sketch.path).resolve()
     if path.parent != folder or not NAME.match(path.name):
-        raise HandwritingError(f"{path} is not a sketch in {folder}.")
+        raise HandwritingError(f"{path.name} is not a sketch of this collection.")
     path.unlink(missing_ok=True)
 
 

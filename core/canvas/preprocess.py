@@ -12,6 +12,7 @@ core.engine.products.predictor then loads a model and asks it about the result.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,9 @@ from core.canvas.stroke import (
     thickest,
 )
 from core.engine.learning.data import IMAGE_SIZE, TEST_SIZE, load_raw
-from core.errors import LimitError, TorchlabError
+from core.errors import LimitError, TorchlabError, logged_error_id
+
+log = logging.getLogger(__name__)
 
 CANVAS_SIZE = 280  # canvas side in screen pixels: 10× MNIST, one MNIST pixel is 10×10 on screen
 STROKE_WIDTHS = (6, 40)  # the pen slider's range, in canvas pixels
@@ -365,8 +368,11 @@ def decode_upload(
         raise LimitError(
             f"{name} is far larger than {MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels, the limit."
         ) from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputImageError(f"{name} could not be decoded as an image: {exc}") from exc
+    except (OSError, SyntaxError, ValueError) as exc:  # the decoder's own words go to the log
+        raise InputImageError(
+            f"{name} could not be decoded as an image: it is cut short or damaged (error id "
+            f"`{logged_error_id(log, exc)}` in the server log)."
+        ) from exc
     if pixels.ndim == 3 and not pixels[..., 3].any():
         raise InputImageError(
             f"{name} is fully transparent: there is nothing to see in it. Save the digit "

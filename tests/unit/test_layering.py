@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "core"
-SHARED = {"errors", "devices", "number_text", "links"}  # core/<name>.py: usable by every package
+SHARED = {"errors", "devices", "number_text", "links", "uploads"}  # core/<name>.py: for all
 # The engine's rooms, lowest first: each imports only the rooms before it (and itself).
 ROOMS = ("learning", "runs", "products", "looks")
 ENGINE_TOP = {"cli"}  # core/engine/<name>.py: entry points, above every room

@@ -19,7 +19,14 @@ from core.experiments.results import DEAD_COLUMN, UPDATE_COLUMN, Finding, summar
 from core.experiments.sets import launch, launched_set, stop_set
 from ui.common import errors_ui
 from ui.live_chart import live_chart_ui
-from ui.runner import attach_job, attached_job, get_runner, owner_id
+from ui.runner import (
+    attach_job,
+    attached_job,
+    dropped_job_notice,
+    get_runner,
+    owner_id,
+    runner_problem,
+)
 from ui.speed import step_cost
 
 PCT = st.column_config.NumberColumn(format="percent")
@@ -55,6 +62,8 @@ def current_set(exp_id: str) -> list[Run]:
 def launch_ui(exp_id: str, configs: list[RunConfig]) -> None:
     """The estimate, a confirmation for long sets, and the Run / Stop buttons."""
     snaps = current_set(exp_id)
+    if notice := dropped_job_notice(_set_key(exp_id)):  # a set the server no longer holds
+        st.info(notice, icon=":material/history:")
     running = any(not s.finished for s in snaps)
     device = configs[0].device
     with errors_ui():
@@ -78,12 +87,15 @@ def launch_ui(exp_id: str, configs: list[RunConfig]) -> None:
             key=f"experiments_{exp_id}_confirm",
             help=f"Sets expected to take over {LONG_RUN_S:.0f} s ask first.",
         )
+        problem = runner_problem()
+        if problem:
+            st.error(problem, icon=":material/cloud_off:")
         left, right, _ = st.columns([1, 1, 2])
         start = left.button(
             "Run the experiment",
             key=f"experiments_{exp_id}_run",
             type="primary",
-            disabled=running or not confirmed,
+            disabled=running or not confirmed or bool(problem),
             icon=":material/play_arrow:",
             help="Stop the running set first." if running else None,
         )

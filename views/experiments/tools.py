@@ -100,7 +100,8 @@ def _model_ui() -> T.Predictions | None:
     choices = model_choices(datasets=None)  # any dataset: each run is scored on its own
     if not pretrained_present():
         st.info(
-            f"The pretrained digit model is not here yet ({PRETRAINED_DIR} is missing). "
+            f"The pretrained digit model is not here yet (`assets/{PRETRAINED_DIR.name}` is "
+            "missing). "
             "Browse a run you trained instead; runs appear here as they save."
         )
     if not choices:

@@ -97,11 +97,16 @@ def files_ui(run: Run, folder: Path | None) -> None:
         "torchvision only): run at home, it trains the same way and ends predicting one "
         "test image.",
     )
-    if folder is not None:
-        st.caption(f"Saved in `{folder}` (config.json, metrics.csv, model.safetensors).")
     if run.id == SHIPPED:
-        st.caption("The shipped model comes with Torchlab: it is never deleted from here.")
+        st.caption(
+            "The shipped model comes with Torchlab (config.json, metrics.csv, "
+            "model.safetensors): it is never deleted from here."
+        )
         return
+    if folder is not None:
+        st.caption(
+            f"Saved on the server as run `{run.id}` (config.json, metrics.csv, model.safetensors)."
+        )
     if not can_control(run):
         st.caption(not_yours_text("delete"))
         return

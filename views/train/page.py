@@ -7,13 +7,13 @@ import streamlit as st
 from core.engine.learning.loop import evaluate, train_one_epoch
 from core.engine.learning.presets import run_preset
 from ui.common import code_ui, device_name, errors_ui
-from ui.runner import attached_job, owner_id
+from ui.runner import attached_job, dropped_job_notice, owner_id
 from ui.speed import run_time_text
 from views.train.form import config_ui
 from views.train.inspect import inspect_link, inspect_ui
 from views.train.link import link_form
 from views.train.live import live_ui
-from views.train.run_list import compare_ui, my_runs_ui, resume_ui
+from views.train.run_list import compare_ui, earlier_runs_ui, my_runs_ui, resume_ui
 from views.train.start import fair_ui, start_ui
 
 owner = owner_id()
@@ -67,6 +67,8 @@ with st.expander("Fair comparison: several optimizers from the same initial weig
     fair_ui(config, owner)
 
 job_id = attached_job("training")
+if notice := dropped_job_notice("training"):
+    st.info(notice, icon=":material/history:")
 if job_id is not None:
     with errors_ui():
         live_ui(job_id)
@@ -74,6 +76,7 @@ if job_id is not None:
 st.subheader("Your runs")
 with errors_ui():
     my_runs_ui(owner, job_id)
+    earlier_runs_ui(owner)
     resume_ui(owner)
 
 st.header("3 · Compare")

@@ -21,9 +21,11 @@ from ui.live_chart import live_chart_ui
 from ui.runner import (
     attach_job,
     can_control,
+    earlier_runs,
     forget_saved_runs,
     get_runner,
     is_teacher,
+    runner_problem,
     saved_runs,
     unreadable_runs_ui,
 )
@@ -68,13 +70,14 @@ def my_runs_ui(owner: str, attached: str | None) -> None:
     the browser, and reloads the page once when they have ended."""
     snaps = my_jobs(owner)
     if not snaps:
-        saved = len(saved_runs())
-        st.caption(
-            "No runs from this tab yet: configure one above and press Start."
-            + (f" {saved:,} saved run{'s' * (saved != 1)} of this machine, from other tabs "
-               "or earlier visits, can be compared and looked inside below (3 and 4)."
-               if saved else "")
-        )  # fmt: skip
+        if not earlier_runs(owner):
+            saved = len(saved_runs())
+            st.caption(
+                "No runs from this tab yet: configure one above and press Start."
+                + (f" {saved:,} saved run{'s' * (saved != 1)} of this machine, from other tabs "
+                   "or earlier visits, can be compared and looked inside below (3 and 4)."
+                   if saved else "")
+            )  # fmt: skip
         return
     _my_runs_table(snaps, attached)
     going = [s for s in reversed(snaps) if not s.finished and s.id != attached]
@@ -118,6 +121,34 @@ def _my_runs_table(snaps: list[Run], attached: str | None) -> None:
         st.rerun(scope="app")
 
 
+MAX_EARLIER = 10  # runs from before this server started, listed under "Your runs"
+
+
+def earlier_runs_ui(owner: str) -> None:
+    """This tab's runs from before the server (re)started, from their folders, each with what
+    became of it: a restart interrupted it, a shutdown stopped it, it was waiting..."""
+    runs = earlier_runs(owner)
+    if not runs:
+        return
+    st.markdown("**From before the server restarted**")
+    shown = runs[:MAX_EARLIER]
+    frame = pd.DataFrame(
+        {
+            "run": [r.name for r in shown],
+            "what happened": [r.what_happened() for r in shown],
+            "progress": [r.progress for r in shown],
+            "test accuracy": [_accuracy(r) for r in shown],
+        }
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0)},
+    )
+    if len(runs) > len(shown):
+        st.caption(f"And {len(runs) - len(shown)} older ones: see *Compare* below.")
+
+
 RESUMABLE = (RunStatus.STOPPED, RunStatus.INTERRUPTED, RunStatus.FAILED)
 RESUME_ERROR_KEY = P + "resume_error"
 
@@ -144,20 +175,22 @@ def resume_ui(owner: str) -> None:
         for r in saved_runs()
         if r.status in RESUMABLE
         and can_control(r)
-        and has_resume_point(r.run_dir)
+        and (has_resume_point(r.run_dir) or r.never_started)
         and not (runner.has(r.id) and not runner.snapshot(r.id).finished)
     }
     if not runs:
         return
     st.markdown(
-        f"**{len(runs)} run(s) can continue** from the checkpoint of their last finished epoch "
-        "(a stopped run, or one a server restart interrupted): exactly as if they had never "
-        "stopped."
+        f"**{len(runs)} run(s) can continue** from their checkpoint (a stopped run goes on from "
+        "the batch it stopped on, one a server restart interrupted from its last finished "
+        "epoch), exactly as if they had never stopped; a run that was still waiting in the "
+        "queue starts from the beginning."
     )
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     c1.selectbox("Run to resume", list(runs), key=P + "resume_pick",
-                 format_func=lambda i: label(runs[i]))  # fmt: skip
-    c2.button("Resume", key=P + "resume", on_click=_resume, args=(owner, runs))
+                 format_func=lambda i: f"{runs[i].name} · {runs[i].what_happened()}")  # fmt: skip
+    c2.button("Resume", key=P + "resume", on_click=_resume, args=(owner, runs),
+              disabled=bool(runner_problem()))  # fmt: skip
     message = st.session_state.pop(RESUME_ERROR_KEY, None)
     if message:
         st.error(message)

@@ -14,7 +14,7 @@ from core.engine.products.notebook import MIME as NOTEBOOK_MIME
 from core.engine.products.notebook import run_notebook
 from core.errors import TorchlabError
 from core.train.fair_race import MAX_RACERS, start_race
-from ui.runner import attach_job, get_runner
+from ui.runner import attach_job, get_runner, runner_problem
 from views.train import KEY_PREFIX
 from views.train.run_list import COMPARE_KEY, SHOW_KEY
 
@@ -46,13 +46,17 @@ def _start_fair(config: RunConfig, owner: str, table: pd.DataFrame) -> None:
 
 
 def start_ui(config: RunConfig | None, owner: str) -> None:
-    """Start / export buttons; disabled while the form has an error."""
+    """Start / export buttons; Start is disabled while the form has an error, or while no
+    backend can train (said once, here, with what to set)."""
+    problem = runner_problem()
+    if problem:
+        st.error(problem, icon=":material/cloud_off:")
     c1, c2, c3 = st.columns([1, 1.2, 1.8])
     c1.button(
         "▶ Start training",
         type="primary",
         key=P + "start",
-        disabled=config is None,
+        disabled=config is None or bool(problem),
         on_click=_start,
         args=(config, owner),
     )
@@ -106,7 +110,7 @@ def fair_ui(config: RunConfig | None, owner: str) -> None:
     st.button(
         "▶ Start the fair comparison",
         key=P + "fair_start",
-        disabled=config is None or len(names) < 2,
+        disabled=config is None or len(names) < 2 or bool(runner_problem()),
         on_click=_start_fair,
         args=(config, owner, table),
     )

@@ -40,9 +40,10 @@ class NonFiniteLossError(TorchlabError):
 @dataclass
 class EpochResult:
     loss: float  # mean training loss over the batches done
-    steps: int  # batches done (fewer than planned if the run was stopped)
-    samples: int  # images seen
+    steps: int  # batches done (fewer than planned if the run was stopped), skipped ones included
+    samples: int  # images seen, those of skipped batches included
     stopped: bool  # true when should_stop() cut the epoch short
+    order_state: torch.Tensor | None = None  # `generator`'s state this epoch's order came from
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
@@ -68,21 +69,25 @@ def train_one_epoch(
     on_batch_end: Callable[[int, int, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     step_offset: int = 0,
+    skip: int = 0,
 ) -> EpochResult:
     """One pass over (X, y) in the order of a fresh permutation drawn from `generator`.
 
     `on_batch_end(batch, batch_samples, loss)` runs after each step (batch counts from 1);
     `should_stop()` is asked before each batch, so a stop takes effect within one batch.
     A NaN or infinite loss raises `NonFiniteLossError` naming the global step
-    (`step_offset` + batch).
+    (`step_offset` + batch). `skip` batches of the order are left out (trained before a stop:
+    the epoch goes on from there, its batches numbered as in an uninterrupted epoch).
     """
     model.train()
     n = X.shape[0]
+    order_state = generator.get_state()
     perm = torch.randperm(n, generator=generator).to(device)  # (N,) this epoch's order
-    total, steps, samples = 0.0, 0, 0
-    for start in range(0, n, batch_size):
+    total, steps, samples = 0.0, skip, min(skip * batch_size, n)
+    trained = 0
+    for start in range(skip * batch_size, n, batch_size):
         if should_stop is not None and should_stop():
-            return EpochResult(total / max(steps, 1), steps, samples, stopped=True)
+            return EpochResult(total / max(trained, 1), steps, samples, True, order_state)
         idx = perm[start : start + batch_size]  # (B,)
         X_batch, y_batch = X[idx], y[idx]  # (B, 1, 28, 28), (B,)
         optimizer.zero_grad(set_to_none=True)
@@ -90,6 +95,7 @@ def train_one_epoch(
         loss = F.nll_loss(y_hat, y_batch)
         loss_value = loss.item()
         steps += 1
+        trained += 1
         if not math.isfinite(loss_value):
             raise NonFiniteLossError(step_offset + steps, loss_value)
         loss.backward()
@@ -100,7 +106,7 @@ def train_one_epoch(
         samples += len(idx)
         if on_batch_end is not None:
             on_batch_end(steps, len(idx), loss_value)
-    return EpochResult(total / max(steps, 1), steps, samples, stopped=False)
+    return EpochResult(total / max(trained, 1), steps, samples, False, order_state)
 
 
 @torch.inference_mode()

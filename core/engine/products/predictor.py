@@ -106,7 +106,7 @@ def load_predictor(folder: Path | str, device: str | torch.device = "cpu") -> Pr
         model, spec, meta = load_model(folder, device)
     if spec.in_channels != 1 or spec.image_size != IMAGE_SIZE:
         raise CheckpointError(
-            f"The model in {folder} reads {spec.in_channels}-channel {spec.image_size} px "
+            f"The model {folder.name} reads {spec.in_channels}-channel {spec.image_size} px "
             f"images; a drawing becomes a 1-channel {IMAGE_SIZE}×{IMAGE_SIZE} one."
         )
     info = DATASETS.get(str(meta.get("dataset", "MNIST")), DATASETS["MNIST"])

@@ -1,7 +1,8 @@
 """The contract between a training process and the server: typed events, in one module.
 
-A run's training body (core.engine.runs.worker) reports what happens as these events: `Started`
-first, then `Progress`, `Tested`, `Probed`, `Saved` and `Logged` as they happen, `Ended` always last.
+A run's training body (core.engine.runs.worker) reports what happens as these events:
+`Started` first, then `Progress`, `Tested`, `Probed`, `Saved` and `Logged` as they happen,
+`Ended` always last.
 Both backends carry them unchanged (they are plain data and pickle), the runner adds `Handed`
 when a backend takes a run and a died `Ended` when a training process vanishes, and the
 server's Job (core.engine.runs.job) applies them. `status_after` is the one rule that turns

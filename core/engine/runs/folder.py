@@ -7,11 +7,15 @@ A run folder holds
 - model.safetensors + model.json   the weights (core.engine.runs.checkpoint: `load_model(run_dir)`
                     rebuilds the trained model)
 - resume.pt         the resumable checkpoint (core.engine.runs.resume)
+- initial.safetensors  the weights a queued run was given to start from (a fair race's)
+A run's folder exists from the moment the server accepts it: a queued run is a folder with
+its config and a status "queued", so a server that stops (or dies) loses no run.
 Every file is written atomically (core.engine.runs.files).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -23,8 +27,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.engine.learning.config import RunConfig
-from core.engine.runs.checkpoint import SPEC_FILE, WEIGHTS_FILE
-from core.engine.runs.files import read_json, write_json_atomic, write_text_atomic
+from core.engine.runs.checkpoint import INITIAL_FILE, SPEC_FILE, WEIGHTS_FILE, save_weights
+from core.engine.runs.files import is_temp_file, read_json, write_json_atomic, write_text_atomic
 from core.engine.runs.metrics_file import metrics_csv, read_metrics
 from core.engine.runs.record import Run, RunStatus, planned_steps
 from core.errors import CheckpointError, TorchlabError
@@ -41,6 +45,7 @@ PROBES_FILE = "probes.json"  # the network's inside at probe steps (core.engine.
 TRAINING_LOCK = "training.lock"
 MAX_LISTED_RUNS = 500  # the run list reads at most this many folders (newest first)
 
+
 def runs_root() -> Path:
     """`TORCHLAB_RUNS` if set, else ./runs."""
     return Path(os.environ.get(RUNS_ENV) or DEFAULT_RUNS).expanduser().resolve()
@@ -49,16 +54,21 @@ def runs_root() -> Path:
 _WRITE_ERRORS = {
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is used up",
-    errno.EACCES: "the run folder is not writable",
-    errno.EPERM: "the run folder is not writable",
-    errno.EROFS: "the run folder is on a read-only disk",
+    errno.EACCES: "{folder} is not writable",
+    errno.EPERM: "{folder} is not writable",
+    errno.EROFS: "{folder} is on a read-only disk",
 }
+
+
+def write_reason(exc: OSError, folder: str = "the run folder") -> str:
+    """Why a write failed, in words a page may show ("the disk is full"): no server path."""
+    words = _WRITE_ERRORS.get(exc.errno or 0)
+    return words.format(folder=folder) if words else (exc.strerror or "an I/O error").lower()
 
 
 def folder_error(exc: OSError) -> str:
     """A failed write of the run folder in words a page may show: no server path."""
-    reason = _WRITE_ERRORS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
-    return f"The run folder could not be written: {reason}."
+    return f"The run folder could not be written: {write_reason(exc)}."
 
 
 def write_metrics(run_dir: Path, train: list[dict], test: list[dict]) -> None:
@@ -108,11 +118,34 @@ class StatusRecord:
     init_hash: str = ""
     process: str = ""  # process_token() of the process training it (while it trains)
     resumed_after: int | None = None  # the epoch whose checkpoint a resumed run continued from
+    submitted: float | None = None  # unix time the server accepted it (a queued run's only time)
+    stopped_by: str = ""  # "server" when a server shutdown stopped it (else its tab, the CLI)
 
 
 def write_status(run_dir: Path, record: StatusRecord) -> None:
     data = {**asdict(record), "status": record.status.value}
     write_json_atomic(Path(run_dir) / STATUS_FILE, data)
+
+
+def write_queued(
+    run_dir: Path, config: RunConfig, record: StatusRecord, initial_state: dict | None = None
+) -> None:
+    """The folder of a run the server has just accepted: its config, the weights it starts
+    from (if given), and a status "queued" naming its owner. An OSError if it cannot be made."""
+    write_config(run_dir, config)
+    if initial_state is not None:
+        save_weights(Path(run_dir) / INITIAL_FILE, initial_state)
+    write_status(run_dir, record)
+
+
+def remove_queued(run_dir: Path) -> None:
+    """Remove the folder of a queued run that leaves the queue without training: only the
+    files `write_queued` made, and the folder if that leaves it empty."""
+    run_dir = Path(run_dir)
+    for name in (STATUS_FILE, INITIAL_FILE, CONFIG_FILE):
+        (run_dir / name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty (the CLI's --out folder, say), or gone
+        run_dir.rmdir()
 
 
 def process_token(pid: int | None = None) -> str:
@@ -223,12 +256,14 @@ def load_run(run_dir: Path | str) -> Run:
     except (ValueError, TypeError):
         problems.append(f"{STATUS_FILE}: unknown status {str(status.get('status'))[:40]!r}")
         state = RunStatus.INTERRUPTED
+    error = status.get("error")
     if state in (RunStatus.RUNNING, RunStatus.QUEUED) and (
         not _process_alive(str(status.get("process", ""))) or _lock_free(run_dir)
     ):
         state = RunStatus.INTERRUPTED
+        if not folder_writable(run_dir):  # its trainer could not write its end: it failed
+            state, error = RunStatus.FAILED, FOLDER_READ_ONLY
     started, ended = _time(status.get("started")), _time(status.get("finished"))
-    error = status.get("error")
     last = train[-1] if train else {}
     seconds = last.get("seconds") or 0.0
     return Run(
@@ -238,7 +273,7 @@ def load_run(run_dir: Path | str) -> Run:
         owner=str(status.get("owner", "")),
         group=str(status.get("group", "")),
         epoch=int(last.get("epoch") or math.ceil((test[-1] if test else {}).get("epoch", 0))),
-        step=int(last.get("step", 0)),
+        step=int(max(last.get("step", 0), (test[-1] if test else {}).get("step", 0))),
         total_steps=planned_steps(config),
         samples_seen=int(last.get("samples", 0)),
         samples_per_s=last.get("samples", 0) / seconds if seconds else 0.0,
@@ -248,14 +283,49 @@ def load_run(run_dir: Path | str) -> Run:
         error=None if error is None else str(error),
         run_dir=run_dir,
         init_hash=str(status.get("init_hash", "")),
-        submitted=started or 0.0,
+        submitted=started or _time(status.get("submitted")) or 0.0,
         started_at=started,
         ended_at=ended,
         has_model=(run_dir / WEIGHTS_FILE).exists() and (run_dir / SPEC_FILE).exists(),
         process=str(status.get("process", "")),
         resumed_after=_whole(status.get("resumed_after")),
         problems=tuple(problems),
+        stopped_by=str(status.get("stopped_by") or ""),
     )
+
+
+FOLDER_READ_ONLY = (
+    "The run folder could not be written: it turned read-only while the run trained, so "
+    "the run could not save its end."
+)
+
+
+def folder_writable(run_dir: Path) -> bool:
+    """Whether this process may write the run folder and its status file (a read-only disk
+    or a changed permission says no)."""
+    status = Path(run_dir) / STATUS_FILE
+    return os.access(run_dir, os.W_OK) and (not status.exists() or os.access(status, os.W_OK))
+
+
+def sweep_temp_files(root: Path, before: float) -> int:
+    """Remove what writes that never finished left in the run folders under `root` (a
+    process killed mid-write: `.<name>.<random>.tmp`), older than `before` (a server's start),
+    from folders no trainer holds; returns how many were removed."""
+    removed = 0
+    try:
+        folders = [p for p in Path(root).iterdir() if p.is_dir()]
+    except OSError:
+        return 0
+    for folder in folders:
+        try:
+            stale = [p for p in folder.iterdir() if is_temp_file(p) and p.stat().st_mtime < before]
+            if stale and (_lock_free(folder) or not (folder / TRAINING_LOCK).exists()):
+                for path in stale:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        except OSError:
+            continue  # a folder that cannot be read or cleaned stays as it is
+    return removed
 
 
 @dataclass(frozen=True)
@@ -279,7 +349,9 @@ def scan_runs(root: Path | None = None) -> tuple[list[Run], list[Unreadable]]:
     except FileNotFoundError:
         return [], []
     except OSError as exc:
-        raise CheckpointError(f"The runs folder {root} cannot be read: {exc.strerror}.") from exc
+        raise CheckpointError(
+            f"The runs folder cannot be read: {exc.strerror or 'unknown error'}."
+        ) from exc
     records, unreadable = [], []
     for folder in folders[:MAX_LISTED_RUNS]:
         try:
@@ -311,7 +383,7 @@ def delete_run(run_dir: Path | str) -> None:
     """Remove a run folder; refuses anything that is not a run folder."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG_FILE).is_file():
-        raise CheckpointError(f"{run_dir} is not a run folder (it has no {CONFIG_FILE}).")
+        raise CheckpointError(f"{run_dir.name} is not a run folder (it has no {CONFIG_FILE}).")
     record = load_run(run_dir)
     if record.status == RunStatus.RUNNING:
         raise CheckpointError("This run is still training: stop it before deleting it.")
@@ -319,6 +391,6 @@ def delete_run(run_dir: Path | str) -> None:
         shutil.rmtree(run_dir)
     except OSError as exc:
         raise CheckpointError(
-            f"The run folder {run_dir.name} could not be deleted: {exc.strerror or exc} "
-            f"(in {run_dir.parent}). Whoever runs this server can fix its permissions."
+            f"The run folder {run_dir.name} could not be deleted: {write_reason(exc)}. "
+            "Whoever runs this server can fix its permissions."
         ) from exc

@@ -46,6 +46,8 @@ class Job:
         self.probing = True  # record the network's inside (core.engine.learning.probes)
         self.probe_image: list[list[float]] | None = None  # the digit the probes show
         self.submission = job_id  # the first job of the set it was submitted with
+        self.on_disk = False  # its folder was there before it was queued (a run started again)
+        self.stopped_by = ""  # "server": a server shutdown stopped it
         self.run_dir: Path = run_dir
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
@@ -120,6 +122,7 @@ class Job:
                 halted=self.halted and self.finished is None,
                 probes=list(self.probes),
                 digit=self.digit,
+                stopped_by=self.stopped_by if self.status == RunStatus.STOPPED else "",
             )
 
     def apply(self, event: Event) -> None:
@@ -163,6 +166,8 @@ class Job:
                         self.add_log(f"failed: {self.error}")
         if isinstance(event, Ended) and event.died and self.started:
             self._write_status()  # the worker could not say it any more
+        elif isinstance(event, Ended) and event.status == RunStatus.STOPPED and self.stopped_by:
+            self._write_status()  # what only the server knows: who stopped it
 
     def _write_status(self) -> None:
         with self.lock:
@@ -176,6 +181,8 @@ class Job:
                 init_hash=self.init_hash,
                 process=self.process,
                 resumed_after=self.resumed_after,
+                submitted=self.submitted,
+                stopped_by=self.stopped_by if self.status == RunStatus.STOPPED else "",
             )
         with contextlib.suppress(OSError):  # a folder gone or read-only: the page still says it
             write_status(self.run_dir, record)

@@ -75,7 +75,10 @@ def read_metrics(
                     rows[parsed[0]].append(parsed[1])
     except FileNotFoundError:
         pass
-    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
+    except OSError as exc:  # its text names the path: the words only
+        why = (exc.strerror or type(exc).__name__).lower()
+        raise CheckpointError(f"{path.name} is not a readable metrics file: {why}") from exc
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise CheckpointError(f"{path.name} is not a readable metrics file: {exc}") from exc
     if bad and problems is not None:
         lines = ", ".join(map(str, bad[:3])) + (", …" if len(bad) > 3 else "")

@@ -64,6 +64,7 @@ class Run:
     probes: list[dict[str, Any]] = field(default_factory=list)  # the network's inside, by step
     digit: dict[str, Any] | None = None  # the probe digit's feature maps and softmax, latest
     problems: tuple[str, ...] = ()  # what could not be read back from its folder, in words
+    stopped_by: str = ""  # "server": a server shutdown stopped it (not its tab)
 
     @property
     def finished(self) -> bool:
@@ -109,6 +110,33 @@ class Run:
     @property
     def final_test_loss(self) -> float | None:
         return self.test[-1]["loss"] if self.test else None
+
+    @property
+    def never_started(self) -> bool:
+        """Accepted, but it never trained a batch (it waited in the queue)."""
+        return self.started_at is None and not self.train
+
+    def what_happened(self) -> str:
+        """What became of the run, in one phrase: "interrupted by a server restart at epoch 2,
+        step 1,388", "waiting in the queue when the server stopped"."""
+        where = (
+            f"at epoch {self.epoch}, step {self.step:,}" if self.step else "before its first batch"
+        )
+        if self.status == RunStatus.INTERRUPTED and self.never_started:
+            return "waiting in the queue when the server stopped"
+        if self.status == RunStatus.INTERRUPTED:
+            return f"interrupted by a server restart {where}"
+        if self.status == RunStatus.STOPPED and self.stopped_by == "server":
+            return f"stopped by a server shutdown {where}"
+        if self.status == RunStatus.STOPPED:
+            return f"stopped {where}"
+        if self.status == RunStatus.FAILED:
+            return f"failed {where}: {self.error or 'no reason was recorded'}"
+        if self.status == RunStatus.DONE:
+            return f"done: {self.epoch} epoch{'s' * (self.epoch != 1)}, {self.tested_when}"
+        if self.status == RunStatus.RUNNING:
+            return f"training, {where}" if self.step else "starting"
+        return "waiting in the queue"
 
 
 def planned_steps(config: RunConfig) -> int:

@@ -2,31 +2,48 @@
 
 A `Runner` is a server-wide registry (the UI holds one with st.cache_resource). Each job has a
 status (queued -> running -> done / stopped / failed) and a history fed by its events. At most
-`backend.slots` runs train at once; the rest wait in a queue. Pages never touch a job: they ask
-for a `Run`, a copy taken under its lock. The backend (core.engine.runs.backends) decides where a
-run trains: worker processes of this machine by default, or a Ray cluster.
+`backend.slots` runs train at once (read each time: a Ray cluster's change with its nodes);
+the rest wait in a queue. Pages never touch a job: they ask for a `Run`, a copy taken under
+its lock. The backend (core.engine.runs.backends) decides where a run trains: worker processes
+of this machine by default, or a Ray cluster.
+
+Nothing is lost when the server goes: a run's folder is written when the run is accepted (a
+queued run is a folder that says "queued" and names its owner), and `shutdown` (SIGTERM,
+Ctrl+C) stops what trains as Stop would, at a checkpoint of the very batch, leaving what waits
+on disk for the next server to list and start again (`resume`) when its owner asks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
-import re
 import threading
 import time
-import uuid
 from collections import deque
 from pathlib import Path
 
-import torch
-
-from core.devices import resolve_device
 from core.engine.learning.config import RunConfig
-from core.engine.learning.data import IMAGE_SIZE, dataset_info, load_raw, missing_files
-from core.engine.learning.models import layer_table
-from core.engine.runs.backends import Backend, make_backend
+from core.engine.runs.admission import (
+    check_trainable,
+    default_name,
+    new_run_id,
+    queued_record,
+    write_queued_jobs,
+)
+from core.engine.runs.backends import (  # noqa: F401 (default_max_concurrent: its old home)
+    Backend,
+    Unreachable,
+    default_max_concurrent,
+    make_backend,
+)
+from core.engine.runs.checkpoint import INITIAL_FILE, load_weights
 from core.engine.runs.events import Ended, Event, Handed, Logged, died, stopped_before_start
-from core.engine.runs.folder import load_run
+from core.engine.runs.folder import (
+    load_run,
+    remove_queued,
+    sweep_temp_files,
+    write_status,
+)
 from core.engine.runs.folder import runs_root as default_runs_root
 from core.engine.runs.job import Job
 from core.engine.runs.record import Run, RunStatus
@@ -41,52 +58,8 @@ MAX_QUEUED = 20  # jobs waiting for a free slot, server-wide
 # waiting at once, so one tab cannot take every place in a class's queue.
 MAX_WAITING_PER_OWNER = 3
 MAX_KEPT_JOBS = 200  # finished jobs kept in memory; older ones stay on disk only
-MAX_JOBS_ENV = "TORCHLAB_MAX_JOBS"
-
-
-def default_max_concurrent() -> int:
-    """`TORCHLAB_MAX_JOBS`, else one run per GPU, and one on a CPU-only machine (two runs
-    would only share the cores and both crawl)."""
-    text = os.environ.get(MAX_JOBS_ENV, "")
-    if text.strip().isdigit() and int(text) > 0:
-        return int(text)
-    return max(1, torch.cuda.device_count())
-
-
-def default_name(config: RunConfig) -> str:
-    """A readable label for a run nobody named: 'Adam lr=0.001 · batch 32 · 2,000 images'."""
-    parts = [f"{config.optimizer} lr={config.lr:g}", f"batch {config.batch_size}"]
-    if config.schedule != "none":
-        parts.append(config.schedule)
-    if config.train_subset:
-        parts.append(f"{config.train_subset:,} images")
-    if config.dataset != "MNIST":
-        parts.append(config.dataset)
-    if config.seed != 0:  # the page invites re-running with another seed: tell them apart
-        parts.append(f"seed {config.seed}")
-    return " · ".join(parts)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24]
-
-
-def check_trainable(config: RunConfig) -> None:
-    """Can it train here: what a valid RunConfig (`validate_config`) can still fail on before
-    a job exists. The model's shapes (one dummy forward pass, too slow to run on every
-    RunConfig built), the device on this machine, the dataset's files on this machine."""
-    layer_table(config.model)  # names the layer where the shape breaks
-    resolve_device(config.device)
-    info = dataset_info(config.dataset)
-    if missing_files(info.key):
-        load_raw(info.key)  # raises the DataError that says where the files go
-    if (config.model.in_channels, config.model.image_size) != (1, IMAGE_SIZE):
-        raise ConfigError(
-            f"The datasets here are 1×{IMAGE_SIZE}×{IMAGE_SIZE} images: keep 1 channel and size "
-            f"{IMAGE_SIZE}."
-        )
-    if config.model.num_classes != len(info.classes):
-        raise ConfigError(f"{info.key} has {len(info.classes)} classes; the model must too.")
+SHUTDOWN_WAIT_S = 30.0  # how long a shutdown waits for the running runs' stop checkpoints
+RECONNECT_S = 30.0  # an unreachable backend is tried again at most this often
 
 
 class Runner:
@@ -99,13 +72,53 @@ class Runner:
         backend: Backend | None = None,
     ):
         self.runs_root = Path(runs_root) if runs_root else default_runs_root()
-        self.backend = backend or make_backend(max_concurrent or default_max_concurrent())
-        self.max_concurrent = self.backend.slots
+        swept = sweep_temp_files(self.runs_root, before=time.time())
+        if swept:
+            log.info("removed %d temporary files that writes cut short had left", swept)
         self._lock = threading.Lock()  # guards _jobs, _queue and _running
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
         self._running: set[str] = set()
         self._closed = False
+        self._slots = max_concurrent
+        self._tried = time.monotonic()
+        self.backend = backend or self._connect()
+        self._follow_capacity()
+
+    @property
+    def max_concurrent(self) -> int:
+        """Runs that may train at once: the backend's slots now."""
+        return self.backend.slots
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why no run can train here now (no Ray cluster answers, say: what to set), or None.
+        An unreachable backend is tried again at most every RECONNECT_S seconds."""
+        if not isinstance(self.backend, Unreachable):
+            return None
+        if time.monotonic() - self._tried >= RECONNECT_S:
+            self._tried = time.monotonic()
+            backend = self._connect()
+            if not isinstance(backend, Unreachable):
+                self.backend = backend
+                self._follow_capacity()
+                self._start_queued()
+                return None
+            self.backend = backend
+        return self.backend.problem
+
+    def _connect(self) -> Backend:
+        try:
+            backend = make_backend(self._slots)
+        except TorchlabError as exc:  # said once, fast, with what to set
+            log.warning("no backend to train runs on: %s", exc)
+            return Unreachable(str(exc))
+        return backend
+
+    def _follow_capacity(self) -> None:
+        watch = getattr(self.backend, "watch_capacity", None)
+        if watch is not None:
+            watch(self._start_queued)  # a node joined: queued runs may start now
 
     # ---- the public interface -------------------------------------------------------------
 
@@ -172,22 +185,26 @@ class Runner:
             raise TorchlabError("This run finished every epoch: there is nothing to resume.")
         if record.status in (RunStatus.RUNNING, RunStatus.QUEUED):
             raise TorchlabError("Another process is training this run right now.")
-        if not has_resume_point(run_dir):
+        fresh = record.never_started and not has_resume_point(run_dir)  # it waited, never ran
+        if not fresh and not has_resume_point(run_dir):
             raise TorchlabError(
                 "This run ended before its first epoch did, so it has no checkpoint to "
                 "resume from: start it again instead."
             )
         check_trainable(record.config)
+        initial = None
+        if fresh and (run_dir / INITIAL_FILE).is_file():
+            initial = load_weights(run_dir / INITIAL_FILE)  # a queued fair race's shared start
         job = Job(
             run_dir.name,
             record.config,
             record.owner or owner,  # the run stays its tab's; one without a tab is the resumer's
             record.group,
-            None,
+            initial,
             run_dir,
-            resume=True,
+            resume=not fresh,
         )
-        return self._enqueue([job])[0]
+        return self._enqueue([job], on_disk=True)[0]
 
     def snapshot(self, job_id: str) -> Run:
         return self._job(job_id).snapshot()
@@ -211,6 +228,8 @@ class Runner:
             if dequeued:
                 self._queue.remove(job_id)
         if dequeued:
+            if not job.resume and not job.on_disk:
+                remove_queued(job.run_dir)  # it never trained: nothing of it to keep
             job.apply(Logged("stopped before it started"))
             job.apply(stopped_before_start())
             job.done_event.set()
@@ -222,15 +241,26 @@ class Runner:
         self._job(job_id).done_event.wait(timeout)
         return self.snapshot(job_id)
 
-    def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop everything: queued jobs leave the queue, running ones stop within a batch."""
+    def shutdown(self, timeout: float = SHUTDOWN_WAIT_S) -> None:
+        """The server is going (SIGTERM, Ctrl+C): running jobs stop as Stop would, each at a
+        checkpoint of the batch it stopped on (status stopped, by the server); queued ones stay
+        on disk as queued, for the next server to list. Then the backend is given back."""
         with self._lock:
             self._closed = True
-            ids = list(self._jobs)
-        for job_id in ids:
-            self.stop(job_id)
+            running = [self._jobs[i] for i in self._running]
+            waiting = [self._jobs[i] for i in self._queue]
+            self._queue.clear()
+        for job in running:
+            job.stopped_by = "server"
+            job.stop_event.set()
+            self.backend.stop(job.id)
+        for job in waiting:  # its folder says queued, held by no server: the next one lists it
+            with contextlib.suppress(OSError):
+                write_status(job.run_dir, queued_record(job, process=""))
+            job.apply(Logged("left waiting in the queue: the server shut down"))
+            job.done_event.set()
         deadline = time.monotonic() + timeout
-        for job in list(self._jobs.values()):
+        for job in running:
             job.done_event.wait(max(0.0, deadline - time.monotonic()))
         self.backend.shutdown(max(1.0, deadline - time.monotonic()))
 
@@ -268,11 +298,15 @@ class Runner:
         if name or not config.name:
             config = config.with_changes(name=name or default_name(config))
         check_trainable(config)
-        job_id = self._new_id(config)
+        job_id = new_run_id(config)
         folder = Path(run_dir) if run_dir else self.runs_root / job_id
         return Job(job_id, config, owner, group, initial_state, folder)
 
-    def _enqueue(self, jobs: list[Job]) -> list[str]:
+    def _enqueue(self, jobs: list[Job], on_disk: bool = False) -> list[str]:
+        """Queue `jobs` all or nothing, each written to its folder as queued first (unless
+        `on_disk`: a resumed run's folder is there already)."""
+        if self.unavailable:
+            raise ConfigError(self.unavailable)
         with self._lock:
             if self._closed:
                 raise TorchlabError("The runner is shutting down; start the run again later.")
@@ -294,18 +328,16 @@ class Runner:
                     else f"The queue has room for {max(0, MAX_QUEUED - len(self._queue))} more "
                     f"runs, not {len(jobs)}; stop some or wait for the queue."
                 )
+            if not on_disk:
+                write_queued_jobs(jobs)
             for job in jobs:
                 job.submission = jobs[0].id
+                job.on_disk = on_disk
                 self._jobs[job.id] = job
                 self._queue.append(job.id)
             self._prune()
         self._start_queued()
         return [job.id for job in jobs]
-
-    def _new_id(self, config: RunConfig) -> str:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        label = _slug(config.name) or "run"
-        return f"{stamp}-{label}-{uuid.uuid4().hex[:6]}"
 
     def _prune(self) -> None:
         finished = [k for k, j in self._jobs.items() if j.done_event.is_set()]

@@ -54,8 +54,13 @@ from core.engine.runs.folder import (
 )
 from core.engine.runs.probe_log import ProbeLog, probe_digit
 from core.engine.runs.record import RunStatus
-from core.engine.runs.resume import load_resume_point, save_resume_point
-from core.errors import TorchlabError
+from core.engine.runs.resume import (
+    ResumePoint,
+    resume_run,
+    save_resume_point,
+    save_stop_point,
+)
+from core.errors import TorchlabError, logged_error_id
 
 log = logging.getLogger(__name__)
 
@@ -182,15 +187,14 @@ def train_task(task: Task, emit: OnEvent, should_stop: Callable[[], bool]) -> No
         error = str(exc)
     except OSError as exc:
         error = folder_error(exc)
-    except Exception as exc:  # an unexpected bug still ends as a message
-        log.exception("training run %s failed", task.job_id)
-        error = f"The run failed: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # an unexpected bug still ends as a message, its text in the log
+        error_id = logged_error_id(log, exc, f"training run {task.job_id} failed:")
+        error = (
+            f"The run failed because of a bug on the server (error id `{error_id}`): whoever "
+            "runs this Torchlab finds the details in its log under that id."
+        )
     ended = time.time()
-    try:
-        rec.flush()
-        write_status(rec.run_dir, rec.status(status, error, ended))
-    except OSError:
-        log.exception("could not save the end of run %s", task.job_id)
+    status, error = _write_end(rec, status, error, ended)
     if rec.probe_log is not None:
         rec.probe_log.close()
     if lock is not None:
@@ -198,6 +202,22 @@ def train_task(task: Task, emit: OnEvent, should_stop: Callable[[], bool]) -> No
     if error:
         rec.log(f"failed: {error}")
     emit(Ended(status, ended, error))
+
+
+def _write_end(rec: _Recorder, status: RunStatus, error: str | None, ended: float):
+    """The curve and the final status to the folder; a run whose end cannot be written
+    failed (a folder that turned read-only, a full disk): (status, error) as they end."""
+    for what in ("curve", "status"):
+        try:
+            if what == "curve" and (rec.train or rec.test or not rec.task.resume):
+                rec.flush()  # (a resume that could not load its checkpoint keeps its curve)
+            else:
+                write_status(rec.run_dir, rec.status(status, error, ended))
+        except OSError as exc:
+            log.warning("could not save the %s of run %s: %s", what, rec.task.job_id, exc)
+            if status != RunStatus.FAILED:
+                status, error = RunStatus.FAILED, folder_error(exc)
+    return status, error
 
 
 def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
@@ -215,16 +235,11 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
     if task.probes:
         digit = probe_digit(X_test, task.probe_image, normalization_of(config))
         rec.probe_log = ProbeLog(model, optimizer, digit, rec.emit)
-    first_epoch = 1
+    place = ResumePoint()  # a fresh run starts at the start
     if task.resume:
-        point = load_resume_point(rec.run_dir, model, optimizer, scheduler, generator, device)
-        rec.train, rec.test, rec.init_hash = point.train, point.test, point.init_hash
-        first_epoch = point.epoch + 1
-        rec.started = point.started or rec.started
-        rec.resumed_after = point.epoch
-        if rec.probe_log is not None:
-            rec.probe_log.resume(point.probes, (first_epoch - 1) * per_epoch)
+        place = resume_run(rec, model, optimizer, scheduler, generator, device, per_epoch)
         write_status(rec.run_dir, rec.status(RunStatus.RUNNING))
+    first_epoch = place.epoch + 1
     rec.emit(
         Started(
             started=rec.started,
@@ -232,8 +247,8 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
             total_steps=per_epoch * config.epochs,
             total_samples=n * config.epochs,
             epoch=first_epoch,
-            step=(first_epoch - 1) * per_epoch,
-            samples_seen=(first_epoch - 1) * n,
+            step=(first_epoch - 1) * per_epoch + place.batch,
+            samples_seen=(first_epoch - 1) * n + place.samples,
             process=process_token(),
             train=list(rec.train),
             test=list(rec.test),
@@ -242,19 +257,20 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
         )
     )
     if task.resume:
-        rec.log(f"resumed after epoch {rec.resumed_after} from its checkpoint")
+        rec.log(place.resumed_text(per_epoch))
     else:
         rec.log(
             f"training on {n:,} images, testing on {X_test.shape[0]:,}; "
             f"seed {config.seed}, initial weights {rec.init_hash}"
         )
-    elapsed0 = rec.test[-1]["seconds"] if rec.test else 0.0
-    t0 = time.perf_counter() - elapsed0
+    t0 = time.perf_counter() - place.seconds
     width = len(str(n))
     for epoch in range(first_epoch, config.epochs + 1):
         step0, seen0 = (epoch - 1) * per_epoch, (epoch - 1) * n
+        skip = place.batch if epoch == first_epoch else 0  # a resume from a stop inside it
         state = {"samples": 0, "busy": 0.0, "batch_t0": time.perf_counter(), "sent": 0.0,
                  "unlogged": []}  # fmt: skip
+        state["samples"] = place.samples if skip else 0
         pending: list[tuple[dict, str]] = []
 
         def logged(batch, done, now, loss, lr, epoch=epoch, step0=step0, seen0=seen0):
@@ -299,6 +315,7 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
                 on_batch_end=on_batch_end,
                 should_stop=should_stop,
                 step_offset=step0,
+                skip=skip,
             )
         except NonFiniteLossError:
             # the batches since the last logged one: the climb to the explosion, which a run
@@ -314,6 +331,7 @@ def _train(task: Task, config: RunConfig, rec: _Recorder, should_stop) -> bool:
             _progress(rec, epoch, step0 + result.steps, seen0 + result.samples, state, pending,
                       halted=True)  # fmt: skip
             rec.log(f"stopped by request at step {step0 + result.steps}")
+            save_stop_point(rec, epoch, result, model, optimizer, scheduler, generator, device)
             if result.steps:  # the model it keeps is tested too: one accuracy on every page
                 done = round(epoch - 1 + result.samples / n, 3)  # e.g. 1.43: into epoch 2
                 _test(rec, model, X_test, y_test, done, step0 + result.steps,

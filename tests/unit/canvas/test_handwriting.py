@@ -144,5 +144,5 @@ def test_a_read_only_folder_is_a_plain_message(tmp_path, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(hw.tempfile, "mkstemp", refuse)
-    with pytest.raises(hw.HandwritingError, match=r"Permission denied\. Whoever runs this server"):
+    with pytest.raises(hw.HandwritingError, match=r"not writable\. Whoever runs this server"):
         hw.save_sketch(stroke(3), 3, tmp_path)

@@ -133,7 +133,7 @@ def test_a_run_stopped_after_n_steps_resumes_from_the_command_line(runs_dir, cap
     assert load_run(run_dir).status == "stopped"
     assert main(["--resume", job_id]) == 0  # an id under the runs root works as well as a path
     out = capsys.readouterr().out
-    assert "resumed after epoch" in out and "final test accuracy" in out
+    assert f"resumed at step {inside_epoch_2}" in out and "final test accuracy" in out
     resumed = load_run(run_dir)
     assert resumed.status == "done"
     assert [r["loss"] for r in resumed.train] == [r["loss"] for r in straight.train]

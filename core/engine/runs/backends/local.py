@@ -28,6 +28,7 @@ import torch
 
 from core.engine.runs.backends import WORKER_ENV
 from core.engine.runs.events import Ended, Event, OnEvent, died
+from core.engine.runs.files import abandon_writes
 from core.engine.runs.worker import StopSwitch, Task, train_task
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,14 @@ def unpack_state(data: bytes | None) -> dict[str, torch.Tensor] | None:
     return None if data is None else torch.load(io.BytesIO(data), weights_only=True)
 
 
+def _server_gone() -> None:
+    """The server is gone, and with it the page that asked for this run: end now, leaving
+    no half-written file behind (the run reads as interrupted, and resumes from its last
+    checkpoint, which a write cut short here never replaced)."""
+    abandon_writes()
+    os._exit(0)
+
+
 def worker_main(conn) -> None:
     """The worker process: train the tasks it is sent, one at a time, until told to exit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the CLI's to handle
@@ -79,7 +88,7 @@ def worker_main(conn) -> None:
             try:
                 kind, payload = conn.recv()
             except (EOFError, OSError):
-                os._exit(0)  # the server is gone, and with it the page that asked for this run
+                _server_gone()
             if kind == "stop":
                 switches.setdefault(payload, StopSwitch()).request()
             elif kind == "train":
@@ -97,7 +106,7 @@ def worker_main(conn) -> None:
             try:
                 conn.send((job_id, switch.ended(event) if isinstance(event, Ended) else event))
             except OSError:  # the server is gone: leave as the reader does, the run unfinished
-                os._exit(0)  # (a send failing first had marked it "failed: Broken pipe")
+                _server_gone()  # (a send failing first had marked it "failed: Broken pipe")
 
         train_task(task, emit, switch)
         switches.pop(task.job_id, None)

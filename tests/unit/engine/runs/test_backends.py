@@ -142,9 +142,11 @@ def test_a_corrupt_or_missing_checkpoint_is_a_message(runner):
     wait_for(lambda: len(runner.snapshot(job_id).test) >= 1)
     runner.stop(job_id)
     run_dir = runner.wait(job_id, TIMEOUT).run_dir
+    curve = load_run(run_dir).train
     (run_dir / RESUME_FILE).write_bytes(b"not a checkpoint")
     snap = runner.wait(runner.resume(run_dir), TIMEOUT)
     assert snap.status == RunStatus.FAILED and "cannot be resumed" in snap.error
+    assert curve and load_run(run_dir).train == curve  # the failed resume keeps the curve
     (run_dir / RESUME_FILE).unlink()
     with pytest.raises(TorchlabError, match="no checkpoint"):
         runner.resume(run_dir)
