@@ -12,7 +12,8 @@ Each run's rate comes from the metrics it saved: images over seconds, from its f
 its last. Figures are medians over the rounds. For the watched runs it also prints Chromium's
 and the server's CPU per second of training (from /proc; the run trains in a worker process,
 not counted), the script runs the page made while the run trained (0 is the goal), and the
-chart's route fetches. Then, `--stops` times: Stop clicked in the chart to "stopped" shown,
+chart's route fetches, and per live update Chromium's CPU, its page's main thread and the
+inside panel's drawing script. Then, `--stops` times: Stop clicked in the chart to "stopped" shown,
 against one batch of that run. Headline (last line): watched over classic.
 
     TORCHLAB_DATA=../shared/data .venv/bin/python benchmarks/live_throughput.py
@@ -93,18 +94,37 @@ def chromium_cpu() -> float:
     return sum(cpu_seconds(p) for p in descendants(os.getpid(), "chromium"))
 
 
+def main_thread_seconds(cdp) -> float:
+    """The page's renderer main thread: seconds of tasks so far (script, style, layout, paint)."""
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return metrics["TaskDuration"]
+
+
+def polls(page) -> int:
+    return int(page.locator(CHART_ROOT).get_attribute("data-polls") or 0)
+
+
 def live_rate(browser, server, url: str, runs: Path, images: int, watched: bool, cpu: dict):
     context, page, job_id = start_run(browser, url, images)
     if watched:
+        cdp = context.new_cdp_session(page)
+        cdp.send("Performance.enable")
         server0, chromium0 = cpu_seconds(server.pid), chromium_cpu()
         reruns0, t0 = page.evaluate("window.__scriptRunsFinished"), time.monotonic()
+        main0, polls0 = main_thread_seconds(cdp), polls(page)
         page.locator(".tl-run[data-status=done]").wait_for()
         seconds = time.monotonic() - t0
+        updates = max(polls(page) - polls0, 1)
+        root = page.locator(CHART_ROOT)
+        draws = int(root.get_attribute("data-panel-draws") or 0)
+        cpu.setdefault("update_ms", []).append(1000 * (chromium_cpu() - chromium0) / updates)
+        cpu.setdefault("main_ms", []).append(1000 * (main_thread_seconds(cdp) - main0) / updates)
+        cpu.setdefault("panel_ms", []).append(
+            float(root.get_attribute("data-panel-ms") or 0) / max(draws, 1)
+        )
         # the run's end reruns the page once, by design: that one is not a poll
         cpu.setdefault("reruns", []).append(page.evaluate("window.__scriptRunsFinished") - reruns0)
-        cpu.setdefault("fetches", []).append(
-            int(page.locator(CHART_ROOT).get_attribute("data-polls") or 0)
-        )
+        cpu.setdefault("fetches", []).append(polls(page))
         cpu.setdefault("server", []).append((cpu_seconds(server.pid) - server0) / seconds)
         cpu.setdefault("chromium", []).append((chromium_cpu() - chromium0) / seconds)
     context.close()  # unwatched: the tab goes at once and the run trains on in the worker
@@ -133,6 +153,11 @@ def print_cpu(cpu: dict) -> None:
         f"{each('server')} s per second; script runs while it trained (the end's rerun "
         f"included) {each('reruns', form='{:.0f}')}; live-route fetches "
         f"{each('fetches', form='{:.0f}')} (each watched run)"
+    )
+    print(
+        f"per live update: Chromium CPU {each('update_ms', form='{:.1f}')} ms (every process); "
+        f"the page's main thread {each('main_ms', form='{:.1f}')} ms; the inside panel's "
+        f"own drawing script {each('panel_ms', form='{:.1f}')} ms per probe drawn"
     )
 
 
@@ -183,6 +208,12 @@ def main() -> None:
     print(
         f"Chromium CPU per second of a watched run: {statistics.median(cpu['chromium']):.3f} s "
         f"(median); server {statistics.median(cpu['server']):.3f} s"
+    )
+    print(
+        f"the inside panel per live update: {statistics.median(cpu['panel_ms']):.1f} ms of "
+        f"script (median), within {statistics.median(cpu['main_ms']):.1f} ms of the page's main "
+        f"thread and {statistics.median(cpu['update_ms']):.1f} ms of Chromium CPU for the "
+        "whole update (chart and panel)"
     )
     print(
         "throughput ratio, app run watched in Chromium / classic DataLoader loop: "

@@ -278,6 +278,7 @@ function drawInsides(state) {
     !!(r.inside && r.inside.digit), r.finished])]);
   if (shape === state.insideShape) return;  // no new probe: the panel stays as it is
   state.insideShape = shape;
+  const t0 = performance.now();
   if (state.data.mode === "single" || runs.length === 2) {
     dom.inside.innerHTML = "";
     const row = el("div", { class: "tl-inside-row" });
@@ -294,11 +295,16 @@ function drawInsides(state) {
     dom.inside.innerHTML = "";
     dom.inside.appendChild(el("p", { class: "tl-caption" }, "Pick exactly two runs to see the inside of both networks side by side."));
   }
+  state.panelDraws += 1;
+  state.panelMs += performance.now() - t0;
 }
 
 function markState(state) {
-  // How many live updates this chart fetched (benchmarks/live_throughput.py reads it).
+  // How many live updates this chart fetched, how often the panel was drawn and its script's
+  // milliseconds in all (benchmarks/live_throughput.py reads them).
   state.root.setAttribute("data-polls", String(state.polls));
+  state.root.setAttribute("data-panel-draws", String(state.panelDraws));
+  state.root.setAttribute("data-panel-ms", state.panelMs.toFixed(1));
 }
 
 function bindControls(state) {
@@ -399,6 +405,8 @@ export default function (component) {
       dom: buildDom(root, data),
       settings: readSettings(data.settings),
       polls: 0,
+      panelDraws: 0,
+      panelMs: 0,
       shape: null,
       timer: null,
     };

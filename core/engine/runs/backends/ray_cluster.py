@@ -111,12 +111,14 @@ def check_cluster(address: str) -> None:
 class _RunActor:
     """Lives in a Ray worker process for as long as the server keeps it: trains the tasks it
     is given one at a time (its datasets stay loaded), and keeps each run's events for
-    `poll` until the server has them all. A run is known by its ticket, one per start: a
+    `poll` until the server has them (a poll from `since` says it holds every earlier one, so
+    those are dropped: a long run's probes would otherwise pile up in the actor). A run is known by its ticket, one per start: a
     threaded actor runs calls in no fixed order, and a resumed run keeps its job id, so the
     `forget` of its earlier start must not reach the new one."""
 
     def __init__(self) -> None:
         self.events: dict[str, list[Event]] = {}
+        self.dropped: dict[str, int] = {}  # per ticket: events the server already has
         self.switches: dict[str, StopSwitch] = {}
         self.lock = threading.Lock()
 
@@ -137,11 +139,16 @@ class _RunActor:
 
     def poll(self, ticket: str, since: int) -> list[Event]:
         with self.lock:
-            return self.events.get(ticket, [])[since:]
+            events = self.events.get(ticket, [])
+            held = since - self.dropped.get(ticket, 0)
+            del events[: max(held, 0)]  # in place: train()'s emit appends to this list
+            self.dropped[ticket] = max(since, self.dropped.get(ticket, 0))
+            return list(events)
 
     def forget(self, ticket: str) -> None:
         with self.lock:
             self.events.pop(ticket, None)
+            self.dropped.pop(ticket, None)
             self.switches.pop(ticket, None)
 
     def stop(self, ticket: str) -> None:

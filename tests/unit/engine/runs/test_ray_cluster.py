@@ -199,3 +199,24 @@ def test_a_late_forget_of_a_runs_earlier_start_leaves_its_resume_alone(monkeypat
     assert actor.switches[again].stop_at is None  # the earlier stop is not the resume's
     release.set()
     trainer.join()
+
+
+def test_an_actor_keeps_only_the_events_the_server_does_not_have_yet(monkeypatch):
+    """A poll from `since` acknowledges the earlier events: the actor drops them, so a long
+    run's probes (50 KB each with the digit) do not pile up in it, and later polls still
+    count from the run's first event."""
+    from core.engine.runs.backends import ray_cluster
+    from core.engine.runs.events import Logged
+
+    monkeypatch.setattr(
+        ray_cluster,
+        "train_task",
+        lambda task, emit, switch: [emit(Logged(str(i))) for i in range(5)],
+    )
+    actor = ray_cluster._RunActor()
+    actor.train(type("T", (), {"job_id": "run", "initial_state": None})(), "t")
+    assert [e.line for e in actor.poll("t", 0)] == ["0", "1", "2", "3", "4"]
+    assert [e.line for e in actor.poll("t", 3)] == ["3", "4"]
+    assert len(actor.events["t"]) == 2  # "0" to "2" are the server's now
+    assert [e.line for e in actor.poll("t", 4)] == ["4"]
+    assert actor.poll("t", 5) == [] and actor.events["t"] == []
