@@ -94,14 +94,36 @@ def chromium_cpu() -> float:
     return sum(cpu_seconds(p) for p in descendants(os.getpid(), "chromium"))
 
 
-def main_thread_seconds(cdp) -> float:
-    """The page's renderer main thread: seconds of tasks so far (script, style, layout, paint)."""
+MAIN_THREAD = {
+    "main": "TaskDuration",
+    "script": "ScriptDuration",
+    "layout": "LayoutDuration",
+    "style": "RecalcStyleDuration",
+}  # Chromium's names for its page's main thread
+
+
+def main_thread_seconds(cdp) -> dict[str, float]:
+    """The page's renderer main thread so far: seconds of tasks (all of them: script, style,
+    layout, paint, Streamlit's own), and of script, layout and style alone."""
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-    return metrics["TaskDuration"]
+    return {key: metrics[name] for key, name in MAIN_THREAD.items()}
 
 
 def polls(page) -> int:
     return int(page.locator(CHART_ROOT).get_attribute("data-polls") or 0)
+
+
+def update_costs(page, cdp) -> dict:
+    """What the live chart has cost so far: Chromium's CPU seconds, the page's main thread's,
+    the route fetches, the inside panel's draws and their script's milliseconds."""
+    root = page.locator(CHART_ROOT)
+    return {
+        "chromium": chromium_cpu(),
+        **main_thread_seconds(cdp),
+        "polls": polls(page),
+        "draws": int(root.get_attribute("data-panel-draws") or 0),
+        "panel": float(root.get_attribute("data-panel-ms") or 0),
+    }
 
 
 def live_rate(browser, server, url: str, runs: Path, images: int, watched: bool, cpu: dict):
@@ -111,17 +133,17 @@ def live_rate(browser, server, url: str, runs: Path, images: int, watched: bool,
         cdp.send("Performance.enable")
         server0, chromium0 = cpu_seconds(server.pid), chromium_cpu()
         reruns0, t0 = page.evaluate("window.__scriptRunsFinished"), time.monotonic()
-        main0, polls0 = main_thread_seconds(cdp), polls(page)
+        first = last = update_costs(page, cdp)
+        while page.locator(RUNNING).count():  # the updates while it trains, not the end's rerun
+            last = update_costs(page, cdp)
+            time.sleep(0.5)
         page.locator(".tl-run[data-status=done]").wait_for()
         seconds = time.monotonic() - t0
-        updates = max(polls(page) - polls0, 1)
-        root = page.locator(CHART_ROOT)
-        draws = int(root.get_attribute("data-panel-draws") or 0)
-        cpu.setdefault("update_ms", []).append(1000 * (chromium_cpu() - chromium0) / updates)
-        cpu.setdefault("main_ms", []).append(1000 * (main_thread_seconds(cdp) - main0) / updates)
-        cpu.setdefault("panel_ms", []).append(
-            float(root.get_attribute("data-panel-ms") or 0) / max(draws, 1)
-        )
+        updates = max(last["polls"] - first["polls"], 1)
+        for key in ("chromium", *MAIN_THREAD):
+            cpu.setdefault(f"{key}_ms", []).append(1000 * (last[key] - first[key]) / updates)
+        draws = max(last["draws"] - first["draws"], 1)
+        cpu.setdefault("panel_ms", []).append((last["panel"] - first["panel"]) / draws)
         # the run's end reruns the page once, by design: that one is not a poll
         cpu.setdefault("reruns", []).append(page.evaluate("window.__scriptRunsFinished") - reruns0)
         cpu.setdefault("fetches", []).append(polls(page))
@@ -155,9 +177,11 @@ def print_cpu(cpu: dict) -> None:
         f"{each('fetches', form='{:.0f}')} (each watched run)"
     )
     print(
-        f"per live update: Chromium CPU {each('update_ms', form='{:.1f}')} ms (every process); "
-        f"the page's main thread {each('main_ms', form='{:.1f}')} ms; the inside panel's "
-        f"own drawing script {each('panel_ms', form='{:.1f}')} ms per probe drawn"
+        f"per live update: Chromium CPU {each('chromium_ms', form='{:.1f}')} ms (every process); "
+        f"the page's main thread {each('main_ms', form='{:.1f}')} ms, of which script "
+        f"{each('script_ms', form='{:.1f}')}, layout {each('layout_ms', form='{:.1f}')}, style "
+        f"{each('style_ms', form='{:.1f}')} ms; the inside panel's own drawing script "
+        f"{each('panel_ms', form='{:.1f}')} ms per probe drawn"
     )
 
 
@@ -212,7 +236,7 @@ def main() -> None:
     print(
         f"the inside panel per live update: {statistics.median(cpu['panel_ms']):.1f} ms of "
         f"script (median), within {statistics.median(cpu['main_ms']):.1f} ms of the page's main "
-        f"thread and {statistics.median(cpu['update_ms']):.1f} ms of Chromium CPU for the "
+        f"thread and {statistics.median(cpu['chromium_ms']):.1f} ms of Chromium CPU for the "
         "whole update (chart and panel)"
     )
     print(

@@ -279,22 +279,27 @@ function drawInsides(state) {
   if (shape === state.insideShape) return;  // no new probe: the panel stays as it is
   state.insideShape = shape;
   const t0 = performance.now();
-  if (state.data.mode === "single" || runs.length === 2) {
+  const mode = state.data.mode;
+  const shown = mode === "single" ? runs.slice(0, 1) : mode === "compare" && runs.length === 2 ? runs : [];
+  const columns = JSON.stringify(shown.map((r) => [r.id, r.name]));
+  if (columns !== state.insideColumns) {  // other runs: new columns, their panels built anew
+    state.insideColumns = columns;
     dom.inside.innerHTML = "";
-    const row = el("div", { class: "tl-inside-row" });
-    for (const run of state.data.mode === "single" ? runs.slice(0, 1) : runs) {
-      const column = el("div", { class: "tl-inside-column", "data-run": run.id });
-      if (runs.length === 2) column.appendChild(el("b", {}, run.name));
-      const panel = el("div", {});
-      column.appendChild(panel);
-      row.appendChild(column);
-      drawInside(state, panel, run);
+    if (shown.length) {
+      const row = el("div", { class: "tl-inside-row" });
+      for (const run of shown) {
+        const column = el("div", { class: "tl-inside-column", "data-run": run.id });
+        if (shown.length === 2) column.appendChild(el("b", {}, run.name));
+        column.appendChild(el("div", { class: "tl-inside-panel" }));
+        row.appendChild(column);
+      }
+      dom.inside.appendChild(row);
+    } else if (mode === "compare") {
+      dom.inside.appendChild(el("p", { class: "tl-caption" }, "Pick exactly two runs to see the inside of both networks side by side."));
     }
-    dom.inside.appendChild(row);
-  } else {
-    dom.inside.innerHTML = "";
-    dom.inside.appendChild(el("p", { class: "tl-caption" }, "Pick exactly two runs to see the inside of both networks side by side."));
   }
+  const panels = dom.inside.querySelectorAll(".tl-inside-panel");
+  shown.forEach((run, i) => drawInside(state, panels[i], run));
   state.panelDraws += 1;
   state.panelMs += performance.now() - t0;
 }

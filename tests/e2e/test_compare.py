@@ -1,16 +1,28 @@
 """The Train page's Compare chart in Chromium says what it draws: two short saved runs under a
-slider reading 0.60 are smoothed less, each by the weight the note gives (issue 27 item 14)."""
+slider reading 0.60 are smoothed less, each by the weight the note gives (issue 27 item 14);
+and their insides side by side, each run's own probes in its own column."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+import torch
+import torch.nn.functional as F
 from playwright.sync_api import expect
 
 from core.engine.learning.config import RunConfig
+from core.engine.learning.models import ModelSpec, build_model
+from core.engine.learning.optimizers import build_optimizer
+from core.engine.learning.probes import Prober
 from core.engine.looks.figures import fitted_smoothing, smooth
-from core.engine.runs.folder import StatusRecord, write_config, write_metrics, write_status
+from core.engine.runs.folder import (
+    StatusRecord,
+    write_config,
+    write_metrics,
+    write_probes,
+    write_status,
+)
 from core.engine.runs.record import RunStatus
 from tests.e2e.helpers import chart_state_js, open_app, rerun
 
@@ -19,6 +31,24 @@ pytestmark = pytest.mark.e2e
 SHORT = [2.3, 1.1, 0.9, 0.5, 0.7, 0.3, 0.4, 0.14]
 LONGER = [2.3 / (1 + i) + 0.05 * (i % 3) for i in range(15)]
 STATE_JS = chart_state_js("training_cmp_chart")
+
+
+def probes_of(steps: int) -> list[dict]:
+    """A small real network's probes, one a step, from the worker's own Prober."""
+    torch.manual_seed(0)
+    model = build_model(ModelSpec(hidden=[8]))
+    optimizer = build_optimizer("Adadelta", 0.5, {}, model.parameters())
+    clock = iter(range(0, 1000 * steps, 100))
+    prober = Prober(model, optimizer, torch.zeros(1, 1, 28, 28), clock=lambda: next(clock))
+    prober.min_gap = 1
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.nll_loss(model(torch.randn(16, 1, 28, 28)), torch.randint(0, 10, (16,))).backward()
+        optimizer.step()
+    probes = prober.take()
+    for step, probe in enumerate(probes, 1):
+        probe.update(step=step, epoch=1, samples=16 * step, seconds=step / 10)
+    return probes
 
 
 def saved_run(root, name: str, losses: list[float]) -> None:
@@ -32,6 +62,7 @@ def saved_run(root, name: str, losses: list[float]) -> None:
              "loss": losses[-1], "accuracy": 0.8}]  # fmt: skip
     write_metrics(folder, train, test)
     write_status(folder, StatusRecord(RunStatus.DONE, started=1.0, finished=3.0))
+    write_probes(folder, probes_of(len(losses) // 2), None)
 
 
 def test_the_overlay_says_when_it_smoothed_less_than_the_slider_reads(app_url, page, runs_root):
@@ -59,3 +90,12 @@ def test_the_overlay_says_when_it_smoothed_less_than_the_slider_reads(app_url, p
         weight = fitted_smoothing(0.6, len(losses))
         assert drawn[name]["weight"] == pytest.approx(weight) and shown == round(weight, 2)
         assert drawn[name]["smoothed"] == pytest.approx(smooth(losses, weight))
+
+    # Both runs' insides, side by side: each column strips as many probes as its run took.
+    columns = chart.locator(".tl-inside-column")
+    expect(columns).to_have_count(2)
+    for name, losses in (("short", SHORT), ("longer", LONGER)):
+        column = chart.locator(f".tl-inside-column[data-run$='-{name}']")
+        expect(column).to_contain_text(f"{len(losses) // 2} probes")
+        strip = column.locator(".tl-card .tl-strip").first
+        assert strip.evaluate("canvas => canvas.width") == len(losses) // 2

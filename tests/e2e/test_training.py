@@ -75,11 +75,14 @@ def test_the_live_chart_grows_with_no_rerun_and_survives_clicks_pages_and_a_refr
     seen = wait_for_more_rows(page, seen)
     assert script_runs_finished(page) == runs_before, "the page reran while the run trained"
     # The inside panel grows with the run: a later probe, its strips a column longer.
+    panel = page.locator(".st-key-training_live_chart .tl-inside")
+    strip = panel.locator(".tl-card[data-layer='conv1.relu'] .tl-strip")
     first = wait_for_a_later_probe(page, 0)
+    columns = strip.evaluate("canvas => canvas.width")  # a column a probe
     later = wait_for_a_later_probe(page, first)
     assert later > first and script_runs_finished(page) == runs_before
-    panel = page.locator(".st-key-training_live_chart .tl-inside")
-    expect(panel.locator(".tl-card[data-layer='conv1.relu'] .tl-strip")).to_be_visible()
+    expect(strip).to_be_visible()
+    assert strip.evaluate("canvas => canvas.width") > columns
     expect(panel.get_by_text("units")).not_to_have_count(0)  # the dead-unit sentences
 
     # The chart's own settings: drawn again in the browser, no rerun.

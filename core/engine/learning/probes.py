@@ -240,14 +240,17 @@ class Prober:
                     "grad_norm": _round(norm),
                     "update": update_ratio(self.before[name], w.detach()),
                 })  # fmt: skip
-            first = next(iter(self.weights.values()))
+            # the first conv layer's kernels (a network of Linear layers only has none)
+            first = next((w for w in self.weights.values() if w.dim() == 4), None)
             self.taken.append({
                 "step": self.step,
                 "layers": list(self.layers.values()),
                 "weights": weights,
                 "grad_norm": _round(math.sqrt(total)),
-                "filters": [_round(v) for v in first.detach().flatten().tolist()],
-                "filters_shape": list(first.shape),
+                "filters": None
+                if first is None
+                else [_round(v) for v in first.detach().flatten().tolist()],
+                "filters_shape": None if first is None else list(first.shape),
             })  # fmt: skip
             self.latest_digit = self._digit()
         self.before = {}

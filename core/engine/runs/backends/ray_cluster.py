@@ -112,9 +112,10 @@ class _RunActor:
     """Lives in a Ray worker process for as long as the server keeps it: trains the tasks it
     is given one at a time (its datasets stay loaded), and keeps each run's events for
     `poll` until the server has them (a poll from `since` says it holds every earlier one, so
-    those are dropped: a long run's probes would otherwise pile up in the actor). A run is known by its ticket, one per start: a
-    threaded actor runs calls in no fixed order, and a resumed run keeps its job id, so the
-    `forget` of its earlier start must not reach the new one."""
+    those are dropped: a long run's probes would otherwise pile up in the actor). A run is
+    known by its ticket, one per start: a threaded actor runs calls in no fixed order, and a
+    resumed run keeps its job id, so the `forget` of its earlier start must not reach the new
+    one."""
 
     def __init__(self) -> None:
         self.events: dict[str, list[Event]] = {}

@@ -106,6 +106,18 @@ def test_every_statistic_equals_a_direct_torch_computation():
     total = math.sqrt(sum(float(params[k].grad.norm()) ** 2 for k in params if "weight" in k))
     assert probe["grad_norm"] == pytest.approx(total, rel=1e-3)
     assert probe["filters_shape"] == [4, 1, 3, 3] and len(probe["filters"]) == 36
+    conv1 = params["features.0.weight"].detach().flatten()
+    assert probe["filters"] == pytest.approx(conv1.tolist(), abs=1e-4)  # after the step
+
+
+def test_a_network_without_convolutions_has_no_filters_to_show():
+    """The panel calls its kernels conv1's filters: a Linear layer's weights are not those."""
+    model, optimizer = setup(ModelSpec(hidden=[8]))
+    prober = always(model, optimizer)
+    step(model, optimizer, *batch())
+    (probe,) = prober.take()
+    assert probe["filters"] is None and probe["filters_shape"] is None
+    assert [w["name"] for w in probe["weights"]] == ["fc1", "fc2"]  # the weights still probed
 
 
 def test_dead_units_on_the_rails_of_a_saturating_activation():
