@@ -1,5 +1,6 @@
-"""Another valid value of every RunConfig field, for the tests that walk each setting through
-every consumer (the compare table, the export, the CLI, the Train form and its link)."""
+"""Run settings the tests share: another valid value of every RunConfig field, for the tests
+that walk each setting through every consumer (the compare table, the export, the CLI, the
+Train form and its link), and the tiny run the runner, backend and route tests train."""
 
 from __future__ import annotations
 
@@ -27,3 +28,9 @@ ALTERNATES = {
     "log_interval": 25,
     "name": "my run",
 }
+
+# A network and a run small enough that a test trains it in a second or two on a CPU: what the
+# runner, backend and route tests train when the model's size does not matter.
+TINY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16])
+TINY_DROPOUT = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.3)
+QUICK = RunConfig(model=TINY, train_subset=320, test_subset=100, batch_size=32, log_interval=2)

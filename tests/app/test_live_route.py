@@ -11,9 +11,8 @@ import pytest
 from starlette.requests import Request
 from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
 
-from core.engine.learning.config import RunConfig
-from core.engine.learning.models import ConvSpec, ModelSpec
 from core.engine.runs.record import RunStatus
+from tests import run_settings
 from tests.unit.engine.runs.gate import Gate
 from ui import live_route
 from ui.live_route import (
@@ -27,8 +26,7 @@ from ui.live_route import (
     watch_token,
 )
 
-SMALL = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16])
-QUICK = RunConfig(model=SMALL, train_subset=320, test_subset=100, log_interval=1)
+QUICK = run_settings.QUICK.with_changes(log_interval=1)
 TIMEOUT = 120
 
 

@@ -15,7 +15,6 @@ import time
 import pytest
 import torch
 
-from core.engine.learning.config import RunConfig
 from core.engine.learning.models import ConvSpec, ModelSpec
 from core.engine.runs.backends import make_backend
 from core.engine.runs.folder import load_run
@@ -23,11 +22,11 @@ from core.engine.runs.record import RunStatus
 from core.engine.runs.resume import RESUME_FILE
 from core.engine.runs.runner import Runner
 from core.errors import ConfigError, LimitError, TorchlabError
+from tests import run_settings
 
 pytestmark = pytest.mark.needs_data
 
-DROPOUT = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.3)
-QUICK = RunConfig(model=DROPOUT, train_subset=320, test_subset=100, batch_size=32, log_interval=2)
+QUICK = run_settings.QUICK.with_changes(model=run_settings.TINY_DROPOUT)
 LONG = QUICK.with_changes(train_subset=4000, epochs=50)
 TIMEOUT = 180  # seconds; generous, the machine's two cores are shared
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from core.engine.learning.config import RunConfig
-from core.engine.learning.models import ConvSpec, ModelSpec, build_model
+from core.engine.learning.models import ModelSpec, build_model
 from core.engine.runs import folder as run_folder
 from core.engine.runs import runner as run_queue
 from core.engine.runs.checkpoint import WEIGHTS_FILE, load_model, load_weights, save_model
@@ -24,14 +24,14 @@ from core.engine.runs.folder import StatusRecord, load_run, scan_runs, write_con
 from core.engine.runs.record import RunStatus
 from core.engine.runs.resume import RESUME_FILE
 from core.errors import CheckpointError, TorchlabError
+from tests.run_settings import TINY_DROPOUT
 from tests.unit.engine.runs.gate import Gate
 
 pytestmark = pytest.mark.needs_data
 
-DROPOUT = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.3)
 # Momentum, a one-cycle schedule and dropout: every state a resume has to carry over.
 SCHEDULED = RunConfig(
-    model=DROPOUT,
+    model=TINY_DROPOUT,
     optimizer="SGD",
     lr=0.1,
     optimizer_params={"momentum": 0.9},

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from core.engine.learning.config import RunConfig
-from core.engine.learning.models import ConvSpec, ModelSpec
 from core.engine.runs import files, folder
 from core.engine.runs.folder import TRAINING_LOCK, hold_training_lock, load_run
 from core.engine.runs.record import RunStatus
@@ -24,16 +22,10 @@ from core.engine.runs.resume import RESUME_FILE
 from core.engine.runs.runner import Runner
 from core.engine.runs.worker import Task
 from tests.inline_backend import InlineBackend
+from tests.run_settings import QUICK
 from tests.unit.engine.runs.gate import Gate
 
 ROOT = Path(__file__).resolve().parents[4]
-QUICK = RunConfig(
-    model=ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16]),
-    train_subset=320,
-    test_subset=100,
-    batch_size=32,
-    log_interval=2,
-)
 TIMEOUT = 180
 
 # A worker whose checkpoint write stalls once the file is all there, before it is put in

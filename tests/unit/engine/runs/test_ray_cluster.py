@@ -15,20 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from core.engine.learning.config import RunConfig
-from core.engine.learning.models import ConvSpec, ModelSpec
 from core.engine.runs.folder import load_run
 from core.engine.runs.record import RunStatus
 from core.engine.runs.runner import Runner
+from tests.run_settings import QUICK
 
 ROOT = Path(__file__).resolve().parents[4]
-QUICK = RunConfig(
-    model=ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16]),
-    train_subset=320,
-    test_subset=100,
-    batch_size=32,
-    log_interval=2,
-)
 LONG = QUICK.with_changes(train_subset=4000, epochs=50)
 TIMEOUT = 240  # seconds: two nodes, two actors and their datasets on two shared cores
 PROBE_WAIT_S = 45  # a refused connection is said within seconds; ray.init waited 20 to 67 s
