@@ -50,6 +50,14 @@ READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 RUNNING = ".tl-run[data-status=running]"
+
+
+def run_in_chart(page, job_id: str, status: str):
+    """The run `job_id` in the Train page's own live chart, once it has `status` (the runs
+    list's chart may show earlier runs with the same status)."""
+    return page.locator(f"{CHART_ROOT} .tl-run[data-run='{job_id}'][data-status={status}]")
+
+
 CHART_ROOT = ".st-key-training_live_chart .tl-root"
 
 
@@ -67,7 +75,7 @@ def start_run(browser, url: str, images: int):
     page.keyboard.press("Tab")
     page.wait_for_selector(READY)
     page.get_by_role("button", name="Start training").click()
-    page.locator(RUNNING).wait_for()
+    page.locator(f"{CHART_ROOT} {RUNNING}").wait_for()
     page.wait_for_selector(READY)
     job_id = parse_qs(urlparse(page.url).query)["training_job"][0]
     return context, page, job_id
@@ -134,10 +142,11 @@ def live_rate(browser, server, url: str, runs: Path, images: int, watched: bool,
         server0, chromium0 = cpu_seconds(server.pid), chromium_cpu()
         reruns0, t0 = page.evaluate("window.__scriptRunsFinished"), time.monotonic()
         first = last = update_costs(page, cdp)
-        while page.locator(RUNNING).count():  # the updates while it trains, not the end's rerun
+        # the updates while it trains, not the end's rerun
+        while run_in_chart(page, job_id, "running").count():
             last = update_costs(page, cdp)
             time.sleep(0.5)
-        page.locator(".tl-run[data-status=done]").wait_for()
+        run_in_chart(page, job_id, "done").wait_for()
         seconds = time.monotonic() - t0
         updates = max(last["polls"] - first["polls"], 1)
         for key in ("chromium", *MAIN_THREAD):
@@ -159,7 +168,7 @@ def stop_latency(browser, url: str, runs: Path, images: int) -> tuple[float, flo
     time.sleep(5)  # well into the run, its rate steady
     t0 = time.monotonic()
     page.locator(".tl-stop").click()
-    page.locator(".tl-run[data-status=stopped]").wait_for()
+    run_in_chart(page, job_id, "stopped").wait_for()
     took = time.monotonic() - t0
     context.close()
     rate = saved_rate(runs / job_id)
