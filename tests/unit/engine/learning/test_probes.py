@@ -93,7 +93,11 @@ def test_every_statistic_equals_a_direct_torch_computation():
         assert layer["std"] == pytest.approx(float(a.std()), rel=1e-3)
         assert layer["zeros"] == pytest.approx(float((a == 0).float().mean()), abs=1e-4)
         assert layer["grad_std"] == pytest.approx(float(grads[name].std()), rel=1e-3), name
-        assert sum(layer["hist"]) == a.numel()  # nothing falls off the strip
+        # every value counted (a big layer: its sample), nothing falling off the strip
+        assert sum(layer["hist"]) == min(a.numel(), probing.HIST_SAMPLE)
+        counted = prober._sample(a)
+        assert layer["hist"] == histogram(counted, layer["edges"])
+    assert sum(by_name["conv1"]["hist"]) < outputs["conv1"].numel()  # this one was sampled
     relu = outputs["fc1.relu"]  # (B, 16): a unit is dead when it is 0 for every image
     assert by_name["fc1.relu"]["dead"] == pytest.approx(float((relu <= 0).all(0).float().mean()))
     params = dict(model.named_parameters())
@@ -118,6 +122,23 @@ def test_a_network_without_convolutions_has_no_filters_to_show():
     (probe,) = prober.take()
     assert probe["filters"] is None and probe["filters_shape"] is None
     assert [w["name"] for w in probe["weights"]] == ["fc1", "fc2"]  # the weights still probed
+
+
+def test_a_big_layers_histogram_is_its_values_in_the_same_shares():
+    """Past HIST_SAMPLE values a layer's histogram counts a sample, at the same positions every
+    probe: its bins hold the same shares as the whole tensor's, within a point."""
+    model, optimizer = setup()
+    prober = always(model, optimizer)
+    noise = torch.randn(32, 64, 24, 24, generator=torch.Generator().manual_seed(3))
+    values = torch.relu(noise) * torch.arange(1, 33).view(32, 1, 1, 1)  # each image its scale
+    edges = first_edges(values)
+    whole = torch.tensor(histogram(values, edges), dtype=torch.float64)
+    sampled = torch.tensor(histogram(prober._sample(values), edges), dtype=torch.float64)
+    assert sampled.sum() == probing.HIST_SAMPLE
+    assert (sampled / sampled.sum() - whole / whole.sum()).abs().max() < 0.01
+    assert torch.equal(prober._sample(values), prober._sample(values))  # the same positions
+    small = torch.randn(100)
+    assert torch.equal(prober._sample(small), small)  # a small layer: every value
 
 
 def test_dead_units_on_the_rails_of_a_saturating_activation():
