@@ -129,7 +129,7 @@ function drawRuns(state) {
       row.append(bar, el("div", { class: "tl-progress" }, run.progress_text));
     }
     if (run.resumed_after !== null && run.resumed_after !== undefined) {
-      row.appendChild(el("div", { class: "tl-caption" }, `Resumed after epoch ${run.resumed_after} from its checkpoint.`));
+      row.appendChild(el("div", { class: "tl-caption" }, `Resumed from its checkpoint, in epoch ${run.resumed_after + 1}.`));
     }
     if (run.status === "failed" && run.error) row.appendChild(el("div", { class: "tl-error" }, run.error));
     if (run.accuracy !== null && data.mode === "single") {
