@@ -73,7 +73,9 @@ def test_a_run_interrupted_by_a_server_restart_resumes_and_finishes(page, tmp_pa
             expect(picker).to_have_value(re.compile("interrupted by a server restart at epoch 1"))
             click(page, page.get_by_role("button", name="Resume"))
             # the caption above the log (the log line itself may have scrolled out of it already)
-            expect(page.get_by_text("resumed after epoch").first).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text("Resumed from its checkpoint, in epoch 2").first).to_be_visible(
+                timeout=WAIT_MS
+            )
             expect(page.get_by_text("done · seed 0")).to_be_visible(timeout=WAIT_MS)
         finally:
             second.terminate()
