@@ -253,8 +253,9 @@ def test_an_upload_with_no_ink_is_named_and_a_part_range_16_bit_scan_is_read(run
 
 
 def test_a_small_digit_with_a_thick_pen_is_shown_as_a_guess_whatever_the_model_says(run_dir):
-    """A blob no method reads reliably: the metric says "N?" and the note says why, even when
-    the model itself is sure; the Stroke step's caption says it shaved instead of thinning."""
+    """A blob no method reads reliably: the metric says "N?" and the note says why; the Stroke
+    step's caption says it shaved instead of thinning. (This page's test model is unsure of
+    everything: a sure model's answer about a blob is tested in tests/unit/canvas.)"""
     from tests.unit.canvas.test_thickness import MORE_DIGITS, draw
 
     grey = draw(MORE_DIGITS[8], 30, 50, (10, 10))[..., 0] / 255  # a 50-px 8, a 30-px pen
