@@ -6,6 +6,8 @@ white on an opaque black 280×280 canvas, then read by the shipped digit model.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -207,6 +209,25 @@ def test_real_mnist_digits_keep_their_answers_with_their_strokes_redrawn(shipped
     with torch.no_grad():
         direct, via_canvas = shipped.model(X).argmax(1), shipped.model(redrawn).argmax(1)
     assert (direct == via_canvas).float().mean() >= 0.97
+
+
+# MNIST test digits with the widest ink of the first 2,000 short of the very widest (6.7-7.3 px
+# of the 20-px box), drawn as on the canvas (benchmarks/canvas_accuracy.py's pen).
+WIDE_MNIST = (1491, 1871, 1182, 93, 1691, 1620)
+
+
+@pytest.mark.needs_data
+def test_the_wide_strokes_of_mnist_digits_are_thinned_not_shaved():
+    """Shaving is for ink thicker than MNIST's own: MNIST digits with a wide pen, drawn as on
+    the canvas, are still thinned to centre lines (THICK_PEN sits above their ink)."""
+    from benchmarks.canvas_accuracy import render_as_canvas
+
+    images, _ = load_raw("MNIST", train=False)
+    pictures = render_as_canvas(images[list(WIDE_MNIST)])
+    for index, picture in zip(WIDE_MNIST, pictures, strict=True):
+        note = inf.preprocess(inf.ink_image(picture), (0.1307, 0.3081)).steps[2].note
+        assert "shaved" not in note, (index, note)
+        assert 6.5 <= float(re.match(r"a ([0-9.]+) px pen", note)[1]) <= 7.5, (index, note)
 
 
 @pytest.mark.parametrize(
