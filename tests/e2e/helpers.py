@@ -173,6 +173,17 @@ def choose(page: Page, label: str, option: str, timeout: float = RUN_MS) -> None
         box.press("Enter")
 
 
+def small_run_form(page: Page, url: str, epochs: int = 3) -> None:
+    """Open the Train page and set it to a short run (4,000 training images, 500 test images,
+    `epochs` epochs): what the server-restart tests train."""
+    open_app(page, url)
+    go_to(page, "Train")
+    fill(page, page.get_by_role("spinbutton", name="Training images (0 = all 60,000)"), "4000")
+    fill(page, page.get_by_role("spinbutton", name="Test images (0 = all 10,000)"), "500")
+    page.get_by_role("tab", name="Optimizer and batches").click()
+    fill(page, page.get_by_role("spinbutton", name="Epochs"), str(epochs))
+
+
 def page_title(page: Page) -> Locator:
     """The page's title (its first h1)."""
     return page.locator("h1").first

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from core.engine.runs.folder import load_run
 from core.engine.runs.record import RunStatus
 from core.engine.runs.resume import RESUME_FILE
-from tests.e2e.helpers import click, fill, go_to, open_app
+from tests.e2e.helpers import click, open_app, small_run_form
 from tests.e2e.server import start_app
 
 pytestmark = pytest.mark.e2e
@@ -39,17 +39,8 @@ def test_a_run_interrupted_by_a_server_restart_resumes_and_finishes(page, tmp_pa
     with open(tmp_path / "first.log", "w") as log:
         first, url = start_app(env, log)
         try:
-            open_app(page, url)
-            go_to(page, "Train")
-            fill(
-                page,
-                page.get_by_role("spinbutton", name="Training images (0 = all 60,000)"),
-                "4000",
-            )
-            fill(page, page.get_by_role("spinbutton", name="Test images (0 = all 10,000)"), "500")
-            page.get_by_role("tab", name="Optimizer and batches").click()
             # the kill below lands within 0.2 s of epoch 1's checkpoint: two epochs are left
-            fill(page, page.get_by_role("spinbutton", name="Epochs"), "3")
+            small_run_form(page, url, epochs=3)
             click(page, page.get_by_role("button", name="Start training"))
             owner = parse_qs(urlparse(page.url).query)["session"][0]  # this tab's token
             checkpoint = wait_for_file(f"*/{RESUME_FILE}", runs)  # epoch 1 is done

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from core.engine.runs.folder import STATUS_FILE, load_run
 from core.engine.runs.record import RunStatus
 from core.engine.runs.resume import RESUME_FILE
-from tests.e2e.helpers import click, fill, go_to, open_app
+from tests.e2e.helpers import click, open_app, small_run_form
 from tests.e2e.server import start_app
 
 pytestmark = pytest.mark.e2e
@@ -39,16 +39,7 @@ def test_sigterm_keeps_the_running_and_the_queued_runs_and_the_next_server_lists
     with open(tmp_path / "first.log", "w") as log:
         first, url = start_app(env, log)
         try:
-            open_app(page, url)
-            go_to(page, "Train")
-            fill(
-                page,
-                page.get_by_role("spinbutton", name="Training images (0 = all 60,000)"),
-                "4000",
-            )
-            fill(page, page.get_by_role("spinbutton", name="Test images (0 = all 10,000)"), "500")
-            page.get_by_role("tab", name="Optimizer and batches").click()
-            fill(page, page.get_by_role("spinbutton", name="Epochs"), "3")
+            small_run_form(page, url, epochs=3)
             for _ in range(3):  # one trains, two wait in the queue
                 click(page, page.get_by_role("button", name="Start training"))
             owner = parse_qs(urlparse(page.url).query)["session"][0]
