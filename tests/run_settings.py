@@ -34,3 +34,15 @@ ALTERNATES = {
 TINY = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16])
 TINY_DROPOUT = ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.3)
 QUICK = RunConfig(model=TINY, train_subset=320, test_subset=100, batch_size=32, log_interval=2)
+# Momentum, a one-cycle schedule and dropout: every state a resume has to carry over.
+SCHEDULED = RunConfig(
+    model=TINY_DROPOUT,
+    optimizer="SGD",
+    lr=0.1,
+    optimizer_params={"momentum": 0.9},
+    schedule="OneCycle",
+    train_subset=640,
+    test_subset=100,
+    epochs=3,
+    log_interval=1,
+)

@@ -24,23 +24,11 @@ from core.engine.runs.folder import StatusRecord, load_run, scan_runs, write_con
 from core.engine.runs.record import RunStatus
 from core.engine.runs.resume import RESUME_FILE
 from core.errors import CheckpointError, TorchlabError
-from tests.run_settings import TINY_DROPOUT
+from tests.run_settings import SCHEDULED
 from tests.unit.engine.runs.gate import Gate
 
 pytestmark = pytest.mark.needs_data
 
-# Momentum, a one-cycle schedule and dropout: every state a resume has to carry over.
-SCHEDULED = RunConfig(
-    model=TINY_DROPOUT,
-    optimizer="SGD",
-    lr=0.1,
-    optimizer_params={"momentum": 0.9},
-    schedule="OneCycle",
-    train_subset=640,
-    test_subset=100,
-    epochs=3,
-    log_interval=1,
-)
 TIMEOUT = 180
 
 

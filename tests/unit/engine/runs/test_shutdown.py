@@ -9,30 +9,18 @@ import time
 import pytest
 import torch
 
-from core.engine.learning.config import RunConfig
-from core.engine.learning.models import ConvSpec, ModelSpec
 from core.engine.runs.checkpoint import WEIGHTS_FILE, load_weights
 from core.engine.runs.folder import load_run
 from core.engine.runs.record import RunStatus
 from core.engine.runs.resume import RESUME_FILE
 from core.engine.runs.runner import Runner
 from core.errors import TorchlabError
+from tests.run_settings import SCHEDULED
 
 pytestmark = [pytest.mark.needs_data, pytest.mark.slow]
 
-# Momentum, a one-cycle schedule and dropout: every state a resume from a batch must carry.
-CONFIG = RunConfig(
-    model=ModelSpec(convs=[ConvSpec(4, 3, 2, 0, "max")], hidden=[16], dropout=0.3),
-    optimizer="SGD",
-    lr=0.1,
-    optimizer_params={"momentum": 0.9},
-    schedule="OneCycle",
-    train_subset=2000,
-    test_subset=100,
-    batch_size=32,
-    epochs=6,
-    log_interval=1,
-)
+# Momentum, a one-cycle schedule and dropout, long enough to stop inside epoch 2.
+CONFIG = SCHEDULED.with_changes(train_subset=2000, epochs=6)
 PER_EPOCH = 63  # 2,000 images in batches of 32
 TIMEOUT = 180
 
