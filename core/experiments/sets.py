@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.engine.learning.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LR, MIN_LR, RunConfig
+from core.engine.learning.config import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_LOG_INTERVAL,
+    MAX_LR,
+    MIN_LR,
+    RunConfig,
+)
 from core.engine.learning.data import TEST_SIZE, TRAIN_SIZE, dataset_info
 from core.engine.learning.models import ModelSpec, linear_spec
 from core.engine.learning.optimizers import optimizer_settings
@@ -122,9 +129,10 @@ def _check_count(n: int, what: str) -> None:
 
 
 def _log_interval(samples: int, batch_size: int, points: int = 150) -> int:
-    """Log about `points` training losses per run, whatever its number of updates."""
+    """Log about `points` training losses per run, whatever its number of updates (more for
+    a run so long that would mean logging less often than a RunConfig allows)."""
     steps = math.ceil(samples / batch_size)
-    return max(1, math.ceil(steps / points))
+    return min(max(1, math.ceil(steps / points)), MAX_LOG_INTERVAL)
 
 
 def _config(knobs: CommonKnobs, **changes) -> RunConfig:

@@ -90,8 +90,10 @@ def test_a_tiny_data_size_set_runs_and_says_what_the_numbers_show(runs_dir):
 def test_stopping_the_experiment_stops_all_its_runs(runs_dir):
     at = _open("Batch size")
     at.multiselect(key="experiments_batch_size_sizes").set_value([1, 2])
-    at.number_input(key="experiments_batch_size_n").set_value(5_000)
-    at.number_input(key="experiments_batch_size_epochs").set_value(10)
+    # every image, 50 epochs: over LONG_RUN_S at any step cost above 0.02 ms, so on any
+    # machine (5,000 images x 10 epochs fell under it on a quiet fast one)
+    at.number_input(key="experiments_batch_size_n").set_value(60_000)
+    at.number_input(key="experiments_batch_size_epochs").set_value(50)
     at.run(timeout=60)
     confirm = [cb for cb in at.checkbox if cb.key == "experiments_batch_size_confirm"]
     assert confirm, "a set this big must ask before it starts"

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from core.engine.learning.config import RunConfig
+from core.engine.learning.config import MAX_LOG_INTERVAL, RunConfig
 from core.engine.learning.models import ConvSpec, ModelSpec, build_model, classic_spec, linear_spec
 from core.engine.runs.runner import Runner
 from core.errors import ConfigError, LimitError, TorchlabError
@@ -63,6 +63,14 @@ def test_batch_size_runs_differ_only_in_the_batch():
     for c in configs:
         steps = math.ceil(500 / c.batch_size) * 2
         assert steps // c.log_interval <= 150
+
+
+def test_the_longest_batch_size_set_logs_as_often_as_a_run_may():
+    """Every image, 50 epochs, batch 1: 3,000,000 updates would be logged every 20,000, past
+    the most a RunConfig allows, and the page refused a set its own knobs allow."""
+    knobs = E.BatchSizeKnobs(batch_sizes=[1, 2], train_subset=60_000, epochs=50, seed=0)
+    configs = E.batch_size_runs(knobs)
+    assert configs[0].batch_size == 1 and configs[0].log_interval == MAX_LOG_INTERVAL
 
 
 def test_gd_variants_are_sgd_minibatch_and_batch():
