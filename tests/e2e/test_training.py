@@ -65,6 +65,8 @@ def test_the_live_chart_grows_with_no_rerun_and_survives_clicks_pages_and_a_refr
     fill(page, page.get_by_role("spinbutton", name="Training images (0 = all 60,000)"), "20000")
     page.get_by_role("tab", name="Optimizer and batches").click()  # these tabs: browser only
     fill(page, page.get_by_role("spinbutton", name="Log every N batches"), "2")
+    # long enough to be stopped below on any machine (2 epochs ended first on a quiet one)
+    fill(page, page.get_by_role("spinbutton", name="Epochs"), "20")
 
     page.get_by_role("button", name="Start training").click()
     expect(page.locator(f"{CHART} .tl-run[data-status=running]")).to_be_visible(timeout=WAIT_MS)
