@@ -129,7 +129,7 @@ def test_the_live_chart_grows_with_no_rerun_and_survives_clicks_pages_and_a_refr
 
 
 def test_another_browser_cannot_read_the_run_it_is_not_shown(app_url, page, browser):
-    open_app(page, app_url, "training?ntrain=20000&epochs=3")
+    open_app(page, app_url, "training?ntrain=20000&epochs=10")  # still training at the Stop
     page.get_by_role("button", name="Start training").click()
     expect(page.locator(f"{CHART} .tl-run[data-status=running]")).to_be_visible(timeout=WAIT_MS)
     data = json.loads(page.evaluate(f"() => JSON.stringify(({STATE_JS})().data)"))
