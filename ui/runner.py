@@ -205,7 +205,7 @@ def dropped_job_notice(page: str) -> str | None:
             f"This page's address names the run `{job_id}`, which this server does not have: "
             "it may have been deleted, or the link comes from another server."
         )
-    where = "listed under *Your runs*" if can_control(run) else "under *Compare*"
+    where = "listed under *Your runs*" if can_control(run) else "in the *Compare runs* tab"
     return (
         f"This page was following **{run.name}**, which this server no longer holds (it "
         f"restarted since). What became of it: {run.what_happened()}. It is {where}."

@@ -23,6 +23,7 @@ from ui.links import linked_page, open_page
 from ui.predictor import model_choices
 from ui.runner import unreadable_runs_ui
 from ui.uploads import dropped_uploads_ui
+from views.train import INSPECT_SECTION
 
 CANVAS_KEY = "canvas_drawing"
 DRAWN_KEY = "last_drawn_digit"  # read by the Layers page and the Train page's Layer by layer
@@ -321,7 +322,8 @@ with result_col:
                 if testing
                 else {"isource": "Your digit from the Canvas page"}
             )
-            open_page("training", "train", {"run": Path(folder).name, "itab": "Layer by layer",
+            open_page("training", "train", {"section": INSPECT_SECTION,
+                                            "run": Path(folder).name, "itab": "Layer by layer",
                                             **look})  # fmt: skip
 
 with steps_box:

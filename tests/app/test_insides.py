@@ -28,6 +28,8 @@ from core.engine.runs.folder import StatusRecord, write_config, write_metrics, w
 from core.engine.runs.record import RunStatus
 from core.train.analysis import analyze_run
 from core.train.insides import cell_images, stage, trace
+from tests.app.train_sections import INSPECT_SECTION, train_page
+from views.train import SECTION_KEY
 
 pytestmark = pytest.mark.needs_data
 
@@ -72,7 +74,7 @@ def expected_value(folder: Path, X: torch.Tensor, layer: str, cell: tuple[int, i
 
 
 def test_a_runs_layers_and_one_cells_multiply_add_equal_torchs_value(run_dir):
-    at = layers_tab(AppTest.from_file(PAGE).run(timeout=TIMEOUT))
+    at = layers_tab(train_page(INSPECT_SECTION, TIMEOUT))
     assert not at.exception, [e.value for e in at.exception]
     words = "\n".join(m.value for m in at.markdown)
     for name in ("conv1", "conv1.relu", "conv1.maxpool2d", "conv2", "flatten", "fc1", "softmax"):
@@ -98,7 +100,8 @@ def test_a_runs_layers_and_one_cells_multiply_add_equal_torchs_value(run_dir):
 
 def test_a_link_opens_the_shipped_model_layer_by_layer_on_one_cell(runs_dir):
     at = AppTest.from_file(PAGE)
-    at.query_params.update({"run": "digit_model", "itab": "Layer by layer", "image": "7",
+    at.query_params.update({"section": INSPECT_SECTION, "run": "digit_model",
+                            "itab": "Layer by layer", "image": "7",
                             "layer": "conv2", "kernel": "3", "row": "2", "col": "5"})  # fmt: skip
     at.run(timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
@@ -114,7 +117,7 @@ def test_a_link_opens_the_shipped_model_layer_by_layer_on_one_cell(runs_dir):
 
 
 def test_the_canvas_digit_is_looked_at_and_its_absence_is_said(run_dir):
-    at = layers_tab(AppTest.from_file(PAGE).run(timeout=TIMEOUT))
+    at = layers_tab(train_page(INSPECT_SECTION, TIMEOUT))
     at.radio(key=P + "insides_source").set_value("Your digit from the Canvas page")
     at.run(timeout=TIMEOUT)
     assert any("No digit from the Canvas page yet" in i.value for i in at.info)
@@ -134,7 +137,7 @@ def test_the_canvas_digit_is_looked_at_and_its_absence_is_said(run_dir):
 
 
 def test_a_confusion_cells_images_are_listed_and_one_opens_layer_by_layer(run_dir):
-    at = AppTest.from_file(PAGE).run(timeout=TIMEOUT)
+    at = train_page(INSPECT_SECTION, TIMEOUT)
     at.selectbox(key=P + "inspect").set_value(RUN_ID).run(timeout=TIMEOUT)
     result = analyze_run(run_dir)
     at.selectbox(key=P + "cell_true").set_value(3)
@@ -162,6 +165,7 @@ def frame() -> AppTest:
 
 def test_a_mistake_opens_on_the_canvas_page_and_comes_back_layer_by_layer(run_dir):
     at = frame().run(timeout=TIMEOUT)
+    at.session_state[SECTION_KEY] = INSPECT_SECTION
     at.switch_page("views/train/page.py").run(timeout=TIMEOUT)
     at.selectbox(key=P + "inspect").set_value(RUN_ID).run(timeout=TIMEOUT)
     true, predicted = at.session_state[P + "cell_true"], at.session_state[P + "cell_pred"]

@@ -12,6 +12,7 @@ from core.devices import available_devices
 from core.engine.looks.figures import LEGEND_BELOW, LEGEND_BELOW_MARGIN, loss_figure
 from core.engine.runs.folder import StatusRecord, write_config, write_metrics, write_status
 from core.engine.runs.record import RunStatus
+from tests.app.train_sections import COMPARE_SECTION, open_section
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,5 +58,6 @@ def test_a_new_tab_with_no_runs_of_its_own_points_at_the_saved_ones(runs_dir):
     at = AppTest.from_file(str(ROOT / "views" / "train" / "page.py")).run(timeout=120)
     assert not at.exception, [e.value for e in at.exception]
     said = next(c.value for c in at.caption if c.value.startswith("No runs from this tab yet"))
-    assert "1 saved run of this machine" in said
+    assert "1 saved run of this machine" in said and "in the next two tabs" in said
+    open_section(at, COMPARE_SECTION)
     assert at.multiselect(key="training_compare").proto.wrap  # long labels: whole chips

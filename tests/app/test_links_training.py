@@ -58,7 +58,7 @@ def test_train_form_round_trips_through_the_url(runs_dir):
         ("number_input", "seed", 11),
     ]:
         assert getattr(fresh, kind)(key="training_" + key).value == value, key
-    assert fresh.dataframe[0].value["layer"].str.contains("AvgPool2d").any()  # the model built
+    assert fresh.table[0].value["layer"].str.contains("AvgPool2d").any()  # the model built
     at.number_input(key="training_seed").set_value(0).run(timeout=TIMEOUT)
     assert "seed" not in form_params(at)  # back at the default, out of the link
 

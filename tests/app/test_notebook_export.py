@@ -16,6 +16,7 @@ from core.engine.learning.models import MAX_HIDDEN_LAYERS
 from core.engine.runs.folder import StatusRecord, write_config, write_metrics, write_status
 from core.engine.runs.record import RunStatus
 from core.tensors.program import CHAPTER
+from tests.app.train_sections import INSPECT_SECTION, train_page
 from ui.runner import forget_saved_runs, get_runner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +80,7 @@ def test_a_saved_run_downloads_as_a_notebook_where_it_is_inspected(runs_dir):
     write_metrics(folder, [], [])
     write_status(folder, StatusRecord(RunStatus.DONE, started=1.0, finished=3.0))
     forget_saved_runs()
-    at = AppTest.from_file(TRAIN).run(timeout=TIMEOUT)
+    at = train_page(INSPECT_SECTION, TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="training_inspect").value == folder.name
     name, notebook = download(at, "training_download_notebook")

@@ -14,6 +14,7 @@ from core.engine.learning.presets import run_preset
 from core.engine.runs.record import RunStatus
 from core.errors import ConfigError
 from tests import corrupt_runs as corrupt
+from tests.app.train_sections import COMPARE_SECTION, INSPECT_SECTION, open_section, train_page
 from ui.runner import forget_saved_runs, get_runner
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "train" / "page.py")
@@ -85,7 +86,7 @@ def test_configure_start_see_progress_and_the_curve_then_stop(at):
     assert f"{run['accuracy']:.2%}" == shown and run["tested_when"].startswith("when stopped")
     assert at.dataframe[-1].value["test accuracy"].iloc[0] == f"{shown} (at the stop)"
     forget_saved_runs()
-    at.run(timeout=TIMEOUT)
+    open_section(at, INSPECT_SECTION, TIMEOUT)
     assert any(f"right **{shown}**" in m.value for m in at.markdown)  # Look inside, re-scored
 
 
@@ -107,7 +108,7 @@ def test_presets_and_optimizers_fill_in_their_own_settings(at):
     at.selectbox(key="training_optimizer").set_value("SGD").run(timeout=TIMEOUT)
     assert at.number_input(key="training_lr").value == pytest.approx(0.05)
     assert at.number_input(key="training_opt_momentum").value == 0.0
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert table["parameters"].sum() == 80_202  # the fast preset's layer table
     assert not at.exception
 
@@ -126,15 +127,16 @@ def test_fair_comparison_and_a_finished_run_to_inspect(at):
     assert {s.status for s in done} == {RunStatus.DONE}
     assert len({s.init_hash for s in done}) == 1
 
-    at.run(timeout=TIMEOUT)
+    open_section(at, INSPECT_SECTION, TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     titles = [c["layout"]["title"]["text"] for c in charts]
     assert "Confusion matrix (test set)" in titles and "Accuracy per class" in titles
+    assert len(at.get("image")) > 0  # the gallery of misclassified images
+    open_section(at, COMPARE_SECTION, TIMEOUT)
     compared = chart(at, "training_cmp_chart")
     assert compared["mode"] == "compare" and compared["ids"] == []  # all done: no polling
     assert [r["id"] for r in compared["payload"]["runs"]] == [s.id for s in snaps]
-    assert len(at.get("image")) > 0  # the gallery of misclassified images
 
 
 @pytest.mark.slow
@@ -163,7 +165,7 @@ def test_a_finished_run_can_be_downloaded_and_deleted(at):
     at.button(key="training_start").click().run(timeout=TIMEOUT)
     job_id = at.session_state["training_job"]
     folder = Path(get_runner().wait(job_id, TIMEOUT).run_dir)
-    at.run(timeout=TIMEOUT)
+    open_section(at, INSPECT_SECTION, TIMEOUT)
     download = at.get("download_button")
     assert any(d.proto.label == "Download metrics (CSV)" for d in download)
     assert at.button(key="training_delete").disabled  # needs the confirmation first
@@ -207,7 +209,8 @@ def test_compare_picks_survive_a_visit_to_another_page(runs_dir):
     for i in ids:
         get_runner().wait(i, TIMEOUT)
     app = AppTest.from_file(str(Path(PAGE).parents[2] / "app.py")).run(timeout=TIMEOUT)
-    app.switch_page("views/train/page.py").run(timeout=TIMEOUT)
+    app.switch_page("views/train/page.py")
+    open_section(app, COMPARE_SECTION, TIMEOUT)
     app.multiselect(key="training_compare").set_value(ids).run(timeout=TIMEOUT)
     app.toggle(key="training_cmp_all").set_value(True).run(timeout=TIMEOUT)
 
@@ -230,7 +233,7 @@ def test_the_form_refuses_too_many_hidden_layers_with_core_s_message(at):
 
 def test_damaged_run_folders_never_break_the_page_and_are_named(runs_dir):
     corrupt.make_corrupt_runs(runs_dir)
-    at = AppTest.from_file(PAGE).run(timeout=TIMEOUT)
+    at = train_page(COMPARE_SECTION, TIMEOUT)  # the tab that lists every saved run
     assert not at.exception, [e.value for e in at.exception]
     notice = " ".join(w.value for w in at.warning)
     assert all(name in notice for name in corrupt.UNREADABLE) and "left out" in notice
@@ -239,6 +242,7 @@ def test_damaged_run_folders_never_break_the_page_and_are_named(runs_dir):
     at.multiselect(key="training_compare").set_value([corrupt.GOOD, *damaged[:9]])
     at.run(timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
+    open_section(at, INSPECT_SECTION, TIMEOUT)
     for name in damaged:
         at.selectbox(key="training_inspect").set_value(name).run(timeout=TIMEOUT)
         assert not at.exception, (name, [e.value for e in at.exception])
@@ -276,11 +280,11 @@ def test_another_tab_views_a_run_read_only_and_the_teacher_controls_it(at, monke
     assert not visitor.exception, [e.value for e in visitor.exception]
     # The stopped run: the owner may delete it; another plain tab may not.
     forget_saved_runs()  # the run folders are otherwise re-read every few seconds
-    other = AppTest.from_file(PAGE).run(timeout=TIMEOUT)
+    other = train_page(INSPECT_SECTION, TIMEOUT)
     other.selectbox(key="training_inspect").set_value(job_id).run(timeout=TIMEOUT)
     assert not [c for c in other.checkbox if c.key == "training_delete_sure"]
     assert any("Only the tab that started it, or the teacher" in c.value for c in other.caption)
-    at.run(timeout=TIMEOUT)
+    open_section(at, INSPECT_SECTION, TIMEOUT)
     assert at.checkbox(key="training_delete_sure")
 
 
@@ -292,7 +296,7 @@ def test_a_saved_runs_inside_is_shown_and_a_damaged_probe_file_is_a_notice(runne
     )  # fmt: skip
     done = runner.wait(runner.submit(config, name="probed"), TIMEOUT)
     assert done.probes  # the worker probed it
-    at = AppTest.from_file(PAGE).run(timeout=TIMEOUT)
+    at = train_page(INSPECT_SECTION, TIMEOUT)
     at.selectbox(key="training_inspect").set_value(done.id).run(timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     (run,) = chart(at, "training_inspect_chart")["payload"]["runs"]

@@ -240,7 +240,9 @@ def layer_table_ui(spec: ModelSpec) -> int:
             "parameters": [r.parameters for r in rows],
         }
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    # A static table: it wraps a long layer name in the narrow form column and shows every
+    # row, where a dataframe cut the names and hid the last rows and columns behind scrolling.
+    st.table(frame, hide_index=True)
     total = int(frame["parameters"].sum())
     st.caption(
         f"**{total:,} parameters**, from one dummy image pushed through the model: batch "

@@ -75,7 +75,7 @@ def my_runs_ui(owner: str, attached: str | None) -> None:
             st.caption(
                 "No runs from this tab yet: configure one above and press Start."
                 + (f" {saved:,} saved run{'s' * (saved != 1)} of this machine, from other tabs "
-                   "or earlier visits, can be compared and looked inside below (3 and 4)."
+                   "or earlier visits, can be compared and looked inside in the next two tabs."
                    if saved else "")
             )  # fmt: skip
         return
@@ -146,7 +146,7 @@ def earlier_runs_ui(owner: str) -> None:
         column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0)},
     )
     if len(runs) > len(shown):
-        st.caption(f"And {len(runs) - len(shown)} older ones: see *Compare* below.")
+        st.caption(f"And {len(runs) - len(shown)} older ones: see the *Compare runs* tab.")
 
 
 RESUMABLE = (RunStatus.STOPPED, RunStatus.INTERRUPTED, RunStatus.FAILED)

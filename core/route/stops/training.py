@@ -226,10 +226,10 @@ STOPS: tuple[Stop, ...] = (
         "kernel",
         "What a trained kernel looks for",
         "training",
-        "*Look inside a finished run → Layer by layer* opens the shipped model: its conv1 has "
-        f"16 learned 5×5 kernels, red weights positive, blue negative. Kernel {solve.KERNEL} is "
-        "the fourth of the first row. A kernel answers most where the image under it looks "
-        "like its red part and not like its blue part.",
+        "The tab *Look inside a finished run → Layer by layer* opens the shipped model: its "
+        "conv1 has 16 learned 5×5 kernels, red weights positive, blue negative. "
+        f"Kernel {solve.KERNEL} is the fourth of the first row. A kernel answers most where "
+        "the image under it looks like its red part and not like its blue part.",
         Question(
             f"Which edges does the shipped model's conv1 kernel {solve.KERNEL} answer most?",
             solve.kernel_answers,
@@ -243,7 +243,12 @@ STOPS: tuple[Stop, ...] = (
             "Compare the kernel's left and right columns, then its top and bottom rows.",
             options=solve.EDGES,
         ),
-        {"run": "digit_model", "itab": "Layer by layer", "kernel": str(solve.KERNEL)},
+        {
+            "section": "Look inside a finished run",
+            "run": "digit_model",
+            "itab": "Layer by layer",
+            "kernel": str(solve.KERNEL),
+        },
         hides=("insides_maps",),  # the maps show where the kernel answers on a digit
     ),
     Stop(
