@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.devices import available_devices
+import core.devices
+import core.optim2d.race
+import ui.common
+from core.devices import DeviceInfo, available_devices
 from core.engine.looks.figures import LEGEND_BELOW, LEGEND_BELOW_MARGIN, loss_figure
 from core.engine.runs.folder import StatusRecord, write_config, write_metrics, write_status
 from core.engine.runs.record import RunStatus
@@ -44,6 +48,39 @@ def test_home_speaks_of_a_gpu_only_where_the_machine_has_one():
         assert "this machine has none" in text and "between cpu and a GPU" not in text
     else:
         assert "between cpu and a GPU" in text
+
+
+@pytest.fixture
+def gpu(monkeypatch):
+    """Set whether this machine lists a GPU: cpu only, or cpu and a faked CUDA device (no
+    test machine is sure to have a real one). Faked where the app asks which devices there
+    are, not in torch: torch's optimizers ask torch.cuda too, and would start a driver that
+    is not there. The race the page runs on the faked GPU runs on cpu."""
+
+    def machine(has_gpu: bool) -> None:
+        listed = [DeviceInfo("cpu", "cpu")]
+        if has_gpu:
+            listed.append(DeviceInfo("cuda:0", "cuda:0 · Faked GPU (16.0 GiB)"))
+            real = core.optim2d.race.race
+
+            def race_on_cpu(surface, specs, start, num_steps, device="cpu"):
+                return real(surface, specs, start, num_steps, "cpu")
+
+            monkeypatch.setattr(core.optim2d.race, "race", race_on_cpu)
+        for module in (core.devices, ui.common):  # ui.common holds its own name for it
+            monkeypatch.setattr(module, "available_devices", lambda: listed)
+
+    return machine
+
+
+@pytest.mark.parametrize("has_gpu", [False, True], ids=["cpu-only", "gpu"])
+def test_the_optimizer_race_speaks_of_a_gpu_only_where_the_machine_has_one(gpu, has_gpu):
+    gpu(has_gpu)
+    at = AppTest.from_file(str(ROOT / "views" / "optimizers.py")).run(timeout=120)
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    (ran,) = [c.value for c in at.caption if c.value.startswith("Ran on ")]
+    assert ran.startswith("Ran on **cuda:0**" if has_gpu else "Ran on **cpu**")
+    assert ("no work for a GPU" in ran) is has_gpu, ran
 
 
 def test_a_new_tab_with_no_runs_of_its_own_points_at_the_saved_ones(runs_dir):
