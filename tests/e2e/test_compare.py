@@ -25,7 +25,7 @@ from core.engine.runs.folder import (
     write_status,
 )
 from core.engine.runs.record import RunStatus
-from tests.e2e.helpers import chart_state_js, open_app, rerun
+from tests.e2e.helpers import chart_state_js, click, open_app, rerun
 
 pytestmark = pytest.mark.e2e
 
@@ -74,8 +74,9 @@ def two_saved_runs(runs_root) -> None:
 
 def compare_both(page: Page, app_url: str) -> None:
     """Open the Train page and choose the two saved runs in its Compare section: the one
-    place these tests reach that section, should it move (into a tab, say)."""
+    place these tests reach that section, its own tab."""
     open_app(page, app_url, "training")
+    click(page, page.get_by_role("tab", name="Compare runs"))  # only the open tab runs
     box = page.get_by_label("Runs to compare (finished or still running)")
     for name in ("short", "longer"):
         with rerun(page):

@@ -45,8 +45,9 @@ def click_cell(page, key: str, row: int, col: int) -> None:
 
 
 def test_a_click_on_a_feature_map_cell_writes_out_its_multiply_add(app_url, page):
-    query = urlencode({"run": "digit_model", "itab": "Layer by layer", "image": "3",
-                       "layer": "conv1", "kernel": "3"})  # fmt: skip
+    query = urlencode({"section": "Look inside a finished run", "run": "digit_model",
+                       "itab": "Layer by layer", "image": "3", "layer": "conv1",
+                       "kernel": "3"})  # fmt: skip
     open_app(page, app_url, f"training?{query}")
     expect_no_exception(page)
     key = f"{P}insides_map_conv1_3"
@@ -74,6 +75,7 @@ def test_a_click_on_a_confusion_cell_shows_its_images_and_one_opens_on_the_canva
     _, true, predicted = mixups[1]  # not the commonest mix-up: the page starts on that one
     expected = cell_images(result.probabilities, result.labels, true, predicted)
     open_app(page, app_url, "training")
+    click(page, page.get_by_role("tab", name="Look inside a finished run"))
     click_cell(page, f"{P}confusion", true, predicted)
     expect_no_exception(page)
     expect(page.get_by_text(f"True {true}, predicted {predicted}:")).to_be_visible()
