@@ -34,7 +34,7 @@ def _owner(t: torch.Tensor, lines: list[Line]) -> str:
 
 
 def tensor_lines_ui(reservation: Reservation) -> None:
-    st.header("The chapter's code, line by line")
+    st.subheader("The chapter's code, line by line")
     if hidden("tensor_lines"):  # its lines print the answer to the route's question
         hidden_note()
         return

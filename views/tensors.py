@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+import torch
 
 from core import links
 from core.tensors.base import (
@@ -39,7 +40,13 @@ from ui.route import hidden
 from ui.tensor_lines import KEY as LINES_KEY
 from ui.tensor_lines import tensor_lines_ui
 
+# Only the open tab draws: each builds its own tensors and pictures, and a learner reads one
+# at a time, so a run and the page stay as short as that tab.
+TABS = ("Views over storage", "dtypes", "The chapter's lines")
+VIEWS_TAB, DTYPES_TAB, LINES_TAB = TABS
+TAB_KEY = "tensors_tab"
 LINK = [
+    links.choice("tab", TAB_KEY, VIEWS_TAB, TABS),
     links.choice("fill", "tensors_fill", "arange", FILLS),
     links.choice("dtype", "tensors_dtype", "float32", list(DTYPES)),
     links.text("shape", "tensors_shape", "3, 4", most=40),
@@ -73,94 +80,125 @@ st.markdown(
     "**storage**. Three numbers say how to read it: the **size** (how many elements along each "
     "dim), the **storage offset** (where element 0 sits) and the **stride** (how many storage "
     "cells to skip for one step along each dim). Transposing, slicing or expanding changes only "
-    "these numbers, never the data. Type PyTorch code on `x` below and watch which storage cells "
-    "each result reads; further down, type the chapter's own lines (`points = torch.tensor(...)`, "
-    "`points.storage()`...) and read torch's answers."
+    f"these numbers, never the data. In the tab **{VIEWS_TAB}**, type PyTorch code on `x` and "
+    f"watch which storage cells each result reads; **{DTYPES_TAB}** shows what each dtype "
+    f"costs in memory; in **{LINES_TAB}**, type the chapter's own lines "
+    "(`points = torch.tensor(...)`, `points.storage()`...) and read torch's answers."
 )
 
-st.caption("One-click examples")
-with st.container(horizontal=True, key="tensors_examples"):
-    for key, example in EXAMPLES.items():
-        st.button(
-            example.label,
-            key=f"tensors_example_{key}",
-            on_click=load_example,
-            args=(key,),
-            help=f"x = {example.spec.fill}, then {example.expression}",
-        )
-shown_example = EXAMPLES.get(st.session_state["tensors_example"])
-if shown_example and shown_example.expression == st.session_state["tensors_expr"]:
-    st.info(shown_example.note, icon=":material/lightbulb:")
 
-left, right = st.columns([1, 2], gap="large")
-with left:
-    st.subheader("The base tensor x")
-    fill = st.selectbox(
-        "Fill",
-        FILLS,
-        key="tensors_fill",
-        help="arange makes each value equal to its storage index, so you can read addresses "
-        "straight off the values. values: type a nested list, like the chapter's points.",
-    )
-    st.selectbox("dtype", list(DTYPES), key="tensors_dtype")
-    if fill == "values":
-        st.text_area("Values (a nested list)", key="tensors_values", height=90)
-    else:
+def examples_ui() -> None:
+    st.caption("One-click examples")
+    with st.container(horizontal=True, key="tensors_examples"):
+        for key, example in EXAMPLES.items():
+            st.button(
+                example.label,
+                key=f"tensors_example_{key}",
+                on_click=load_example,
+                args=(key,),
+                help=f"x = {example.spec.fill}, then {example.expression}",
+            )
+    shown = EXAMPLES.get(st.session_state["tensors_example"])
+    if shown and shown.expression == st.session_state["tensors_expr"]:
+        st.info(shown.note, icon=":material/lightbulb:")
+
+
+def inputs_ui() -> None:
+    """x's settings beside the expression on it."""
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        st.subheader("The base tensor x")
+        fill = st.selectbox(
+            "Fill",
+            FILLS,
+            key="tensors_fill",
+            help="arange makes each value equal to its storage index, so you can read "
+            "addresses straight off the values. values: type a nested list, like the "
+            "chapter's points.",
+        )
+        st.selectbox("dtype", list(DTYPES), key="tensors_dtype")
+        if fill == "values":
+            st.text_area("Values (a nested list)", key="tensors_values", height=90)
+        else:
+            st.text_input(
+                "Shape (1 to 4 sizes)", key="tensors_shape", help="For example 3, 4 or 2, 3, 4."
+            )
+        if fill == "random":
+            st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="tensors_seed")
+    with right:
+        st.subheader("Operations on x")
         st.text_input(
-            "Shape (1 to 4 sizes)", key="tensors_shape", help="For example 3, 4 or 2, 3, 4."
+            "PyTorch expression on x",
+            key="tensors_expr",
+            placeholder="x.t()[1:, ::2]",
+            help="Chain views, e.g. x.unsqueeze(0).expand(3, -1, -1). Only x, integers, "
+            "slices, lists of integers, masks like x > 3 and the methods listed below are "
+            "allowed.",
         )
-    if fill == "random":
-        st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="tensors_seed")
-with right:
-    st.subheader("Operations on x")
-    expression = st.text_input(
-        "PyTorch expression on x",
-        key="tensors_expr",
-        placeholder="x.t()[1:, ::2]",
-        help="Chain views, e.g. x.unsqueeze(0).expand(3, -1, -1). Only x, integers, slices, "
-        "lists of integers, masks like x > 3 and the methods listed below are allowed.",
-    )
-    st.markdown(
-        "Each result gets a card below: its size, stride and offset, and whether it still "
-        "reads **x's storage** (a view) or got **new storage** (a copy), as torch itself "
-        "reports it. Try `x.t()`, then `x.t().contiguous()`; `x[1]`, then `x[[1]]`."
-    )
-    with st.expander("What you can type"):
         st.markdown(
-            "Indexing: `x[1]`, `x[1:, ::2]`, `x[..., 0]`, `x[:, None]`, `x[[0, 2]]`, "
-            "`x[x > 3]`, `x[(x > 1) & (x < 5)]`.  \nMethods and attributes:\n\n"
-            + "\n".join(f"- `{sig}`: {doc}" for sig, doc in signatures().items())
-            + f"\n\nLimits: {MAX_TEXT_LENGTH} characters and {MAX_STEPS} operations per "
-            f"expression; {MAX_ELEMENTS:,} elements in any result; pictures up to "
-            f"{MAX_DRAWN_CELLS:,} cells and 4 dimensions."
+            "Each result gets a card below: its size, stride and offset, and whether it still "
+            "reads **x's storage** (a view) or got **new storage** (a copy), as torch itself "
+            "reports it. Try `x.t()`, then `x.t().contiguous()`; `x[1]`, then `x[[1]]`."
         )
+        with st.expander("What you can type"):
+            st.markdown(
+                "Indexing: `x[1]`, `x[1:, ::2]`, `x[..., 0]`, `x[:, None]`, `x[[0, 2]]`, "
+                "`x[x > 3]`, `x[(x > 1) & (x < 5)]`.  \nMethods and attributes:\n\n"
+                + "\n".join(f"- `{sig}`: {doc}" for sig, doc in signatures().items())
+                + f"\n\nLimits: {MAX_TEXT_LENGTH} characters and {MAX_STEPS} operations per "
+                f"expression; {MAX_ELEMENTS:,} elements in any result; pictures up to "
+                f"{MAX_DRAWN_CELLS:,} cells and 4 dimensions."
+            )
 
 
-def explorer_ui(reservation: Reservation) -> None:
-    """The base tensor, the chain's results and their pictures, the element picker and the
-    write demo. Its tensors are locals: they are gone once the view is drawn, and nothing a
-    session leaves behind (a widget's callback, a disconnected tab) keeps them alive."""
-    x = None
+def base_tensor(reservation: Reservation) -> tuple[BaseSpec, torch.Tensor] | None:
+    """x as its settings say, whichever tab is open (the link keeps the settings of widgets
+    a run does not draw); None once a message has said why they make no tensor."""
+    state = st.session_state
     with errors_ui():
-        shape = parse_shape(st.session_state["tensors_shape"]) if fill != "values" else ()
+        fill = state["tensors_fill"]
         spec = BaseSpec(
-            shape=shape,
-            dtype=st.session_state["tensors_dtype"],
+            shape=parse_shape(state["tensors_shape"]) if fill != "values" else (),
+            dtype=state["tensors_dtype"],
             fill=fill,
-            seed=int(st.session_state["tensors_seed"]),
-            values=st.session_state["tensors_values"],
+            seed=int(state["tensors_seed"]),
+            values=state["tensors_values"],
             device=device_name(),
         )
         x = make_base(spec)
         reservation.add(x.untyped_storage().nbytes())
         spec.shape = tuple(x.shape)
-    if x is None:
-        st.stop()
+        return spec, x
+    return None
+
+
+def card_text(t: torch.Tensor, x: torch.Tensor) -> str:
+    """A card's numbers: the view (size, stride, offset) and the memory behind it."""
+    info = tensor_info(t, x)
+    return (
+        f"size `{info.size}`  \nstride `{info.stride}`  \n"
+        f"storage_offset `{info.storage_offset}` · is_contiguous `{info.is_contiguous}`  \n"
+        f"`{info.dtype}`: {info.element_size} B/element × {info.numel:,} = "
+        f"{format_bytes(info.nbytes)}  \n"
+        f"storage: {info.storage_length:,} elements = {format_bytes(info.storage_nbytes)}"
+    )
+
+
+def views_tab(reservation: Reservation) -> None:
+    """The base tensor, the chain's results and their pictures, the element picker and the
+    write demo. Its tensors are locals: they are gone once the view is drawn, and nothing a
+    session leaves behind (a widget's callback, a disconnected tab) keeps them alive."""
+    examples_ui()
+    inputs_ui()
+    built = base_tensor(reservation)
+    if built is None:
+        return
+    spec, x = built
 
     steps = []
     chain = None
     with errors_ui():
-        chain = parse_expression(expression)
+        chain = parse_expression(st.session_state["tensors_expr"])
         steps = evaluate(chain, x, reservation)
     if chain is not None and len(steps) < len(chain.ops):
         chain = None  # evaluation failed: show x alone, the message above says why
@@ -182,13 +220,7 @@ def explorer_ui(reservation: Reservation) -> None:
                 )
                 if k:
                     st.badge(info.verdict, color="green" if info.shares_storage else "orange")
-                st.markdown(
-                    f"size `{info.size}`  \nstride `{info.stride}`  \n"
-                    f"storage_offset `{info.storage_offset}` · is_contiguous `{info.is_contiguous}`  \n"
-                    f"`{info.dtype}`: {info.element_size} B/element × {info.numel:,} = "
-                    f"{format_bytes(info.nbytes)}  \n"
-                    f"storage: {info.storage_length:,} elements = {format_bytes(info.storage_nbytes)}"
-                )
+                st.markdown(card_text(results[k], x))
 
     st.subheader("Where each element lives")
     st.markdown(
@@ -292,17 +324,6 @@ def explorer_ui(reservation: Reservation) -> None:
             st.code(failure.fix_code, language="python")
             st.caption(failure.fix_result)
 
-    st.subheader("dtypes: the same shape, different memory")
-    st.markdown(
-        f"x has {x.numel():,} elements. The dtype decides the bytes per element, the range, and for "
-        "floats the precision: eps is the gap after 1.0, and integers above *exact up to* get rounded "
-        f"(try arange in float16 with more than 2048 elements). Limit: {MAX_ELEMENTS:,} elements."
-    )
-    rows = dtype_rows(tuple(x.shape), st.session_state["tensors_dtype"])
-    if hidden("dtype_memory"):  # the route asks what float64 takes: the learner works it out
-        rows = [{k: v for k, v in row.items() if k != "memory of x"} for row in rows]
-    st.dataframe(rows, hide_index=True, key="tensors_dtypes")
-
     code_ui(
         label="Show the code: the PyTorch behind this page",
         source=explorer_code(
@@ -321,7 +342,43 @@ def explorer_ui(reservation: Reservation) -> None:
     )
 
 
-with Reservation() as page_reservation:  # given back once the view is drawn
-    explorer_ui(page_reservation)
+def dtypes_tab(reservation: Reservation) -> None:
+    """One x in every dtype: the bytes each element takes, the range, and what x would cost."""
+    st.subheader("dtypes: the same shape, different memory")
+    left, right = st.columns(2, gap="large")
+    left.selectbox(
+        "dtype of x",
+        list(DTYPES),
+        key="tensors_dtype",
+        help=f"x's fill and shape are set in the tab {VIEWS_TAB}.",
+    )
+    built = base_tensor(reservation)
+    if built is None:
+        return
+    _, x = built
+    left.markdown(
+        f"x has {x.numel():,} elements. The dtype decides the bytes per element, the range, and "
+        "for floats the precision: eps is the gap after 1.0, and integers above *exact up to* "
+        "get rounded (try arange in float16 with more than 2048 elements). Limit: "
+        f"{MAX_ELEMENTS:,} elements."
+    )
+    with right.container(border=True, key="tensors_dtype_card"):
+        st.markdown("**`x`** (the base tensor)")
+        st.markdown(card_text(x, x))
+    rows = dtype_rows(tuple(x.shape), st.session_state["tensors_dtype"])
+    if hidden("dtype_memory"):  # the route asks what float64 takes: the learner works it out
+        rows = [{k: v for k, v in row.items() if k != "memory of x"} for row in rows]
+    st.dataframe(rows, hide_index=True, key="tensors_dtypes")
+
+
+def lines_tab(reservation: Reservation) -> None:
     with errors_ui():
-        tensor_lines_ui(page_reservation)
+        tensor_lines_ui(reservation)
+
+
+with Reservation() as page_reservation:  # given back once the open tab is drawn
+    tabs = st.tabs(list(TABS), key=TAB_KEY, on_change="rerun")
+    for tab, draw in zip(tabs, (views_tab, dtypes_tab, lines_tab), strict=True):
+        if tab.open:
+            with tab:
+                draw(page_reservation)

@@ -48,6 +48,7 @@ def test_an_unexpected_error_shows_an_id_and_no_internals_and_logs_the_traceback
 
     monkeypatch.setattr(core.tensors.dtypes, "dtype_rows", broken)
     at = AppTest.from_file(str(ROOT / "app.py")).run(timeout=60)
+    at.session_state["tensors_tab"] = "dtypes"  # the tab whose table dtype_rows fills
     with caplog.at_level(logging.ERROR, logger="torchlab"):
         at.switch_page("views/tensors.py").run(timeout=120)
     assert not at.exception, [e.value for e in at.exception]  # Streamlit's own error box

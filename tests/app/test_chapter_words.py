@@ -63,7 +63,7 @@ def test_each_page_says_its_departure_from_the_chapter_where_it_matters():
     conv = shown("layers/page.py", layers_tab="Convolution")
     assert conv == [DEPARTURES["odd_kernel"], DEPARTURES["out_channels"]]
     assert shown("layers/page.py", layers_tab="Dropout") == [DEPARTURES["dropout2d"]]
-    assert DEPARTURES["old_prints"] in shown("tensors.py")
+    assert DEPARTURES["old_prints"] in shown("tensors.py", tensors_tab="The chapter's lines")
 
 
 def test_every_bounded_number_box_of_the_experiments_page_says_its_range(runs_dir):

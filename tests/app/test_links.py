@@ -19,24 +19,36 @@ def test_tensors_state_round_trips_through_the_url():
     at.number_input(key="tensors_seed").set_value(7)
     at.text_input(key="tensors_shape").set_value("2, 5")
     at.text_input(key="tensors_expr").set_value("x[1:, ::2].t()").run(timeout=TIMEOUT)
+    at.session_state["tensors_tab"] = "dtypes"
+    at.run(timeout=TIMEOUT)
+    # the views tab's settings stay in the link while the dtypes tab is open
     assert dict(at.query_params) == {
-        "fill": "random", "dtype": "int16", "seed": "7", "shape": "2, 5", "expr": "x[1:, ::2].t()"
+        "tab": "dtypes", "fill": "random", "dtype": "int16", "seed": "7", "shape": "2, 5",
+        "expr": "x[1:, ::2].t()",
     }  # fmt: skip
     fresh = reopened(at, "tensors.py")
     assert not fresh.exception and not notices(fresh)
+    assert fresh.session_state["tensors_tab"] == "dtypes"
+    assert fresh.dataframe[0].value["dtype"].iloc[6] == "▶ int16"  # x's 2 × 5 in int16
+    assert fresh.dataframe[0].value["memory of x"].iloc[6] == "20 B"
+    fresh.session_state["tensors_tab"] = "Views over storage"
+    fresh.run(timeout=TIMEOUT)
     assert fresh.selectbox(key="tensors_fill").value == "random"
     assert fresh.selectbox(key="tensors_dtype").value == "int16"
     assert fresh.number_input(key="tensors_seed").value == 7
     assert fresh.text_input(key="tensors_shape").value == "2, 5"
     assert fresh.text_input(key="tensors_expr").value == "x[1:, ::2].t()"
+    at.session_state["tensors_tab"] = "Views over storage"
+    at.run(timeout=TIMEOUT)
     at.text_input(key="tensors_expr").set_value("x.t()").run(timeout=TIMEOUT)
-    assert "expr" not in at.query_params  # back at the default, out of the link
+    assert "expr" not in at.query_params and "tab" not in at.query_params  # defaults: out
 
 
 def test_a_hostile_tensors_link_opens_the_defaults_and_says_what_was_ignored():
     at = page("tensors.py")
     at.query_params.update(
         {
+            "tab": "Storage",
             "expr": "__import__('os').system('echo pwned')",  # goes to the safe parser
             "dtype": "float99",
             "seed": "9" * 12,
@@ -48,11 +60,13 @@ def test_a_hostile_tensors_link_opens_the_defaults_and_says_what_was_ignored():
     at.run(timeout=TIMEOUT)
     assert not at.exception
     text = notices(at)
+    assert "`tab=Storage` (not one of Views over storage, dtypes, The chapter's lines)" in text
     assert "`dtype=float99` (not one of float32" in text
     assert "`seed=999999999999` (outside 0 to 2,147,483,647)" in text
     assert "`zzz` (not a setting of this page)" in text
     assert "`shape` (longer than 4,000 characters)" in text
     assert "session" not in text
+    assert at.session_state["tensors_tab"] == "Views over storage"
     assert at.selectbox(key="tensors_dtype").value == "float32"
     assert at.text_input(key="tensors_shape").value == "3, 4"
     assert at.error and "Unknown or unsupported method 'system'" in at.error[0].value  # never run

@@ -92,7 +92,9 @@ def test_a_saved_run_downloads_as_a_notebook_where_it_is_inspected(runs_dir):
 
 
 def test_the_tensors_page_offers_its_lines_as_a_notebook():
-    at = AppTest.from_file(TENSORS).run(timeout=60)
+    at = AppTest.from_file(TENSORS)
+    at.session_state["tensors_tab"] = "The chapter's lines"
+    at.run(timeout=60)
     assert not at.exception, [e.value for e in at.exception]
     name, notebook = download(at, "tensors_program_notebook")
     assert name == "tensor_lines.ipynb"

@@ -137,6 +137,7 @@ def test_a_page_part_that_gives_the_answer_away_is_hidden_then_shown():
     """Stop 5 asks how many bytes float64 points take: the dtype table's "memory of x" column
     waits, and the page switches to float64 once the question is answered."""
     at = _at_stop("dtype")
+    assert at.session_state["tensors_tab"] == "dtypes"  # the stop opens the table's tab
     table = next(df.value for df in at.dataframe if "bytes/element" in df.value.columns)
     assert (
         "memory of x" not in table.columns and at.selectbox(key="tensors_dtype").value == "float32"
@@ -146,6 +147,12 @@ def test_a_page_part_that_gives_the_answer_away_is_hidden_then_shown():
     assert at.query_params["marks"] == f"dtype:{RIGHT}"
     table = next(df.value for df in at.dataframe if "bytes/element" in df.value.columns)
     assert "memory of x" in table.columns and at.selectbox(key="tensors_dtype").value == "float64"
+    assert any("`float64`: 8 B/element × 6 = 48 B" in m.value for m in at.markdown)  # x's card
+
+    at.button(key="route_back").click().run(timeout=TIMEOUT)  # the view stop: its own tab
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["tensors_tab"] == "Views over storage" and not at.dataframe
+    assert at.text_input(key="tensors_expr").value == "x"
 
 
 def test_the_end_of_the_route_points_to_the_stops_skipped_or_missed():

@@ -1,4 +1,4 @@
-"""AppTest: the tensor page alone (no sidebar), driven through its widgets."""
+"""AppTest: the tensor page alone (no sidebar), driven through its widgets and tabs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,48 @@ def markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
+def opened(tab: str) -> AppTest:
+    """The page with `tab` open, as a click on it would leave it."""
+    at = AppTest.from_file(PAGE)
+    at.session_state["tensors_tab"] = tab
+    return at.run(timeout=60)
+
+
+def charts(at: AppTest) -> list[str]:
+    return [c.key for c in at.get("plotly_chart")]
+
+
+def test_only_the_open_tab_is_drawn_and_a_link_opens_the_tab_it_names():
+    at = AppTest.from_file(PAGE).run(timeout=60)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["Views over storage", "dtypes", "The chapter's lines"]
+    # the views: x's cards and pictures, but neither the dtype table nor the chapter's lines
+    assert "(the base tensor)" in markdown(at)
+    assert charts(at) == ["tensors_strip", "tensors_grid"]
+    assert not at.dataframe and not at.text_area
+    assert dict(at.query_params) == {}  # the default tab needs no parameter
+
+    at.session_state["tensors_tab"] = "dtypes"
+    at.run(timeout=60)
+    assert not at.exception and not at.error
+    assert at.dataframe[0].value["dtype"].iloc[0] == "▶ float32"
+    assert not charts(at) and not at.text_area and not at.text_input
+    assert dict(at.query_params) == {"tab": "dtypes"}
+    # x's dtype is set here too: the table's mark and x's card follow it
+    at.selectbox(key="tensors_dtype").set_value("float64").run(timeout=60)
+    assert at.dataframe[0].value["dtype"].iloc[1] == "▶ float64"
+    assert "`float64`: 8 B/element × 12 = 96 B" in markdown(at)
+
+    linked = AppTest.from_file(PAGE)  # another browser, opened on a link to the lines
+    linked.query_params["tab"] = "The chapter's lines"
+    linked.run(timeout=60)
+    assert not linked.exception
+    assert not [i for i in linked.info if "Part of this link" in i.value]  # nothing ignored
+    assert linked.text_area(key="tensors_program").value.startswith("points = torch.tensor")
+    assert charts(linked) == ["tensors_program_strip", "tensors_program_grid"]
+    assert not linked.dataframe and "(the base tensor)" not in markdown(linked)
+
+
 def test_typing_a_chain_shows_a_card_per_step_with_torchs_numbers():
     at = AppTest.from_file(PAGE).run(timeout=60)
     assert not at.exception
@@ -24,8 +66,7 @@ def test_typing_a_chain_shows_a_card_per_step_with_torchs_numbers():
     assert "size `(2, 2)`  \nstride `(4, 2)`  \nstorage_offset `4`" in text  # v1 = x[1:, ::2]
     assert "size `(2, 2)`  \nstride `(2, 4)`  \nstorage_offset `4`" in text  # v2 = v1.t()
     assert "offset + Σ iₖ·strideₖ = 4 + 1·2 + 1·4 = 10" in [c.value for c in at.code]
-    assert [c.key for c in at.get("plotly_chart")][:2] == ["tensors_strip", "tensors_grid"]
-    assert at.dataframe[0].value["dtype"].iloc[0] == "▶ float32"
+    assert charts(at) == ["tensors_strip", "tensors_grid"]
 
 
 def test_bad_input_is_a_message_and_the_page_keeps_working():
@@ -94,7 +135,7 @@ def test_the_server_wide_budget_refuses_a_chain_while_others_hold_it_and_is_give
 def test_the_chapter_lines_print_torchs_values_with_cards_and_pictures():
     import torch
 
-    at = AppTest.from_file(PAGE).run(timeout=60)
+    at = opened("The chapter's lines")
     session = next(c.value for c in at.code if c.value.startswith(">>> points = torch.tensor"))
     # what torch says, computed here
     points = torch.tensor([[1.0, 4.0], [2.0, 1.0], [3.0, 5.0]])
@@ -110,10 +151,7 @@ def test_the_chapter_lines_print_torchs_values_with_cards_and_pictures():
     points[1][0] = 10.0  # the chapter's write through `second`
     assert session.endswith(f">>> points\n{points!r}")
     assert "shares the storage of points" in markdown(at)  # second, the view
-    assert [c.key for c in at.get("plotly_chart")][-2:] == [
-        "tensors_program_strip",
-        "tensors_program_grid",
-    ]
+    assert charts(at) == ["tensors_program_strip", "tensors_program_grid"]
 
     at.text_area(key="tensors_program").set_value("p = torch.tensor([1.0, 2.0])\nos.system('x')")
     at.run(timeout=60)
@@ -127,7 +165,7 @@ def test_the_picture_follows_a_name_bound_again_to_a_new_tensor():
     name now holds, not the 1-D one, and the picker tells the two apart by line."""
     import json
 
-    at = AppTest.from_file(PAGE).run(timeout=60)
+    at = opened("The chapter's lines")
     one_d = "points = torch.tensor([1.0, 4.0, 2.0, 1.0, 3.0, 5.0])"
     at.text_area(key="tensors_program").set_value(one_d).run(timeout=60)
     rebound = f"{one_d}\npoints = torch.tensor([[1.0, 4.0], [2.0, 1.0], [3.0, 5.0]])\npoints"

@@ -1,11 +1,22 @@
-"""In Chromium: type a view and read its stride; type something refused and read why."""
+"""In Chromium: type a view and read its stride; type something refused and read why; open
+the other tabs and use them."""
 
 from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import click, expect_no_exception, fill, open_app, page_title, rerun
+from tests.e2e.helpers import (
+    choose,
+    click,
+    expect_no_exception,
+    fill,
+    open_app,
+    page_title,
+    rerun,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +43,8 @@ def test_type_an_expression_see_its_stride_then_a_bad_one_and_its_message(app_ur
 
 def test_type_the_chapters_lines_and_read_torchs_answers(app_url, page):
     open_app(page, app_url, "tensors")
+    expect(page.get_by_role("textbox", name="Lines of PyTorch (up to 20)")).to_have_count(0)
+    click(page, page.get_by_role("tab", name="The chapter's lines"))  # a tab that reruns
     box = page.get_by_role("textbox", name="Lines of PyTorch (up to 20)")
     box.fill("")
     box.press_sequentially(
@@ -50,6 +63,22 @@ def test_type_the_chapters_lines_and_read_torchs_answers(app_url, page):
     expect(session).to_contain_text(" 10.0\n 1.0\n")  # the write, read back from the storage
     expect(page.get_by_text("shares the storage of points").first).to_be_visible()
     expect(page.locator(".st-key-tensors_program_strip")).to_be_visible()
+    expect_no_exception(page)
+    link = parse_qs(urlparse(page.url).query)
+    assert link["tab"] == ["The chapter's lines"]  # the open tab is in the page's link
+
+
+def test_the_dtypes_tab_sets_xs_dtype_and_shows_what_it_costs(app_url, page):
+    open_app(page, app_url, "tensors")
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(0)  # not drawn until chosen
+    click(page, page.get_by_role("tab", name="dtypes"))
+    card = page.locator(".st-key-tensors_dtype_card")
+    expect(card).to_contain_text("float32: 4 B/element × 12 = 48 B")
+    choose(page, "dtype of x", "float64")
+    expect(card).to_contain_text("float64: 8 B/element × 12 = 96 B")
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    click(page, page.get_by_role("tab", name="Views over storage"))
+    expect(page.locator(".st-key-tensors_card_0")).to_contain_text("float64")  # one x
     expect_no_exception(page)
 
 

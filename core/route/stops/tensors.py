@@ -7,8 +7,10 @@ from core.route import solve
 from core.route.questions import Question, Stop
 
 # The Tensors page's x = points, shown as itself: each stop shows the view that answers its
-# question (x[1], x.t(), float64) only once the learner has answered.
-_POINTS_PAGE = {"fill": "values", "values": solve.POINTS_TEXT, "expr": "x", "dtype": "float32"}
+# question (x[1], x.t(), float64) only once the learner has answered. Each names its tab, so
+# a stop opened from another one's tab still lands where its words point.
+_POINTS = {"fill": "values", "values": solve.POINTS_TEXT, "expr": "x", "dtype": "float32"}
+_POINTS_PAGE = {"tab": "Views over storage", **_POINTS}
 
 
 STOPS: tuple[Stop, ...] = (
@@ -99,9 +101,9 @@ STOPS: tuple[Stop, ...] = (
         "dtype",
         "dtypes: how many bytes a number takes",
         "tensors",
-        "The dtype table lists each dtype's size per element. Once you answer, the page "
-        "switches `x` to float64: watch the storage's bytes change while the size, stride and "
-        "offset stay.",
+        "The dtypes tab's table lists each dtype's size per element. Once you answer, the "
+        "page switches `x` to float64: watch the bytes on `x`'s card change while the size, "
+        "stride and offset stay.",
         Question(
             "`points.to(torch.float64)`: how many bytes is its storage "
             "(`.untyped_storage().nbytes()`)?",
@@ -110,7 +112,7 @@ STOPS: tuple[Stop, ...] = (
             "A float64 takes 8 bytes; count the numbers.",
             placeholder="a whole number",
         ),
-        _POINTS_PAGE,
+        {"tab": "dtypes", **_POINTS},
         reveal={"dtype": "float64"},
         hides=("dtype_memory",),  # the dtype table's "memory of x" column
     ),
