@@ -100,6 +100,29 @@ def test_a_model_that_does_not_fit_28x28_is_refused_naming_the_layer(at):
     assert not at.exception
 
 
+def test_only_the_open_part_runs_and_a_link_opens_the_part_it_names(runs_dir):
+    def parts(at: AppTest) -> list[str]:
+        """Which of the three parts drew something: Start, the compare text, the run picker."""
+        texts = " ".join(m.value for m in at.markdown)
+        return [name for name, drawn in [
+            ("train", "training_start" in [b.key for b in at.button]),
+            ("compare", "Overlay any runs" in texts),
+            ("inspect", "training_inspect" in [s.key for s in at.selectbox]),
+        ] if drawn]  # fmt: skip
+
+    at = train_page()
+    assert not at.exception and "section" not in at.query_params  # the default part
+    assert parts(at) == ["train"]
+    open_section(at, COMPARE_SECTION, TIMEOUT)
+    assert parts(at) == ["compare"]
+    assert at.query_params["section"] == COMPARE_SECTION  # a copied link keeps the part
+    shared = AppTest.from_file(PAGE)
+    shared.query_params["section"] = INSPECT_SECTION
+    shared.run(timeout=TIMEOUT)
+    assert not shared.exception and not [i for i in shared.info if "could not" in i.value]
+    assert parts(shared) == ["inspect"]  # the shipped model is there to look inside
+
+
 def test_presets_and_optimizers_fill_in_their_own_settings(at):
     at.selectbox(key="training_preset").set_value("fast").run(timeout=TIMEOUT)
     assert at.selectbox(key="training_optimizer").value == "Adam"
