@@ -91,11 +91,16 @@ function buildDom(root, data) {
   const loss = el("div", { class: "tl-chart tl-loss" });
   const accuracy = el("div", { class: "tl-chart tl-accuracy" });
   const inside = el("div", { class: "tl-inside" });
+  // Side by side where there is room, and the log folded: one run's view was 2,500 px tall.
+  const curves = el("div", { class: "tl-curves" });
+  curves.append(loss, accuracy);
   const log = el("pre", { class: "tl-log" });
+  const logBox = el("details", { class: "tl-log-box" });
+  logBox.append(el("summary", {}, "The run's log"), log);
   const problem = el("div", { class: "tl-problem" });
-  box.append(runs, controls, note, loss, accuracy, inside, log, problem);
+  box.append(runs, controls, note, curves, inside, logBox, problem);
   root.appendChild(box);
-  return { box, runs, controls, xSelect, smInput, smValue, lgInput, note, loss, accuracy, inside, log, problem };
+  return { box, runs, controls, xSelect, smInput, smValue, lgInput, note, loss, accuracy, inside, log, logBox, problem };
 }
 
 function statusLine(run) {
@@ -200,13 +205,19 @@ function themeColors(host) {
   return { text, grid: "rgba(128,128,128,0.2)" };
 }
 
-function makeChart(uPlot, target, title, yLabel, series, table, state, logY) {
+// An accuracy axis never reads past 100% (uPlot's own padding drew 0 to 1.5 for one 88% point).
+function accuracyRange(u, min, max) {
+  const pad = Math.max(0.02, (max - min) * 0.1);
+  return [Math.max(0, min - pad), Math.min(1, max + pad)];
+}
+
+function makeChart(uPlot, target, title, yLabel, series, table, state, y) {
   const colors = themeColors(state.host);
   const opts = {
     title,
     width: Math.max(target.clientWidth || state.host.clientWidth || 600, 300),
     height: HEIGHT,
-    scales: { x: { time: false }, y: logY ? { distr: 3 } : { auto: true } },
+    scales: { x: { time: false }, y },
     axes: [
       { label: X_AXES[state.settings.x], stroke: colors.text, grid: { stroke: colors.grid } },
       { label: yLabel, stroke: colors.text, grid: { stroke: colors.grid }, size: 60 },
@@ -247,8 +258,8 @@ function redraw(state) {
   const accTable = s.accTables.length ? uPlot.join(s.accTables) : null;
   if (shape !== state.shape) {  // new series or settings: build the charts again
     for (const chart of [state.lossChart, state.accChart]) if (chart) chart.destroy();
-    state.lossChart = lossTable ? makeChart(uPlot, dom.loss, "Loss", "loss (negative log-likelihood)", s.lossSeries, lossTable, state, settings.log) : null;
-    state.accChart = accTable ? makeChart(uPlot, dom.accuracy, "Test accuracy", "accuracy", s.accSeries, accTable, state, false) : null;
+    state.lossChart = lossTable ? makeChart(uPlot, dom.loss, "Loss", "loss (negative log-likelihood)", s.lossSeries, lossTable, state, settings.log ? { distr: 3 } : { auto: true }) : null;
+    state.accChart = accTable ? makeChart(uPlot, dom.accuracy, "Test accuracy", "accuracy", s.accSeries, accTable, state, { range: accuracyRange }) : null;
     if (!lossTable) dom.loss.textContent = state.payload.runs.some((r) => !r.finished)
       ? "The loss curve appears here after the first logged batch."
       : "No logged batch: no loss curve to draw.";
@@ -262,9 +273,9 @@ function redraw(state) {
   if (state.data.mode === "single") {
     const run = state.payload.runs[0];
     dom.log.textContent = run && run.log.length ? run.log.join("\n") : "waiting for the first batch…";
-    dom.log.style.display = "";
+    dom.logBox.style.display = "";
   } else {
-    dom.log.style.display = "none";
+    dom.logBox.style.display = "none";
   }
   markState(state);
 }
@@ -417,8 +428,8 @@ export default function (component) {
     };
     STATES.set(parentElement, state);
     const resize = new ResizeObserver(() => {
-      for (const chart of [state.lossChart, state.accChart]) {
-        if (chart) chart.setSize({ width: Math.max(state.dom.box.clientWidth, 300), height: HEIGHT });
+      for (const [chart, target] of [[state.lossChart, state.dom.loss], [state.accChart, state.dom.accuracy]]) {
+        if (chart) chart.setSize({ width: Math.max(target.clientWidth, 300), height: HEIGHT });
       }
     });
     resize.observe(state.dom.box);

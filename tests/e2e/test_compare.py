@@ -104,6 +104,11 @@ def test_the_overlay_says_when_it_smoothed_less_than_the_slider_reads(
         weight = fitted_smoothing(0.6, len(losses))
         assert drawn[name]["weight"] == pytest.approx(weight) and shown == round(weight, 2)
         assert drawn[name]["smoothed"] == pytest.approx(smooth(losses, weight))
+    # Both runs scored 80%: the accuracy axis is drawn around it and never reads past 100%.
+    low, high = page.evaluate(
+        f"() => {{ const y = ({STATE_JS})().accChart.scales.y; return [y.min, y.max]; }}"
+    )
+    assert 0 <= low < 0.8 < high <= 1, (low, high)
 
     # Both runs' insides, side by side: each column strips as many probes as its run took.
     columns = chart.locator(".tl-inside-column")
