@@ -122,15 +122,6 @@ def test_classic_filters_replace_the_kernel_size():
     assert any("background is the bias" in c for c in captions)
 
 
-def test_the_classic_filter_chips_wrap_onto_rows_in_the_narrow_controls_column():
-    at = page("Convolution", layers_conv_kernels="classic")
-    chips = at.multiselect(key="layers_conv_filters")
-    assert len(chips.value) > 1
-    # Left to Streamlit, chips directly in a column stay on one row that scrolls sideways:
-    # in the page's quarter-width column the last filters' chips were cut off.
-    assert chips.proto.HasField("wrap") and chips.proto.wrap
-
-
 def test_a_data_dependent_if_cannot_be_captured():
     at = page("Eager and deferred")
     at.radio(key="layers_graph_model").set_value("BranchyNet").run(timeout=60)

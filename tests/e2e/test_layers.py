@@ -1,11 +1,21 @@
-"""The Layers lab in a real browser: switch tabs, see the plots, get a message for stride 0."""
+"""The Layers lab in a real browser: switch tabs, see the plots, get a message for stride 0,
+read every classic filter's chip whole."""
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import click, expect_no_exception, fill, go_to, open_app, page_title
+from tests.e2e.helpers import (
+    ACT_MS,
+    click,
+    expect_no_exception,
+    fill,
+    go_to,
+    open_app,
+    page_title,
+    track_script_runs,
+)
 
 pytestmark = pytest.mark.e2e
 SLOW = 60_000  # ms: the first visit imports torchvision and reads MNIST, slow on a busy machine
@@ -27,3 +37,64 @@ def test_tabs_plots_and_a_bad_stride(app_url, page):
     click(page, page.get_by_role("tab", name="Pooling"), timeout=SLOW)
     expect(page.get_by_text("max pooled (14, 14)")).to_be_visible(timeout=SLOW)
     expect_no_exception(page)
+
+
+def show_classic_chips(page: Page, url: str) -> None:
+    """Open the Convolution tab and pick the classic kernels, as a learner does: the default
+    four filters' chips appear."""
+    open_app(page, url, timeout=SLOW)
+    go_to(page, "Layers", timeout=SLOW)
+    click(page, page.get_by_role("tab", name="Convolution"), timeout=SLOW)
+    kernels = page.get_by_test_id("stRadio").filter(has_text="Kernels")
+    click(page, kernels.get_by_text("classic", exact=True), timeout=SLOW)
+    chips = page.get_by_test_id("stMultiSelect").filter(has_text="Filters").locator("[data-tag]")
+    expect(chips).to_have_count(4)
+
+
+def chips_not_whole(page: Page) -> list[str]:
+    """The Filters chips whose label is cut short (its text is wider than the span that shows
+    it, which ends it with "…"), or that lie outside the row box that shows the chips (one row
+    that scrolls sideways hides the last) or outside the main column's content."""
+    main = page.get_by_test_id("stMainBlockContainer").evaluate(
+        """el => { const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+        return {left: r.left + parseFloat(s.paddingLeft),
+                right: r.right - parseFloat(s.paddingRight)}; }"""
+    )
+    picker = page.get_by_test_id("stMultiSelect").filter(has_text="Filters")
+    shows = picker.get_by_test_id("stMultiSelectTagsContainer").bounding_box()
+    left = max(main["left"], shows["x"]) - 0.5  # half a pixel of sub-pixel rounding
+    right = min(main["right"], shows["x"] + shows["width"]) + 0.5
+    bad = []
+    for chip in picker.locator("[data-tag]").all():
+        label = chip.locator("span[title]").evaluate(
+            "el => ({text: el.title, needs: el.scrollWidth, shows: el.clientWidth})"
+        )
+        box = chip.bounding_box()
+        inside = left <= box["x"] and box["x"] + box["width"] <= right
+        if label["needs"] > label["shows"] or not inside:
+            bad.append(
+                f"{label['text']}: needs {label['needs']} px, shows {label['shows']} px; "
+                f"chip at x {box['x']:.0f} to {box['x'] + box['width']:.0f}, "
+                f"room from {left:.0f} to {right:.0f}"
+            )
+    return bad
+
+
+def test_every_classic_filter_chip_shows_its_whole_label(app_url, page, browser):
+    # In the quarter-width controls column each chip was cut to the column's width: the Sobel
+    # filters read "vertical edges (So…" at 1400 px, and every chip was cut at 1100 px, where
+    # even the full width is too narrow for the four chips on one row (the last was hidden).
+    show_classic_chips(page, app_url)
+    assert chips_not_whole(page) == []
+    expect_no_exception(page)
+
+    smaller = browser.new_context(viewport={"width": 1100, "height": 900})
+    track_script_runs(smaller)
+    try:
+        laptop = smaller.new_page()
+        laptop.set_default_timeout(ACT_MS)
+        show_classic_chips(laptop, app_url)
+        assert chips_not_whole(laptop) == []
+        expect_no_exception(laptop)
+    finally:
+        smaller.close()

@@ -45,22 +45,23 @@ def conv_tab(X: torch.Tensor, seed: int) -> None:
         "3×3 kernel costs 10 parameters however large the image. Try the classic filters to "
         "see edges and blur, then change stride, padding and dilation and watch the formula."
     )
+    # The full width, above the controls: in the quarter-width column each chip was cut to
+    # the column's width, and the Sobel filters read "vertical edges (So…".
+    kernels = st.radio("Kernels", ["random", "classic"], key="layers_conv_kernels", horizontal=True)
+    filters: list[str] = []
+    if kernels == "classic":
+        filters = st.multiselect(
+            "Filters",
+            CLASSIC,
+            key="layers_conv_filters",
+            wrap=True,  # at 1100 px the default four overflow one row, which hid the last
+        )
+        st.caption("Classic filters are 3×3.")
     controls, out = st.columns([1, 3])
     with controls:
-        kernels = st.radio(
-            "Kernels", ["random", "classic"], key="layers_conv_kernels", horizontal=True
-        )
         if kernels == "classic":
-            filters = st.multiselect(
-                "Filters",
-                CLASSIC,
-                key="layers_conv_filters",
-                wrap=True,  # in the narrow controls column the chips were cut off
-            )
-            st.caption("Classic filters are 3×3.")
             k, channels = layers_conv.CLASSIC_SIZE, len(filters)
         else:
-            filters = []
             k = num("Kernel size", 1, layers_conv.MAX_KERNEL, "conv_k")
             channels = num("Output channels", 1, layers_conv.MAX_OUT_CHANNELS, "conv_c")
         stride = num("Stride", 0, layers_conv.MAX_STRIDE, "conv_s", "0 is allowed: try it.")
