@@ -33,6 +33,7 @@ SETTLED = (
     ":not(:has([data-testid='stSkeleton']))"
 )
 ACT_MS = 30_000  # how long an action or an assertion waits for the state it needs
+SCREEN_PX = 1000  # the `page` fixture's viewport height
 RUN_MS = 60_000  # one script run on the shared test machine: slow, but it does end
 
 # The status of the `script_finished` field (6, a varint) of one ForwardMsg, or null: a reader
@@ -202,4 +203,11 @@ def chart_state_js(key: str) -> str:
         "() => { const walk = (n) => n && (n.torchlabChart ? n.torchlabChart : "
         "[...(n.children || []), ...(n.shadowRoot ? [n.shadowRoot] : [])].map(walk)"
         f".find(Boolean)); return walk(document.querySelector('.st-key-{key}')); }}"
+    )
+
+
+def main_height(page: Page) -> int:
+    """How tall the page's main column is, in px (the part a person scrolls through)."""
+    return page.get_by_test_id("stMainBlockContainer").evaluate(
+        "el => Math.round(el.getBoundingClientRect().height)"
     )

@@ -12,11 +12,13 @@ from playwright.sync_api import expect
 
 from core.engine.looks.figures import fitted_smoothing, smooth
 from tests.e2e.helpers import (
+    SCREEN_PX,
     chart_state_js,
     click,
     expect_no_exception,
     fill,
     go_to,
+    main_height,
     open_app,
     page_title,
     reload,
@@ -124,6 +126,10 @@ def test_the_live_chart_grows_with_no_rerun_and_survives_clicks_pages_and_a_refr
     wait_for_app(page)
     # The end reran the page once: the Stop button is gone, the run is listed as stopped.
     expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+    # With the run's whole live view, curves and inside panel, the page stays a few screens:
+    # 3.9 here; one finished run made it 5.6 before Compare and Look inside became tabs and
+    # the curves sat side by side.
+    assert main_height(page) <= 4.5 * SCREEN_PX
     print(f"click to 'stopped' on the page: {took:.1f} s")  # benchmarks/live_throughput.py times it
     expect_no_exception(page)
 
