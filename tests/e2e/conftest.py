@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import ACT_MS, track_script_runs
+from tests.e2e.helpers import ACT_MS, browser_window
 from tests.e2e.server import CHROMIUM_ARGS, chromium_path, served
 
 
@@ -51,12 +51,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    track_script_runs(context)  # helpers.rerun waits on the runs this counts
-    pg = context.new_page()
     # Actions and assertions wait alike: on the shared 2-core machine a page's first Plotly
     # chart can take longer than expect's default 5 s to draw after its run has ended.
-    pg.set_default_timeout(ACT_MS)
     expect.set_options(timeout=ACT_MS)
-    yield pg
-    context.close()
+    with browser_window(browser) as pg:
+        yield pg

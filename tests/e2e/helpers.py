@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 # The script is not running, and no element is still a skeleton: Streamlit draws a placeholder
 # (stSkeleton) while the code of a chart, table or component loads in the browser, which can
@@ -98,6 +98,20 @@ SCRIPT_RUNS_JS = (
 def track_script_runs(context: BrowserContext) -> None:
     """Count the finished script runs in every page of `context` (needed by `rerun`)."""
     context.add_init_script(SCRIPT_RUNS_JS)
+
+
+@contextmanager
+def browser_window(browser: Browser, width: int = 1400, height: int = 1000) -> Iterator[Page]:
+    """A page in a browser context of its own (another person, or a smaller screen), set up
+    as the `page` fixture's: script runs counted, actions as patient. Closed after the block."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    track_script_runs(context)  # helpers.rerun waits on the runs this counts
+    try:
+        page = context.new_page()
+        page.set_default_timeout(ACT_MS)
+        yield page
+    finally:
+        context.close()
 
 
 def wait_for_app(page: Page, timeout: float = RUN_MS) -> None:

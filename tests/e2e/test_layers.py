@@ -7,14 +7,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import (
-    ACT_MS,
+    browser_window,
     click,
     expect_no_exception,
     fill,
     go_to,
     open_app,
     page_title,
-    track_script_runs,
 )
 
 pytestmark = pytest.mark.e2e
@@ -88,13 +87,7 @@ def test_every_classic_filter_chip_shows_its_whole_label(app_url, page, browser)
     assert chips_not_whole(page) == []
     expect_no_exception(page)
 
-    smaller = browser.new_context(viewport={"width": 1100, "height": 900})
-    track_script_runs(smaller)
-    try:
-        laptop = smaller.new_page()
-        laptop.set_default_timeout(ACT_MS)
+    with browser_window(browser, 1100, 900) as laptop:
         show_classic_chips(laptop, app_url)
         assert chips_not_whole(laptop) == []
         expect_no_exception(laptop)
-    finally:
-        smaller.close()

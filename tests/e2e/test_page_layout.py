@@ -8,10 +8,10 @@ from playwright.sync_api import expect
 
 from tests.e2e.helpers import (
     SCREEN_PX,
+    browser_window,
     expect_no_exception,
     main_height,
     open_app,
-    track_script_runs,
 )
 
 pytestmark = pytest.mark.e2e
@@ -34,10 +34,7 @@ def test_no_page_opens_longer_than_three_screens(app_url, page):
 
 
 def test_the_layer_table_shows_every_layer_whole_in_a_narrow_window(app_url, browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    track_script_runs(context)
-    try:
-        page = context.new_page()
+    with browser_window(browser, 1100, 900) as page:
         open_app(page, app_url, "training")
         page.get_by_role("tab", name="Model").click()  # the form's tabs switch in the browser
         table = page.get_by_test_id("stTable").filter(has_text="output shape")
@@ -56,5 +53,3 @@ def test_the_layer_table_shows_every_layer_whole_in_a_narrow_window(app_url, bro
             }).map(c => c.innerText);
         }""")
         assert unread == []
-    finally:
-        context.close()

@@ -9,12 +9,11 @@ from playwright.sync_api import expect
 from core.engine.learning.chapter import POINTS_TEXT
 from core.route.stops import STOPS
 from tests.e2e.helpers import (
-    ACT_MS,
+    browser_window,
     click,
     expect_no_exception,
     fill,
     open_app,
-    track_script_runs,
     wait_for_app,
 )
 
@@ -59,11 +58,7 @@ def test_walk_three_stops_answer_wrong_then_right_and_share_the_view(app_url, pa
     assert "marks=" not in link
     expect_no_exception(page)
 
-    other = browser.new_context(viewport={"width": 1400, "height": 1000})
-    track_script_runs(other)
-    try:
-        elsewhere = other.new_page()
-        elsewhere.set_default_timeout(ACT_MS)
+    with browser_window(browser) as elsewhere:
         elsewhere.goto(link)
         wait_for_app(elsewhere)
         expect(elsewhere.get_by_role("textbox", name="PyTorch expression on x")).to_have_value(
@@ -73,5 +68,3 @@ def test_walk_three_stops_answer_wrong_then_right_and_share_the_view(app_url, pa
         # the learner's progress stays home: a link never opens a stop answered
         expect(elsewhere.locator(".st-key-route_card")).to_contain_text("· 0 answered")
         expect(elsewhere.get_by_test_id("stException")).to_have_count(0)
-    finally:
-        other.close()

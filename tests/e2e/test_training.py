@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from core.engine.looks.figures import fitted_smoothing, smooth
 from tests.e2e.helpers import (
     SCREEN_PX,
+    browser_window,
     chart_state_js,
     click,
     expect_no_exception,
@@ -141,12 +142,8 @@ def test_another_browser_cannot_read_the_run_it_is_not_shown(app_url, page, brow
     data = json.loads(page.evaluate(f"() => JSON.stringify(({STATE_JS})().data)"))
     url = f"{app_url}{data['url']}?runs={data['ids'][0]}&token={data['token']}"
     assert page.request.get(url).status == 200  # this browser: its own token reads the run
-    stranger = browser.new_context()
-    try:
-        other = stranger.new_page()
+    with browser_window(browser) as other:
         other.goto(app_url)
         assert other.request.get(url).status == 404  # the same URL from another browser
-    finally:
-        stranger.close()
     page.get_by_role("button", name="Stop").click()
     expect(page.locator(f"{CHART} .tl-run[data-status=stopped]")).to_be_visible(timeout=WAIT_MS)
