@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.e2e.helpers import go_to, open_app
+from tests.e2e.helpers import click, go_to, open_app
 from tests.e2e.server import served
 
 FAULTY = Path(__file__).with_name("faulty")
@@ -54,6 +54,7 @@ def test_a_foreign_host_name_is_refused_the_stream(app_url):
 def test_a_bug_shows_an_error_id_and_no_traceback_or_path(page, app_url):
     open_app(page, app_url)
     go_to(page, "Tensors")
+    click(page, page.get_by_role("tab", name="dtypes"))  # where the planted bug is
     alert = page.get_by_text("Something went wrong on the server (error id")
     alert.first.wait_for()
     body = page.locator("body").inner_text()

@@ -1,5 +1,5 @@
 """Loaded by the Python of a test server started with this folder on PYTHONPATH: it plants a
-bug in the Tensors page (its dtype table raises with a server path in the message), so the
+bug in the Tensors page (its dtypes tab's table raises with a server path in the message), so the
 browser test can check what a visitor sees of an unexpected error."""
 
 import sys
