@@ -3,7 +3,7 @@ learner changes them, and offered as a link to copy (without this tab's owner to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -22,18 +22,23 @@ def _frame_param(name: str) -> bool:
     return name == OWNER_PARAM or name in (AT_PARAM, MARKS_PARAM) or name.endswith("_job")
 
 
-def linked_page(page: str, fields: Sequence[Field]) -> None:
+def linked_page(
+    page: str,
+    fields: Sequence[Field],
+    upgrade: Callable[[dict[str, str]], dict[str, str]] | None = None,
+) -> None:
     """Call at the top of a page, before its widgets.
 
     A URL this session did not write itself (a link opened, a refresh) sets the widgets,
-    every one: what it leaves out or cannot use (named in a message) is at its default.
+    every one: what it leaves out or cannot use (named in a message) is at its default;
+    `upgrade` first turns a link from an older layout of the page into today's.
     Then the URL is made to say the current settings, so it can be copied at any moment.
     """
     state = st.session_state
     written = state.setdefault(_WRITTEN, {})
     url = {k: st.query_params.get(k, "") for k in st.query_params if not _frame_param(k)}
     if url and url != written.get(page):
-        reading = read_link(url, fields)
+        reading = read_link(upgrade(url) if upgrade else url, fields)
         for f in fields:  # a link is a whole view: what it leaves out is at its default
             state[f.key] = reading.values.get(f.key, f.default)
         if reading.ignored:

@@ -28,8 +28,8 @@ from core.engine.runs.folder import StatusRecord, write_config, write_metrics, w
 from core.engine.runs.record import RunStatus
 from core.train.analysis import analyze_run
 from core.train.insides import cell_images, stage, trace
-from tests.app.train_sections import INSPECT_SECTION, train_page
-from views.train import SECTION_KEY
+from tests.app.train_sections import INSPECT_SECTION, open_section, train_page
+from views.train import SECTION_KEY, SECTIONS
 
 pytestmark = pytest.mark.needs_data
 
@@ -134,6 +134,19 @@ def test_the_canvas_digit_is_looked_at_and_its_absence_is_said(run_dir):
     X = (torch.from_numpy(digit)[None, None] - mean) / std
     (verdict,) = verdicts(at)
     assert expected_value(run_dir, X, "conv1", (0, 0, 0)) in verdict
+
+
+def test_a_link_from_before_the_tabs_opens_on_the_look_inside_tab_and_stays_left(runs_dir):
+    at = AppTest.from_file(PAGE)
+    at.query_params.update({"run": "digit_model", "itab": "Layer by layer"})  # no section=
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and not [i.value for i in at.info if "could not be used" in i.value]
+    assert at.selectbox(key=P + "inspect").value == "digit_model"
+    assert at.query_params["section"] == INSPECT_SECTION  # the copied link says it now
+    open_section(at, SECTIONS[0], TIMEOUT)  # the learner goes back to the form...
+    at.run(timeout=TIMEOUT)
+    assert at.session_state[SECTION_KEY] == SECTIONS[0]  # ...and is not sent back
+    assert P + "start" in [b.key for b in at.button]
 
 
 def test_a_confusion_cells_images_are_listed_and_one_opens_layer_by_layer(run_dir):

@@ -25,6 +25,7 @@ from core.engine.learning.models import (
 from core.engine.learning.optimizers import OPTIMIZERS, SCHEDULES, HyperParam
 from core.engine.learning.presets import RUN_PRESETS, run_preset
 from ui.links import linked_page
+from views.train import INSPECT_SECTION
 from views.train.form import DEFAULT_PRESET, P, restore_form, widget_value
 
 NEW_CONV = ConvSpec(32, 3, 1, 0, "none")  # a conv block added past the preset's
@@ -110,9 +111,17 @@ def _link() -> list[links.Field]:
 LINK = _link()
 
 
+def opens_its_part(url: dict[str, str]) -> dict[str, str]:
+    """A link from before the page had tabs that looks inside a run (`itab=`) opens on the
+    Look inside tab, where it used to scroll."""
+    if "itab" in url and "section" not in url:
+        return {**url, "section": INSPECT_SECTION}
+    return url
+
+
 def link_form(more: list[links.Field] | None = None) -> None:
     """Call at the top of the page: the form as it was (or the default preset), then what a
-    link opened on this page says on top of it (the form and `more`: the Look inside
-    section's settings); the URL then says them."""
+    link opened on this page says on top of it (the form and `more`: the open tab and the
+    Look inside tab's settings); the URL then says them."""
     restore_form()
-    linked_page("train", [*LINK, *(more or [])])
+    linked_page("train", [*LINK, *(more or [])], upgrade=opens_its_part)
