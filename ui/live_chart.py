@@ -41,8 +41,10 @@ HERE = Path(__file__).resolve().parent
 # A one-line minified script is taken for a file path: both start with a newline.
 _CHART = st.components.v2.component(
     "torchlab_live_chart",
-    js=(HERE / "inside_panel.js").read_text(encoding="utf-8")
-    + (HERE / "live_chart.js").read_text(encoding="utf-8"),
+    js="".join(
+        (HERE / name).read_text(encoding="utf-8")
+        for name in ("inside_panel.js", "live_curves.js", "live_chart.js")
+    ),
     css="\n"
     + (VENDOR / "uPlot.min.css").read_text(encoding="utf-8")
     + (HERE / "live_chart.css").read_text(encoding="utf-8"),
