@@ -314,8 +314,8 @@ with result_col:
         code_ui(pr.predict, answer)
         if st.button(
             "Look inside the network", icon=":material/layers:", key="canvas_inside",
-            help="This model and this digit on the Train page, layer by layer: its kernels, "
-            "each layer's maps and one cell's multiply-add.",
+            help="This model and this digit on the Train page, layer by layer: its kernels and "
+            "each layer's maps (and, in the tab beside, one cell's multiply-add).",
         ):  # fmt: skip
             look = (
                 {"image": str(test_index)}

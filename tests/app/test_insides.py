@@ -30,6 +30,7 @@ from core.train.analysis import analyze_run
 from core.train.insides import cell_images, stage, trace
 from tests.app.train_sections import INSPECT_SECTION, open_section, train_page
 from views.train import SECTION_KEY, SECTIONS
+from views.train.insides import CELL_TAB, LAYERS_TAB
 
 pytestmark = pytest.mark.needs_data
 
@@ -57,9 +58,9 @@ def run_dir(runs_dir) -> Path:
     return folder
 
 
-def layers_tab(at: AppTest, run: str = RUN_ID) -> AppTest:
+def layers_tab(at: AppTest, run: str = RUN_ID, tab: str = LAYERS_TAB) -> AppTest:
     at.selectbox(key=P + "inspect").set_value(run)
-    at.session_state[P + "inspect_tab"] = "Layer by layer"
+    at.session_state[P + "inspect_tab"] = tab
     return at.run(timeout=TIMEOUT)
 
 
@@ -79,6 +80,9 @@ def test_a_runs_layers_and_one_cells_multiply_add_equal_torchs_value(run_dir):
     words = "\n".join(m.value for m in at.markdown)
     for name in ("conv1", "conv1.relu", "conv1.maxpool2d", "conv2", "flatten", "fc1", "softmax"):
         assert f"`{name}` ·" in words, name
+    assert not verdicts(at)  # one cell by hand has its own tab: each tab a few screens
+    at = layers_tab(at, tab=CELL_TAB)
+    assert not any(m.value.startswith("`conv1.relu` ·") for m in at.markdown)
     X = load_run_data(CONFIG, "cpu")[2][:1]  # test image 0, as the page shows it first
     (verdict,) = verdicts(at)
     assert "conv1 output at channel 0, row 0, column 0" in verdict and "the same" in verdict
@@ -98,10 +102,10 @@ def test_a_runs_layers_and_one_cells_multiply_add_equal_torchs_value(run_dir):
     assert all(row.count("×") == 9 for row in sums["window × kernel, added up"])
 
 
-def test_a_link_opens_the_shipped_model_layer_by_layer_on_one_cell(runs_dir):
+def test_a_link_opens_the_shipped_model_on_one_cell_by_hand(runs_dir):
     at = AppTest.from_file(PAGE)
     at.query_params.update({"section": INSPECT_SECTION, "run": "digit_model",
-                            "itab": "Layer by layer", "image": "7",
+                            "itab": CELL_TAB, "image": "7",
                             "layer": "conv2", "kernel": "3", "row": "2", "col": "5"})  # fmt: skip
     at.run(timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
@@ -117,7 +121,7 @@ def test_a_link_opens_the_shipped_model_layer_by_layer_on_one_cell(runs_dir):
 
 
 def test_the_canvas_digit_is_looked_at_and_its_absence_is_said(run_dir):
-    at = layers_tab(train_page(INSPECT_SECTION, TIMEOUT))
+    at = layers_tab(train_page(INSPECT_SECTION, TIMEOUT), tab=CELL_TAB)
     at.radio(key=P + "insides_source").set_value("Your digit from the Canvas page")
     at.run(timeout=TIMEOUT)
     assert any("No digit from the Canvas page yet" in i.value for i in at.info)
@@ -232,5 +236,7 @@ def test_the_canvas_digit_opens_layer_by_layer_with_the_canvas_model(run_dir):
     assert at.session_state[P + "insides_source"] == "Your digit from the Canvas page"
     mean, std = load_predictor(run_dir).normalization
     X = (torch.from_numpy(drawn)[None, None] - mean) / std
+    at.session_state[P + "inspect_tab"] = CELL_TAB  # the same image, one cell by hand
+    at.switch_page("views/train/page.py").run(timeout=TIMEOUT)
     (verdict,) = verdicts(at)
     assert expected_value(run_dir, X, "conv1", (0, 0, 0)) in verdict

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.route.progress import DONE, HINTED, RIGHT, SHOWN, SKIPPED
 from core.route.stops import STOPS
+from views.train.insides import CELL_TAB
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 180
@@ -257,4 +258,6 @@ def test_the_kernel_stop_hides_the_maps_until_answered():
     at.button(key="route_check_kernel").click().run(timeout=TIMEOUT)
     assert at.query_params["marks"] == f"kernel:{RIGHT}"
     assert any(m.value.startswith("`conv1.relu` ·") for m in at.markdown)
+    at.session_state["training_inspect_tab"] = CELL_TAB  # the kernel's map, one cell by hand
+    at.run(timeout=TIMEOUT)
     assert [c for c in at.get("plotly_chart") if "insides_map_conv1_3" in c.proto.id]

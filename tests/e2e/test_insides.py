@@ -46,7 +46,7 @@ def click_cell(page, key: str, row: int, col: int) -> None:
 
 def test_a_click_on_a_feature_map_cell_writes_out_its_multiply_add(app_url, page):
     query = urlencode({"section": "Look inside a finished run", "run": "digit_model",
-                       "itab": "Layer by layer", "image": "3", "layer": "conv1",
+                       "itab": "One cell, by hand", "image": "3", "layer": "conv1",
                        "kernel": "3"})  # fmt: skip
     open_app(page, app_url, f"training?{query}")
     expect_no_exception(page)

@@ -3,6 +3,8 @@ long scroll, and the Train page's layer table shows every layer whole in a narro
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from playwright.sync_api import expect
 
@@ -31,6 +33,16 @@ def test_no_page_opens_longer_than_three_screens(app_url, page):
         heights[path or "home"] = main_height(page)
     too_tall = {p: h for p, h in heights.items() if h > FIRST_VIEW_SCREENS * SCREEN_PX}
     assert not too_tall, heights
+
+
+@pytest.mark.parametrize("tab", ["Layer by layer", "One cell, by hand"])
+def test_a_finished_runs_insides_are_a_few_screens_not_one_long_scroll(app_url, page, tab):
+    # One tab of 5.6 screens before: the kernels, every step one above the other, one cell.
+    look = urlencode({"section": "Look inside a finished run", "itab": tab})
+    open_app(page, app_url, f"training?{look}")
+    expect(page.get_by_role("tab", name=tab, exact=True)).to_have_attribute("aria-selected", "true")
+    expect_no_exception(page)
+    assert main_height(page) <= 3.5 * SCREEN_PX
 
 
 def test_the_layer_table_shows_every_layer_whole_in_a_narrow_window(app_url, browser):

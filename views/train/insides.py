@@ -1,6 +1,7 @@
 """Look inside a finished run → Layer by layer: a trained network's kernels and what it makes of
-one image (a test image or the learner's canvas digit), layer by layer to the softmax, and one
-feature-map cell's multiply-add with the real numbers, clicked on the map or typed in."""
+one image (a test image or the learner's canvas digit), layer by layer to the softmax; and
+→ One cell, by hand: one feature-map cell's multiply-add with the real numbers, clicked on the
+map or typed in."""
 
 from __future__ import annotations
 
@@ -29,8 +30,15 @@ LAYER_KEY, CHANNEL_KEY = P + "insides_layer", P + "insides_channel"
 ROW_KEY, COL_KEY = P + "insides_row", P + "insides_col"
 MAX_MAPS = 64  # feature maps of one layer drawn at once
 MAX_CELL = 63  # a row or column index a link may carry (maps are at most 28 + 2·4 wide)
-LAYERS_TAB = "Layer by layer"  # the tab of "Look inside a finished run" this draws
-SHIPPED = "digit_model"  # the shipped model's id in the run picker: its folder's name
+LAYERS_TAB = "Layer by layer"  # the two tabs of "Look inside a finished run" this draws
+CELL_TAB = "One cell, by hand"
+SHIPPED = "digit_model"
+WORDS_ONLY = (
+    "Dropout",
+    "Dropout2d",
+    "Flatten",
+    "Softmax",
+)  # steps a sentence says all of  # the shipped model's id in the run picker: its folder's name
 
 
 def insides_link() -> list[links.Field]:
@@ -89,21 +97,28 @@ def _kernels_ui(stages: list[ins.Stage]) -> None:
         "**The kernels it learned.** Red weights are positive, blue negative, white near 0: "
         "a kernel answers most where the image under it looks like its red part."
     )
-    for conv in ins.conv_stages(stages):
-        weight = conv.module.weight.detach()  # (C_out, C_in, k, k)
-        if weight.shape[1] == 1:
-            image, scale, _ = figs.mosaic(weight[:, 0])
-            st.image(image, caption=f"{conv.name}: its {weight.shape[0]} kernels, kernel 0 at the "
-                     f"top left, row by row (colours from −{scale:.2f} to {scale:.2f})")  # fmt: skip
-            continue
-        key = f"{P}insides_kernel_{conv.name}"
-        out = st.columns(3)[0].number_input(
-            f"{conv.name}: kernel (0 to {weight.shape[0] - 1})", 0, weight.shape[0] - 1, key=key
-        )
-        image, scale, _ = figs.mosaic(weight[int(out)][:MAX_MAPS])
-        st.image(image, caption=f"{conv.name}'s kernel {int(out)}: one {weight.shape[2]}×"
-                 f"{weight.shape[3]} slice per input channel ({weight.shape[1]}), added up "
-                 f"(colours from −{scale:.2f} to {scale:.2f})")  # fmt: skip
+    for i, conv in enumerate(ins.conv_stages(stages)):
+        if i % 2 == 0:
+            row = st.columns(2, gap="medium")  # two layers' kernels a row, as the steps below
+        with row[i % 2]:
+            _layer_kernels_ui(conv)
+
+
+def _layer_kernels_ui(conv: ins.Stage) -> None:
+    weight = conv.module.weight.detach()  # (C_out, C_in, k, k)
+    if weight.shape[1] == 1:
+        image, scale, _ = figs.mosaic(weight[:, 0])
+        st.image(image, caption=f"{conv.name}: its {weight.shape[0]} kernels, kernel 0 at the "
+                 f"top left, row by row (colours from −{scale:.2f} to {scale:.2f})")  # fmt: skip
+        return
+    key = f"{P}insides_kernel_{conv.name}"
+    out = st.number_input(
+        f"{conv.name}: kernel (0 to {weight.shape[0] - 1})", 0, weight.shape[0] - 1, key=key
+    )
+    image, scale, _ = figs.mosaic(weight[int(out)][:MAX_MAPS])
+    st.image(image, caption=f"{conv.name}'s kernel {int(out)}: one {weight.shape[2]}×"
+             f"{weight.shape[3]} slice per input channel ({weight.shape[1]}), added up "
+             f"(colours from −{scale:.2f} to {scale:.2f})")  # fmt: skip
 
 
 def _layers_ui(stages: list[ins.Stage], classes: tuple[str, ...]) -> None:
@@ -111,27 +126,39 @@ def _layers_ui(stages: list[ins.Stage], classes: tuple[str, ...]) -> None:
     if hidden("insides_maps"):
         hidden_note()
         return
+    # Two drawn steps a row, a step with nothing to draw under the one before it: one above
+    # the other the forward pass alone was 2.6 screens tall.
+    groups: list[list[ins.Stage]] = []
     for s in stages[1:]:
-        st.markdown(f"`{s.name}` · {ins.describe(s, classes)}")
-        if s.kind in ("Dropout", "Dropout2d", "Flatten", "Softmax"):
-            continue
-        if s.is_map:
-            maps = s.output[:MAX_MAPS]
-            image, scale, signed = figs.mosaic(maps)
-            colours = (
-                f"blue −{scale:.2f} to red {scale:.2f}"
-                if signed
-                else f"black 0 to white {scale:.2f}"
-            )
-            more = (
-                f"; the first {MAX_MAPS} of {s.output.shape[0]}"
-                if s.output.shape[0] > MAX_MAPS
-                else ""
-            )
-            st.image(image, caption=f"{colours}{more}")
+        if s.kind in WORDS_ONLY and groups:
+            groups[-1].append(s)
         else:
-            names = classes if s.output.numel() == len(classes) else None
-            st.plotly_chart(figs.units_figure(s.output, s.name, names), key=f"{P}insides_{s.name}")
+            groups.append([s])
+    for i, group in enumerate(groups):
+        if i % 2 == 0:
+            row = st.columns(2, gap="medium")
+        with row[i % 2]:
+            for s in group:
+                _stage_ui(s, classes)
+
+
+def _stage_ui(s: ins.Stage, classes: tuple[str, ...]) -> None:
+    st.markdown(f"`{s.name}` · {ins.describe(s, classes)}")
+    if s.kind in WORDS_ONLY:
+        return
+    if s.is_map:
+        maps = s.output[:MAX_MAPS]
+        image, scale, signed = figs.mosaic(maps)
+        colours = (
+            f"blue −{scale:.2f} to red {scale:.2f}" if signed else f"black 0 to white {scale:.2f}"
+        )
+        more = (
+            f"; the first {MAX_MAPS} of {s.output.shape[0]}" if s.output.shape[0] > MAX_MAPS else ""
+        )
+        st.image(image, caption=f"{colours}{more}")
+    else:
+        names = classes if s.output.numel() == len(classes) else None
+        st.plotly_chart(figs.units_figure(s.output, s.name, names), key=f"{P}insides_{s.name}")
 
 
 def _clamp(key: str, high: int) -> None:
@@ -154,11 +181,10 @@ def _cell_ui(stages: list[ins.Stage]) -> None:
     if not convs:
         return
     st.markdown(
-        "**One cell, by hand.** Pick a layer and a kernel, then click a cell of its map (or "
-        "type its row and column): the window it read, each product, the sum, and torch's own "
-        "value of that cell."
+        "Pick a layer and a kernel, then click a cell of its map (or type its row and column): "
+        "the window it read, each product, the sum, and torch's own value of that cell."
     )
-    if hidden("insides_maps"):  # its map shows where the kernel answers, like the maps above
+    if hidden("insides_maps"):  # its map shows where the kernel answers, as Layer by layer's do
         hidden_note()
         return
     names = [c.name for c in convs]
@@ -221,8 +247,9 @@ def _cell_ui(stages: list[ins.Stage]) -> None:
     code_ui(ins.multiply_add, ins.trace, label="The code: the multiply-add and the trace")
 
 
-def insides_ui(folder: Path) -> None:
-    """The Layer by layer tab of a model saved in `folder`."""
+def insides_ui(folder: Path, tab: str) -> None:
+    """The tab `tab` (LAYERS_TAB or CELL_TAB) of a model saved in `folder`: both trace the
+    image picked at their top (the same picker, so the two tabs look at one image)."""
     if not (folder / WEIGHTS_FILE).exists():
         st.info("This run has no saved model: it ended before it could save one.")
         return
@@ -232,6 +259,8 @@ def insides_ui(folder: Path) -> None:
         return
     stages = ins.trace(predictor.model, picture.X)
     _answer_ui(picture, stages, predictor.classes)
-    _kernels_ui(stages)
-    _layers_ui(stages, predictor.classes)
-    _cell_ui(stages)
+    if tab == LAYERS_TAB:
+        _kernels_ui(stages)
+        _layers_ui(stages, predictor.classes)
+    else:
+        _cell_ui(stages)

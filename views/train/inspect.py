@@ -36,6 +36,7 @@ from ui.runner import (
 )
 from views.train import KEY_PREFIX
 from views.train.insides import (
+    CELL_TAB,
     INDEX_KEY,
     LAYERS_TAB,
     SHIPPED,
@@ -205,6 +206,7 @@ TABS = (
     "Misclassified images",
     "Inside the network",
     LAYERS_TAB,
+    CELL_TAB,
     "Metrics and files",
 )
 TAB_KEY = P + "inspect_tab"
@@ -274,7 +276,7 @@ def inspect_ui(owner: str) -> None:
     folder = run.run_dir
     for problem in run.problems:
         st.warning(f"Part of this run's folder could not be read: {problem}.")
-    analysis_tab, gallery_tab, inside_tab, layers_tab, files_tab = st.tabs(
+    analysis_tab, gallery_tab, inside_tab, layers_tab, cell_tab, files_tab = st.tabs(
         TABS, key=TAB_KEY, on_change="rerun"
     )
     with inside_tab:
@@ -292,9 +294,10 @@ def inspect_ui(owner: str) -> None:
             live_chart_ui([run], key=P + "inspect_chart", mode="single", settings="train_inspect")
     with files_tab:
         files_ui(run, folder)
-    if layers_tab.open and folder is not None:
-        with layers_tab, errors_ui():
-            insides_ui(folder)
+    for name, tab in ((LAYERS_TAB, layers_tab), (CELL_TAB, cell_tab)):
+        if tab.open and folder is not None:
+            with tab, errors_ui():
+                insides_ui(folder, name)
     if folder is None or not (folder / WEIGHTS_FILE).exists():
         with analysis_tab:
             st.info("This run has no saved model: it ended before it could save one.")
