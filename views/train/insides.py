@@ -32,13 +32,8 @@ MAX_MAPS = 64  # feature maps of one layer drawn at once
 MAX_CELL = 63  # a row or column index a link may carry (maps are at most 28 + 2·4 wide)
 LAYERS_TAB = "Layer by layer"  # the two tabs of "Look inside a finished run" this draws
 CELL_TAB = "One cell, by hand"
-SHIPPED = "digit_model"
-WORDS_ONLY = (
-    "Dropout",
-    "Dropout2d",
-    "Flatten",
-    "Softmax",
-)  # steps a sentence says all of  # the shipped model's id in the run picker: its folder's name
+SHIPPED = "digit_model"  # the shipped model's id in the run picker: its folder's name
+WORDS_ONLY = ("Dropout", "Dropout2d", "Flatten", "Softmax")  # steps a sentence says all of
 
 
 def insides_link() -> list[links.Field]:
