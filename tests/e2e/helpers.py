@@ -225,3 +225,33 @@ def main_height(page: Page) -> int:
     return page.get_by_test_id("stMainBlockContainer").evaluate(
         "el => Math.round(el.getBoundingClientRect().height)"
     )
+
+
+def chips_not_whole(page: Page, label: str) -> list[str]:
+    """The chips of the multiselect labelled `label` not shown whole: a label cut short (its
+    text wider than the span that shows it, which ends it with "…"), or a chip outside the box
+    that shows the chips (one row that scrolls sideways hides the last) or outside the main
+    column's content."""
+    main = page.get_by_test_id("stMainBlockContainer").evaluate(
+        """el => { const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+        return {left: r.left + parseFloat(s.paddingLeft),
+                right: r.right - parseFloat(s.paddingRight)}; }"""
+    )
+    picker = page.get_by_test_id("stMultiSelect").filter(has_text=label)
+    shows = picker.get_by_test_id("stMultiSelectTagsContainer").bounding_box()
+    left = max(main["left"], shows["x"]) - 0.5  # half a pixel of sub-pixel rounding
+    right = min(main["right"], shows["x"] + shows["width"]) + 0.5
+    bad = []
+    for chip in picker.locator("[data-tag]").all():
+        label = chip.locator("span[title]").evaluate(
+            "el => ({text: el.title, needs: el.scrollWidth, shows: el.clientWidth})"
+        )
+        box = chip.bounding_box()
+        inside = left <= box["x"] and box["x"] + box["width"] <= right
+        if label["needs"] > label["shows"] or not inside:
+            bad.append(
+                f"{label['text']}: needs {label['needs']} px, shows {label['shows']} px; "
+                f"chip at x {box['x']:.0f} to {box['x'] + box['width']:.0f}, "
+                f"room from {left:.0f} to {right:.0f}"
+            )
+    return bad

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import choose, click, expect_no_exception, fill, go_to, open_app, page_title
+from tests.e2e.helpers import (
+    chips_not_whole,
+    choose,
+    click,
+    expect_no_exception,
+    fill,
+    go_to,
+    open_app,
+    page_title,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -38,23 +47,10 @@ def test_activations_flow(app_url, page):
     expect_no_exception(page)
 
 
-def chips_outside(page, label: str) -> list[str]:
-    """The chosen chips of the multiselect labelled `label` that its box does not show whole
-    (Streamlit keeps a column's chips on one scrolling row: the rest were cut off)."""
-    box = page.get_by_test_id("stMultiSelect").filter(has_text=label)
-    outer = box.bounding_box()
-    cut = []
-    for chip in box.locator("[data-tag]").all():
-        b = chip.bounding_box()
-        if b["x"] < outer["x"] or b["x"] + b["width"] > outer["x"] + outer["width"] + 0.5:
-            cut.append(chip.inner_text())
-    return cut
-
-
 def test_every_compared_function_is_shown_in_the_picker(app_url, page):
     seven = "sigmoid,tanh,leaky_relu,elu,gelu,swish,mish"  # the most it takes
     open_app(page, app_url, f"activations?compare={seven}")
     chips = page.get_by_test_id("stMultiSelect").filter(has_text="Compare with")
     expect(chips.locator("[data-tag]")).to_have_count(7)
-    assert chips_outside(page, "Compare with") == []
+    assert chips_not_whole(page, "Compare with") == []
     expect_no_exception(page)

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import (
     browser_window,
+    chips_not_whole,
     click,
     expect_no_exception,
     fill,
@@ -50,44 +51,15 @@ def show_classic_chips(page: Page, url: str) -> None:
     expect(chips).to_have_count(4)
 
 
-def chips_not_whole(page: Page) -> list[str]:
-    """The Filters chips whose label is cut short (its text is wider than the span that shows
-    it, which ends it with "…"), or that lie outside the row box that shows the chips (one row
-    that scrolls sideways hides the last) or outside the main column's content."""
-    main = page.get_by_test_id("stMainBlockContainer").evaluate(
-        """el => { const r = el.getBoundingClientRect(), s = getComputedStyle(el);
-        return {left: r.left + parseFloat(s.paddingLeft),
-                right: r.right - parseFloat(s.paddingRight)}; }"""
-    )
-    picker = page.get_by_test_id("stMultiSelect").filter(has_text="Filters")
-    shows = picker.get_by_test_id("stMultiSelectTagsContainer").bounding_box()
-    left = max(main["left"], shows["x"]) - 0.5  # half a pixel of sub-pixel rounding
-    right = min(main["right"], shows["x"] + shows["width"]) + 0.5
-    bad = []
-    for chip in picker.locator("[data-tag]").all():
-        label = chip.locator("span[title]").evaluate(
-            "el => ({text: el.title, needs: el.scrollWidth, shows: el.clientWidth})"
-        )
-        box = chip.bounding_box()
-        inside = left <= box["x"] and box["x"] + box["width"] <= right
-        if label["needs"] > label["shows"] or not inside:
-            bad.append(
-                f"{label['text']}: needs {label['needs']} px, shows {label['shows']} px; "
-                f"chip at x {box['x']:.0f} to {box['x'] + box['width']:.0f}, "
-                f"room from {left:.0f} to {right:.0f}"
-            )
-    return bad
-
-
 def test_every_classic_filter_chip_shows_its_whole_label(app_url, page, browser):
     # In the quarter-width controls column each chip was cut to the column's width: the Sobel
     # filters read "vertical edges (So…" at 1400 px, and every chip was cut at 1100 px, where
     # even the full width is too narrow for the four chips on one row (the last was hidden).
     show_classic_chips(page, app_url)
-    assert chips_not_whole(page) == []
+    assert chips_not_whole(page, "Filters") == []
     expect_no_exception(page)
 
     with browser_window(browser, 1100, 900) as laptop:
         show_classic_chips(laptop, app_url)
-        assert chips_not_whole(laptop) == []
+        assert chips_not_whole(laptop, "Filters") == []
         expect_no_exception(laptop)
